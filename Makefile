@@ -1,0 +1,121 @@
+# pam_bkey: phone-biometric approval for PAM and sudo.
+#   make            build everything (release flags)
+#   make check      build, then run every test (tests/run.py)
+#   make demo       an approved and a denied login and sudo command, on the mock
+#   make install    honours DESTDIR and PREFIX
+#   make SANITIZE=1 check   the same under ASan/UBSan
+
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+LIBEXECDIR  ?= $(PREFIX)/libexec
+SYSCONFDIR  ?= /etc
+PAMDIR      ?= /lib/$(shell gcc -print-multiarch 2>/dev/null || echo .)/security
+SUDOPLUGDIR ?= $(LIBEXECDIR)/sudo
+STATEDIR    ?= /var/lib/bkey
+HELPER      ?= $(LIBEXECDIR)/bkey/bkey-approve
+
+CC      ?= cc
+PYTHON  ?= /usr/bin/python3
+B       := build
+
+WARN    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wpointer-arith -Wvla
+ifeq ($(SANITIZE),1)
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+           -fno-sanitize-recover=all
+SANLD   := -fsanitize=address,undefined
+else
+OPT     := -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
+SANLD   :=
+endif
+CFLAGS  ?=
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -fPIC \
+           -DBKEY_HELPER_PATH='"$(HELPER)"' \
+           -DBKEY_DEFAULT_CONFIG='"$(SYSCONFDIR)/bkey/bkey.conf"' \
+           -DBKEY_DEFAULT_USERS='"$(SYSCONFDIR)/bkey/users"' \
+           -DBKEY_DEFAULT_STATEDIR='"$(STATEDIR)"' \
+           -DBKEY_DEFAULT_RULES='"$(SYSCONFDIR)/bkey/sudo.rules"' \
+           -Icommon
+LDFLAGS ?=
+LDFLAGS += -Wl,-z,relro,-z,now -Wl,--as-needed $(SANLD)
+NETLIBS := -lcurl -lsodium
+MODLIBS := -lsodium
+
+CORE_SRC  := $(sort $(wildcard common/*.c))
+CORE_OBJ  := $(CORE_SRC:%.c=$(B)/%.o)
+CORE_LIB  := $(B)/libbkeycore.a
+CLI_SRC   := $(sort $(wildcard cli/*.c))
+PAM_SRC   := $(sort $(wildcard pam_bkey/*.c))
+SUDO_SRC  := $(sort $(wildcard sudo_plugin/*.c))
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+TESTDRV_SRC := $(sort $(wildcard tests/drivers/*.c))
+TESTDRV_BIN := $(TESTDRV_SRC:tests/drivers/%.c=$(B)/tests/%)
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+
+PROGS := $(B)/bkey-approve $(B)/pam_bkey.so $(B)/bkey_approval.so
+
+.PHONY: all check unit demo install uninstall clean bench
+all: $(PROGS) $(UNIT_BIN) $(TESTDRV_BIN)
+
+$(B)/%.o: %.c $(wildcard common/*.h) $(wildcard pam_bkey/*.h) $(wildcard sudo_plugin/*.h) $(wildcard cli/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(CORE_LIB): $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/bkey-approve: $(CLI_SRC:%.c=$(B)/%.o) $(CORE_LIB)
+	$(CC) $(CFLAGS) -pie -o $@ $^ $(LDFLAGS) $(NETLIBS)
+
+# The modules export only their entry points (version scripts) and never
+# link libcurl: all network code runs in the helper.
+$(B)/pam_bkey.so: $(PAM_SRC:%.c=$(B)/%.o) $(CORE_LIB) pam_bkey/pam_bkey.map
+	$(CC) $(CFLAGS) -shared -o $@ $(filter %.o %.a,$^) \
+	  -Wl,--version-script=pam_bkey/pam_bkey.map $(LDFLAGS) -lpam $(MODLIBS)
+
+$(B)/bkey_approval.so: $(SUDO_SRC:%.c=$(B)/%.o) $(CORE_LIB) sudo_plugin/bkey_approval.map
+	$(CC) $(CFLAGS) -shared -o $@ $(filter %.o %.a,$^) \
+	  -Wl,--version-script=sudo_plugin/bkey_approval.map $(LDFLAGS) $(MODLIBS)
+
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(CORE_LIB) $(LDFLAGS) $(NETLIBS)
+
+$(B)/tests/%: tests/drivers/%.c $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(CORE_LIB) $(LDFLAGS) -ldl -lpam -lpamtest $(NETLIBS)
+
+$(B)/bench/%: bench/%.c $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(CORE_LIB) $(LDFLAGS) $(NETLIBS)
+
+check: all
+	$(PYTHON) tests/run.py --build $(B) $(TESTS)
+
+demo: all
+	$(PYTHON) tests/demo.py --build $(B)
+
+bench: all $(BENCH_BIN)
+	$(PYTHON) bench/run.py --build $(B)
+
+install: all
+	install -d $(DESTDIR)$(LIBEXECDIR)/bkey $(DESTDIR)$(BINDIR) \
+	  $(DESTDIR)$(PAMDIR) $(DESTDIR)$(SUDOPLUGDIR) $(DESTDIR)$(SYSCONFDIR)/bkey
+	install -m 0755 $(B)/bkey-approve $(DESTDIR)$(HELPER)
+	ln -sf $(HELPER) $(DESTDIR)$(BINDIR)/bkey-approve
+	install -m 0644 $(B)/pam_bkey.so $(DESTDIR)$(PAMDIR)/pam_bkey.so
+	install -m 0644 $(B)/bkey_approval.so $(DESTDIR)$(SUDOPLUGDIR)/bkey_approval.so
+	install -m 0644 examples/sudo.rules $(DESTDIR)$(SYSCONFDIR)/bkey/sudo.rules.example
+	install -m 0600 examples/bkey.conf $(DESTDIR)$(SYSCONFDIR)/bkey/bkey.conf.example
+	install -d -m 0700 $(DESTDIR)$(STATEDIR)
+	@echo "Now: create the 'bkey' system user and chown it $(STATEDIR) (see INSTALL)."
+
+uninstall:
+	rm -f $(DESTDIR)$(HELPER) $(DESTDIR)$(BINDIR)/bkey-approve \
+	  $(DESTDIR)$(PAMDIR)/pam_bkey.so $(DESTDIR)$(SUDOPLUGDIR)/bkey_approval.so
+
+clean:
+	rm -rf $(B)

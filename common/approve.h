@@ -1,0 +1,43 @@
+/*
+ * The whole approval in one call, like client.approve() in BKey's SDK:
+ * client token (bkey dialect), CIBA initiate with a fresh 4-digit code in
+ * the binding message, polling within the deadline, verification of the
+ * access token (and id_token when present) against the issuer's JWKS,
+ * and jti replay check.
+ */
+#ifndef BKEY_APPROVE_H
+#define BKEY_APPROVE_H
+
+#include <signal.h>
+#include "config.h"
+#include "request.h"
+#include "result.h"
+
+struct bkey_pending {
+	const char *auth_req_id;
+	const char *code;		/* the 4 digits */
+	long expires_in;
+	long interval;
+};
+
+struct bkey_approval {
+	char *auth_req_id;
+	char *sub, *jti, *scope;
+	long long exp;
+};
+
+typedef void (*bkey_pending_cb)(const struct bkey_pending *p, void *ctx);
+
+/*
+ * Returns the outcome; on BKEY_APPROVED *out is filled (free with
+ * bkey_approval_free). err->detail explains any other outcome.
+ * r->did must be set. cancel may be NULL; when it becomes nonzero the
+ * call returns BKEY_ERR_CANCELLED promptly (no further request is sent).
+ */
+bkey_result bkey_approve(const struct bkey_config *c,
+    const struct bkey_request *r, const volatile sig_atomic_t *cancel,
+    bkey_pending_cb on_pending, void *ctx, struct bkey_approval *out,
+    bkey_error *err);
+void bkey_approval_free(struct bkey_approval *a);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * /etc/bkey/bkey.conf: "key = value" lines, '#' comments, blank lines.
+ * Every problem is reported as BKEY_ERR_CONFIG with "FILE:LINE: problem"
+ * (or "FILE: problem" for whole-file problems) in err->detail.
+ */
+#ifndef BKEY_CONFIG_H
+#define BKEY_CONFIG_H
+
+#include "result.h"
+
+#ifndef BKEY_DEFAULT_CONFIG
+#define BKEY_DEFAULT_CONFIG "/etc/bkey/bkey.conf"
+#endif
+
+typedef enum { BKEY_DIALECT_BKEY = 0, BKEY_DIALECT_CIBA } bkey_dialect;
+
+struct bkey_config {
+	char *path;			/* file it came from */
+	char *api_url;			/* default https://api.bkey.id */
+	char *issuer;			/* default api_url */
+	char *client_id;		/* required */
+	char *client_secret;		/* required (inline or _file); wiped on free */
+	bkey_dialect dialect;
+	char *bc_authorize_endpoint;	/* default api_url + /oauth/bc-authorize */
+	char *token_endpoint;		/* default api_url + /oauth/token */
+	char *jwks_uri;			/* default api_url + /oauth/jwks */
+	char *audience;			/* default client_id */
+	char *scope;			/* default approve:action */
+	long timeout;			/* seconds, default 120, 1..3600 */
+	long requested_expiry;		/* default timeout, clamped 30..600 */
+	char *users_file;		/* default /etc/bkey/users */
+	char *state_dir;		/* default /var/lib/bkey */
+	char *cafile;			/* NULL = system store */
+	char *proxy;			/* "" = none; never from the environment */
+	long connect_timeout;		/* seconds, default 10 */
+	long clock_leeway;		/* seconds, default 30 */
+	char *run_as;			/* default "bkey" */
+};
+
+/* Load and validate; on success every field above is set (defaults
+ * filled in). On failure the struct is left freed. 0 / -1. */
+int bkey_config_load(struct bkey_config *c, const char *path, bkey_error *err);
+void bkey_config_free(struct bkey_config *c);
+
+/* 1 if url is https://..., or http:// to 127.0.0.0/8, [::1] or localhost. */
+int bkey_url_allowed(const char *url);
+
+#endif

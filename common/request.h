@@ -1,0 +1,26 @@
+/* What to approve: built from the command line or read from stdin. */
+#ifndef BKEY_REQUEST_H
+#define BKEY_REQUEST_H
+
+#include <stddef.h>
+#include "result.h"
+
+struct bkey_request {
+	char *user;		/* Unix name to look up, or NULL */
+	char *did;		/* DID (given or looked up) */
+	char *scope;		/* NULL: config default */
+	char *message;		/* sanitized, <= BKEY_MESSAGE_MAX */
+	char *details;		/* sanitized JSON object text, or NULL */
+	long timeout;		/* seconds; 0: config default */
+};
+
+/*
+ * Parse the --request-stdin object: {"user"|"did", "scope", "message",
+ * "action_details": {...}, "timeout"}. Unknown members, wrong types, both or
+ * neither of user/did are BKEY_ERR_USAGE. Strings are sanitized. 0 / -1.
+ */
+int bkey_request_parse(struct bkey_request *r, const char *json, size_t len,
+    bkey_error *err);
+void bkey_request_free(struct bkey_request *r);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * Making untrusted text safe for a log line, a terminal or a phone screen.
+ * Removes C0 controls (including TAB, CR, LF), DEL, C1 controls (U+0080..
+ * U+009F) and whole terminal escape sequences (ESC [ ... final, ESC ] ...
+ * BEL/ST, other ESC x pairs; the 8-bit CSI U+009B likewise), replaces
+ * invalid or overlong UTF-8 and surrogates with U+FFFD, and caps the
+ * result at max bytes: a capped result ends in "…" (U+2026, 3 bytes) and
+ * never splits a character.
+ */
+#ifndef BKEY_SANITIZE_H
+#define BKEY_SANITIZE_H
+
+#include <stddef.h>
+
+#define BKEY_MESSAGE_MAX 256		/* binding message, bytes */
+#define BKEY_DETAILS_MAX 2048		/* action_details JSON, bytes total */
+
+/* Into dst (dstsz >= 4 bytes; result fits in dstsz-1 bytes plus NUL).
+ * Returns strlen(dst). */
+size_t bkey_sanitize_into(char *dst, size_t dstsz, const char *src,
+    size_t srclen);
+/* Fresh copy, at most max bytes plus NUL (max >= 3); NULL on ENOMEM. */
+char *bkey_sanitize(const char *src, size_t srclen, size_t max);
+
+/*
+ * Sanitize an action_details object (raw JSON text). Keeps only members whose
+ * values are strings or numbers (numbers are written back as given), sanitizes
+ * keys (max 64 bytes) and string values, and drops members once the output
+ * would exceed BKEY_DETAILS_MAX. Returns a malloc'd JSON object text, or NULL
+ * with *bad set to 1 if json is not an object (0 on ENOMEM).
+ */
+char *bkey_sanitize_details(const char *json, size_t len, int *bad);
+
+#endif
