@@ -1,0 +1,596 @@
+/*
+ * bkey.conf: "key = value" lines. Everything is validated here, so the
+ * rest of the code can trust a loaded struct bkey_config.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "fileperm.h"
+#include "users.h"
+
+#ifndef BKEY_DEFAULT_USERS
+#define BKEY_DEFAULT_USERS "/etc/bkey/users"
+#endif
+#ifndef BKEY_DEFAULT_STATEDIR
+#define BKEY_DEFAULT_STATEDIR "/var/lib/bkey"
+#endif
+
+#define DEFAULT_API_URL		"https://api.bkey.id"
+#define DEFAULT_SCOPE		"approve:action"
+#define DEFAULT_RUN_AS		"bkey"
+#define SCOPE_MAX		128
+#define SECRET_MAX		4096
+
+enum key_id {
+	K_API_URL, K_ISSUER, K_CLIENT_ID, K_CLIENT_SECRET, K_CLIENT_SECRET_FILE,
+	K_DIALECT, K_BC_AUTHORIZE, K_TOKEN, K_JWKS, K_AUDIENCE, K_SCOPE,
+	K_TIMEOUT, K_REQUESTED_EXPIRY, K_USERS_FILE, K_STATE_DIR, K_CAFILE,
+	K_PROXY, K_CONNECT_TIMEOUT, K_CLOCK_LEEWAY, K_RUN_AS, K_COUNT
+};
+
+static const char *const key_names[K_COUNT] = {
+	[K_API_URL] = "api_url",
+	[K_ISSUER] = "issuer",
+	[K_CLIENT_ID] = "client_id",
+	[K_CLIENT_SECRET] = "client_secret",
+	[K_CLIENT_SECRET_FILE] = "client_secret_file",
+	[K_DIALECT] = "dialect",
+	[K_BC_AUTHORIZE] = "bc_authorize_endpoint",
+	[K_TOKEN] = "token_endpoint",
+	[K_JWKS] = "jwks_uri",
+	[K_AUDIENCE] = "audience",
+	[K_SCOPE] = "scope",
+	[K_TIMEOUT] = "timeout",
+	[K_REQUESTED_EXPIRY] = "requested_expiry",
+	[K_USERS_FILE] = "users_file",
+	[K_STATE_DIR] = "state_dir",
+	[K_CAFILE] = "cafile",
+	[K_PROXY] = "proxy",
+	[K_CONNECT_TIMEOUT] = "connect_timeout",
+	[K_CLOCK_LEEWAY] = "clock_leeway",
+	[K_RUN_AS] = "run_as",
+};
+
+/* Raw values as found in the file (pointers into the read buffer). */
+struct raw {
+	const char *val[K_COUNT];
+	unsigned long line[K_COUNT];
+};
+
+static void
+free_secret(char **p)
+{
+	if (*p != NULL) {
+		sodium_memzero(*p, strlen(*p));
+		free(*p);
+		*p = NULL;
+	}
+}
+
+void
+bkey_config_free(struct bkey_config *c)
+{
+	if (c == NULL)
+		return;
+	free_secret(&c->client_secret);
+	free(c->path);
+	free(c->api_url);
+	free(c->issuer);
+	free(c->client_id);
+	free(c->bc_authorize_endpoint);
+	free(c->token_endpoint);
+	free(c->jwks_uri);
+	free(c->audience);
+	free(c->scope);
+	free(c->users_file);
+	free(c->state_dir);
+	free(c->cafile);
+	/* A proxy URL may carry credentials. */
+	free_secret(&c->proxy);
+	free(c->run_as);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- URL checks ------------------------------------------------------- */
+
+static int
+is_ipv4_loopback(const char *h, size_t n)
+{
+	unsigned parts = 0;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t start = i;
+		unsigned v = 0;
+
+		while (i < n && h[i] >= '0' && h[i] <= '9') {
+			v = v * 10 + (unsigned)(h[i] - '0');
+			if (i - start >= 3)
+				return 0;
+			i++;
+		}
+		/* 1-3 digits, no leading zero (no octal ambiguity), <= 255 */
+		if (i == start || v > 255 || (h[start] == '0' && i - start > 1))
+			return 0;
+		if (parts == 0 && v != 127)
+			return 0;
+		parts++;
+		if (i == n)
+			break;
+		if (h[i] != '.' || parts == 4)
+			return 0;
+		i++;
+		if (i == n)
+			return 0;	/* trailing dot */
+	}
+	return parts == 4;
+}
+
+static int
+port_ok(const char *p, size_t n)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (n == 0 || n > 5)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+		v = v * 10 + (unsigned long)(p[i] - '0');
+	}
+	return v >= 1 && v <= 65535;
+}
+
+int
+bkey_url_allowed(const char *url)
+{
+	const char *auth, *end, *host, *p;
+	size_t hlen, alen;
+	int https;
+
+	if (url == NULL)
+		return 0;
+	/* Printable ASCII only; no backslash (some parsers read it as '/'). */
+	for (p = url; *p != '\0'; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '\\')
+			return 0;
+	if (strncasecmp(url, "https://", 8) == 0) {
+		https = 1;
+		auth = url + 8;
+	} else if (strncasecmp(url, "http://", 7) == 0) {
+		https = 0;
+		auth = url + 7;
+	} else
+		return 0;
+	alen = strcspn(auth, "/?#");
+	end = auth + alen;
+	/* No userinfo: "http://127.0.0.1@evil.example" goes to evil. */
+	if (memchr(auth, '@', alen) != NULL || alen == 0)
+		return 0;
+	host = auth;
+	if (*host == '[') {
+		const char *rb = memchr(host, ']', alen);
+
+		if (rb == NULL)
+			return 0;
+		hlen = (size_t)(rb - host) + 1;
+	} else {
+		const char *colon = memchr(host, ':', alen);
+
+		hlen = colon != NULL ? (size_t)(colon - host) : alen;
+	}
+	if (hlen == 0)
+		return 0;
+	if (host + hlen != end) {
+		if (host[hlen] != ':' ||
+		    !port_ok(host + hlen + 1, (size_t)(end - host - hlen - 1)))
+			return 0;
+	}
+	if (https) {
+		/* Any host name or literal; only its characters are checked. */
+		for (p = host; p < host + hlen; p++)
+			if (!isalnum((unsigned char)*p) && *p != '.' &&
+			    *p != '-' && *p != '_' && *p != '[' && *p != ']' &&
+			    *p != ':')
+				return 0;
+		return 1;
+	}
+	if (hlen == 5 && memcmp(host, "[::1]", 5) == 0)
+		return 1;
+	if (hlen == 9 && strncasecmp(host, "localhost", 9) == 0)
+		return 1;
+	return is_ipv4_loopback(host, hlen);
+}
+
+/* ---- parsing ---------------------------------------------------------- */
+
+static int
+lineerr(bkey_error *err, const char *path, unsigned long line,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+lineerr(bkey_error *err, const char *path, unsigned long line,
+    const char *fmt, ...)
+{
+	char msg[BKEY_DETAIL_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line == 0)
+		return bkey_seterr(err, BKEY_ERR_CONFIG, "%s: %s", path, msg);
+	return bkey_seterr(err, BKEY_ERR_CONFIG, "%s:%lu: %s", path, line,
+	    msg);
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\f' ||
+	    *s == '\v')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+	    e[-1] == '\f' || e[-1] == '\v'))
+		e--;
+	*e = '\0';
+	return s;
+}
+
+static int
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+static int
+parse_lines(char *buf, size_t len, const char *path, struct raw *raw,
+    bkey_error *err)
+{
+	struct bkey_lines lines;
+	char *line, *key, *val, *eq;
+	int r, i;
+
+	bkey_lines_init(&lines, buf, len, path);
+	while ((r = bkey_lines_next(&lines, &line, err)) == 1) {
+		unsigned long ln = lines.lineno;
+
+		key = trim(line);
+		if (*key == '\0' || *key == '#')
+			continue;
+		if ((eq = strchr(key, '=')) == NULL)
+			return lineerr(err, path, ln,
+			    "expected \"key = value\"");
+		*eq = '\0';
+		key = trim(key);
+		val = trim(eq + 1);
+		for (i = 0; i < K_COUNT; i++)
+			if (strcmp(key, key_names[i]) == 0)
+				break;
+		if (*key == '\0')
+			return lineerr(err, path, ln, "missing key before '='");
+		if (i == K_COUNT)
+			return lineerr(err, path, ln, "unknown key \"%.64s\"",
+			    key);
+		if (raw->val[i] != NULL)
+			return lineerr(err, path, ln,
+			    "duplicate key \"%s\" (first on line %lu)", key,
+			    raw->line[i]);
+		/* Never quote a value here: it may be the secret. */
+		if (has_control(val))
+			return lineerr(err, path, ln,
+			    "value of %s contains a control character", key);
+		if (*val == '\0' && i != K_PROXY && i != K_CAFILE)
+			return lineerr(err, path, ln, "empty value for %s", key);
+		raw->val[i] = val;
+		raw->line[i] = ln;
+	}
+	return r;
+}
+
+static int
+dup_into(char **dst, const char *s, bkey_error *err)
+{
+	if ((*dst = strdup(s)) == NULL)
+		return bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
+	return 0;
+}
+
+/* Value of key k, or def; copied into *dst. */
+static int
+str_opt(char **dst, const struct raw *raw, enum key_id k, const char *def,
+    bkey_error *err)
+{
+	return dup_into(dst, raw->val[k] != NULL ? raw->val[k] : def, err);
+}
+
+static int
+num_opt(long *dst, const struct raw *raw, enum key_id k, long def, long lo,
+    long hi, const char *path, bkey_error *err)
+{
+	const char *s = raw->val[k], *p;
+	long v = 0;
+
+	if (s == NULL) {
+		*dst = def;
+		return 0;
+	}
+	/* Plain decimal digits only: no sign, no hex, no trailing junk. */
+	for (p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || p - s >= 9)
+			goto bad;
+		v = v * 10 + (*p - '0');
+	}
+	if (p == s || v < lo || v > hi)
+		goto bad;
+	*dst = v;
+	return 0;
+bad:
+	return lineerr(err, path, raw->line[k],
+	    "%s must be a whole number from %ld to %ld", key_names[k], lo, hi);
+}
+
+static int
+url_opt(char **dst, const struct raw *raw, enum key_id k, const char *base,
+    const char *suffix, const char *path, bkey_error *err)
+{
+	size_t n;
+
+	if (raw->val[k] == NULL) {
+		n = strlen(base) + strlen(suffix) + 1;
+		if ((*dst = malloc(n)) == NULL)
+			return bkey_seterr(err, BKEY_ERR_INTERNAL,
+			    "out of memory");
+		snprintf(*dst, n, "%s%s", base, suffix);
+		return 0;
+	}
+	if (!bkey_url_allowed(raw->val[k]))
+		return lineerr(err, path, raw->line[k],
+		    "%s must be an https URL (http only to 127.0.0.0/8, "
+		    "[::1] or localhost)", key_names[k]);
+	return dup_into(dst, raw->val[k], err);
+}
+
+static int
+path_opt(char **dst, const struct raw *raw, enum key_id k, const char *def,
+    const char *path, bkey_error *err)
+{
+	const char *v = raw->val[k] != NULL ? raw->val[k] : def;
+
+	if (v == NULL) {
+		*dst = NULL;
+		return 0;
+	}
+	if (*v != '/')
+		return lineerr(err, path, raw->line[k],
+		    "%s must be an absolute path", key_names[k]);
+	return dup_into(dst, v, err);
+}
+
+static int
+scope_valid(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n < 1 || n > SCOPE_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != ':' &&
+		    s[i] != '.' && s[i] != '_' && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+/* First line of the secret file, trailing whitespace removed. */
+static int
+read_secret_file(struct bkey_config *c, const char *file, bkey_error *err)
+{
+	FILE *f;
+	char *buf = NULL, *nl;
+	size_t len = 0, n;
+	int rc = -1;
+
+	if ((f = bkey_open_checked(file, BKEY_FILE_SECRET, err)) == NULL)
+		return -1;
+	if ((buf = bkey_read_all(f, file, SECRET_MAX, &len, err)) == NULL)
+		goto out;
+	nl = memchr(buf, '\n', len);
+	n = nl != NULL ? (size_t)(nl - buf) : len;
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		n--;
+	buf[n] = '\0';
+	if (n == 0) {
+		bkey_seterr(err, BKEY_ERR_CONFIG, "%s: secret is empty", file);
+		goto out;
+	}
+	if (strlen(buf) != n || has_control(buf)) {
+		bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "%s: secret contains a control character or NUL byte",
+		    file);
+		goto out;
+	}
+	if ((c->client_secret = strdup(buf)) == NULL) {
+		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (buf != NULL) {
+		sodium_memzero(buf, len);
+		free(buf);
+	}
+	fclose(f);
+	return rc;
+}
+
+static int
+build(struct bkey_config *c, const struct raw *raw, const char *path,
+    bkey_error *err)
+{
+	const char *v;
+	size_t n;
+	long def_expiry;
+
+	/* api_url first: the endpoint defaults hang off it. */
+	v = raw->val[K_API_URL] != NULL ? raw->val[K_API_URL] : DEFAULT_API_URL;
+	if (!bkey_url_allowed(v) || strcspn(v, "?#") != strlen(v))
+		return lineerr(err, path, raw->line[K_API_URL],
+		    "api_url must be an https URL without query or fragment "
+		    "(http only to 127.0.0.0/8, [::1] or localhost)");
+	if (dup_into(&c->api_url, v, err) != 0)
+		return -1;
+	n = strlen(c->api_url);
+	if (n > 0 && c->api_url[n - 1] == '/')
+		c->api_url[n - 1] = '\0';
+
+	if (raw->val[K_CLIENT_ID] == NULL)
+		return lineerr(err, path, 0, "client_id is required");
+	if (raw->val[K_CLIENT_SECRET] != NULL &&
+	    raw->val[K_CLIENT_SECRET_FILE] != NULL)
+		return lineerr(err, path, raw->line[K_CLIENT_SECRET_FILE],
+		    "client_secret and client_secret_file are both set; "
+		    "use one");
+	if (raw->val[K_CLIENT_SECRET] == NULL &&
+	    raw->val[K_CLIENT_SECRET_FILE] == NULL)
+		return lineerr(err, path, 0,
+		    "client_secret or client_secret_file is required");
+
+	if (str_opt(&c->issuer, raw, K_ISSUER, c->api_url, err) != 0 ||
+	    str_opt(&c->client_id, raw, K_CLIENT_ID, NULL, err) != 0 ||
+	    str_opt(&c->audience, raw, K_AUDIENCE, c->client_id, err) != 0)
+		return -1;
+
+	v = raw->val[K_DIALECT];
+	if (v == NULL || strcmp(v, "bkey") == 0)
+		c->dialect = BKEY_DIALECT_BKEY;
+	else if (strcmp(v, "ciba") == 0)
+		c->dialect = BKEY_DIALECT_CIBA;
+	else
+		return lineerr(err, path, raw->line[K_DIALECT],
+		    "dialect must be \"bkey\" or \"ciba\"");
+
+	if (url_opt(&c->bc_authorize_endpoint, raw, K_BC_AUTHORIZE,
+	    c->api_url, "/oauth/bc-authorize", path, err) != 0 ||
+	    url_opt(&c->token_endpoint, raw, K_TOKEN, c->api_url,
+	    "/oauth/token", path, err) != 0 ||
+	    url_opt(&c->jwks_uri, raw, K_JWKS, c->api_url, "/oauth/jwks",
+	    path, err) != 0)
+		return -1;
+
+	if (raw->val[K_SCOPE] != NULL && !scope_valid(raw->val[K_SCOPE]))
+		return lineerr(err, path, raw->line[K_SCOPE],
+		    "scope must be 1 to %d characters of A-Z a-z 0-9 : . _ -",
+		    SCOPE_MAX);
+	if (str_opt(&c->scope, raw, K_SCOPE, DEFAULT_SCOPE, err) != 0)
+		return -1;
+
+	if (num_opt(&c->timeout, raw, K_TIMEOUT, 120, 1, 3600, path,
+	    err) != 0)
+		return -1;
+	def_expiry = c->timeout < 30 ? 30 : c->timeout > 600 ? 600 :
+	    c->timeout;
+	if (num_opt(&c->requested_expiry, raw, K_REQUESTED_EXPIRY, def_expiry,
+	    30, 600, path, err) != 0 ||
+	    num_opt(&c->connect_timeout, raw, K_CONNECT_TIMEOUT, 10, 1, 120,
+	    path, err) != 0 ||
+	    num_opt(&c->clock_leeway, raw, K_CLOCK_LEEWAY, 30, 0, 300, path,
+	    err) != 0)
+		return -1;
+
+	if (path_opt(&c->users_file, raw, K_USERS_FILE, BKEY_DEFAULT_USERS,
+	    path, err) != 0 ||
+	    path_opt(&c->state_dir, raw, K_STATE_DIR, BKEY_DEFAULT_STATEDIR,
+	    path, err) != 0)
+		return -1;
+	/* An empty cafile means the system store, like no cafile at all. */
+	if (raw->val[K_CAFILE] != NULL && *raw->val[K_CAFILE] != '\0') {
+		if (path_opt(&c->cafile, raw, K_CAFILE, NULL, path, err) != 0)
+			return -1;
+	}
+	if (str_opt(&c->proxy, raw, K_PROXY, "", err) != 0)
+		return -1;
+
+	v = raw->val[K_RUN_AS] != NULL ? raw->val[K_RUN_AS] : DEFAULT_RUN_AS;
+	if (!bkey_username_valid(v))
+		return lineerr(err, path, raw->line[K_RUN_AS],
+		    "run_as is not a valid user name");
+	if (dup_into(&c->run_as, v, err) != 0)
+		return -1;
+
+	if (raw->val[K_CLIENT_SECRET] != NULL)
+		return dup_into(&c->client_secret, raw->val[K_CLIENT_SECRET],
+		    err);
+	if (*raw->val[K_CLIENT_SECRET_FILE] != '/')
+		return lineerr(err, path, raw->line[K_CLIENT_SECRET_FILE],
+		    "client_secret_file must be an absolute path");
+	return read_secret_file(c, raw->val[K_CLIENT_SECRET_FILE], err);
+}
+
+int
+bkey_config_load(struct bkey_config *c, const char *path, bkey_error *err)
+{
+	struct raw raw;
+	struct stat st;
+	FILE *f = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	memset(c, 0, sizeof(*c));
+	memset(&raw, 0, sizeof(raw));
+	if (path == NULL)
+		path = BKEY_DEFAULT_CONFIG;
+	/* Opened without BKEY_FILE_SECRET: whether the file holds a secret
+	 * is known only after parsing (checked below, on the same fd). */
+	if ((f = bkey_open_checked(path, 0, err)) == NULL)
+		goto out;
+	if ((buf = bkey_read_all(f, path, BKEY_FILE_MAX, &len, err)) == NULL)
+		goto out;
+	if (parse_lines(buf, len, path, &raw, err) != 0)
+		goto out;
+	if (raw.val[K_CLIENT_SECRET] != NULL) {
+		if (fstat(fileno(f), &st) != 0) {
+			bkey_seterr(err, BKEY_ERR_CONFIG, "%s: cannot stat: %s",
+			    path, strerror(errno));
+			goto out;
+		}
+		if (st.st_mode & S_IROTH) {
+			bkey_seterr(err, BKEY_ERR_CONFIG,
+			    "%s: holds client_secret and is world readable "
+			    "(mode %04o)", path, (unsigned)(st.st_mode & 07777));
+			goto out;
+		}
+	}
+	if (dup_into(&c->path, path, err) != 0)
+		goto out;
+	if (build(c, &raw, path, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (buf != NULL) {
+		sodium_memzero(buf, len);
+		free(buf);
+	}
+	if (f != NULL)
+		fclose(f);
+	if (rc != 0)
+		bkey_config_free(c);
+	return rc;
+}
