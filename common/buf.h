@@ -27,7 +27,8 @@ int bkey_buf_printf(bkey_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void bkey_buf_reset(bkey_buf *b);	/* wipe, len = 0, keep memory, clear flags */
 void bkey_buf_free(bkey_buf *b);	/* wipe and release */
-/* Hand the string over to the caller (who frees it); buffer becomes empty. */
+/* Hand the string over to the caller (who frees it); buffer becomes empty.
+ * An empty buffer yields ""; a failed buffer is freed and yields NULL. */
 char *bkey_buf_steal(bkey_buf *b);
 
 #endif

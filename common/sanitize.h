@@ -2,7 +2,10 @@
  * Making untrusted text safe for a log line, a terminal or a phone screen.
  * Removes C0 controls (including TAB, CR, LF), DEL, C1 controls (U+0080..
  * U+009F) and whole terminal escape sequences (ESC [ ... final, ESC ] ...
- * BEL/ST, other ESC x pairs; the 8-bit CSI U+009B likewise), replaces
+ * BEL/ST, other ESC x pairs; the 8-bit CSI U+009B likewise, and the 8-bit
+ * string introducers U+0090/98/9D/9E/9F up to BEL/ST), the invisible
+ * bidirectional and line-separator format characters (U+061C, U+200E/F,
+ * U+202A..E, U+2066..9, U+2028/9) that can reorder what a user reads, replaces
  * invalid or overlong UTF-8 and surrogates with U+FFFD, and caps the
  * result at max bytes: a capped result ends in "…" (U+2026, 3 bytes) and
  * never splits a character.
@@ -30,5 +33,8 @@ char *bkey_sanitize(const char *src, size_t srclen, size_t max);
  * with *bad set to 1 if json is not an object (0 on ENOMEM).
  */
 char *bkey_sanitize_details(const char *json, size_t len, int *bad);
+
+/* 1 if s[0..n) is well-formed UTF-8 (no overlongs, surrogates, > U+10FFFF). */
+int bkey_utf8_valid(const char *s, size_t n);
 
 #endif
