@@ -1,0 +1,203 @@
+/* The --request-stdin object (request.h). Anything unexpected is a usage
+ * error: the caller is a module that builds this object itself. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "request.h"
+#include "json.h"
+#include "sanitize.h"
+#include "users.h"
+
+#define REQUEST_MAX	(64 * 1024)
+#define SCOPE_MAX	128
+#define TIMEOUT_MAX	3600
+
+static const char *const members[] = {
+	"user", "did", "scope", "message", "action_details", "timeout", NULL
+};
+
+static int
+scope_valid(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > SCOPE_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == ':' || c == '.' ||
+		    c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* String member, or absent (*out NULL). -1 if present but not a string. */
+static int
+opt_str(const bkey_json *j, const char *key, char **out, bkey_error *err)
+{
+	int v = bkey_json_find(j, 0, key);
+
+	*out = NULL;
+	if (v < 0)
+		return 0;
+	if (bkey_json_type_of(j, v) != BKEY_JSON_STRING)
+		return bkey_seterr(err, BKEY_ERR_USAGE,
+		    "request: \"%s\" must be a string", key);
+	if (bkey_json_str(j, v, out) != 0)
+		return bkey_seterr(err, BKEY_ERR_USAGE,
+		    "request: \"%s\" is not a valid string", key);
+	return 0;
+}
+
+static int
+check_members(const bkey_json *j, bkey_error *err)
+{
+	int n = bkey_json_size(j, 0), i, k, v, m, known;
+	char *key = NULL, *safe;
+
+	for (i = 0; i < n; i++) {
+		if (bkey_json_member_at(j, 0, i, &k, &v) != 0 ||
+		    bkey_json_str(j, k, &key) != 0)
+			return bkey_seterr(err, BKEY_ERR_USAGE,
+			    "request: bad member name");
+		for (known = 0, m = 0; members[m] != NULL && !known; m++)
+			known = strcmp(members[m], key) == 0;
+		if (!known) {
+			safe = bkey_sanitize(key, strlen(key), 64);
+			bkey_seterr(err, BKEY_ERR_USAGE,
+			    "request: unknown member \"%s\"",
+			    safe ? safe : "?");
+			free(safe);
+			free(key);
+			return -1;
+		}
+		free(key);
+		key = NULL;
+	}
+	return 0;
+}
+
+static int
+parse_details(const bkey_json *j, struct bkey_request *r, bkey_error *err)
+{
+	char *raw = NULL;
+	int v = bkey_json_find(j, 0, "action_details"), bad = 0, rc = -1;
+
+	if (v < 0)
+		return 0;
+	if (bkey_json_type_of(j, v) != BKEY_JSON_OBJECT)
+		return bkey_seterr(err, BKEY_ERR_USAGE,
+		    "request: \"action_details\" must be an object");
+	if (bkey_json_raw(j, v, &raw) != 0) {
+		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	r->details = bkey_sanitize_details(raw, strlen(raw), &bad);
+	if (r->details == NULL) {
+		if (bad)
+			bkey_seterr(err, BKEY_ERR_USAGE,
+			    "request: \"action_details\" is not valid");
+		else
+			bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	rc = 0;
+ out:
+	free(raw);
+	return rc;
+}
+
+static int
+parse_timeout(const bkey_json *j, struct bkey_request *r, bkey_error *err)
+{
+	int v = bkey_json_find(j, 0, "timeout");
+	long long t;
+
+	if (v < 0)
+		return 0;
+	if (bkey_json_int(j, v, &t) != 0 || t < 1 || t > TIMEOUT_MAX)
+		return bkey_seterr(err, BKEY_ERR_USAGE,
+		    "request: \"timeout\" must be an integer from 1 to %d",
+		    TIMEOUT_MAX);
+	r->timeout = (long)t;
+	return 0;
+}
+
+int
+bkey_request_parse(struct bkey_request *r, const char *json, size_t len,
+    bkey_error *err)
+{
+	bkey_json j;
+	char *msg = NULL;
+	int parsed = 0, rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (json == NULL || len > REQUEST_MAX) {
+		bkey_seterr(err, BKEY_ERR_USAGE, "request: too long");
+		goto out;
+	}
+	if (bkey_json_parse(&j, json, len) != 0) {
+		bkey_seterr(err, BKEY_ERR_USAGE,
+		    "request: not a valid JSON object");
+		goto out;
+	}
+	parsed = 1;
+	if (check_members(&j, err) != 0)
+		goto out;
+	if (opt_str(&j, "user", &r->user, err) != 0 ||
+	    opt_str(&j, "did", &r->did, err) != 0 ||
+	    opt_str(&j, "scope", &r->scope, err) != 0 ||
+	    opt_str(&j, "message", &msg, err) != 0)
+		goto out;
+	if ((r->user == NULL) == (r->did == NULL)) {
+		bkey_seterr(err, BKEY_ERR_USAGE,
+		    "request: give exactly one of \"user\" and \"did\"");
+		goto out;
+	}
+	if (r->user != NULL && !bkey_username_valid(r->user)) {
+		bkey_seterr(err, BKEY_ERR_USAGE, "request: invalid user name");
+		goto out;
+	}
+	if (r->did != NULL && !bkey_did_valid(r->did)) {
+		bkey_seterr(err, BKEY_ERR_USAGE, "request: invalid DID");
+		goto out;
+	}
+	if (r->scope != NULL && !scope_valid(r->scope)) {
+		bkey_seterr(err, BKEY_ERR_USAGE, "request: invalid scope "
+		    "(1 to %d characters of A-Z a-z 0-9 : . _ -)", SCOPE_MAX);
+		goto out;
+	}
+	if (msg != NULL) {
+		r->message = bkey_sanitize(msg, strlen(msg), BKEY_MESSAGE_MAX);
+		if (r->message == NULL) {
+			bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
+			goto out;
+		}
+	}
+	if (parse_details(&j, r, err) != 0 || parse_timeout(&j, r, err) != 0)
+		goto out;
+	rc = 0;
+ out:
+	free(msg);
+	if (parsed)
+		bkey_json_free(&j);
+	if (rc != 0)
+		bkey_request_free(r);
+	return rc;
+}
+
+void
+bkey_request_free(struct bkey_request *r)
+{
+	if (r == NULL)
+		return;
+	free(r->user);
+	free(r->did);
+	free(r->scope);
+	free(r->message);
+	free(r->details);
+	memset(r, 0, sizeof(*r));
+}
