@@ -40,4 +40,8 @@ bkey_result bkey_approve(const struct bkey_config *c,
     bkey_error *err);
 void bkey_approval_free(struct bkey_approval *a);
 
+/* Route protocol diagnostics (--debug) to fn; NULL (the default) drops
+ * them. Messages are sanitized and never carry secrets or tokens. */
+void bkey_approve_set_debug(void (*fn)(const char *msg));
+
 #endif

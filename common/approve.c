@@ -1,0 +1,412 @@
+/*
+ * The approve flow: client token (bkey dialect), initiate with a fresh
+ * 4-digit code, poll within the deadline, verify the token(s), record the
+ * jti. The only way to BKEY_APPROVED is through finish_approved(), after
+ * every check and the replay record have succeeded.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "approve.h"
+#include "buf.h"
+#include "ciba.h"
+#include "config.h"
+#include "jti.h"
+#include "jwks.h"
+#include "jwks_cache.h"
+#include "jwt.h"
+#include "request.h"
+#include "result.h"
+#include "sanitize.h"
+#include "users.h"
+
+#define DEFAULT_INTERVAL_MS 5000
+#define MIN_INTERVAL_MS 200
+#define SLOW_DOWN_MS 5000
+#define EXPIRY_MIN 30
+#define EXPIRY_MAX 600
+#define CLAIM_MAX 255			/* event fields are 256 bytes */
+
+struct approve_run {
+	const struct bkey_config *c;
+	const struct bkey_request *r;
+	const char *scope;
+	struct bkey_ciba k;
+	struct bkey_jwks_cache jc;
+	long long deadline_ms;
+};
+
+void
+bkey_approve_set_debug(void (*fn)(const char *msg))
+{
+	bkey_ciba_set_debug(fn);
+}
+
+static int
+fetch_jwks(void *ctx, const char *url, bkey_buf *body, bkey_error *err)
+{
+	struct approve_run *run = ctx;
+
+	return bkey_ciba_get(&run->k, url, run->deadline_ms, body, err);
+}
+
+/* Verify one JWT, refetching the JWKS once on an unknown kid. */
+static int
+verify_jwt(struct approve_run *run, const char *token, const char *what,
+    const struct bkey_jwt_expect *want, struct bkey_jwt_claims *cl,
+    bkey_error *err)
+{
+	const struct bkey_jwks *ks = NULL;
+	int rc;
+
+	memset(cl, 0, sizeof(*cl));
+	if (bkey_jwks_cache_get(&run->jc, &ks, err) != 0)
+		return -1;
+	rc = bkey_jwt_verify(token, ks, want, cl, err);
+	if (rc == BKEY_JWT_UNKNOWN_KID) {
+		bkey_jwt_claims_free(cl);
+		memset(cl, 0, sizeof(*cl));
+		rc = bkey_jwks_cache_refresh(&run->jc, &ks, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			rc = bkey_jwt_verify(token, ks, want, cl, err);
+		else
+			rc = BKEY_JWT_UNKNOWN_KID;
+		if (rc == BKEY_JWT_UNKNOWN_KID) {
+			bkey_jwt_claims_free(cl);
+			memset(cl, 0, sizeof(*cl));
+			return bkey_seterr(err, BKEY_ERR_TOKEN,
+			    "%s: signed by a key the issuer does not publish",
+			    what);
+		}
+	}
+	if (rc != 0) {
+		bkey_jwt_claims_free(cl);
+		memset(cl, 0, sizeof(*cl));
+		/* Keep the verifier's reason, name the token. */
+		if (err != NULL) {
+			char why[BKEY_DETAIL_MAX];
+
+			(void)snprintf(why, sizeof(why), "%s", err->detail);
+			return bkey_seterr(err, BKEY_ERR_TOKEN, "%s: %s", what,
+			    why);
+		}
+		return -1;
+	}
+	return 0;
+}
+
+static int
+printable_claim(const char *s)
+{
+	size_t i, n;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > CLAIM_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+			return 0;
+	return bkey_utf8_valid(s, n);
+}
+
+/*
+ * Verify the approval: access token (and id_token when sent), then record
+ * the jti. Fills out only when everything holds.
+ */
+static bkey_result
+finish_approved(struct approve_run *run, const struct bkey_ciba_poll *p,
+    const char *auth_req_id, struct bkey_approval *out, bkey_error *err)
+{
+	struct bkey_jwt_expect want;
+	struct bkey_jwt_claims at, idt;
+	bkey_result res = BKEY_ERR_TOKEN;
+	int rc;
+
+	memset(&at, 0, sizeof(at));
+	memset(&idt, 0, sizeof(idt));
+	if (p->access_token == NULL) {
+		bkey_seterr(err, BKEY_ERR_PROTOCOL, "approved without a token");
+		return BKEY_ERR_PROTOCOL;
+	}
+	memset(&want, 0, sizeof(want));
+	want.issuer = run->c->issuer;
+	want.audience = run->c->audience;
+	want.scope = run->scope;
+	want.sub = run->r->did;
+	want.leeway = run->c->clock_leeway;
+	want.now = time(NULL);
+	if (verify_jwt(run, p->access_token, "access token", &want, &at,
+	    err) != 0)
+		goto fail;
+	if (at.sub == NULL || strcmp(at.sub, run->r->did) != 0) {
+		bkey_seterr(err, BKEY_ERR_TOKEN,
+		    "access token: sub is not the DID asked");
+		goto fail;
+	}
+	if (!printable_claim(at.jti)) {
+		bkey_seterr(err, BKEY_ERR_TOKEN,
+		    "access token: no usable jti (needed for replay protection)");
+		goto fail;
+	}
+	if (at.exp <= 0) {
+		bkey_seterr(err, BKEY_ERR_TOKEN, "access token: no exp");
+		goto fail;
+	}
+	if (p->id_token != NULL) {
+		memset(&want, 0, sizeof(want));
+		want.issuer = run->c->issuer;
+		want.audience = run->c->client_id;
+		want.require_aud = 1;
+		want.scope = NULL;
+		want.sub = run->r->did;
+		want.auth_req_id = auth_req_id;
+		want.leeway = run->c->clock_leeway;
+		want.now = time(NULL);
+		if (verify_jwt(run, p->id_token, "id_token", &want, &idt,
+		    err) != 0)
+			goto fail;
+		if (idt.sub == NULL || strcmp(idt.sub, run->r->did) != 0) {
+			bkey_seterr(err, BKEY_ERR_TOKEN,
+			    "id_token: sub is not the DID asked");
+			goto fail;
+		}
+	}
+	rc = bkey_jti_record(run->c->state_dir, at.jti, (time_t)at.exp, err);
+	if (rc == 1) {
+		bkey_seterr(err, BKEY_ERR_TOKEN, "token replayed");
+		goto fail;
+	}
+	if (rc != 0) {
+		res = (err != NULL && err->code == BKEY_ERR_CONFIG) ?
+		    BKEY_ERR_CONFIG : BKEY_ERR_INTERNAL;
+		if (err != NULL)
+			err->code = res;
+		goto out;
+	}
+	out->auth_req_id = strdup(auth_req_id);
+	out->sub = strdup(at.sub);
+	out->jti = strdup(at.jti);
+	out->scope = strdup(run->scope);
+	out->exp = at.exp;
+	if (out->auth_req_id == NULL || out->sub == NULL || out->jti == NULL ||
+	    out->scope == NULL) {
+		bkey_approval_free(out);
+		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
+		res = BKEY_ERR_INTERNAL;
+		goto out;
+	}
+	res = BKEY_APPROVED;
+	goto out;
+fail:
+	res = (err != NULL && err->code != BKEY_ERR_TOKEN &&
+	    err->code != BKEY_APPROVED) ? err->code : BKEY_ERR_TOKEN;
+	if (err != NULL)
+		err->code = res;
+out:
+	bkey_jwt_claims_free(&at);
+	bkey_jwt_claims_free(&idt);
+	return res;
+}
+
+static long
+effective_expiry(const struct bkey_config *c, long timeout)
+{
+	long e = c->requested_expiry > 0 ? c->requested_expiry : timeout;
+
+	/* No point asking the phone to wait longer than we will. */
+	if (timeout < e)
+		e = timeout;
+	if (e < EXPIRY_MIN)
+		e = EXPIRY_MIN;
+	if (e > EXPIRY_MAX)
+		e = EXPIRY_MAX;
+	return e;
+}
+
+static int
+make_binding(char *code, size_t codesz, const char *message,
+    const char *scope, bkey_buf *out)
+{
+	uint32_t n = randombytes_uniform(10000);
+
+	(void)snprintf(code, codesz, "%04u", (unsigned)n);
+	if (message != NULL && message[0] != '\0')
+		bkey_buf_printf(out, "[%s] %s", code, message);
+	else
+		bkey_buf_printf(out, "[%s] Approve %s", code, scope);
+	return out->failed ? -1 : 0;
+}
+
+/* Poll until an outcome, the deadline or expires_in. */
+static bkey_result
+poll_loop(struct approve_run *run, const struct bkey_ciba_started *st,
+    long long started_ms, struct bkey_approval *out, bkey_error *err)
+{
+	struct bkey_ciba_poll p;
+	long long limit, next, last = started_ms;
+	long interval_ms;
+	bkey_result res;
+	int expires_first;
+
+	interval_ms = st->interval < 0 ? DEFAULT_INTERVAL_MS :
+	    st->interval * 1000L;
+	if (interval_ms < MIN_INTERVAL_MS)
+		interval_ms = MIN_INTERVAL_MS;
+	limit = started_ms + (long long)st->expires_in * 1000;
+	expires_first = limit < run->deadline_ms;
+	if (!expires_first)
+		limit = run->deadline_ms;
+
+	for (;;) {
+		next = last + interval_ms;
+		if (next >= limit) {
+			/* No poll fits before the end: wait it out. */
+			if (bkey_ciba_sleep_until(run->k.cancel, limit,
+			    err) != 0)
+				return BKEY_ERR_CANCELLED;
+			bkey_seterr(err, BKEY_EXPIRED, expires_first ?
+			    "no answer before the request expired" :
+			    "no answer before the timeout");
+			return BKEY_EXPIRED;
+		}
+		if (bkey_ciba_sleep_until(run->k.cancel, next, err) != 0)
+			return BKEY_ERR_CANCELLED;
+		if (bkey_ciba_poll(&run->k, st->auth_req_id, limit, &p,
+		    err) != 0)
+			return err != NULL ? err->code : BKEY_ERR_INTERNAL;
+		/* Space polls from the end of the previous answer. */
+		last = bkey_ciba_now_ms();
+		switch (p.state) {
+		case BKEY_POLL_PENDING:
+			break;
+		case BKEY_POLL_SLOW_DOWN:
+			interval_ms += SLOW_DOWN_MS;
+			bkey_ciba_debug("slow_down: interval now %ld ms",
+			    interval_ms);
+			break;
+		case BKEY_POLL_DENIED:
+			bkey_ciba_poll_free(&p);
+			bkey_seterr(err, BKEY_DENIED, "denied");
+			return BKEY_DENIED;
+		case BKEY_POLL_EXPIRED:
+			bkey_ciba_poll_free(&p);
+			bkey_seterr(err, BKEY_EXPIRED,
+			    "the request expired unanswered");
+			return BKEY_EXPIRED;
+		case BKEY_POLL_APPROVED:
+			res = finish_approved(run, &p, st->auth_req_id, out,
+			    err);
+			bkey_ciba_poll_free(&p);
+			return res;
+		}
+		bkey_ciba_poll_free(&p);
+	}
+}
+
+bkey_result
+bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
+    const volatile sig_atomic_t *cancel, bkey_pending_cb on_pending,
+    void *ctx, struct bkey_approval *out, bkey_error *err)
+{
+	struct approve_run run;
+	struct bkey_ciba_started st;
+	struct bkey_pending pend;
+	bkey_buf binding;
+	char code[8];
+	long timeout;
+	long long started_ms;
+	bkey_result res;
+	bkey_error local;
+	int have_ciba = 0;
+
+	/* Always have an error record: every branch below relies on it. */
+	if (err == NULL)
+		err = &local;
+	memset(out, 0, sizeof(*out));
+	memset(&st, 0, sizeof(st));
+	memset(&run, 0, sizeof(run));
+	bkey_buf_init(&binding, 1024);
+	memset(err, 0, sizeof(*err));
+	if (c == NULL || r == NULL || r->did == NULL ||
+	    !bkey_did_valid(r->did)) {
+		bkey_seterr(err, BKEY_ERR_USAGE, "no valid DID to ask");
+		res = BKEY_ERR_USAGE;
+		goto out;
+	}
+	run.c = c;
+	run.r = r;
+	run.scope = (r->scope != NULL && r->scope[0] != '\0') ? r->scope :
+	    c->scope;
+	timeout = r->timeout > 0 ? r->timeout : c->timeout;
+	if (timeout <= 0)
+		timeout = 120;
+	run.deadline_ms = bkey_ciba_now_ms() + timeout * 1000LL;
+	bkey_jwks_cache_init(&run.jc, c->state_dir, c->jwks_uri, fetch_jwks,
+	    &run);
+
+	if (bkey_ciba_init(&run.k, c, cancel, err) != 0)
+		goto fail;
+	have_ciba = 1;
+	if (c->dialect == BKEY_DIALECT_BKEY &&
+	    bkey_ciba_client_token(&run.k, run.deadline_ms, err) != 0)
+		goto fail;
+	if (make_binding(code, sizeof(code), r->message, run.scope,
+	    &binding) != 0) {
+		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
+		goto fail;
+	}
+	started_ms = bkey_ciba_now_ms();
+	if (bkey_ciba_initiate(&run.k, r->did, run.scope, binding.data,
+	    r->details, effective_expiry(c, timeout), run.deadline_ms, &st,
+	    err) != 0)
+		goto fail;
+	bkey_ciba_debug("initiated: auth_req_id %s, expires_in %ld, "
+	    "interval %ld", st.auth_req_id, st.expires_in, st.interval);
+	if (on_pending != NULL) {
+		pend.auth_req_id = st.auth_req_id;
+		pend.code = code;
+		pend.expires_in = st.expires_in;
+		pend.interval = st.interval < 0 ? DEFAULT_INTERVAL_MS / 1000 :
+		    st.interval;
+		on_pending(&pend, ctx);
+	}
+	res = poll_loop(&run, &st, started_ms, out, err);
+	goto out;
+fail:
+	res = (err != NULL && err->code != BKEY_APPROVED) ? err->code :
+	    BKEY_ERR_INTERNAL;
+out:
+	/* Belt and braces: approved means a filled, verified record. */
+	if (res == BKEY_APPROVED && (out->jti == NULL || out->sub == NULL)) {
+		bkey_approval_free(out);
+		bkey_seterr(err, BKEY_ERR_INTERNAL, "internal error");
+		res = BKEY_ERR_INTERNAL;
+	}
+	if (res != BKEY_APPROVED)
+		bkey_approval_free(out);
+	if (err != NULL && res != BKEY_APPROVED && err->code != res)
+		err->code = res;
+	bkey_jwks_cache_free(&run.jc);
+	bkey_ciba_started_free(&st);
+	if (have_ciba)
+		bkey_ciba_free(&run.k);
+	bkey_buf_free(&binding);
+	return res;
+}
+
+void
+bkey_approval_free(struct bkey_approval *a)
+{
+	if (a == NULL)
+		return;
+	free(a->auth_req_id);
+	free(a->sub);
+	free(a->jti);
+	free(a->scope);
+	memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,80 @@
+/*
+ * The individual protocol requests of the approve flow (bkey-api.md), for
+ * both dialects: client token, CIBA initiate, one poll, a plain GET. Each
+ * request is retried on connection failures and 5xx with backoff (250 ms
+ * doubling, capped at 2 s) until its deadline, then BKEY_ERR_UNAVAILABLE.
+ * Internal to bkey-approve (common/approve.c); not used by the modules.
+ */
+#ifndef BKEY_CIBA_H
+#define BKEY_CIBA_H
+
+#include <signal.h>
+#include "buf.h"
+#include "config.h"
+#include "http.h"
+#include "result.h"
+
+#define BKEY_CIBA_REQ_TIMEOUT_MS 30000	/* cap of one request */
+#define BKEY_CIBA_TOKEN_MAX 16384	/* longest token string accepted */
+
+struct bkey_ciba {
+	const struct bkey_config *c;
+	struct bkey_http *http;
+	const volatile sig_atomic_t *cancel;
+	char *client_token;		/* bkey dialect, cached for the run */
+};
+
+struct bkey_ciba_started {
+	char *auth_req_id;
+	long expires_in;		/* seconds */
+	long interval;			/* seconds; -1 when absent */
+};
+
+enum bkey_poll_state {
+	BKEY_POLL_PENDING = 0, BKEY_POLL_SLOW_DOWN, BKEY_POLL_APPROVED,
+	BKEY_POLL_DENIED, BKEY_POLL_EXPIRED
+};
+
+struct bkey_ciba_poll {
+	enum bkey_poll_state state;
+	char *access_token;		/* APPROVED only; wiped on free */
+	char *id_token;			/* APPROVED, when sent */
+};
+
+/* CLOCK_MONOTONIC milliseconds. */
+long long bkey_ciba_now_ms(void);
+/* Sleep until deadline_ms in short slices; -1 (BKEY_ERR_CANCELLED) as soon
+ * as *cancel becomes nonzero. */
+int bkey_ciba_sleep_until(const volatile sig_atomic_t *cancel,
+    long long deadline_ms, bkey_error *err);
+
+/* Diagnostics hook (--debug); messages never carry secrets or tokens. */
+void bkey_ciba_set_debug(void (*fn)(const char *msg));
+void bkey_ciba_debug(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+int bkey_ciba_init(struct bkey_ciba *k, const struct bkey_config *c,
+    const volatile sig_atomic_t *cancel, bkey_error *err);
+void bkey_ciba_free(struct bkey_ciba *k);
+
+/* bkey dialect: fetch (once per run) the client_credentials token. */
+int bkey_ciba_client_token(struct bkey_ciba *k, long long deadline_ms,
+    bkey_error *err);
+
+/* POST bc-authorize. details: sanitized JSON object text or NULL. */
+int bkey_ciba_initiate(struct bkey_ciba *k, const char *did,
+    const char *scope, const char *binding_message, const char *details,
+    long requested_expiry, long long deadline_ms,
+    struct bkey_ciba_started *out, bkey_error *err);
+void bkey_ciba_started_free(struct bkey_ciba_started *s);
+
+/* One poll of the token endpoint. 0 with out->state set, -1 on error. */
+int bkey_ciba_poll(struct bkey_ciba *k, const char *auth_req_id,
+    long long deadline_ms, struct bkey_ciba_poll *out, bkey_error *err);
+void bkey_ciba_poll_free(struct bkey_ciba_poll *p);
+
+/* GET url expecting 200; body handed to the caller (bkey_buf_free). */
+int bkey_ciba_get(struct bkey_ciba *k, const char *url, long long deadline_ms,
+    bkey_buf *body, bkey_error *err);
+
+#endif

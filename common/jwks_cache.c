@@ -1,0 +1,212 @@
+/* JWKS fetch and cache in the state directory (see jwks_cache.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "ciba.h"
+#include "http.h"
+#include "jwks.h"
+#include "jwks_cache.h"
+#include "result.h"
+
+void
+bkey_jwks_cache_init(struct bkey_jwks_cache *jc, const char *state_dir,
+    const char *url, bkey_jwks_fetch_fn fetch, void *fetch_ctx)
+{
+	memset(jc, 0, sizeof(*jc));
+	jc->state_dir = state_dir;
+	jc->url = url;
+	jc->fetch = fetch;
+	jc->fetch_ctx = fetch_ctx;
+}
+
+void
+bkey_jwks_cache_free(struct bkey_jwks_cache *jc)
+{
+	if (jc == NULL)
+		return;
+	if (jc->have)
+		bkey_jwks_free(&jc->ks);
+	jc->have = 0;
+}
+
+static int
+cache_path(const struct bkey_jwks_cache *jc, char *dst, size_t dstsz)
+{
+	int n;
+
+	if (jc->state_dir == NULL || jc->state_dir[0] == '\0')
+		return -1;
+	n = snprintf(dst, dstsz, "%s/%s", jc->state_dir, BKEY_JWKS_CACHE_FILE);
+	return (n < 0 || (size_t)n >= dstsz) ? -1 : 0;
+}
+
+/* Read the cache file if it is fresh and trustworthy; -1 otherwise. */
+static int
+read_cache(const struct bkey_jwks_cache *jc, bkey_buf *out)
+{
+	char path[4096], chunk[4096];
+	struct stat st;
+	time_t now = time(NULL);
+	ssize_t n;
+	int fd, rc = -1;
+
+	if (cache_path(jc, path, sizeof(path)) != 0)
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
+	    (st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    st.st_size <= 0 || st.st_size > BKEY_HTTP_BODY_MAX ||
+	    st.st_mtime > now + 60 ||
+	    now - st.st_mtime >= BKEY_JWKS_CACHE_MAX_AGE)
+		goto out;
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		if (out->len + (size_t)n > BKEY_HTTP_BODY_MAX ||
+		    bkey_buf_append(out, chunk, (size_t)n) != 0)
+			goto out;
+	}
+	rc = out->len > 0 ? 0 : -1;
+out:
+	(void)close(fd);
+	return rc;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Atomically replace the cache file; failures only cost a refetch later. */
+static void
+write_cache(const struct bkey_jwks_cache *jc, const bkey_buf *body)
+{
+	char path[4096], tmp[4200];
+	int fd, n;
+
+	if (cache_path(jc, path, sizeof(path)) != 0)
+		return;
+	n = snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", jc->state_dir,
+	    BKEY_JWKS_CACHE_FILE);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return;
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		bkey_ciba_debug("jwks cache: cannot create %s: %s", tmp,
+		    strerror(errno));
+		return;
+	}
+	if (fchmod(fd, 0644) != 0 || write_all(fd, body->data, body->len) != 0 ||
+	    fsync(fd) != 0) {
+		bkey_ciba_debug("jwks cache: cannot write %s: %s", tmp,
+		    strerror(errno));
+		(void)close(fd);
+		(void)unlink(tmp);
+		return;
+	}
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		bkey_ciba_debug("jwks cache: cannot install %s: %s", path,
+		    strerror(errno));
+		(void)unlink(tmp);
+	}
+}
+
+static int
+fetch_set(struct bkey_jwks_cache *jc, bkey_error *err)
+{
+	struct bkey_jwks ks;
+	bkey_buf body;
+	int rc = -1;
+
+	memset(&ks, 0, sizeof(ks));
+	bkey_buf_init(&body, BKEY_HTTP_BODY_MAX + 1);
+	if (jc->fetch == NULL || jc->url == NULL) {
+		bkey_seterr(err, BKEY_ERR_INTERNAL, "no way to fetch the JWKS");
+		goto out;
+	}
+	if (jc->fetch(jc->fetch_ctx, jc->url, &body, err) != 0)
+		goto out;
+	if (body.data == NULL ||
+	    bkey_jwks_parse(&ks, body.data, body.len, err) != 0) {
+		if (err != NULL && err->code != BKEY_ERR_PROTOCOL)
+			err->code = BKEY_ERR_PROTOCOL;
+		if (body.data == NULL)
+			bkey_seterr(err, BKEY_ERR_PROTOCOL, "JWKS: empty");
+		goto out;
+	}
+	if (jc->have)
+		bkey_jwks_free(&jc->ks);
+	jc->ks = ks;
+	jc->have = 1;
+	jc->fetched = 1;
+	write_cache(jc, &body);
+	rc = 0;
+out:
+	bkey_buf_free(&body);
+	return rc;
+}
+
+int
+bkey_jwks_cache_get(struct bkey_jwks_cache *jc, const struct bkey_jwks **ks,
+    bkey_error *err)
+{
+	bkey_buf body;
+	bkey_error ignored;
+
+	if (!jc->have) {
+		bkey_buf_init(&body, BKEY_HTTP_BODY_MAX + 1);
+		memset(&ignored, 0, sizeof(ignored));
+		if (read_cache(jc, &body) == 0 &&
+		    bkey_jwks_parse(&jc->ks, body.data, body.len,
+		    &ignored) == 0) {
+			jc->have = 1;
+			bkey_ciba_debug("jwks: using the cached set (%zu keys)",
+			    jc->ks.n);
+		}
+		bkey_buf_free(&body);
+	}
+	if (!jc->have && fetch_set(jc, err) != 0)
+		return -1;
+	*ks = &jc->ks;
+	return 0;
+}
+
+int
+bkey_jwks_cache_refresh(struct bkey_jwks_cache *jc,
+    const struct bkey_jwks **ks, bkey_error *err)
+{
+	if (jc->fetched) {
+		*ks = jc->have ? &jc->ks : NULL;
+		return 1;
+	}
+	bkey_ciba_debug("jwks: unknown kid, fetching the key set again");
+	if (fetch_set(jc, err) != 0)
+		return -1;
+	*ks = &jc->ks;
+	return 0;
+}
