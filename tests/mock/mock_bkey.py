@@ -1,0 +1,1000 @@
+#!/usr/bin/python3
+"""
+A mock BKey issuer: OpenID CIBA (poll mode) with EdDSA-signed JWTs.
+
+Speaks the API of ../../../shared/reference/bkey-api.md (and BKey's OpenAPI
+description) in two dialects:
+  bkey  client token (client_credentials) first, then a JSON bc-authorize
+        with "Authorization: Bearer <client token>"; polls carry
+        client_id/client_secret in the form body (client_secret_post) or
+        HTTP Basic.
+  ciba  a standard CIBA provider: form-encoded bc-authorize and polls, both
+        authenticated with HTTP Basic (client_secret_basic); no client token.
+
+It refuses, with the real API's error and a recorded violation, every request
+the real API would reject (see STRICTNESS below), so a test cannot pass with a
+wrong client. Behaviour is chosen per DID (login_hint) through /_mock/ control
+endpoints; tests/HARNESS.md documents the keys.
+
+Debian's /usr/bin/python3, stdlib + python3-nacl only.
+
+STRICTNESS (beyond the letter of the public docs, to catch client bugs):
+  - bc-authorize members: login_hint, scope, binding_message,
+    action_details, requested_expiry, client_id (must match); anything else
+    (client_secret above all) is invalid_request.
+  - scope: space-separated, must hold "openid" and at least one action scope
+    "approve:<x>" (x of [A-Za-z0-9:_.-]); no other scopes.
+  - binding_message: non-empty string, at most 256 bytes of UTF-8, no C0/C1
+    control characters, DEL or ESC (clients must sanitize).
+  - action_details (optional): a JSON object (in the ciba dialect a form field
+    holding JSON text) of at most 2048 bytes; keys [A-Za-z0-9_.-]{1,64};
+    type, description, currency, resource, recipient must be strings;
+    amount a number or a decimal string ("29.99"); other ("free") keys may be
+    strings or numbers; no nested objects, arrays, booleans or null; strings
+    without control characters.
+  - requested_expiry (optional): integer 30..600 (a digit string in a form).
+  - the first poll must come no sooner than `interval` after the initiate,
+    each next poll no sooner than `interval` after the previous one, and a
+    slow_down adds 5 s (50 ms tolerance); early polls get slow_down.
+  - a parameter repeated in a form is invalid_request (RFC 6749 3.1/3.2).
+  - the client secret must never appear in a JSON body or a query string.
+"""
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import nacl.signing
+
+CIBA_GRANT = "urn:openid:params:grant-type:ciba"
+AUTH_REQ_CLAIM = "urn:openid:params:jwt:claim:auth_req_id"
+MAX_BODY = 1 << 20
+DID_RE = re.compile(r"^did:[a-z0-9]+:[A-Za-z0-9._:%-]{1,200}$")
+SCOPE_RE = re.compile(r"^approve:[A-Za-z0-9:_.-]{1,64}$")
+KEY_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+NUM_RE = re.compile(r"^-?[0-9]{1,12}(\.[0-9]{1,6})?$")
+CTRL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
+STRING_DETAILS = ("type", "description", "currency", "resource", "recipient")
+TOLERANCE = 0.05
+ENDPOINTS = ("token", "initiate", "poll", "jwks")
+BAD_TOKENS = (
+    "bad_sig", "alg_none", "alg_none_empty", "hs256", "hs256_hmac",
+    "unknown_kid", "wrong_iss", "wrong_sub", "wrong_aud", "missing_scope",
+    "expired", "not_yet_valid", "reuse_jti", "no_sub", "str_exp",
+    "id_token_bad_sig", "id_token_wrong_auth_req_id", "id_token_wrong_aud",
+    "jwk_private", "big")
+BEHAVIOUR_DEFAULTS = {
+    "outcome": "approve", "delay_ms": 0, "interval": 0, "expires_in": None,
+    "slow_down": 0, "status_shape": False, "initiate_5xx": 0,
+    "token_5xx": 0, "poll_5xx": 0, "drop": None, "hang": None,
+    "malformed": None, "oversized": None, "initiate_error": None,
+    "bad_token": None, "id_token": None, "hang_ms": 60000,
+}
+OUTCOMES = ("approve", "deny", "expire", "never")
+
+
+def b64u(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jdump(obj):
+    return json.dumps(obj, separators=(",", ":"))
+
+
+class Key:
+    def __init__(self):
+        self.kid = secrets.token_hex(8)
+        self.sk = nacl.signing.SigningKey.generate()
+
+    def jwk(self, private=False):
+        k = {"kty": "OKP", "crv": "Ed25519",
+             "x": b64u(bytes(self.sk.verify_key)),
+             "kid": self.kid, "alg": "EdDSA", "use": "sig"}
+        if private:
+            k["d"] = b64u(bytes(self.sk))
+        return k
+
+
+class State:
+    """Everything the server knows; guarded by self.lock."""
+
+    def __init__(self, args):
+        self.lock = threading.RLock()
+        self.args = args
+        self.stop = threading.Event()
+        self.release = threading.Event()    # set on reset/shutdown: ends hangs
+        self.key = Key()                    # publishes and signs
+        self.unpublished = Key()            # for unknown_kid
+        self.privkey = Key()                # for jwk_private
+        self.issued_jtis = []               # survives reset (reuse_jti)
+        self.client_tokens = {}             # token -> (client_id, exp)
+        self.base_url = None
+        self.reset()
+
+    def reset(self):
+        with self.lock:
+            self.settings = {
+                "dialect": self.args.dialect,
+                "issuer": self.args.issuer,
+                "client_id": self.args.client_id,
+                "client_secret": self.args.client_secret,
+            }
+            self.behaviours = {}            # did -> behaviour (ordered)
+            self.counters = {}              # did -> remaining 5xx counts
+            self.requests = []
+            self.violations = []
+            self.auth = {}                  # auth_req_id -> dict
+            self.jwks_private = False
+            self.release.set()
+            self.release = threading.Event()
+
+    def issuer(self):
+        return self.settings["issuer"] or self.base_url
+
+    def behaviour(self, did):
+        b = self.behaviours.get(did)
+        if b is not None:
+            return b
+        b = dict(BEHAVIOUR_DEFAULTS)
+        tail = did.rsplit(":", 1)[-1] if did else ""
+        if tail in OUTCOMES:
+            b["outcome"] = tail
+        return b
+
+    def set_behaviour(self, did, spec):
+        b = dict(BEHAVIOUR_DEFAULTS)
+        for k, v in spec.items():
+            if k not in BEHAVIOUR_DEFAULTS:
+                raise ValueError("unknown behaviour key %r" % k)
+            b[k] = v
+        if b["outcome"] not in OUTCOMES:
+            raise ValueError("bad outcome %r" % b["outcome"])
+        if b["bad_token"] is not None and b["bad_token"] not in BAD_TOKENS:
+            raise ValueError("bad bad_token %r" % b["bad_token"])
+        for k in ("drop", "hang", "malformed", "oversized"):
+            v = b[k]
+            if v is None:
+                continue
+            vals = [v] if isinstance(v, str) else v
+            for e in vals:
+                if e not in ENDPOINTS:
+                    raise ValueError("bad endpoint %r for %s" % (e, k))
+            b[k] = list(vals)
+        with self.lock:
+            self.behaviours.pop(did, None)
+            self.behaviours[did] = b
+            self.counters[did] = {k: int(b[k] or 0) for k in
+                                  ("initiate_5xx", "token_5xx", "poll_5xx")}
+
+    def fault(self, did, endpoint):
+        """The fault (drop/hang/malformed/oversized) for this endpoint, or
+        None. Requests without a DID (token, jwks) take it from any DID's
+        behaviour that names the endpoint, the most recently set first."""
+        with self.lock:
+            if did is not None:
+                cands = [self.behaviour(did)]
+            else:
+                cands = list(reversed(list(self.behaviours.values())))
+            for b in cands:
+                for f in ("drop", "hang", "malformed", "oversized"):
+                    if b.get(f) and endpoint in b[f]:
+                        return f, b
+        return None, None
+
+    def take_5xx(self, did, name):
+        with self.lock:
+            dids = [did] if did is not None else \
+                list(reversed(list(self.counters.keys())))
+            for d in dids:
+                c = self.counters.get(d)
+                if c and c.get(name, 0) > 0:
+                    c[name] -= 1
+                    return True
+        return False
+
+    # ---- tokens ----------------------------------------------------------
+    def sign(self, header, payload, key):
+        si = (b64u(jdump(header).encode()) + "." +
+              b64u(jdump(payload).encode())).encode()
+        sig = key.sk.sign(si).signature
+        return si.decode() + "." + b64u(sig)
+
+    def client_token(self, client_id):
+        now = int(time.time())
+        tok = self.sign({"alg": "EdDSA", "kid": self.key.kid, "typ": "JWT"},
+                        {"iss": self.issuer(), "sub": client_id,
+                         "aud": self.issuer(), "client_id": client_id,
+                         "scope": "", "jti": secrets.token_hex(12),
+                         "iat": now, "exp": now + 3600}, self.key)
+        with self.lock:
+            self.client_tokens[tok] = (client_id, now + 3600)
+        return tok
+
+    def approval_tokens(self, req, b):
+        """(access_token, id_token or None) for an approved request."""
+        bad = b.get("bad_token")
+        now = int(time.time())
+        cid = req["client_id"]
+        granted = " ".join(s for s in req["scope"].split() if s != "openid")
+        jti = "jti_" + secrets.token_hex(16)
+        with self.lock:
+            if bad == "reuse_jti" and self.issued_jtis:
+                jti = self.issued_jtis[-1]
+            else:
+                self.issued_jtis.append(jti)
+        hdr = {"alg": "EdDSA", "kid": self.key.kid, "typ": "JWT"}
+        p = {"iss": self.issuer(), "sub": req["did"], "aud": cid,
+             "scope": granted, "jti": jti, "iat": now, "exp": now + 300}
+        key = self.key
+        if bad == "wrong_iss":
+            p["iss"] = "https://evil.example"
+        elif bad == "wrong_sub":
+            p["sub"] = "did:bkey:mallory"
+        elif bad == "wrong_aud":
+            p["aud"] = "some-other-client"
+        elif bad == "missing_scope":
+            p["scope"] = "approve:something-else"
+        elif bad == "expired":
+            p["iat"], p["exp"] = now - 900, now - 600
+        elif bad == "not_yet_valid":
+            p["nbf"] = now + 600
+        elif bad == "no_sub":
+            del p["sub"]
+        elif bad == "str_exp":
+            p["exp"] = str(p["exp"])
+        elif bad == "unknown_kid":
+            key = self.unpublished
+            hdr["kid"] = key.kid
+        elif bad == "jwk_private":
+            key = self.privkey
+            hdr["kid"] = key.kid
+            with self.lock:
+                self.jwks_private = True
+        elif bad == "big":
+            p["pad"] = "x" * 9000
+        if bad in ("alg_none", "alg_none_empty"):
+            hdr["alg"] = "none"
+        elif bad in ("hs256", "hs256_hmac"):
+            hdr["alg"] = "HS256"
+        tok = self.sign(hdr, p, key)
+        if bad == "bad_sig":
+            head, sig = tok.rsplit(".", 1)
+            raw = bytearray(base64.urlsafe_b64decode(sig + "=="))
+            raw[7] ^= 0x01
+            tok = head + "." + b64u(bytes(raw))
+        elif bad == "alg_none_empty":
+            tok = tok.rsplit(".", 1)[0] + "."
+        elif bad == "hs256_hmac":
+            head = tok.rsplit(".", 1)[0]
+            mac = hmac.new(bytes(self.key.sk.verify_key), head.encode(),
+                           hashlib.sha256).digest()
+            tok = head + "." + b64u(mac)
+        want_id = b.get("id_token")
+        if want_id is None:
+            want_id = self.settings["dialect"] == "ciba"
+        idt = None
+        if want_id or (bad or "").startswith("id_token_"):
+            ip = {"iss": self.issuer(), "sub": req["did"], "aud": cid,
+                  "iat": now, "exp": now + 300,
+                  AUTH_REQ_CLAIM: req["auth_req_id"]}
+            if bad == "id_token_wrong_auth_req_id":
+                ip[AUTH_REQ_CLAIM] = "ciba_someone_elses"
+            elif bad == "id_token_wrong_aud":
+                ip["aud"] = "some-other-client"
+            idt = self.sign({"alg": "EdDSA", "kid": self.key.kid,
+                             "typ": "JWT"}, ip, self.key)
+            if bad == "id_token_bad_sig":
+                head, sig = idt.rsplit(".", 1)
+                raw = bytearray(base64.urlsafe_b64decode(sig + "=="))
+                raw[3] ^= 0x80
+                idt = head + "." + b64u(bytes(raw))
+        return tok, idt, granted
+
+    def jwks(self):
+        with self.lock:
+            keys = [self.key.jwk()]
+            if self.jwks_private:
+                keys.append(self.privkey.jwk(private=True))
+                keys[0] = self.key.jwk(private=True)
+        return {"keys": keys}
+
+    def rotate(self):
+        with self.lock:
+            self.key = Key()
+
+
+class Reject(Exception):
+    def __init__(self, status, error, description, violation=True):
+        super().__init__(description)
+        self.status, self.error = status, error
+        self.description, self.violation = description, violation
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "mock-bkey/1"
+    sys_version = ""
+
+    def log_message(self, fmt, *args):       # quiet; the log is /_mock/
+        if self.server.state.args.verbose:
+            sys.stderr.write("mock: " + (fmt % args) + "\n")
+
+    # ---- plumbing --------------------------------------------------------
+    def read_body(self):
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        if te == "chunked":
+            out = b""
+            while True:
+                line = self.rfile.readline(100)
+                n = int(line.split(b";")[0].strip() or b"0", 16)
+                if n == 0:
+                    while self.rfile.readline(1000) not in (b"\r\n", b"\n",
+                                                            b""):
+                        pass
+                    return out
+                out += self.rfile.read(n)
+                self.rfile.readline(10)
+                if len(out) > MAX_BODY:
+                    raise Reject(413, "invalid_request", "body too large")
+        n = int(self.headers.get("Content-Length") or 0)
+        if n > MAX_BODY:
+            raise Reject(413, "invalid_request", "body too large")
+        return self.rfile.read(n) if n > 0 else b""
+
+    def send_raw(self, status, body, ctype="application/json",
+                 extra=None):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.rec["status"] = status
+
+    def send_json(self, status, obj, extra=None):
+        self.send_raw(status, jdump(obj).encode(), extra=extra)
+
+    def send_error_json(self, status, error, description=None, extra=None):
+        obj = {"error": error}
+        if description:
+            obj["error_description"] = description
+        if status == 401 and extra is None:
+            extra = {"WWW-Authenticate": 'Basic realm="bkey"'}
+        self.send_json(status, obj, extra)
+
+    def drop(self):
+        self.close_connection = True
+        self.rec["status"] = "dropped"
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def hang(self, b):
+        st = self.server.state
+        self.rec["status"] = "hung"
+        limit = min(float(b.get("hang_ms") or 60000) / 1000.0, 60.0)
+        ev = st.release
+        ev.wait(limit)
+        self.drop()
+
+    def apply_fault(self, fault, b, good_obj):
+        """Serve an injected fault; True if the request is answered."""
+        if fault is None:
+            return False
+        if fault == "drop":
+            self.drop()
+        elif fault == "hang":
+            self.hang(b)
+        elif fault == "malformed":
+            self.send_raw(200, b'{"access_token": "eyJ, "keys": [{"kty":')
+        elif fault == "oversized":
+            obj = dict(good_obj)
+            obj["padding"] = "A" * (70 * 1024)
+            self.send_json(200, obj)
+        return True
+
+    def violation(self, reason):
+        st = self.server.state
+        self.rec["rejected"] = reason
+        with st.lock:
+            st.violations.append({"reason": reason, "method": self.command,
+                                  "path": self.rec["path"],
+                                  "t": self.rec["t"]})
+        if st.args.verbose or st.args.demo:
+            sys.stderr.write("mock: VIOLATION %s %s: %s\n" %
+                             (self.command, self.rec["path"], reason))
+
+    def demo(self, text):
+        if self.server.state.args.demo:
+            sys.stderr.write(text + "\n")
+            sys.stderr.flush()
+
+    def handle_one(self):
+        st = self.server.state
+        url = urllib.parse.urlsplit(self.path)
+        self.rec = {"method": self.command, "path": url.path,
+                    "query": url.query,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "body": "", "form": None, "json": None,
+                    "t": time.monotonic(), "rejected": None, "status": None}
+        control = url.path.startswith("/_mock/")
+        if not control:
+            with st.lock:
+                st.requests.append(self.rec)
+        try:
+            raw = self.read_body()
+            self.rec["body"] = raw.decode("utf-8", "replace")
+            self.raw = raw
+            if control:
+                return self.control(url)
+            if (st.settings["client_secret"] and
+                    st.settings["client_secret"] in urllib.parse.unquote_plus(
+                        url.query)):
+                raise Reject(400, "invalid_request",
+                             "client secret in the query string")
+            route = {("GET", "/.well-known/openid-configuration"):
+                     self.discovery,
+                     ("GET", "/oauth/jwks"): self.jwks,
+                     ("POST", "/oauth/token"): self.token,
+                     ("POST", "/oauth/bc-authorize"): self.bc_authorize,
+                     ("POST", "/oauth/revoke"): self.revoke}
+            fn = route.get((self.command, url.path))
+            if fn is None:
+                known = {p for (_, p) in route}
+                if url.path in known:
+                    raise Reject(405, "invalid_request", "method not allowed")
+                raise Reject(404, "not_found", "no such endpoint")
+            fn()
+        except Reject as r:
+            if r.violation:
+                self.violation(r.description)
+            else:
+                self.rec["rejected"] = r.description
+            self.send_error_json(r.status, r.error, r.description)
+        except (ConnectionError, ssl.SSLError, socket.timeout):
+            self.close_connection = True
+
+    do_GET = do_POST = do_PUT = do_DELETE = handle_one
+
+    # ---- request helpers -------------------------------------------------
+    def ctype(self):
+        return (self.headers.get("Content-Type") or "").split(";")[0] \
+            .strip().lower()
+
+    def parse_form(self):
+        if self.ctype() != "application/x-www-form-urlencoded":
+            raise Reject(400, "invalid_request",
+                         "Content-Type must be application/x-www-form-"
+                         "urlencoded, got %r" % self.ctype())
+        try:
+            pairs = urllib.parse.parse_qsl(self.raw.decode("utf-8"),
+                                           keep_blank_values=True,
+                                           strict_parsing=bool(self.raw),
+                                           errors="strict")
+        except (UnicodeDecodeError, ValueError) as e:
+            raise Reject(400, "invalid_request", "bad form body: %s" % e)
+        form = {}
+        for k, v in pairs:
+            if k in form:
+                raise Reject(400, "invalid_request",
+                             "parameter %r repeated" % k)
+            form[k] = v
+        self.rec["form"] = form
+        return form
+
+    def parse_json(self):
+        if self.ctype() != "application/json":
+            raise Reject(400, "invalid_request",
+                         "Content-Type must be application/json, got %r" %
+                         self.ctype())
+        try:
+            obj = json.loads(self.raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            raise Reject(400, "invalid_request", "bad JSON body: %s" % e)
+        if not isinstance(obj, dict):
+            raise Reject(400, "invalid_request", "body is not a JSON object")
+        self.rec["json"] = obj
+        sec = self.server.state.settings["client_secret"]
+        if sec and sec in self.rec["body"]:
+            raise Reject(400, "invalid_request",
+                         "client secret inside a JSON body")
+        return obj
+
+    def basic_auth(self):
+        """(client_id, secret) from HTTP Basic, None if absent."""
+        h = self.headers.get("Authorization") or ""
+        if not h.lower().startswith("basic "):
+            return None
+        try:
+            dec = base64.b64decode(h[6:].strip(), validate=True).decode()
+            cid, sec = dec.split(":", 1)
+        except (ValueError, UnicodeDecodeError):
+            raise Reject(401, "invalid_client", "malformed Basic credentials")
+        return (urllib.parse.unquote_plus(cid),
+                urllib.parse.unquote_plus(sec))
+
+    def check_client(self, cid, sec):
+        st = self.server.state.settings
+        if cid != st["client_id"]:
+            raise Reject(401, "invalid_client", "unknown client_id %r" % cid)
+        if not hmac.compare_digest(sec.encode(),
+                                   st["client_secret"].encode()):
+            raise Reject(401, "invalid_client", "wrong client secret")
+        return cid
+
+    def form_client(self, form):
+        """Authenticate a token-endpoint request per the dialect."""
+        dialect = self.server.state.settings["dialect"]
+        basic = self.basic_auth()
+        in_form = "client_secret" in form
+        if basic and in_form:
+            raise Reject(400, "invalid_request",
+                         "more than one client authentication method")
+        if dialect == "ciba":
+            if in_form:
+                raise Reject(401, "invalid_client",
+                             "client_secret_post not allowed for this client "
+                             "(client_secret_basic only)")
+            if not basic:
+                raise Reject(401, "invalid_client",
+                             "missing HTTP Basic client authentication")
+        if basic:
+            if "client_id" in form and form["client_id"] != basic[0]:
+                raise Reject(400, "invalid_request",
+                             "client_id in form differs from Basic")
+            return self.check_client(*basic)
+        if not in_form or "client_id" not in form:
+            raise Reject(401, "invalid_client",
+                         "missing client authentication")
+        return self.check_client(form["client_id"], form["client_secret"])
+
+    # ---- endpoints -------------------------------------------------------
+    def discovery(self):
+        st = self.server.state
+        base = st.base_url
+        basic_only = st.settings["dialect"] == "ciba"
+        self.send_json(200, {
+            "issuer": st.issuer(),
+            "userinfo_endpoint": base + "/oauth/userinfo",
+            "jwks_uri": base + "/oauth/jwks",
+            "token_endpoint": base + "/oauth/token",
+            "device_authorization_endpoint": base + "/oauth/device/code",
+            "backchannel_authentication_endpoint": base + "/oauth/bc-authorize",
+            "revocation_endpoint": base + "/oauth/revoke",
+            "grant_types_supported": [
+                "client_credentials", "refresh_token",
+                "urn:ietf:params:oauth:grant-type:device_code", CIBA_GRANT],
+            "backchannel_token_delivery_modes_supported": ["poll"],
+            "token_endpoint_auth_methods_supported":
+                ["client_secret_basic"] if basic_only else
+                ["client_secret_post", "client_secret_basic"],
+            "scopes_supported": ["openid", "approve:action",
+                                 "approve:payment", "approve:deploy",
+                                 "approve:login", "approve:sudo"],
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["EdDSA"],
+        })
+
+    def jwks(self):
+        st = self.server.state
+        good = st.jwks()
+        fault, b = st.fault(None, "jwks")
+        if self.apply_fault(fault, b, good):
+            return
+        self.send_json(200, good)
+
+    def revoke(self):
+        form = self.parse_form()
+        self.form_client(form)
+        self.send_raw(200, b"")
+
+    def token(self):
+        st = self.server.state
+        form = self.parse_form()
+        grant = form.get("grant_type")
+        if grant == "client_credentials":
+            return self.client_credentials(form)
+        if grant == CIBA_GRANT:
+            return self.poll(form)
+        if not grant:
+            raise Reject(400, "invalid_request", "missing grant_type")
+        self.form_client(form)
+        raise Reject(400, "unsupported_grant_type",
+                     "grant_type %r not supported by the mock" % grant)
+
+    def client_credentials(self, form):
+        st = self.server.state
+        cid = self.form_client(form)
+        if st.settings["dialect"] == "ciba":
+            raise Reject(400, "unauthorized_client",
+                         "client_credentials not enabled for this client "
+                         "(ciba dialect has no client-token step)")
+        if st.take_5xx(None, "token_5xx"):
+            return self.send_error_json(503, "temporarily_unavailable",
+                                        "injected 5xx")
+        good = {"access_token": "", "token_type": "Bearer",
+                "expires_in": 3600}
+        fault, b = st.fault(None, "token")
+        if fault is None:
+            good["access_token"] = st.client_token(cid)
+        elif self.apply_fault(fault, b, dict(good, access_token="x")):
+            return
+        self.send_json(200, good)
+
+    def bearer_client(self):
+        st = self.server.state
+        h = self.headers.get("Authorization") or ""
+        if not h.startswith("Bearer "):
+            raise Reject(401, "invalid_client",
+                         "missing Bearer client token")
+        tok = h[7:].strip()
+        with st.lock:
+            ent = st.client_tokens.get(tok)
+        if ent is None:
+            raise Reject(401, "invalid_client", "unknown Bearer token")
+        cid, exp = ent
+        if exp < time.time():
+            raise Reject(401, "invalid_client", "expired Bearer token")
+        if cid != st.settings["client_id"]:
+            raise Reject(401, "invalid_client", "token of another client")
+        return cid
+
+    def bc_authorize(self):
+        st = self.server.state
+        dialect = st.settings["dialect"]
+        if dialect == "bkey":
+            cid = self.bearer_client()
+            body = self.parse_json()
+            if "client_id" in body and body["client_id"] != cid:
+                raise Reject(400, "invalid_request",
+                             "client_id differs from the token's")
+        else:
+            if (self.headers.get("Authorization") or "").startswith("Bearer"):
+                raise Reject(401, "invalid_client",
+                             "Bearer not accepted: client_secret_basic only")
+            body = self.parse_form()
+            cid = self.form_client(body)
+        req = self.validate_initiate(body, dialect)
+        did = req["did"]
+        b = st.behaviour(did)
+        if st.take_5xx(did, "initiate_5xx"):
+            return self.send_error_json(503, "temporarily_unavailable",
+                                        "injected 5xx")
+        if b.get("initiate_error"):
+            e = b["initiate_error"]
+            status = 401 if e in ("invalid_client",
+                                  "unauthorized_client") else 400
+            self.rec["rejected"] = "injected " + e
+            return self.send_error_json(status, e, "injected error")
+        auth_req_id = "ciba_" + secrets.token_urlsafe(18)
+        expires_in = b["expires_in"] if b["expires_in"] is not None \
+            else req["requested_expiry"]
+        resp = {"auth_req_id": auth_req_id, "expires_in": expires_in}
+        if b["interval"] is not None:
+            resp["interval"] = b["interval"]
+        fault, _ = st.fault(did, "initiate")
+        if self.apply_fault(fault, b, resp):
+            return
+        now = time.monotonic()
+        req.update({"auth_req_id": auth_req_id, "client_id": cid,
+                    "created": now, "last": now,
+                    "interval": float(b["interval"] or 0),
+                    "expires_at": now + float(expires_in),
+                    "behaviour": b, "polls": 0, "slow_downs": 0,
+                    "final": None})
+        with st.lock:
+            st.auth[auth_req_id] = req
+        self.rec["auth_req_id"] = auth_req_id
+        self.demo("\n  +--------------- simulated phone ---------------+\n"
+                  "  | to   %s\n  | asks %s\n  | msg  %s\n  | info %s\n"
+                  "  +-----------------------------------------------+"
+                  % (did, req["scope"], req["binding_message"],
+                     jdump(req["action_details"] or {})))
+        self.send_json(200, resp)
+
+    def validate_initiate(self, body, dialect):
+        allowed = {"login_hint", "scope", "binding_message", "action_details",
+                   "requested_expiry", "client_id"}
+        for k in body:
+            if k == "client_secret":
+                raise Reject(400, "invalid_request",
+                             "client_secret in the bc-authorize body")
+            if k not in allowed:
+                raise Reject(400, "invalid_request", "unknown member %r" % k)
+        hint = body.get("login_hint")
+        if not isinstance(hint, str) or not DID_RE.match(hint):
+            raise Reject(400, "invalid_request",
+                         "login_hint must be a DID, got %r" % (hint,))
+        scope = body.get("scope")
+        if not isinstance(scope, str) or not scope:
+            raise Reject(400, "invalid_scope", "missing scope")
+        parts = scope.split(" ")
+        if "openid" not in parts:
+            raise Reject(400, "invalid_scope", "scope lacks openid")
+        actions = [p for p in parts if p != "openid"]
+        if not actions:
+            raise Reject(400, "invalid_scope", "scope lacks an action scope")
+        for p in actions:
+            if not SCOPE_RE.match(p):
+                raise Reject(400, "invalid_scope", "bad scope %r" % p)
+        msg = body.get("binding_message")
+        if not isinstance(msg, str) or not msg:
+            raise Reject(400, "invalid_request",
+                         "missing or empty binding_message")
+        if len(msg.encode("utf-8", "surrogatepass")) > 256:
+            raise Reject(400, "invalid_request",
+                         "binding_message longer than 256 bytes")
+        if CTRL_RE.search(msg):
+            raise Reject(400, "invalid_request",
+                         "binding_message has control characters")
+        exp = body.get("requested_expiry", 300)
+        if dialect == "ciba" and isinstance(exp, str):
+            if not re.match(r"^[0-9]{1,6}$", exp):
+                raise Reject(400, "invalid_request",
+                             "requested_expiry not an integer")
+            exp = int(exp)
+        if isinstance(exp, bool) or not isinstance(exp, int) or \
+                not 30 <= exp <= 600:
+            raise Reject(400, "invalid_request",
+                         "requested_expiry must be an integer 30..600")
+        det = body.get("action_details")
+        if det is not None:
+            if dialect == "ciba":
+                if not isinstance(det, str):
+                    raise Reject(400, "invalid_request", "bad action_details")
+                try:
+                    det = json.loads(det)
+                except ValueError:
+                    raise Reject(400, "invalid_request",
+                                 "action_details is not JSON")
+            self.validate_details(det)
+        return {"did": hint, "scope": scope, "binding_message": msg,
+                "requested_expiry": exp, "action_details": det}
+
+    def validate_details(self, det):
+        if not isinstance(det, dict):
+            raise Reject(400, "invalid_request",
+                         "action_details is not an object")
+        if len(jdump(det).encode()) > 2048:
+            raise Reject(400, "invalid_request",
+                         "action_details larger than 2048 bytes")
+        for k, v in det.items():
+            if not KEY_RE.match(k):
+                raise Reject(400, "invalid_request",
+                             "action_details key %r" % k)
+            if k in STRING_DETAILS and not isinstance(v, str):
+                raise Reject(400, "invalid_request",
+                             "action_details.%s must be a string" % k)
+            if k == "amount":
+                ok = (isinstance(v, (int, float)) and
+                      not isinstance(v, bool)) or \
+                    (isinstance(v, str) and NUM_RE.match(v))
+                if not ok:
+                    raise Reject(400, "invalid_request",
+                                 "action_details.amount must be a number")
+            if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+                raise Reject(400, "invalid_request",
+                             "action_details.%s has a wrong type" % k)
+            if isinstance(v, str) and CTRL_RE.search(v):
+                raise Reject(400, "invalid_request",
+                             "action_details.%s has control characters" % k)
+
+    def poll(self, form):
+        st = self.server.state
+        cid = self.form_client(form)
+        rid = form.get("auth_req_id")
+        if not rid:
+            raise Reject(400, "invalid_request", "missing auth_req_id")
+        now = time.monotonic()
+        with st.lock:
+            req = st.auth.get(rid)
+            if req is None:
+                raise Reject(400, "invalid_grant", "unknown auth_req_id")
+            if req["client_id"] != cid:
+                raise Reject(400, "invalid_grant",
+                             "auth_req_id of another client")
+            if req["final"]:
+                raise Reject(400, "invalid_grant",
+                             "auth_req_id already answered (%s)" %
+                             req["final"])
+            gap = now - req["last"]
+            need = req["interval"]
+            req["last"] = now
+            req["polls"] += 1
+            self.rec["auth_req_id"] = rid
+            self.rec["did"] = req["did"]
+            if gap + TOLERANCE < need:
+                req["interval"] += 5
+                self.violation("poll %.3f s after the last, interval %g s"
+                               % (gap, need))
+                return self.send_error_json(400, "slow_down",
+                                            "polling too fast")
+            b = req["behaviour"]
+            did = req["did"]
+        if st.take_5xx(did, "poll_5xx"):
+            return self.send_error_json(503, "temporarily_unavailable",
+                                        "injected 5xx")
+        fault, _ = st.fault(did, "poll")
+        if fault:
+            return self.apply_fault(fault, b, {"error":
+                                               "authorization_pending"})
+        with st.lock:
+            if req["slow_downs"] < int(b["slow_down"] or 0):
+                req["slow_downs"] += 1
+                req["interval"] += 5
+                return self.answer(req, b, "slow_down")
+            elapsed_ms = (now - req["created"]) * 1000.0
+            if now >= req["expires_at"]:
+                state = "expired"
+            elif elapsed_ms < float(b["delay_ms"] or 0) or \
+                    b["outcome"] == "never":
+                state = "pending"
+            else:
+                state = {"approve": "approved", "deny": "denied",
+                         "expire": "expired"}[b["outcome"]]
+            if state != "pending":
+                req["final"] = state
+        return self.answer(req, b, state)
+
+    def answer(self, req, b, state):
+        if state in ("approved", "denied", "expired"):
+            self.demo("  [phone] %s: %s" % (req["did"], state))
+        if b.get("status_shape") and state != "slow_down":
+            obj = {"status": state}
+            if state == "approved":
+                tok, idt, granted = self.server.state.approval_tokens(req, b)
+                obj.update(access_token=tok, token_type="Bearer",
+                           expires_in=300, scope=granted)
+                if idt:
+                    obj["id_token"] = idt
+            return self.send_json(200, obj)
+        if state == "approved":
+            tok, idt, granted = self.server.state.approval_tokens(req, b)
+            obj = {"access_token": tok, "token_type": "Bearer",
+                   "expires_in": 300, "scope": granted}
+            if idt:
+                obj["id_token"] = idt
+            return self.send_json(200, obj)
+        err = {"pending": "authorization_pending", "slow_down": "slow_down",
+               "denied": "access_denied", "expired": "expired_token"}[state]
+        return self.send_error_json(400, err)
+
+    # ---- control ---------------------------------------------------------
+    def control(self, url):
+        st = self.server.state
+        p = url.path
+        q = urllib.parse.parse_qs(url.query)
+        body = {}
+        if self.raw:
+            try:
+                body = json.loads(self.raw.decode())
+            except ValueError:
+                return self.send_json(400, {"error": "bad control JSON"})
+        try:
+            if p == "/_mock/behaviour" and self.command == "POST":
+                st.set_behaviour(body["did"], body.get("behaviour") or {})
+                return self.send_json(200, {"ok": True})
+            if p == "/_mock/behaviour":
+                with st.lock:
+                    return self.send_json(200, st.behaviours)
+            if p == "/_mock/config" and self.command == "POST":
+                for k, v in body.items():
+                    if k == "rotate_keys":
+                        if v:
+                            st.rotate()
+                    elif k == "dialect" and v in ("bkey", "ciba"):
+                        st.settings[k] = v
+                    elif k in ("issuer", "client_id", "client_secret"):
+                        st.settings[k] = v
+                    else:
+                        raise ValueError("bad setting %r=%r" % (k, v))
+            if p == "/_mock/config":
+                with st.lock:
+                    return self.send_json(200, dict(
+                        st.settings, base_url=st.base_url,
+                        issuer_effective=st.issuer(), kid=st.key.kid))
+            if p == "/_mock/requests":
+                with st.lock:
+                    reqs = [r for r in st.requests
+                            if not q.get("path") or r["path"] == q["path"][0]]
+                    return self.send_json(200, reqs)
+            if p == "/_mock/violations":
+                with st.lock:
+                    return self.send_json(200, st.violations)
+            if p == "/_mock/reset" and self.command == "POST":
+                st.reset()
+                return self.send_json(200, {"ok": True})
+        except (KeyError, ValueError, TypeError, AttributeError) as e:
+            return self.send_json(400, {"error": str(e)})
+        return self.send_json(404, {"error": "no such control endpoint"})
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def handle_error(self, request, client_address):
+        # TLS handshakes that fail (a client without our CA) and resets
+        # are expected in tests: one line, not a traceback.
+        e = sys.exc_info()[1]
+        if self.state.args.verbose or not isinstance(
+                e, (OSError, ssl.SSLError, ValueError)):
+            sys.stderr.write("mock: %s: %r\n" % (client_address, e))
+
+
+def main():
+    ap = argparse.ArgumentParser(description="mock BKey CIBA issuer")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    ap.add_argument("--client-id", default="pam-bkey-test")
+    ap.add_argument("--client-secret",
+                    default=os.environ.get("MOCK_CLIENT_SECRET") or
+                    secrets.token_urlsafe(24))
+    ap.add_argument("--issuer", default=None)
+    ap.add_argument("--dialect", choices=("bkey", "ciba"), default="bkey")
+    ap.add_argument("--demo", action="store_true",
+                    help="show what the phone would show on stderr")
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args()
+
+    st = State(args)
+    srv = Server((args.host, args.port), Handler)
+    srv.state = st
+    scheme = "http"
+    if args.cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(args.cert, args.key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True,
+                                     do_handshake_on_connect=False)
+        scheme = "https"
+    port = srv.server_address[1]
+    host = args.host if ":" not in args.host else "[%s]" % args.host
+    st.base_url = "%s://%s:%d" % (scheme, host, port)
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.rename(tmp, args.port_file)
+
+    def on_signal(signum, frame):
+        st.stop.set()
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    t = threading.Thread(target=srv.serve_forever, kwargs={
+        "poll_interval": 0.2}, daemon=True)
+    t.start()
+    if args.demo or args.verbose:
+        sys.stderr.write("mock: %s (dialect %s, client %s)\n" %
+                         (st.base_url, args.dialect, args.client_id))
+    while not st.stop.wait(1.0):
+        pass
+    st.release.set()
+    srv.shutdown()
+    srv.server_close()
+
+
+if __name__ == "__main__":
+    main()
