@@ -1,0 +1,573 @@
+/*
+ * bkey-approve: ask a user's phone to approve an action and wait for a
+ * verified answer. The only program that talks to the network and handles
+ * tokens; pam_bkey.so and the sudo plugin start it with --request-stdin.
+ *
+ * bkey-approve [--config FILE] (--user NAME | --did DID) [--scope SCOPE]
+ *              [--message TEXT] [--detail KEY=VALUE]... [--timeout SECONDS]
+ *              [--json] [--request-stdin] [--debug] [--version] [--help]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "approve.h"
+#include "buf.h"
+#include "config.h"
+#include "jsonw.h"
+#include "output.h"
+#include "privdrop.h"
+#include "request.h"
+#include "result.h"
+#include "sanitize.h"
+#include "users.h"
+
+#define VERSION "0.1.0"
+#define STDIN_MAX (64 * 1024)
+#define MAX_DETAILS 32
+#define SCOPE_MAX 128
+#define TIMEOUT_MAX 3600
+
+static volatile sig_atomic_t cancelled;
+
+struct opts {
+	const char *config;
+	const char *user, *did, *scope, *message;
+	const char *detail[MAX_DETAILS];
+	int ndetail;
+	long timeout;
+	int json, request_stdin, debug;
+};
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	cancelled = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	(void)fprintf(f,
+"usage: bkey-approve [--config FILE] (--user NAME | --did DID) [--scope SCOPE]\n"
+"                    [--message TEXT] [--detail KEY=VALUE]... [--timeout SECONDS]\n"
+"                    [--json] [--request-stdin] [--debug] [--version] [--help]\n"
+"\n"
+"Asks the user's phone to approve an action and waits for a verified answer.\n"
+"  --config FILE      configuration (default " BKEY_DEFAULT_CONFIG ")\n"
+"  --user NAME        look the DID up in the users file\n"
+"  --did DID          ask this DID directly\n"
+"  --scope SCOPE      action scope (default: the configured scope)\n"
+"  --message TEXT     what to approve, shown on the phone\n"
+"  --detail KEY=VALUE add a string to action_details (repeatable)\n"
+"  --timeout SECONDS  overall deadline, 1..3600 (default: configured)\n"
+"  --json             JSON event lines on stdout\n"
+"  --request-stdin    read the request as one JSON object on stdin\n"
+"  --debug            diagnostics on stderr\n"
+"Exit: 0 approved, 1 denied, 2 expired, 3 unavailable, 4 rejected answer,\n"
+"      5 cancelled, 64 usage, 78 configuration.\n");
+}
+
+/* Harden the process before anything else runs. */
+static int
+harden(void)
+{
+	struct rlimit rl = { 0, 0 };
+	struct sigaction sa;
+
+	/* Nothing of the caller's environment reaches libcurl: no proxies,
+	 * no SSLKEYLOGFILE, no CURL_HOME. */
+	if (clearenv() != 0 || setenv("PATH", "/usr/bin:/bin", 1) != 0)
+		return -1;
+	umask(077);
+	if (setrlimit(RLIMIT_CORE, &rl) != 0)
+		return -1;
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGPIPE, &sa, NULL) != 0)
+		return -1;
+	/* No SA_RESTART: a blocking call returns EINTR and we notice. */
+	sa.sa_handler = on_signal;
+	sa.sa_flags = 0;
+	if (sigaction(SIGINT, &sa, NULL) != 0 ||
+	    sigaction(SIGTERM, &sa, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+/* Finish with a result that is not an approval. */
+static int
+fail(bkey_result res, const bkey_error *err)
+{
+	if (bkey_out_final(res, NULL, err) != 0 && bkey_out_json())
+		(void)fprintf(stderr, "bkey-approve: cannot write output\n");
+	return bkey_result_exit(res);
+}
+
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+	bkey_error err;
+	char msg[BKEY_DETAIL_MAX];
+	va_list ap;
+
+	memset(&err, 0, sizeof(err));
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	bkey_seterr(&err, BKEY_ERR_USAGE, "%s", msg);
+	(void)fprintf(stderr, "bkey-approve: %s\n", err.detail);
+	if (bkey_out_json())
+		(void)bkey_out_final(BKEY_ERR_USAGE, NULL, &err);
+	else
+		(void)fprintf(stderr, "Try 'bkey-approve --help'.\n");
+	return bkey_result_exit(BKEY_ERR_USAGE);
+}
+
+static int
+parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+scope_valid(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > SCOPE_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == ':' || ch == '.' ||
+		    ch == '_' || ch == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Whether json output was asked for, before getopt could complain. */
+static int
+wants_json(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--json") == 0 ||
+		    strcmp(argv[i], "--request-stdin") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+enum { OPT_CONFIG = 256, OPT_USER, OPT_DID, OPT_SCOPE, OPT_MESSAGE,
+	OPT_DETAIL, OPT_TIMEOUT, OPT_JSON, OPT_STDIN, OPT_DEBUG, OPT_VERSION,
+	OPT_HELP };
+
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "did", required_argument, NULL, OPT_DID },
+	{ "scope", required_argument, NULL, OPT_SCOPE },
+	{ "message", required_argument, NULL, OPT_MESSAGE },
+	{ "detail", required_argument, NULL, OPT_DETAIL },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "request-stdin", no_argument, NULL, OPT_STDIN },
+	{ "debug", no_argument, NULL, OPT_DEBUG },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* 0 go on, 1 done (help/version printed), -1 usage error (printed). */
+static int
+parse_args(int argc, char **argv, struct opts *o, int *status)
+{
+	int ch, dup = 0;
+	const char *bad = NULL;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_CONFIG:
+			dup |= o->config != NULL;
+			o->config = optarg;
+			break;
+		case OPT_USER:
+			dup |= o->user != NULL;
+			o->user = optarg;
+			break;
+		case OPT_DID:
+			dup |= o->did != NULL;
+			o->did = optarg;
+			break;
+		case OPT_SCOPE:
+			dup |= o->scope != NULL;
+			o->scope = optarg;
+			break;
+		case OPT_MESSAGE:
+			dup |= o->message != NULL;
+			o->message = optarg;
+			break;
+		case OPT_DETAIL:
+			if (o->ndetail >= MAX_DETAILS) {
+				*status = usage_error("too many --detail "
+				    "options");
+				return -1;
+			}
+			o->detail[o->ndetail++] = optarg;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_long(optarg, 1, TIMEOUT_MAX, &o->timeout)) {
+				*status = usage_error("--timeout must be a "
+				    "number of seconds from 1 to 3600, not "
+				    "'%s'", optarg);
+				return -1;
+			}
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		case OPT_STDIN:
+			o->request_stdin = 1;
+			break;
+		case OPT_DEBUG:
+			o->debug = 1;
+			break;
+		case OPT_VERSION:
+			(void)printf("bkey-approve " VERSION "\n");
+			*status = fflush(stdout) == 0 ? 0 : 70;
+			return 1;
+		case OPT_HELP:
+			usage(stdout);
+			*status = fflush(stdout) == 0 ? 0 : 70;
+			return 1;
+		case ':':
+			bad = optind > 0 && optind <= argc ? argv[optind - 1] :
+			    "?";
+			*status = usage_error("option '%s' needs a value", bad);
+			return -1;
+		default:
+			bad = optind > 0 && optind <= argc ? argv[optind - 1] :
+			    "?";
+			*status = usage_error("unknown option '%s'", bad);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		*status = usage_error("unexpected argument '%s'",
+		    argv[optind]);
+		return -1;
+	}
+	if (dup) {
+		*status = usage_error("an option was given twice");
+		return -1;
+	}
+	if (o->request_stdin) {
+		if (o->user || o->did || o->scope || o->message ||
+		    o->ndetail || o->timeout) {
+			*status = usage_error("--request-stdin takes the request "
+			    "from stdin only");
+			return -1;
+		}
+		return 0;
+	}
+	if ((o->user != NULL) == (o->did != NULL)) {
+		*status = usage_error("give exactly one of --user and --did");
+		return -1;
+	}
+	return 0;
+}
+
+/* --detail KEY=VALUE... -> sanitized action_details JSON. */
+static int
+build_details(const struct opts *o, char **out, bkey_error *err)
+{
+	bkey_buf b;
+	bkey_jobj obj;
+	char key[65];
+	const char *eq;
+	size_t klen;
+	int i, j, bad = 0, rc = -1;
+
+	*out = NULL;
+	if (o->ndetail == 0)
+		return 0;
+	bkey_buf_init(&b, 64 * 1024);
+	bkey_jobj_begin(&obj, &b);
+	for (i = 0; i < o->ndetail; i++) {
+		eq = strchr(o->detail[i], '=');
+		klen = eq != NULL ? (size_t)(eq - o->detail[i]) : 0;
+		if (eq == NULL || klen == 0 || klen >= sizeof(key)) {
+			bkey_seterr(err, BKEY_ERR_USAGE, "--detail wants "
+			    "KEY=VALUE with a key of 1 to 64 bytes");
+			goto out;
+		}
+		for (j = 0; j < i; j++)
+			if (strncmp(o->detail[j], o->detail[i], klen + 1) ==
+			    0) {
+				bkey_seterr(err, BKEY_ERR_USAGE,
+				    "--detail key given twice");
+				goto out;
+			}
+		memcpy(key, o->detail[i], klen);
+		key[klen] = '\0';
+		if (!bkey_utf8_valid(key, klen) ||
+		    !bkey_utf8_valid(eq + 1, strlen(eq + 1))) {
+			bkey_seterr(err, BKEY_ERR_USAGE,
+			    "--detail is not valid UTF-8");
+			goto out;
+		}
+		bkey_jobj_str(&obj, key, eq + 1);
+	}
+	if (bkey_jobj_end(&obj) != 0) {
+		bkey_seterr(err, BKEY_ERR_USAGE, "--detail values too long");
+		goto out;
+	}
+	if ((*out = bkey_sanitize_details(b.data, b.len, &bad)) == NULL) {
+		bkey_seterr(err, bad ? BKEY_ERR_USAGE : BKEY_ERR_INTERNAL,
+		    bad ? "--detail values are not usable" : "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	bkey_buf_free(&b);
+	return rc;
+}
+
+static int
+request_from_args(const struct opts *o, struct bkey_request *r,
+    bkey_error *err)
+{
+	memset(r, 0, sizeof(*r));
+	if (o->user != NULL && !bkey_username_valid(o->user))
+		return bkey_seterr(err, BKEY_ERR_USAGE,
+		    "'%s' is not a valid user name", o->user);
+	if (o->did != NULL && !bkey_did_valid(o->did))
+		return bkey_seterr(err, BKEY_ERR_USAGE,
+		    "'%s' is not a valid DID", o->did);
+	if (o->scope != NULL && !scope_valid(o->scope))
+		return bkey_seterr(err, BKEY_ERR_USAGE,
+		    "'%s' is not a valid scope (letters, digits, ':._-')",
+		    o->scope);
+	if ((o->user && (r->user = strdup(o->user)) == NULL) ||
+	    (o->did && (r->did = strdup(o->did)) == NULL) ||
+	    (o->scope && (r->scope = strdup(o->scope)) == NULL))
+		goto nomem;
+	if (o->message != NULL && (r->message = bkey_sanitize(o->message,
+	    strlen(o->message), BKEY_MESSAGE_MAX)) == NULL)
+		goto nomem;
+	if (build_details(o, &r->details, err) != 0)
+		return -1;
+	r->timeout = o->timeout;
+	return 0;
+nomem:
+	return bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
+}
+
+static int
+request_from_stdin(struct bkey_request *r, bkey_error *err)
+{
+	bkey_buf b;
+	char chunk[4096];
+	ssize_t n;
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	bkey_buf_init(&b, STDIN_MAX);
+	for (;;) {
+		n = read(STDIN_FILENO, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR && !cancelled)
+			continue;
+		if (n < 0) {
+			bkey_seterr(err, cancelled ? BKEY_ERR_CANCELLED :
+			    BKEY_ERR_USAGE, "reading the request: %s",
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (bkey_buf_append(&b, chunk, (size_t)n) != 0) {
+			bkey_seterr(err, b.overflow ? BKEY_ERR_USAGE :
+			    BKEY_ERR_INTERNAL, b.overflow ?
+			    "request on stdin is over 64 KiB" :
+			    "out of memory");
+			goto out;
+		}
+	}
+	if (b.len == 0) {
+		bkey_seterr(err, BKEY_ERR_USAGE, "no request on stdin");
+		goto out;
+	}
+	rc = bkey_request_parse(r, b.data, b.len, err);
+out:
+	sodium_memzero(chunk, sizeof(chunk));
+	bkey_buf_free(&b);
+	return rc;
+}
+
+/* --user: the users file names the DID. */
+static int
+resolve_did(const struct bkey_config *c, struct bkey_request *r,
+    bkey_error *err)
+{
+	char *did = NULL;
+	int rc;
+
+	if (r->did != NULL)
+		return 0;
+	if (r->user == NULL)
+		return bkey_seterr(err, BKEY_ERR_USAGE, "no user or DID given");
+	rc = bkey_users_lookup(c->users_file, r->user, &did, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 1 || did == NULL)
+		return bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "user '%s' has no DID in %s", r->user, c->users_file);
+	if (!bkey_did_valid(did)) {
+		free(did);
+		return bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "user '%s' has an invalid DID in %s", r->user,
+		    c->users_file);
+	}
+	r->did = did;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct bkey_config cfg;
+	struct bkey_request req;
+	struct bkey_approval appr;
+	bkey_error err;
+	bkey_result res;
+	char note[256];
+	int status = 0, have_cfg = 0, have_curl = 0, dropped = 0, rc;
+
+	memset(&o, 0, sizeof(o));
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&req, 0, sizeof(req));
+	memset(&appr, 0, sizeof(appr));
+	memset(&err, 0, sizeof(err));
+	bkey_out_init(wants_json(argc, argv), 0);
+	if (harden() != 0) {
+		bkey_seterr(&err, BKEY_ERR_INTERNAL, "cannot harden the process");
+		return fail(BKEY_ERR_INTERNAL, &err);
+	}
+	if (sodium_init() < 0) {
+		bkey_seterr(&err, BKEY_ERR_INTERNAL, "libsodium init failed");
+		return fail(BKEY_ERR_INTERNAL, &err);
+	}
+	rc = parse_args(argc, argv, &o, &status);
+	if (rc != 0)
+		return status;
+	bkey_out_init(o.json || o.request_stdin, o.debug);
+	bkey_approve_set_debug(bkey_out_debug_msg);
+
+	if (o.request_stdin)
+		rc = request_from_stdin(&req, &err);
+	else
+		rc = request_from_args(&o, &req, &err);
+	if (rc != 0) {
+		res = err.code;
+		if (res == BKEY_ERR_USAGE) {
+			status = usage_error("%s", err.detail);
+			goto out;
+		}
+		goto done;
+	}
+
+	if (bkey_config_load(&cfg, o.config != NULL ? o.config :
+	    BKEY_DEFAULT_CONFIG, &err) != 0) {
+		res = BKEY_ERR_CONFIG;
+		if (err.code != BKEY_ERR_INTERNAL)
+			err.code = BKEY_ERR_CONFIG;
+		res = err.code;
+		goto done;
+	}
+	have_cfg = 1;
+	bkey_out_debug("config %s: api %s, dialect %s", cfg.path,
+	    cfg.api_url, cfg.dialect == BKEY_DIALECT_CIBA ? "ciba" : "bkey");
+	if (resolve_did(&cfg, &req, &err) != 0) {
+		res = err.code;
+		goto done;
+	}
+
+	/* Leave root before any network I/O. */
+	if (bkey_privdrop(cfg.run_as, &dropped, note, sizeof(note),
+	    &err) != 0) {
+		res = err.code;
+		goto done;
+	}
+	bkey_out_debug("privileges: %s", note);
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		bkey_seterr(&err, BKEY_ERR_INTERNAL, "curl_global_init failed");
+		res = BKEY_ERR_INTERNAL;
+		goto done;
+	}
+	have_curl = 1;
+	res = bkey_approve(&cfg, &req, &cancelled, bkey_out_pending, NULL,
+	    &appr, &err);
+	/* A signal that raced the last answer still means no. */
+	if (cancelled && res != BKEY_ERR_CANCELLED) {
+		bkey_approval_free(&appr);
+		memset(&err, 0, sizeof(err));
+		bkey_seterr(&err, BKEY_ERR_CANCELLED, "cancelled");
+		res = BKEY_ERR_CANCELLED;
+	}
+done:
+	if (res == BKEY_ERR_CANCELLED && err.detail[0] == '\0')
+		bkey_seterr(&err, BKEY_ERR_CANCELLED, "cancelled");
+	if (bkey_out_final(res, &appr, &err) != 0 && bkey_out_json()) {
+		/* The caller never saw the answer: do not claim success. */
+		(void)fprintf(stderr, "bkey-approve: cannot write the result\n");
+		if (res == BKEY_APPROVED)
+			res = BKEY_ERR_INTERNAL;
+	}
+	status = bkey_result_exit(res);
+out:
+	bkey_approval_free(&appr);
+	bkey_request_free(&req);
+	if (have_cfg)
+		bkey_config_free(&cfg);
+	if (have_curl)
+		curl_global_cleanup();
+	return status;
+}

@@ -1,0 +1,75 @@
+/* Permanent switch from root to the run_as user (see privdrop.h). */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "privdrop.h"
+#include "result.h"
+
+int
+bkey_privdrop(const char *run_as, int *dropped, char *note, size_t notesz,
+    bkey_error *err)
+{
+	struct passwd *pw;
+	uid_t uid, ru, eu, su;
+	gid_t gid, rg, eg, sg;
+
+	*dropped = 0;
+	if (notesz > 0)
+		note[0] = '\0';
+	if (geteuid() != 0) {
+		(void)snprintf(note, notesz, "not root (uid %lu): no switch",
+		    (unsigned long)geteuid());
+		return 0;
+	}
+	if (run_as == NULL || run_as[0] == '\0') {
+		(void)snprintf(note, notesz, "no run_as user: staying root");
+		return 0;
+	}
+	errno = 0;
+	if ((pw = getpwnam(run_as)) == NULL) {
+		(void)snprintf(note, notesz,
+		    "run_as user '%s' does not exist: staying root", run_as);
+		return 0;
+	}
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (uid == 0) {
+		(void)snprintf(note, notesz,
+		    "run_as user '%s' is root: no switch", run_as);
+		return 0;
+	}
+	/* Groups first, while we still may; then gid, then uid. */
+	if (initgroups(run_as, gid) != 0 && setgroups(0, NULL) != 0)
+		return bkey_seterr(err, BKEY_ERR_INTERNAL,
+		    "setgroups for '%s': %s", run_as, strerror(errno));
+	if (setresgid(gid, gid, gid) != 0)
+		return bkey_seterr(err, BKEY_ERR_INTERNAL, "setresgid(%lu): %s",
+		    (unsigned long)gid, strerror(errno));
+	if (setresuid(uid, uid, uid) != 0)
+		return bkey_seterr(err, BKEY_ERR_INTERNAL, "setresuid(%lu): %s",
+		    (unsigned long)uid, strerror(errno));
+	/* Prove it: every id is the target and root cannot come back. */
+	if (getresuid(&ru, &eu, &su) != 0 || ru != uid || eu != uid ||
+	    su != uid || getresgid(&rg, &eg, &sg) != 0 || rg != gid ||
+	    eg != gid || sg != gid)
+		return bkey_seterr(err, BKEY_ERR_INTERNAL,
+		    "privilege drop to '%s' incomplete", run_as);
+	if (setuid(0) == 0 || seteuid(0) == 0)
+		return bkey_seterr(err, BKEY_ERR_INTERNAL,
+		    "privilege drop to '%s' can be undone", run_as);
+	if (gid != 0 && (setgid(0) == 0 || setegid(0) == 0))
+		return bkey_seterr(err, BKEY_ERR_INTERNAL,
+		    "group drop to '%s' can be undone", run_as);
+	/* Credential changes may re-enable dumping; keep it off. */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	*dropped = 1;
+	(void)snprintf(note, notesz, "switched to '%s' (uid %lu, gid %lu)",
+	    run_as, (unsigned long)uid, (unsigned long)gid);
+	return 0;
+}
