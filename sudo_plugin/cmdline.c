@@ -1,0 +1,337 @@
+/*
+ * Command text for the phone and the logs (see cmdline.h). The person who
+ * approves must see exactly which arguments will run: a newline, an escape
+ * sequence, a right-to-left override or a no-break space inside an argument
+ * could otherwise make "rm -rf /srv/old" look like something harmless.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmdline.h"
+
+#define ELLIPSIS	"\xe2\x80\xa6"	/* U+2026 */
+#define ARROW		"\xe2\x86\x92"	/* U+2192 */
+
+/* Length of the valid UTF-8 sequence at s (1..4), 0 if invalid. */
+static size_t
+u8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	uint32_t c;
+	size_t len, i;
+
+	if (n == 0)
+		return 0;
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, beyond U+10FFFF. */
+	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/*
+ * Code points that are invisible, look like a blank, or reorder text:
+ * shown as \u escapes so nothing hides between or inside arguments.
+ */
+static int
+u_hidden(uint32_t c)
+{
+	return (c >= 0x80 && c <= 0xa0) || c == 0xad || c == 0x34f ||
+	    c == 0x61c || c == 0x115f || c == 0x1160 || c == 0x1680 ||
+	    (c >= 0x17b4 && c <= 0x17b5) || (c >= 0x180b && c <= 0x180f) ||
+	    (c >= 0x2000 && c <= 0x200f) || (c >= 0x2028 && c <= 0x202f) ||
+	    (c >= 0x205f && c <= 0x206f) || c == 0x3000 || c == 0x3164 ||
+	    (c >= 0xfe00 && c <= 0xfe0f) || c == 0xfeff || c == 0xffa0 ||
+	    (c >= 0xfff0 && c <= 0xfffb) || (c >= 0x1d173 && c <= 0x1d17a) ||
+	    (c >= 0xe0000 && c <= 0xe0fff) || (c & 0xfffe) == 0xfffe;
+}
+
+static int
+plain_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' && strchr("_@%+=:,./-", c)
+	    != NULL);
+}
+
+/* 0 bare, 1 single quotes, 2 $'...' */
+static int
+quote_level(const unsigned char *s, size_t n)
+{
+	int level = 0;
+	size_t i = 0, k;
+	uint32_t cp;
+
+	if (n == 0)
+		return 1;
+	while (i < n) {
+		if (s[i] < 0x80) {
+			if (s[i] < 0x20 || s[i] == 0x7f)
+				return 2;
+			if (!plain_byte(s[i]))
+				level = 1;
+			i++;
+			continue;
+		}
+		if ((k = u8_next(s + i, n - i, &cp)) == 0 || u_hidden(cp))
+			return 2;
+		level = 1;
+		i += k;
+	}
+	return level;
+}
+
+static void
+put_hex(bkey_buf *b, const char *pfx, uint32_t v, int digits)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[12];
+	int i;
+
+	bkey_buf_puts(b, pfx);
+	for (i = digits - 1; i >= 0; i--) {
+		tmp[i] = hex[v & 0xf];
+		v >>= 4;
+	}
+	bkey_buf_append(b, tmp, (size_t)digits);
+}
+
+/* Quote the first n bytes of arg. */
+static void
+quote_n(bkey_buf *b, const char *arg, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)arg;
+	size_t i = 0, k;
+	uint32_t cp;
+
+	switch (quote_level(s, n)) {
+	case 0:
+		bkey_buf_append(b, s, n);
+		return;
+	case 1:
+		bkey_buf_puts(b, "'");
+		for (i = 0; i < n; i++) {
+			if (s[i] == '\'')
+				bkey_buf_puts(b, "'\\''");
+			else
+				bkey_buf_append(b, s + i, 1);
+		}
+		bkey_buf_puts(b, "'");
+		return;
+	default:
+		break;
+	}
+	bkey_buf_puts(b, "$'");
+	while (i < n) {
+		unsigned char c = s[i];
+
+		if (c < 0x80) {
+			switch (c) {
+			case '\n': bkey_buf_puts(b, "\\n"); break;
+			case '\t': bkey_buf_puts(b, "\\t"); break;
+			case '\r': bkey_buf_puts(b, "\\r"); break;
+			case 0x1b: bkey_buf_puts(b, "\\e"); break;
+			case '\\': bkey_buf_puts(b, "\\\\"); break;
+			case '\'': bkey_buf_puts(b, "\\'"); break;
+			default:
+				if (c < 0x20 || c == 0x7f)
+					put_hex(b, "\\x", c, 2);
+				else
+					bkey_buf_append(b, &c, 1);
+			}
+			i++;
+			continue;
+		}
+		if ((k = u8_next(s + i, n - i, &cp)) == 0) {
+			put_hex(b, "\\x", c, 2);
+			i++;
+			continue;
+		}
+		if (u_hidden(cp)) {
+			if (cp > 0xffff)
+				put_hex(b, "\\U", cp, 8);
+			else
+				put_hex(b, "\\u", cp, 4);
+		} else
+			bkey_buf_append(b, s + i, k);
+		i += k;
+	}
+	bkey_buf_puts(b, "'");
+}
+
+void
+cmd_quote(bkey_buf *b, const char *arg)
+{
+	if (arg == NULL)
+		arg = "";
+	quote_n(b, arg, strlen(arg));
+}
+
+const char *
+cmd_basename(const char *path)
+{
+	const char *slash;
+
+	if (path == NULL)
+		return "";
+	slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+size_t
+cmd_cap(char *s, size_t max)
+{
+	size_t len = strlen(s), cut;
+
+	if (len <= max || max < 4)
+		return len <= max ? len : 0;
+	cut = max - (sizeof(ELLIPSIS) - 1);
+	/* Never leave half a character before the ellipsis. */
+	while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+		cut--;
+	memcpy(s + cut, ELLIPSIS, sizeof(ELLIPSIS));
+	return cut + sizeof(ELLIPSIS) - 1;
+}
+
+char *const *
+cmd_edit_files(char *const argv[], long nfiles)
+{
+	size_t i, argc = 0;
+
+	if (argv == NULL || argv[0] == NULL)
+		return argv;
+	for (i = 1; argv[i] != NULL; i++)
+		argc++;
+	/* sudoedit_nfiles (API 1.21) names the last n elements. */
+	if (nfiles > 0 && (size_t)nfiles <= argc)
+		return argv + 1 + argc - (size_t)nfiles;
+	for (i = 1; argv[i] != NULL; i++)
+		if (strcmp(argv[i], "--") == 0)
+			return argv + i + 1;
+	return argv + 1;
+}
+
+/* Quote at most max+1 bytes of s: past max the text is cut anyway. */
+static void
+quote_capped(bkey_buf *b, const char *s, size_t max)
+{
+	if (s == NULL)
+		s = "";
+	quote_n(b, s, strnlen(s, max + 1));
+}
+
+/* Quoted words, each preceded by a space; stops early once over max. */
+static void
+put_args(bkey_buf *b, char *const *args, size_t max)
+{
+	for (; args != NULL && *args != NULL; args++) {
+		bkey_buf_puts(b, " ");
+		quote_capped(b, *args, max);
+		if (b->len > max)
+			break;	/* the rest would be cut */
+	}
+}
+
+static char *
+finish(bkey_buf *b, size_t max)
+{
+	char *s;
+
+	if (b->failed) {
+		bkey_buf_free(b);
+		return NULL;
+	}
+	if ((s = bkey_buf_steal(b)) == NULL)
+		s = strdup("");
+	if (s != NULL)
+		(void)cmd_cap(s, max);
+	return s;
+}
+
+char *
+cmd_message(const char *user, const char *runas, const char *host,
+    const char *command_path, char *const argv[], char *const *edit_files,
+    size_t max)
+{
+	bkey_buf b;
+
+	/* Room for the cut plus the last argument's quoting. */
+	bkey_buf_init(&b, max * 24 + 8192);
+	quote_capped(&b, user, max);
+	bkey_buf_puts(&b, " " ARROW " ");
+	quote_capped(&b, runas, max);
+	bkey_buf_puts(&b, " on ");
+	quote_capped(&b, host, max);
+	bkey_buf_puts(&b, ":");
+	if (edit_files != NULL) {
+		bkey_buf_puts(&b, " edit");
+		put_args(&b, edit_files, max);
+	} else {
+		bkey_buf_puts(&b, " ");
+		quote_capped(&b, cmd_basename(command_path), max);
+		if (argv != NULL && argv[0] != NULL)
+			put_args(&b, argv + 1, max);
+	}
+	return finish(&b, max);
+}
+
+char *
+cmd_full(const char *command_path, char *const argv[], size_t max)
+{
+	bkey_buf b;
+
+	bkey_buf_init(&b, max * 24 + 8192);
+	quote_capped(&b, command_path, max);
+	if (argv != NULL && argv[0] != NULL)
+		put_args(&b, argv + 1, max);
+	return finish(&b, max);
+}
+
+char *
+cmd_join_args(char *const *args)
+{
+	char *const *a;
+	size_t len = 1, off = 0, n;
+	char *s;
+
+	for (a = args; a != NULL && *a != NULL; a++) {
+		n = strlen(*a) + 1;
+		if (n > SIZE_MAX - len)
+			return NULL;
+		len += n;
+	}
+	if ((s = malloc(len)) == NULL)
+		return NULL;
+	for (a = args; a != NULL && *a != NULL; a++) {
+		n = strlen(*a);
+		if (off > 0)
+			s[off++] = ' ';
+		memcpy(s + off, *a, n);
+		off += n;
+	}
+	s[off] = '\0';
+	return s;
+}

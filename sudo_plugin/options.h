@@ -1,0 +1,31 @@
+/*
+ * The plugin's options (the words after the path on the sudo.conf Plugin
+ * line) and lookups in sudo's "key=value" vectors.
+ */
+#ifndef BKEY_SUDO_OPTIONS_H
+#define BKEY_SUDO_OPTIONS_H
+
+#include <stddef.h>
+
+struct plugin_opts {
+	char *conf;		/* conf=, default BKEY_DEFAULT_CONFIG */
+	char *rules;		/* rules=, NULL: the default path if present */
+	char *helper;		/* helper=, default BKEY_HELPER_PATH */
+	int failmode_safe;	/* failmode=safe (default secure) */
+	long timeout;		/* timeout=SECONDS, 0: the config's */
+	int debug;		/* debug */
+};
+
+/*
+ * Parse plugin_options (may be NULL). 0 on success; -1 with a message in
+ * errbuf for a usage problem (unknown or repeated option, bad value),
+ * -2 when out of memory. On failure o is left freed.
+ */
+int opts_parse(struct plugin_opts *o, char *const options[], char *errbuf,
+    size_t errsz);
+void opts_free(struct plugin_opts *o);
+
+/* Value of "key=value" in a NULL-terminated vector, or NULL. */
+const char *kv_get(char *const vec[], const char *key);
+
+#endif

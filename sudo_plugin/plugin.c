@@ -1,0 +1,798 @@
+/*
+ * bkey_approval: a sudo approval plugin (struct approval_plugin, sudo >= 1.9)
+ * that makes a privileged command wait for a biometric approval on a phone.
+ *
+ * sudo opens the plugin right before each check() and closes it right
+ * after, so open() does all the parsing (options, user_info, the config and
+ * the rules) and makes no network call. It never returns 0: that would
+ * silently disable the plugin and let the command run. All network and
+ * token work happens in bkey-approve, started with execve and a fixed
+ * environment, so sudo's (caller-influenced) environment never reaches it.
+ *
+ * Return codes: 1 approved, 0 rejected (we print the reason: sudo prints
+ * nothing), -1 error (never 1 by accident), -2 usage (bad plugin options).
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sudo_plugin.h>
+
+#include "config.h"
+#include "jsonw.h"
+#include "sanitize.h"
+#include "spawn.h"
+#include "users.h"
+#include "cmdline.h"
+#include "options.h"
+#include "rules.h"
+#include "wait.h"
+
+#ifndef BKEY_VERSION
+#define BKEY_VERSION "0.1"
+#endif
+
+#define CMD_FULL_MAX	1024	/* action_details.command */
+#define LOG_CMD_MAX	512	/* command in the syslog line */
+#define FIELD_MAX	256	/* cwd, tty, names in action_details */
+#define MEMORY_MAX	32	/* approved commands remembered (intercept) */
+
+/* Everything open() gathers; freed by close(). */
+static struct plugin_state {
+	int is_open;
+	sudo_conv_t conv;
+	sudo_printf_t printf_fn;
+	struct plugin_opts opts;
+	char *user, *host, *cwd, *tty;
+	gid_t gid;
+	int have_gid;
+	char *users_file;
+	long timeout;
+	struct rules rules;
+} st;
+
+/*
+ * What this sudo process has approved so far. sudo closes the plugin
+ * after every check(), so this lives outside st and survives close(): with
+ * sudoers "intercept", check() runs again, in the same process, for every
+ * program the approved command starts.
+ */
+static struct {
+	unsigned char hash[MEMORY_MAX][crypto_generichash_BYTES];
+	size_t n;
+	int any;			/* at least one approval granted */
+	char auth_req_id[256];		/* of the last approval */
+} memory;
+
+/* Rejection texts for errstr: static, so valid until (and after) close. */
+static const char ERR_DENIED[] = "approval denied";
+static const char ERR_RULE[] = "command denied by bkey rule";
+static const char ERR_EXPIRED[] = "approval request expired";
+static const char ERR_FAILED[] = "approval failed";
+static const char ERR_CANCELLED[] = "approval cancelled";
+static const char ERR_UNAVAIL[] = "approval service unavailable";
+static const char ERR_NOUSER[] = "no BKey identity for the approver";
+static const char ERR_INTERNAL[] = "bkey approval plugin error";
+static const char ERR_CONFIG[] = "bkey approval plugin configuration error";
+static const char ERR_USAGE[] = "bad bkey_approval plugin options";
+
+/* Print one line to the user: the error channel, at once, tty if any. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+say(const char *fmt, ...)
+{
+	char raw[1024], clean[1024];
+	struct sudo_conv_message msg;
+	struct sudo_conv_reply reply;
+	va_list ap;
+	int ok = -1;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	/* Whatever was quoted into it (file contents, server detail). */
+	(void)bkey_sanitize_into(clean, sizeof(clean) - 1, raw, strlen(raw));
+	(void)strncat(clean, "\n", 2);
+	if (st.conv != NULL) {
+		memset(&msg, 0, sizeof(msg));
+		memset(&reply, 0, sizeof(reply));
+		msg.msg_type = SUDO_CONV_ERROR_MSG | SUDO_CONV_PREFER_TTY;
+		msg.msg = clean;
+		ok = st.conv(1, &msg, &reply, NULL);
+	}
+	if (ok != 0 && st.printf_fn != NULL)
+		(void)st.printf_fn(SUDO_CONV_ERROR_MSG, "%s", clean);
+}
+
+static void
+state_free(void)
+{
+	opts_free(&st.opts);
+	free(st.user);
+	free(st.host);
+	free(st.cwd);
+	free(st.tty);
+	free(st.users_file);
+	rules_free(&st.rules);
+	memset(&st, 0, sizeof(st));
+}
+
+static char *
+dup_or_empty(const char *s)
+{
+	return strdup(s != NULL ? s : "");
+}
+
+/* The config is read now so that a broken one stops sudo here, with the
+ * file and line named; only what the plugin needs is kept (no secret). */
+static int
+load_config(void)
+{
+	struct bkey_config cfg;
+	bkey_error err;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&err, 0, sizeof(err));
+	if (bkey_config_load(&cfg, st.opts.conf, &err) != 0) {
+		say("bkey: %s", err.detail[0] ? err.detail :
+		    "cannot load the configuration");
+		return -1;
+	}
+	st.users_file = strdup(cfg.users_file);
+	st.timeout = st.opts.timeout > 0 ? st.opts.timeout : cfg.timeout;
+	bkey_config_free(&cfg);
+	if (st.users_file == NULL) {
+		say("bkey: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+load_rules(void)
+{
+	char errbuf[512];
+	struct stat sb;
+	const char *path = st.opts.rules;
+
+	rules_init(&st.rules);
+	if (path == NULL) {
+		/* No rules= and no default file: everything needs approval. */
+		if (lstat(BKEY_DEFAULT_RULES, &sb) != 0 && errno == ENOENT)
+			return 0;
+		path = BKEY_DEFAULT_RULES;
+	}
+	if (rules_load(&st.rules, path, errbuf, sizeof(errbuf)) != 0) {
+		say("bkey: %s", errbuf);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+bk_open(unsigned int version, sudo_conv_t conversation,
+    sudo_printf_t sudo_plugin_printf, char *const settings[],
+    char *const user_info[], int submit_optind, char *const submit_argv[],
+    char *const submit_envp[], char *const plugin_options[],
+    const char **errstr)
+{
+	char errbuf[256];
+	const char *v;
+	int rc;
+
+	(void)settings;
+	(void)submit_optind;
+	(void)submit_argv;
+	(void)submit_envp;
+	state_free();
+	st.conv = conversation;
+	st.printf_fn = sudo_plugin_printf;
+	if (SUDO_API_VERSION_GET_MAJOR(version) != SUDO_API_VERSION_MAJOR) {
+		say("bkey: incompatible sudo plugin API %u.%u",
+		    SUDO_API_VERSION_GET_MAJOR(version),
+		    SUDO_API_VERSION_GET_MINOR(version));
+		*errstr = ERR_INTERNAL;
+		return -1;
+	}
+	if ((rc = opts_parse(&st.opts, plugin_options, errbuf,
+	    sizeof(errbuf))) != 0) {
+		say("bkey_approval: %s", errbuf);
+		*errstr = rc == -1 ? ERR_USAGE : ERR_INTERNAL;
+		return rc == -1 ? -2 : -1;
+	}
+
+	/* user= comes from the real uid: trusted, unlike SUDO_USER. */
+	v = kv_get(user_info, "user");
+	if (v == NULL || *v == '\0' || kv_get(user_info, "host") == NULL) {
+		say("bkey: sudo passed no user or host");
+		goto fail;
+	}
+	st.user = strdup(v);
+	st.host = strdup(kv_get(user_info, "host"));
+	st.cwd = dup_or_empty(kv_get(user_info, "cwd"));
+	st.tty = dup_or_empty(kv_get(user_info, "tty"));
+	if (st.user == NULL || st.host == NULL || st.cwd == NULL ||
+	    st.tty == NULL) {
+		say("bkey: out of memory");
+		goto fail;
+	}
+	if ((v = kv_get(user_info, "gid")) != NULL) {
+		char *end;
+		unsigned long g;
+
+		errno = 0;
+		g = strtoul(v, &end, 10);
+		if (*v != '\0' && *end == '\0' && errno == 0 &&
+		    g == (gid_t)g) {
+			st.gid = (gid_t)g;
+			st.have_gid = 1;
+		}
+	}
+	if (sodium_init() < 0) {
+		say("bkey: libsodium failed to initialise");
+		goto fail;
+	}
+	if (load_config() != 0) {
+		*errstr = ERR_CONFIG;
+		goto fail_cfg;
+	}
+	if (load_rules() != 0) {
+		*errstr = ERR_CONFIG;
+		goto fail_cfg;
+	}
+	st.is_open = 1;
+	return 1;
+fail:
+	*errstr = ERR_INTERNAL;
+fail_cfg:
+	state_free();
+	return -1;
+}
+
+static void
+bk_close(void)
+{
+	state_free();
+}
+
+static int
+bk_show_version(int verbose)
+{
+	(void)verbose;
+	if (st.printf_fn != NULL)
+		(void)st.printf_fn(SUDO_CONV_INFO_MSG,
+		    "bkey_approval plugin version %s\n", BKEY_VERSION);
+	return 1;
+}
+
+/* The invoking user's groups, names and ids, for %group rules. */
+struct groups {
+	char **names;
+	long *gids;
+	size_t n;
+};
+
+static void
+groups_free(struct groups *g)
+{
+	size_t i;
+
+	for (i = 0; g->names != NULL && i < g->n; i++)
+		free(g->names[i]);
+	free(g->names);
+	free(g->gids);
+	memset(g, 0, sizeof(*g));
+}
+
+static int
+groups_load(struct groups *g, const char *user, gid_t base)
+{
+	gid_t *list = NULL;
+	int n = 32, i, ret = -1;
+
+	memset(g, 0, sizeof(*g));
+	for (;;) {
+		int want = n;
+		gid_t *nl = reallocarray(list, (size_t)n, sizeof(*nl));
+
+		if (nl == NULL)
+			goto out;
+		list = nl;
+		if (getgrouplist(user, base, list, &want) >= 0) {
+			n = want;
+			break;
+		}
+		if (want <= n || want > 65536)
+			goto out;
+		n = want;
+	}
+	if ((g->names = calloc((size_t)n + 1, sizeof(*g->names))) == NULL ||
+	    (g->gids = calloc((size_t)n + 1, sizeof(*g->gids))) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct group *gr = getgrgid(list[i]);
+
+		g->gids[i] = (long)list[i];
+		/* A gid without a name can still match %#gid. */
+		if (gr != NULL && (g->names[i] = strdup(gr->gr_name)) == NULL)
+			goto out;
+		g->n = (size_t)i + 1;
+	}
+	ret = 0;
+out:
+	free(list);
+	if (ret != 0)
+		groups_free(g);
+	return ret;
+}
+
+/* path and argv, length-prefixed so no two commands hash alike. */
+static int
+command_hash(const char *path, char *const argv[],
+    unsigned char out[crypto_generichash_BYTES])
+{
+	crypto_generichash_state h;
+	unsigned long long len;
+	char *const *a;
+
+	if (crypto_generichash_init(&h, NULL, 0, crypto_generichash_BYTES) !=
+	    0)
+		return -1;
+	len = strlen(path);
+	(void)crypto_generichash_update(&h, (const unsigned char *)&len,
+	    sizeof(len));
+	(void)crypto_generichash_update(&h, (const unsigned char *)path,
+	    len);
+	for (a = argv; a != NULL && *a != NULL; a++) {
+		len = strlen(*a);
+		(void)crypto_generichash_update(&h,
+		    (const unsigned char *)&len, sizeof(len));
+		(void)crypto_generichash_update(&h,
+		    (const unsigned char *)*a, len);
+	}
+	return crypto_generichash_final(&h, out, crypto_generichash_BYTES);
+}
+
+static int
+remembered(const unsigned char hash[crypto_generichash_BYTES])
+{
+	size_t i;
+
+	for (i = 0; i < memory.n; i++)
+		if (sodium_memcmp(memory.hash[i], hash,
+		    crypto_generichash_BYTES) == 0)
+			return 1;
+	return 0;
+}
+
+/* All the facts about one check() that the log line and request need. */
+struct decision {
+	const char *command;		/* command_info command= */
+	const char *runas;
+	const char *runas_uid;
+	const char *cwd;
+	char *full;			/* quoted command line, capped */
+	const struct rule *rule;
+	const char *outcome;
+	const char *approver_did;
+	char auth_req_id[256];
+	char jti[256];
+	long long t0;
+};
+
+static void
+log_decision(const struct decision *d, int prio)
+{
+	char cmd[LOG_CMD_MAX + 4], user[FIELD_MAX], runas[FIELD_MAX];
+	char rule[64], line[2048];
+	long long ms = bkey_now_ms() - d->t0;
+
+	(void)bkey_sanitize_into(cmd, sizeof(cmd), d->full ? d->full : "",
+	    d->full ? strlen(d->full) : 0);
+	(void)bkey_sanitize_into(user, sizeof(user), st.user,
+	    strlen(st.user));
+	(void)bkey_sanitize_into(runas, sizeof(runas), d->runas,
+	    strlen(d->runas));
+	if (d->rule == NULL || d->rule->line == 0)
+		(void)snprintf(rule, sizeof(rule), "default");
+	else
+		(void)snprintf(rule, sizeof(rule), "line %d", d->rule->line);
+	(void)snprintf(line, sizeof(line),
+	    "outcome=%s user=%s runas=%s command=\"%s\" rule=\"%s\" "
+	    "scope=%s approver=%s auth_req_id=%s jti=%s elapsed_ms=%lld",
+	    d->outcome, user, runas, cmd, rule,
+	    d->rule && d->rule->action == RULE_APPROVE ? d->rule->scope : "-",
+	    d->approver_did ? d->approver_did : "-",
+	    d->auth_req_id[0] ? d->auth_req_id : "-",
+	    d->jti[0] ? d->jti : "-", ms);
+	/* Open and close around the line: sudo logs with its own ident. */
+	openlog("sudo-bkey", LOG_PID, LOG_AUTHPRIV);
+	syslog(prio, "%s", line);
+	closelog();
+	if (st.opts.debug && st.printf_fn != NULL)
+		(void)st.printf_fn(SUDO_CONV_INFO_MSG, "bkey-debug: %s\n",
+		    line);
+}
+
+/* The approver's DID: 0 found, 1 not enrolled (message printed), -1 error. */
+static int
+approver_did(const char *who, char **did)
+{
+	bkey_error err;
+	int rc;
+
+	*did = NULL;
+	if (strncmp(who, "did:", 4) == 0)
+		return (*did = strdup(who)) != NULL ? 0 : -1;
+	memset(&err, 0, sizeof(err));
+	rc = bkey_users_lookup(st.users_file, who, did, &err);
+	if (rc == 1)
+		say("bkey: %s has no BKey identity in %s", who,
+		    st.users_file);
+	else if (rc != 0)
+		say("bkey: %s", err.detail[0] ? err.detail :
+		    "cannot read the users file");
+	return rc;
+}
+
+static void
+put_field(bkey_jobj *o, const char *key, const char *val)
+{
+	char clean[FIELD_MAX];
+
+	(void)bkey_sanitize_into(clean, sizeof(clean), val ? val : "",
+	    val ? strlen(val) : 0);
+	bkey_jobj_str(o, key, clean);
+}
+
+/* The --request-stdin object. malloc'd, NULL on failure. */
+static char *
+build_request(const struct decision *d, const char *did, const char *msg)
+{
+	bkey_buf det, req;
+	bkey_jobj o, r;
+	char *out = NULL;
+
+	bkey_buf_init(&det, 16384);
+	bkey_buf_init(&req, 32768);
+	bkey_jobj_begin(&o, &det);
+	bkey_jobj_str(&o, "type", "sudo");
+	bkey_jobj_str(&o, "description", msg);
+	bkey_jobj_str(&o, "command", d->full);
+	put_field(&o, "cwd", d->cwd);
+	put_field(&o, "tty", st.tty);
+	put_field(&o, "runas_user", d->runas);
+	put_field(&o, "runas_uid", d->runas_uid);
+	put_field(&o, "user", st.user);
+	put_field(&o, "host", st.host);
+	if (bkey_jobj_end(&o) != 0)
+		goto out;
+	bkey_jobj_begin(&r, &req);
+	bkey_jobj_str(&r, "did", did);
+	bkey_jobj_str(&r, "scope", d->rule->scope);
+	bkey_jobj_str(&r, "message", msg);
+	bkey_jobj_raw(&r, "action_details", det.data);
+	bkey_jobj_int(&r, "timeout", st.timeout);
+	if (bkey_jobj_end(&r) != 0)
+		goto out;
+	out = bkey_buf_steal(&req);
+out:
+	bkey_buf_free(&det);
+	bkey_buf_free(&req);
+	return out;
+}
+
+struct pending_ctx {
+	const char *approver;		/* unix name or DID; NULL: self */
+};
+
+static void
+on_pending(const struct bkey_event *ev, void *ctx)
+{
+	const struct pending_ctx *pc = ctx;
+
+	if (pc->approver == NULL)
+		say("bkey: approve on your phone: code %s (expires in %ld s)",
+		    ev->code, ev->expires_in);
+	else
+		say("bkey: waiting for %s to approve on their phone: code %s "
+		    "(expires in %ld s)", pc->approver, ev->code,
+		    ev->expires_in);
+}
+
+/* 1 if the space-separated list has word. */
+static int
+has_word(const char *list, const char *word)
+{
+	size_t wl = strlen(word);
+	const char *p = list;
+
+	while (p != NULL && *p != '\0') {
+		const char *sp = strchr(p, ' ');
+		size_t n = sp ? (size_t)(sp - p) : strlen(p);
+
+		if (n == wl && memcmp(p, word, n) == 0)
+			return 1;
+		p = sp ? sp + 1 : NULL;
+	}
+	return 0;
+}
+
+/* Ask for the approval of d; returns the check() code. */
+static int
+request_approval(struct decision *d, char *const run_argv[],
+    char *const *edit_files, const unsigned char hash[],
+    const char **errstr)
+{
+	struct pending_ctx pc;
+	struct wait_req rq;
+	struct wait_res rs;
+	bkey_error err;
+	bkey_result res;
+	char *did = NULL, *msg = NULL, *req = NULL;
+	int ret = -1, rc;
+
+	memset(&err, 0, sizeof(err));
+	pc.approver = d->rule->approver;
+	rc = approver_did(d->rule->approver ? d->rule->approver : st.user,
+	    &did);
+	if (rc == 1) {
+		d->outcome = "not-enrolled";
+		*errstr = ERR_NOUSER;
+		ret = 0;
+		goto out;
+	}
+	if (rc != 0) {
+		d->outcome = "error";
+		*errstr = ERR_CONFIG;
+		goto out;
+	}
+	d->approver_did = did;
+	msg = cmd_message(st.user, d->runas, st.host, d->command, run_argv,
+	    edit_files, BKEY_MESSAGE_MAX);
+	if (msg == NULL || (req = build_request(d, did, msg)) == NULL) {
+		say("bkey: out of memory");
+		d->outcome = "error";
+		*errstr = ERR_INTERNAL;
+		goto out;
+	}
+
+	memset(&rq, 0, sizeof(rq));
+	rq.helper = st.opts.helper;
+	rq.conf = st.opts.conf;
+	rq.debug = st.opts.debug;
+	rq.request_json = req;
+	rq.timeout_s = st.timeout;
+	rq.on_pending = on_pending;
+	rq.ctx = &pc;
+	res = wait_for_approval(&rq, &rs, &err);
+	(void)snprintf(d->auth_req_id, sizeof(d->auth_req_id), "%s",
+	    rs.auth_req_id);
+
+	/* Trust, but check: the approval must be the one we asked for. */
+	if (res == BKEY_APPROVED && (strcmp(rs.final.sub, did) != 0 ||
+	    !has_word(rs.final.scope, d->rule->scope))) {
+		res = BKEY_ERR_PROTOCOL;
+		bkey_seterr(&err, res, "the approval is for another user or "
+		    "scope");
+	}
+	switch (res) {
+	case BKEY_APPROVED:
+		(void)snprintf(d->jti, sizeof(d->jti), "%s", rs.final.jti);
+		if (memory.n < MEMORY_MAX)
+			memcpy(memory.hash[memory.n++], hash,
+			    crypto_generichash_BYTES);
+		memory.any = 1;
+		(void)snprintf(memory.auth_req_id, sizeof(memory.auth_req_id),
+		    "%s", d->auth_req_id);
+		d->outcome = "approved";
+		say("bkey: approved");
+		ret = 1;
+		break;
+	case BKEY_DENIED:
+		say("bkey: approval denied");
+		d->outcome = "denied";
+		*errstr = ERR_DENIED;
+		ret = 0;
+		break;
+	case BKEY_EXPIRED:
+		say("bkey: approval request expired unanswered");
+		d->outcome = "expired";
+		*errstr = ERR_EXPIRED;
+		ret = 0;
+		break;
+	case BKEY_ERR_CANCELLED:
+		say("bkey: approval cancelled");
+		d->outcome = "cancelled";
+		*errstr = ERR_CANCELLED;
+		ret = 0;
+		break;
+	case BKEY_ERR_PROTOCOL:
+	case BKEY_ERR_TOKEN:
+		say("bkey: approval failed: %s", err.detail[0] ? err.detail :
+		    bkey_result_reason(res));
+		d->outcome = res == BKEY_ERR_TOKEN ? "token-error" :
+		    "protocol-error";
+		*errstr = ERR_FAILED;
+		ret = 0;
+		break;
+	case BKEY_ERR_UNAVAILABLE:
+		if (st.opts.failmode_safe) {
+			say("bkey: WARNING: approval service unavailable (%s); "
+			    "running without approval (failmode=safe)",
+			    err.detail[0] ? err.detail : "unavailable");
+			d->outcome = "unavailable-allowed";
+			ret = 1;
+		} else {
+			say("bkey: approval service unavailable (%s); command "
+			    "refused", err.detail[0] ? err.detail :
+			    "unavailable");
+			d->outcome = "unavailable";
+			*errstr = ERR_UNAVAIL;
+			ret = 0;
+		}
+		break;
+	default:
+		/* config, usage, internal: an error, never an approval. */
+		say("bkey: approval error: %s", err.detail[0] ? err.detail :
+		    bkey_result_reason(res));
+		d->outcome = "error";
+		*errstr = res == BKEY_ERR_CONFIG ? ERR_CONFIG : ERR_INTERNAL;
+		ret = -1;
+		break;
+	}
+out:
+	free(did);
+	free(msg);
+	free(req);
+	return ret;
+}
+
+static int
+bk_check(char *const command_info[], char *const run_argv[],
+    char *const run_envp[], const char **errstr)
+{
+	struct decision d;
+	struct groups grp;
+	struct rule_subject subj;
+	unsigned char hash[crypto_generichash_BYTES];
+	char *const *edit_files = NULL;
+	char *args = NULL;
+	const char *v;
+	int ret = -1, prio = LOG_ERR;
+
+	(void)run_envp;		/* the caller's: never used */
+	memset(&d, 0, sizeof(d));
+	memset(&grp, 0, sizeof(grp));
+	d.t0 = bkey_now_ms();
+	d.outcome = "error";
+	*errstr = ERR_INTERNAL;
+	if (!st.is_open) {
+		say("bkey: check() before open()");
+		return -1;
+	}
+	d.command = kv_get(command_info, "command");
+	d.runas = kv_get(command_info, "runas_user");
+	d.runas_uid = kv_get(command_info, "runas_uid");
+	if (d.runas_uid == NULL)
+		d.runas_uid = "";
+	d.cwd = kv_get(command_info, "cwd");
+	if (d.cwd == NULL)
+		d.cwd = kv_get(command_info, "runcwd");
+	if (d.cwd == NULL)
+		d.cwd = st.cwd;
+	if (d.command == NULL || *d.command == '\0' || d.runas == NULL ||
+	    run_argv == NULL || run_argv[0] == NULL) {
+		say("bkey: sudo passed no command, runas user or argv");
+		return -1;
+	}
+	if ((v = kv_get(command_info, "sudoedit")) != NULL &&
+	    strcmp(v, "true") == 0) {
+		const char *nf = kv_get(command_info, "sudoedit_nfiles");
+
+		edit_files = cmd_edit_files(run_argv, nf ? atol(nf) : 0);
+	}
+	d.full = cmd_full(d.command, run_argv, CMD_FULL_MAX);
+	args = cmd_join_args(edit_files ? edit_files : run_argv + 1);
+	if (d.full == NULL || args == NULL) {
+		say("bkey: out of memory");
+		goto out;
+	}
+	if (st.rules.uses_groups) {
+		gid_t base = st.gid;
+
+		if (!st.have_gid) {
+			struct passwd *pw = getpwnam(st.user);
+
+			if (pw == NULL) {
+				say("bkey: cannot look up user %s", st.user);
+				goto out;
+			}
+			base = pw->pw_gid;
+		}
+		if (groups_load(&grp, st.user, base) != 0) {
+			say("bkey: cannot read the groups of %s", st.user);
+			goto out;
+		}
+	}
+	memset(&subj, 0, sizeof(subj));
+	subj.user = st.user;
+	subj.groups = (const char *const *)grp.names;
+	subj.gids = grp.gids;
+	subj.ngroups = grp.n;
+	subj.runas = d.runas;
+	subj.command = edit_files ? "sudoedit" : d.command;
+	subj.args = args;
+	d.rule = rules_match(&st.rules, &subj);
+	if (command_hash(d.command, run_argv, hash) != 0) {
+		say("bkey: hashing failed");
+		goto out;
+	}
+
+	switch (d.rule->action) {
+	case RULE_DENY:
+		if (d.rule->reason != NULL)
+			say("bkey: %s", d.rule->reason);
+		else
+			say("bkey: this command is not allowed (%s:%d)",
+			    st.rules.path, d.rule->line);
+		d.outcome = "denied-by-rule";
+		*errstr = ERR_RULE;
+		prio = LOG_WARNING;
+		ret = 0;
+		break;
+	case RULE_ALLOW:
+		d.outcome = "allowed-by-rule";
+		*errstr = NULL;
+		prio = LOG_INFO;
+		ret = 1;
+		break;
+	case RULE_APPROVE:
+		/*
+		 * Intercept mode: a program run by an approved command is
+		 * covered by that approval, unless a rule of its own (not the
+		 * default) asks for an approval, which it then gets. The very
+		 * same command line approved before is always covered.
+		 */
+		if (remembered(hash) || (memory.any && d.rule->line == 0)) {
+			(void)snprintf(d.auth_req_id, sizeof(d.auth_req_id),
+			    "%s", memory.auth_req_id);
+			d.outcome = "covered";
+			*errstr = NULL;
+			prio = LOG_INFO;
+			ret = 1;
+			break;
+		}
+		ret = request_approval(&d, run_argv, edit_files, hash, errstr);
+		prio = ret == 1 ? LOG_NOTICE : ret == 0 ? LOG_WARNING : LOG_ERR;
+		if (ret == 1)
+			*errstr = NULL;
+		break;
+	}
+out:
+	log_decision(&d, prio);
+	free(d.full);
+	free(args);
+	groups_free(&grp);
+	/* Nothing but an explicit decision above ever returns 1. */
+	return ret;
+}
+
+__attribute__((visibility("default"))) struct approval_plugin bkey_approval = {
+	SUDO_APPROVAL_PLUGIN,
+	SUDO_API_VERSION,
+	bk_open,
+	bk_close,
+	bk_check,
+	bk_show_version,
+};

@@ -1,0 +1,568 @@
+/*
+ * The sudo rules file (see rules.h and examples/sudo.rules).
+ *
+ *   [user=LIST] [runas=LIST] [command=GLOB] [args=ERE | iargs=ERE] ACTION [OPTS]
+ *   ACTION: approve [scope=SCOPE] [approver=UNIXNAME|DID] | allow |
+ *           deny [reason=TEXT]
+ *
+ * Tokens are separated by blanks; a value may be written in double quotes
+ * (\" and \\ are the only escapes inside them). A token that starts with '#'
+ * ends the line. Every problem is an error naming FILE:LINE: a rules file
+ * that is half understood must never be half applied.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fileperm.h"
+#include "users.h"
+#include "rules.h"
+
+#define MAX_TOKENS	64
+
+static const struct rule default_rule = {
+	.line = 0,
+	.action = RULE_APPROVE,
+	.scope = (char *)RULES_DEFAULT_SCOPE,
+};
+
+static int
+errf(char *errbuf, size_t errsz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+errf(char *errbuf, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errbuf != NULL && errsz > 0) {
+		va_start(ap, fmt);
+		(void)vsnprintf(errbuf, errsz, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+void
+rules_init(struct rules *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+}
+
+static void
+free_list(char **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+rule_free(struct rule *r)
+{
+	free_list(r->users, r->nusers);
+	free_list(r->runas, r->nrunas);
+	free(r->command);
+	if (r->has_args)
+		regfree(&r->args_re);
+	free(r->scope);
+	free(r->approver);
+	free(r->reason);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+rules_free(struct rules *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		rule_free(&rs->v[i]);
+	free(rs->v);
+	free(rs->path);
+	rules_init(rs);
+}
+
+const char *
+rules_action_name(enum rule_action a)
+{
+	switch (a) {
+	case RULE_APPROVE:
+		return "approve";
+	case RULE_ALLOW:
+		return "allow";
+	case RULE_DENY:
+		return "deny";
+	}
+	return "?";
+}
+
+int
+rules_scope_valid(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (; *s != '\0'; s++, n++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (!(isalnum(c) || c == ':' || c == '_' || c == '.' ||
+		    c == '-'))
+			return 0;
+	}
+	return n <= RULES_SCOPE_MAX;
+}
+
+/*
+ * Split a line into tokens, removing quotes. Returns the number of tokens
+ * or -1 (message in errbuf). Tokens are malloc'd.
+ */
+static int
+tokenize(const char *line, char **tok, int max, const char *name, int lineno,
+    char *errbuf, size_t errsz)
+{
+	const char *p = line;
+	int n = 0;
+
+	for (;;) {
+		size_t len = 0, cap;
+		char *t;
+		int quoted = 0;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			break;
+		if (n == max)
+			goto toomany;
+		cap = strlen(p) + 1;
+		if ((t = malloc(cap)) == NULL) {
+			errf(errbuf, errsz, "%s:%d: out of memory", name,
+			    lineno);
+			goto fail;
+		}
+		tok[n++] = t;
+		while (*p != '\0' && (quoted || (*p != ' ' && *p != '\t'))) {
+			if (*p == '"') {
+				quoted = !quoted;
+				p++;
+				continue;
+			}
+			if (quoted && *p == '\\' &&
+			    (p[1] == '"' || p[1] == '\\')) {
+				t[len++] = p[1];
+				p += 2;
+				continue;
+			}
+			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+				errf(errbuf, errsz,
+				    "%s:%d: control character in rule", name,
+				    lineno);
+				goto fail;
+			}
+			t[len++] = *p++;
+		}
+		t[len] = '\0';
+		if (quoted) {
+			errf(errbuf, errsz, "%s:%d: unterminated quote", name,
+			    lineno);
+			goto fail;
+		}
+	}
+	return n;
+toomany:
+	errf(errbuf, errsz, "%s:%d: too many words", name, lineno);
+fail:
+	while (n > 0)
+		free(tok[--n]);
+	return -1;
+}
+
+/* "%group" or "%#gid" */
+static int
+group_valid(const char *s)
+{
+	if (s[0] == '#') {
+		if (s[1] == '\0')
+			return 0;
+		for (s++; *s != '\0'; s++)
+			if (!isdigit((unsigned char)*s))
+				return 0;
+		return 1;
+	}
+	return bkey_username_valid(s);
+}
+
+/* Comma-separated list of names ("*" for anyone); groups only for users. */
+static int
+parse_list(const char *val, int allow_groups, char ***out, size_t *nout,
+    int *uses_groups)
+{
+	char **v = NULL;
+	size_t n = 0, i;
+	const char *p = val;
+
+	if (*val == '\0')
+		return -1;
+	for (i = 0; val[i] != '\0'; i++)
+		if (val[i] == ',')
+			n++;
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
+		return -1;
+	n = 0;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char *item;
+
+		if (len == 0 || (item = strndup(p, len)) == NULL)
+			goto fail;
+		v[n++] = item;
+		if (strcmp(item, "*") != 0) {
+			if (item[0] == '%') {
+				if (!allow_groups || !group_valid(item + 1))
+					goto fail;
+				*uses_groups = 1;
+			} else if (!bkey_username_valid(item))
+				goto fail;
+		}
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+fail:
+	free_list(v, n);
+	return -1;
+}
+
+static int
+set_once(char **slot, const char *val, const char *key, const char *name,
+    int lineno, char *errbuf, size_t errsz)
+{
+	if (*slot != NULL)
+		return errf(errbuf, errsz, "%s:%d: %s given twice", name,
+		    lineno, key);
+	if ((*slot = strdup(val)) == NULL)
+		return errf(errbuf, errsz, "%s:%d: out of memory", name,
+		    lineno);
+	return 0;
+}
+
+/* Interpret the tokens of one line into r. 0 / -1. */
+static int
+parse_rule(struct rule *r, char **tok, int ntok, const char *name,
+    int lineno, int *uses_groups, char *errbuf, size_t errsz)
+{
+	int i, have_action = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->line = lineno;
+	for (i = 0; i < ntok; i++) {
+		const char *t = tok[i], *eq = strchr(t, '='), *val;
+		size_t klen;
+
+		if (!have_action && (strcmp(t, "approve") == 0 ||
+		    strcmp(t, "allow") == 0 || strcmp(t, "deny") == 0)) {
+			r->action = t[1] == 'p' ? RULE_APPROVE :
+			    t[1] == 'l' ? RULE_ALLOW : RULE_DENY;
+			have_action = 1;
+			continue;
+		}
+		if (eq == NULL || eq == t)
+			return errf(errbuf, errsz,
+			    "%s:%d: expected key=value or an action "
+			    "(approve, allow, deny), got '%.40s'", name,
+			    lineno, t);
+		klen = (size_t)(eq - t);
+		val = eq + 1;
+#define KEY(k) (klen == sizeof(k) - 1 && memcmp(t, k, klen) == 0)
+		if (!have_action) {
+			if (KEY("user")) {
+				if (r->users != NULL)
+					goto twice;
+				if (parse_list(val, 1, &r->users, &r->nusers,
+				    uses_groups) != 0)
+					return errf(errbuf, errsz,
+					    "%s:%d: bad user list '%.60s'",
+					    name, lineno, val);
+			} else if (KEY("runas")) {
+				if (r->runas != NULL)
+					goto twice;
+				if (parse_list(val, 0, &r->runas, &r->nrunas,
+				    uses_groups) != 0)
+					return errf(errbuf, errsz,
+					    "%s:%d: bad runas list '%.60s'",
+					    name, lineno, val);
+			} else if (KEY("command")) {
+				if (*val == '\0' || (strchr(val, '/') != NULL
+				    && val[0] != '/'))
+					return errf(errbuf, errsz,
+					    "%s:%d: command must be a name or "
+					    "an absolute path glob", name,
+					    lineno);
+				if (set_once(&r->command, val, "command",
+				    name, lineno, errbuf, errsz) != 0)
+					return -1;
+			} else if (KEY("args") || KEY("iargs")) {
+				int flags = REG_EXTENDED | REG_NOSUB, rc;
+				char msg[128];
+
+				if (r->has_args)
+					goto twice;
+				r->args_icase = t[0] == 'i';
+				if (r->args_icase)
+					flags |= REG_ICASE;
+				if ((rc = regcomp(&r->args_re, val, flags)) !=
+				    0) {
+					(void)regerror(rc, &r->args_re, msg,
+					    sizeof(msg));
+					return errf(errbuf, errsz,
+					    "%s:%d: bad regular expression: %s",
+					    name, lineno, msg);
+				}
+				r->has_args = 1;
+			} else if (KEY("scope") || KEY("approver") ||
+			    KEY("reason")) {
+				return errf(errbuf, errsz,
+				    "%s:%d: %.*s= must follow the action",
+				    name, lineno, (int)klen, t);
+			} else
+				goto unknown;
+			continue;
+		}
+		/* Options of the action. */
+		if (r->action == RULE_APPROVE && KEY("scope")) {
+			if (!rules_scope_valid(val))
+				return errf(errbuf, errsz,
+				    "%s:%d: bad scope '%.60s'", name, lineno,
+				    val);
+			if (set_once(&r->scope, val, "scope", name, lineno,
+			    errbuf, errsz) != 0)
+				return -1;
+		} else if (r->action == RULE_APPROVE && KEY("approver")) {
+			if (strncmp(val, "did:", 4) == 0 ? !bkey_did_valid(val)
+			    : !bkey_username_valid(val))
+				return errf(errbuf, errsz,
+				    "%s:%d: approver must be a user name or a "
+				    "DID: '%.60s'", name, lineno, val);
+			if (set_once(&r->approver, val, "approver", name,
+			    lineno, errbuf, errsz) != 0)
+				return -1;
+		} else if (r->action == RULE_DENY && KEY("reason")) {
+			if (*val == '\0' || strlen(val) > RULES_REASON_MAX)
+				return errf(errbuf, errsz,
+				    "%s:%d: reason must be 1..%d bytes", name,
+				    lineno, RULES_REASON_MAX);
+			if (set_once(&r->reason, val, "reason", name, lineno,
+			    errbuf, errsz) != 0)
+				return -1;
+		} else if (KEY("user") || KEY("runas") || KEY("command") ||
+		    KEY("args") || KEY("iargs")) {
+			return errf(errbuf, errsz,
+			    "%s:%d: %.*s= must come before the action", name,
+			    lineno, (int)klen, t);
+		} else
+			goto unknown;
+#undef KEY
+	}
+	if (!have_action)
+		return errf(errbuf, errsz,
+		    "%s:%d: no action (approve, allow or deny)", name, lineno);
+	if (r->action == RULE_APPROVE && r->scope == NULL &&
+	    (r->scope = strdup(RULES_DEFAULT_SCOPE)) == NULL)
+		return errf(errbuf, errsz, "%s:%d: out of memory", name,
+		    lineno);
+	return 0;
+twice:
+	return errf(errbuf, errsz, "%s:%d: '%.40s' given twice", name, lineno,
+	    tok[i]);
+unknown:
+	return errf(errbuf, errsz, "%s:%d: unknown key in '%.40s'", name,
+	    lineno, tok[i]);
+}
+
+int
+rules_parse(struct rules *rs, FILE *f, const char *name, char *errbuf,
+    size_t errsz)
+{
+	char *line = NULL, *tok[MAX_TOKENS];
+	size_t cap = 0, vcap = 0;
+	ssize_t len;
+	int lineno = 0, ntok, ret = -1;
+
+	rules_init(rs);
+	if (name == NULL)
+		name = "(rules)";
+	if ((rs->path = strdup(name)) == NULL) {
+		errf(errbuf, errsz, "%s: out of memory", name);
+		goto out;
+	}
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		struct rule r;
+		int rc;
+
+		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if ((size_t)len > RULES_LINE_MAX) {
+			errf(errbuf, errsz, "%s:%d: line too long", name,
+			    lineno);
+			goto out;
+		}
+		if (strlen(line) != (size_t)len) {
+			errf(errbuf, errsz, "%s:%d: NUL byte in line", name,
+			    lineno);
+			goto out;
+		}
+		ntok = tokenize(line, tok, MAX_TOKENS, name, lineno, errbuf,
+		    errsz);
+		if (ntok < 0)
+			goto out;
+		if (ntok == 0)
+			continue;
+		rc = parse_rule(&r, tok, ntok, name, lineno, &rs->uses_groups,
+		    errbuf, errsz);
+		while (ntok > 0)
+			free(tok[--ntok]);
+		if (rc != 0) {
+			rule_free(&r);
+			goto out;
+		}
+		if (rs->n == vcap) {
+			size_t ncap = vcap ? vcap * 2 : 8;
+			struct rule *nv = reallocarray(rs->v, ncap,
+			    sizeof(*nv));
+
+			if (nv == NULL) {
+				rule_free(&r);
+				errf(errbuf, errsz, "%s: out of memory", name);
+				goto out;
+			}
+			rs->v = nv;
+			vcap = ncap;
+		}
+		rs->v[rs->n++] = r;
+	}
+	if (ferror(f)) {
+		errf(errbuf, errsz, "%s: read error", name);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(line);
+	if (ret != 0)
+		rules_free(rs);
+	return ret;
+}
+
+int
+rules_load(struct rules *rs, const char *path, char *errbuf, size_t errsz)
+{
+	bkey_error err;
+	FILE *f;
+	int ret;
+
+	rules_init(rs);
+	memset(&err, 0, sizeof(err));
+	if (path == NULL || path[0] != '/')
+		return errf(errbuf, errsz, "rules file must be an absolute "
+		    "path: %s", path ? path : "(none)");
+	if ((f = bkey_open_checked(path, 0, &err)) == NULL)
+		return errf(errbuf, errsz, "%s", err.detail[0] ? err.detail :
+		    "cannot open the rules file");
+	ret = rules_parse(rs, f, path, errbuf, errsz);
+	(void)fclose(f);
+	return ret;
+}
+
+static int
+name_in(char *const *list, size_t n, const char *name)
+{
+	size_t i;
+
+	if (list == NULL)
+		return 1;
+	if (name == NULL)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i], "*") == 0 || strcmp(list[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+user_matches(const struct rule *r, const struct rule_subject *s)
+{
+	size_t i, j;
+
+	if (r->users == NULL)
+		return 1;
+	for (i = 0; i < r->nusers; i++) {
+		const char *u = r->users[i];
+
+		if (strcmp(u, "*") == 0)
+			return 1;
+		if (u[0] != '%') {
+			if (s->user != NULL && strcmp(u, s->user) == 0)
+				return 1;
+			continue;
+		}
+		for (j = 0; j < s->ngroups; j++) {
+			if (u[1] == '#') {
+				if (s->gids != NULL &&
+				    strtol(u + 2, NULL, 10) == s->gids[j])
+					return 1;
+			} else if (s->groups != NULL && s->groups[j] != NULL &&
+			    strcmp(u + 1, s->groups[j]) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int
+command_matches(const struct rule *r, const char *cmd)
+{
+	const char *base;
+
+	if (r->command == NULL)
+		return 1;
+	if (cmd == NULL)
+		return 0;
+	if (r->command[0] == '/')
+		return fnmatch(r->command, cmd, FNM_PATHNAME) == 0;
+	/* A bare name matches the last path component. */
+	base = strrchr(cmd, '/');
+	base = base ? base + 1 : cmd;
+	return fnmatch(r->command, base, 0) == 0;
+}
+
+const struct rule *
+rules_match(const struct rules *rs, const struct rule_subject *s)
+{
+	size_t i;
+
+	for (i = 0; rs != NULL && i < rs->n; i++) {
+		const struct rule *r = &rs->v[i];
+
+		if (!user_matches(r, s) || !name_in(r->runas, r->nrunas,
+		    s->runas) || !command_matches(r, s->command))
+			continue;
+		if (r->has_args && regexec(&r->args_re, s->args ? s->args :
+		    "", 0, NULL, 0) != 0)
+			continue;
+		return r;
+	}
+	return &default_rule;
+}

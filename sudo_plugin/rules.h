@@ -1,0 +1,90 @@
+/*
+ * The sudo rules file: which commands need an approval, with which scope and
+ * from whom. One rule per line, first match wins; see examples/sudo.rules
+ * for the syntax. Pure logic: no sudo, no network, so the unit tests compile
+ * it directly.
+ */
+#ifndef BKEY_SUDO_RULES_H
+#define BKEY_SUDO_RULES_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <regex.h>
+
+#ifndef BKEY_DEFAULT_RULES
+#define BKEY_DEFAULT_RULES "/etc/bkey/sudo.rules"
+#endif
+
+#define RULES_DEFAULT_SCOPE	"approve:sudo"
+#define RULES_LINE_MAX		4096	/* longer lines are an error */
+#define RULES_SCOPE_MAX		64
+#define RULES_REASON_MAX	200
+
+enum rule_action { RULE_APPROVE = 0, RULE_ALLOW, RULE_DENY };
+
+struct rule {
+	int line;			/* 0: the built-in default */
+	char **users;			/* NULL: any; "name", "%group", "%#gid" */
+	size_t nusers;
+	char **runas;			/* NULL: any */
+	size_t nrunas;
+	char *command;			/* glob, NULL: any */
+	regex_t args_re;
+	int has_args;
+	int args_icase;
+	enum rule_action action;
+	char *scope;			/* approve: never NULL after parsing */
+	char *approver;			/* approve: unix name or DID; NULL: self */
+	char *reason;			/* deny: NULL for the default text */
+};
+
+struct rules {
+	char *path;			/* for messages; NULL when no file */
+	struct rule *v;
+	size_t n;
+	int uses_groups;		/* some rule names a %group */
+};
+
+/* What a command looks like to the rules. */
+struct rule_subject {
+	const char *user;		/* invoking user */
+	const char *const *groups;	/* names of the user's groups */
+	const long *gids;		/* their ids (same order), may be NULL */
+	size_t ngroups;
+	const char *runas;		/* runas user name */
+	const char *command;		/* resolved path, or "sudoedit" */
+	const char *args;		/* run_argv[1..] joined by single spaces */
+};
+
+/* Empty rule set: every command falls to the default rule. */
+void rules_init(struct rules *rs);
+
+/*
+ * Parse rules from f; name is used in messages. On error returns -1 with
+ * "NAME:LINE: problem" in errbuf and rs left empty. 0 on success.
+ */
+int rules_parse(struct rules *rs, FILE *f, const char *name, char *errbuf,
+    size_t errsz);
+
+/*
+ * Open path with the ownership checks of bkey_open_checked (root-owned, not
+ * group/world writable, regular file, no symlink) and parse it. -1 with a
+ * message in errbuf on any problem, including a missing file.
+ */
+int rules_load(struct rules *rs, const char *path, char *errbuf,
+    size_t errsz);
+
+void rules_free(struct rules *rs);
+
+/* The first rule matching s, or the built-in default (approve:sudo,
+ * line 0) when none does. Never NULL. */
+const struct rule *rules_match(const struct rules *rs,
+    const struct rule_subject *s);
+
+/* "approve", "allow", "deny". */
+const char *rules_action_name(enum rule_action a);
+
+/* Validators shared with the plugin. */
+int rules_scope_valid(const char *s);
+
+#endif

@@ -1,0 +1,227 @@
+/*
+ * A signal-aware wait for bkey-approve (see wait.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spawn.h"
+#include "wait.h"
+
+static const int guarded[4] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+/* Shared with the handler: only sig_atomic_t and write(2). */
+static volatile sig_atomic_t caught_sig;
+static volatile sig_atomic_t wake_fd = -1;
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+
+	if (caught_sig == 0)
+		caught_sig = sig;
+	if (wake_fd >= 0) {
+		/* A full pipe already wakes the poll. */
+		ssize_t r = write((int)wake_fd, "!", 1);
+		(void)r;
+	}
+	errno = saved;
+}
+
+int
+sigguard_install(struct sigguard *g)
+{
+	struct sigaction sa, ign;
+	sigset_t set;
+	int i, n = 0, saved;
+
+	memset(g, 0, sizeof(*g));
+	g->pipe[0] = g->pipe[1] = -1;
+	if (pipe2(g->pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+		return -1;
+
+	sigemptyset(&set);
+	for (i = 0; i < 4; i++)
+		sigaddset(&set, guarded[i]);
+	/* Block while switching so no signal finds a half-installed set. */
+	if (sigprocmask(SIG_BLOCK, &set, &g->old_mask) != 0)
+		goto fail;
+	caught_sig = 0;
+	wake_fd = g->pipe[1];
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_mask = set;
+	sa.sa_flags = 0;		/* no SA_RESTART: interrupt the wait */
+	for (n = 0; n < 4; n++)
+		if (sigaction(guarded[n], &sa, &g->old[n]) != 0)
+			goto fail_mask;
+	/* spawn.c consumes its own SIGPIPE; this covers anything else. */
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	if (sigaction(SIGPIPE, &ign, &g->old_pipe) != 0)
+		goto fail_mask;
+	g->installed = 1;
+	/* Unblocked for the wait even if sudo had them blocked. */
+	{
+		sigset_t wait_mask = g->old_mask;
+
+		for (i = 0; i < 4; i++)
+			sigdelset(&wait_mask, guarded[i]);
+		if (sigprocmask(SIG_SETMASK, &wait_mask, NULL) != 0) {
+			saved = errno;
+			sigguard_restore(g);
+			errno = saved;
+			return -1;
+		}
+	}
+	return 0;
+
+fail_mask:
+	saved = errno;
+	while (n > 0) {
+		n--;
+		(void)sigaction(guarded[n], &g->old[n], NULL);
+	}
+	wake_fd = -1;
+	(void)sigprocmask(SIG_SETMASK, &g->old_mask, NULL);
+	errno = saved;
+fail:
+	saved = errno;
+	(void)close(g->pipe[0]);
+	(void)close(g->pipe[1]);
+	g->pipe[0] = g->pipe[1] = -1;
+	errno = saved;
+	return -1;
+}
+
+int
+sigguard_fd(const struct sigguard *g)
+{
+	return g->installed ? g->pipe[0] : -1;
+}
+
+int
+sigguard_caught(const struct sigguard *g)
+{
+	return g->installed ? (int)caught_sig : 0;
+}
+
+void
+sigguard_restore(struct sigguard *g)
+{
+	sigset_t set;
+	int i;
+
+	if (!g->installed)
+		return;
+	sigemptyset(&set);
+	for (i = 0; i < 4; i++)
+		sigaddset(&set, guarded[i]);
+	/* Handlers go back while the signals are blocked, then the mask. */
+	(void)sigprocmask(SIG_BLOCK, &set, NULL);
+	for (i = 0; i < 4; i++)
+		(void)sigaction(guarded[i], &g->old[i], NULL);
+	(void)sigaction(SIGPIPE, &g->old_pipe, NULL);
+	wake_fd = -1;
+	(void)sigprocmask(SIG_SETMASK, &g->old_mask, NULL);
+	(void)close(g->pipe[0]);
+	(void)close(g->pipe[1]);
+	g->pipe[0] = g->pipe[1] = -1;
+	g->installed = 0;
+}
+
+static bkey_result
+event_result(const struct bkey_event *ev)
+{
+	switch (ev->type) {
+	case BKEY_EV_APPROVED:
+		return BKEY_APPROVED;
+	case BKEY_EV_DENIED:
+		return BKEY_DENIED;
+	case BKEY_EV_EXPIRED:
+		return BKEY_EXPIRED;
+	case BKEY_EV_ERROR:
+		return ev->reason == BKEY_APPROVED ? BKEY_ERR_PROTOCOL :
+		    ev->reason;
+	default:
+		return BKEY_ERR_PROTOCOL;
+	}
+}
+
+bkey_result
+wait_for_approval(const struct wait_req *rq, struct wait_res *rs,
+    bkey_error *err)
+{
+	struct sigguard g;
+	struct bkey_child ch;
+	struct bkey_event ev;
+	bkey_result res = BKEY_ERR_INTERNAL;
+	long long deadline;
+	int spawned = 0, shown = 0;
+
+	memset(rs, 0, sizeof(*rs));
+	memset(&ch, 0, sizeof(ch));
+	ch.pid = -1;
+	ch.out_fd = -1;
+	if (sigguard_install(&g) != 0) {
+		bkey_seterr(err, BKEY_ERR_INTERNAL,
+		    "cannot set up signal handling: %s", strerror(errno));
+		return BKEY_ERR_INTERNAL;
+	}
+	if (bkey_spawn(&ch, rq->helper, rq->conf, rq->debug,
+	    rq->request_json, err) != 0) {
+		res = err != NULL && err->code == BKEY_ERR_CONFIG ?
+		    BKEY_ERR_CONFIG : BKEY_ERR_INTERNAL;
+		goto out;
+	}
+	spawned = 1;
+	deadline = bkey_now_ms() + rq->timeout_s * 1000 + WAIT_SLACK_MS;
+
+	for (;;) {
+		memset(&ev, 0, sizeof(ev));
+		if (bkey_spawn_next(&ch, &ev, deadline, sigguard_fd(&g),
+		    err) != 0) {
+			res = err != NULL ? err->code : BKEY_ERR_PROTOCOL;
+			if (res == BKEY_APPROVED)
+				res = BKEY_ERR_PROTOCOL;
+			goto out;
+		}
+		if (ev.type == BKEY_EV_PENDING) {
+			if (rs->auth_req_id[0] == '\0')
+				(void)snprintf(rs->auth_req_id,
+				    sizeof(rs->auth_req_id), "%s",
+				    ev.auth_req_id);
+			if (!shown && rq->on_pending != NULL)
+				rq->on_pending(&ev, rq->ctx);
+			shown = 1;
+			continue;
+		}
+		break;
+	}
+	rs->final = ev;
+	if (rs->auth_req_id[0] == '\0')
+		(void)snprintf(rs->auth_req_id, sizeof(rs->auth_req_id), "%s",
+		    ev.auth_req_id);
+	res = bkey_spawn_finish(&ch, &ev, err);
+	spawned = 0;
+	/* Both must agree before anything counts as approved. */
+	if (res == BKEY_APPROVED && event_result(&ev) != BKEY_APPROVED) {
+		res = BKEY_ERR_PROTOCOL;
+		bkey_seterr(err, res, "helper result and event disagree");
+	}
+out:
+	if (spawned)
+		bkey_spawn_kill(&ch);
+	/* A signal at any point of the wait cancels, even an approval. */
+	if ((rs->signo = sigguard_caught(&g)) != 0) {
+		res = BKEY_ERR_CANCELLED;
+		bkey_seterr(err, res, "cancelled by signal %d", rs->signo);
+	}
+	sigguard_restore(&g);
+	return res;
+}
