@@ -1,0 +1,185 @@
+/* Shell quoting and the phone message of the sudo plugin (pure logic). */
+#include "unit.h"
+#include "../../sudo_plugin/cmdline.c"
+
+static char *
+q(const char *arg)
+{
+	static char out[1024];
+	bkey_buf b;
+
+	bkey_buf_init(&b, 0);
+	cmd_quote(&b, arg);
+	(void)snprintf(out, sizeof(out), "%s", b.data ? b.data : "");
+	bkey_buf_free(&b);
+	return out;
+}
+
+static void
+test_quote_plain(void)
+{
+	CHECK_STR(q("psql"), "psql");
+	CHECK_STR(q("-c"), "-c");
+	CHECK_STR(q("/usr/bin/x,y:z=1%@+_."), "/usr/bin/x,y:z=1%@+_.");
+	CHECK_STR(q(""), "''");
+}
+
+static void
+test_quote_single(void)
+{
+	CHECK_STR(q("DROP TABLE users_archive"), "'DROP TABLE users_archive'");
+	CHECK_STR(q("it's"), "'it'\\''s'");
+	CHECK_STR(q("a\"b"), "'a\"b'");
+	CHECK_STR(q("$(rm -rf /)"), "'$(rm -rf /)'");
+	CHECK_STR(q("*"), "'*'");
+	CHECK_STR(q("caf\xc3\xa9"), "'caf\xc3\xa9'");	/* UTF-8 kept */
+	CHECK_STR(q("a\\b"), "'a\\b'");
+}
+
+static void
+test_quote_dollar(void)
+{
+	CHECK_STR(q("a\nb"), "$'a\\nb'");
+	CHECK_STR(q("x\x1b[2Jy"), "$'x\\e[2Jy'");
+	CHECK_STR(q("t\tr\r"), "$'t\\tr\\r'");
+	CHECK_STR(q("it's\n"), "$'it\\'s\\n'");
+	CHECK_STR(q("back\\slash\n"), "$'back\\\\slash\\n'");
+	CHECK_STR(q("\x01\x7f"), "$'\\x01\\x7f'");
+	/* invalid UTF-8, overlong '/', a lone continuation byte */
+	CHECK_STR(q("a\xff"), "$'a\\xff'");
+	CHECK_STR(q("\xc0\xaf"), "$'\\xc0\\xaf'");
+	CHECK_STR(q("\x80"), "$'\\x80'");
+	/* RLO, zero-width space, no-break space, C1 CSI, BOM */
+	CHECK_STR(q("a\xe2\x80\xaez"), "$'a\\u202ez'");
+	CHECK_STR(q("r\xe2\x80\x8bm"), "$'r\\u200bm'");
+	CHECK_STR(q("rm\xc2\xa0-rf"), "$'rm\\u00a0-rf'");
+	CHECK_STR(q("\xc2\x9b"), "$'\\u009b'");
+	CHECK_STR(q("\xef\xbb\xbf"), "$'\\ufeff'");
+	CHECK_STR(q("\xf3\xa0\x80\x81"), "$'\\U000e0001'");	/* tag */
+}
+
+static void
+test_cap(void)
+{
+	char s[64];
+
+	(void)snprintf(s, sizeof(s), "abcdefghij");
+	CHECK(cmd_cap(s, 10) == 10);
+	CHECK_STR(s, "abcdefghij");
+	CHECK(cmd_cap(s, 8) == 8);
+	CHECK_STR(s, "abcde\xe2\x80\xa6");
+	/* never split a character: "é" is 2 bytes */
+	(void)snprintf(s, sizeof(s), "abcd\xc3\xa9xyz");
+	CHECK(cmd_cap(s, 8) == 7);
+	CHECK_STR(s, "abcd\xe2\x80\xa6");
+}
+
+static void
+test_basename_editfiles(void)
+{
+	char *a1[] = { "vi", "--", "/etc/hosts", "/etc/x", NULL };
+	char *a2[] = { "vi", "-n", "/etc/hosts", NULL };
+	char *a3[] = { "vi", "-n", "--", "/etc/hosts", NULL };
+
+	CHECK_STR(cmd_basename("/usr/bin/psql"), "psql");
+	CHECK_STR(cmd_basename("psql"), "psql");
+	CHECK_STR(cmd_basename("/"), "");
+	CHECK_STR(cmd_edit_files(a1, 0)[0], "/etc/hosts");
+	CHECK_STR(cmd_edit_files(a1, 1)[0], "/etc/x");
+	CHECK_STR(cmd_edit_files(a2, 0)[0], "-n");
+	CHECK_STR(cmd_edit_files(a2, 1)[0], "/etc/hosts");
+	CHECK_STR(cmd_edit_files(a3, 9)[0], "/etc/hosts");	/* nfiles bogus */
+}
+
+static void
+test_message_example(void)
+{
+	char *argv[] = { "psql", "-c", "DROP TABLE users_archive", NULL };
+	char *m = cmd_message("alice", "postgres", "db-prod-1",
+	    "/usr/bin/psql", argv, NULL, 256);
+
+	CHECK_STR(m, "alice \xe2\x86\x92 postgres on db-prod-1: psql -c "
+	    "'DROP TABLE users_archive'");
+	free(m);
+}
+
+static void
+test_message_hostile(void)
+{
+	char *argv[] = { "sh", "-c", "echo ok\nrm -rf /", "\x1b]0;pwn\x07",
+	    "a b", NULL };
+	char *m = cmd_message("al ice", "root", "h", "/bin/sh", argv, NULL,
+	    256);
+
+	CHECK_STR(m, "'al ice' \xe2\x86\x92 root on h: sh -c "
+	    "$'echo ok\\nrm -rf /' $'\\e]0;pwn\\x07' 'a b'");
+	free(m);
+}
+
+static void
+test_message_sudoedit(void)
+{
+	char *argv[] = { "/usr/bin/vi", "--", "/etc/hosts", "/etc/my file",
+	    NULL };
+	char *m = cmd_message("bob", "root", "web1", "/usr/bin/vi", argv,
+	    cmd_edit_files(argv, 0), 256);
+
+	CHECK_STR(m, "bob \xe2\x86\x92 root on web1: edit /etc/hosts "
+	    "'/etc/my file'");
+	free(m);
+}
+
+static void
+test_message_capped(void)
+{
+	static char big[5000];
+	char *argv[] = { "x", big, NULL };
+	char *m;
+
+	memset(big, 'A', sizeof(big) - 1);
+	m = cmd_message("u", "root", "h", "/bin/x", argv, NULL, 256);
+	CHECK(m != NULL && strlen(m) == 256);
+	CHECK(m != NULL && strcmp(m + 253, "\xe2\x80\xa6") == 0);
+	free(m);
+	/* a huge argument full of control bytes still fits and is capped */
+	memset(big, '\n', sizeof(big) - 1);
+	m = cmd_message("u", "root", "h", "/bin/x", argv, NULL, 256);
+	CHECK(m != NULL && strlen(m) <= 256);
+	CHECK(m != NULL && strstr(m, "$'\\n\\n") != NULL);
+	free(m);
+	m = cmd_full("/bin/x", argv, 1024);
+	CHECK(m != NULL && strlen(m) <= 1024 && strncmp(m, "/bin/x $'", 9)
+	    == 0);
+	free(m);
+}
+
+static void
+test_join_args(void)
+{
+	char *argv[] = { "psql", "-c", "drop table x", NULL };
+	char *none[] = { "ls", NULL };
+	char *s = cmd_join_args(argv + 1);
+
+	CHECK_STR(s, "-c drop table x");
+	free(s);
+	s = cmd_join_args(none + 1);
+	CHECK_STR(s, "");
+	free(s);
+}
+
+int
+main(void)
+{
+	unit_suite = "cmdline";
+	RUN(test_quote_plain);
+	RUN(test_quote_single);
+	RUN(test_quote_dollar);
+	RUN(test_cap);
+	RUN(test_basename_editfiles);
+	RUN(test_message_example);
+	RUN(test_message_hostile);
+	RUN(test_message_sudoedit);
+	RUN(test_message_capped);
+	RUN(test_join_args);
+	UNIT_DONE();
+}

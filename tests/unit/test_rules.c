@@ -1,0 +1,276 @@
+/* The sudo plugin's rules file: parsing, errors naming the line, matching. */
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "../../sudo_plugin/rules.c"
+
+static char errbuf[512];
+
+static int
+parse(struct rules *rs, const char *text)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int rc;
+
+	errbuf[0] = '\0';
+	if (f == NULL)
+		return -2;
+	rc = rules_parse(rs, f, "t.rules", errbuf, sizeof(errbuf));
+	fclose(f);
+	return rc;
+}
+
+/* Parse must fail and the message must start with want. */
+static int
+fails_with(const char *text, const char *want)
+{
+	struct rules rs;
+	int ok = parse(&rs, text) == -1 &&
+	    strncmp(errbuf, want, strlen(want)) == 0;
+
+	if (!ok)
+		printf("  (got: %s)\n", errbuf);
+	rules_free(&rs);
+	return ok;
+}
+
+static const char *no_groups[] = { NULL };
+
+static struct rule_subject
+subj(const char *user, const char *runas, const char *cmd, const char *args)
+{
+	struct rule_subject s;
+
+	memset(&s, 0, sizeof(s));
+	s.user = user;
+	s.groups = no_groups;
+	s.runas = runas;
+	s.command = cmd;
+	s.args = args;
+	return s;
+}
+
+static const char example[] =
+    "# comment line\n"
+    "\n"
+    "   # indented comment\n"
+    "command=/usr/bin/psql iargs=\"(DROP|TRUNCATE)\" approve "
+    "scope=approve:db:drop   # trailing comment\n"
+    "user=junior approve approver=lead\n"
+    "user=%ops,carol runas=root command=/usr/bin/systemctl "
+    "args=\"^(status|show) \" allow\n"
+    "command=reboot deny reason=\"no reboots, open a ticket\"\n"
+    "user=%#4242 command=/bin/* deny\n"
+    "user=* runas=postgres approve scope=approve:db\n";
+
+static void
+test_parse_example(void)
+{
+	struct rules rs;
+
+	CHECK(parse(&rs, example) == 0);
+	CHECK(rs.n == 6);
+	CHECK(rs.uses_groups == 1);
+	CHECK(rs.v[0].line == 4 && rs.v[0].action == RULE_APPROVE);
+	CHECK_STR(rs.v[0].scope, "approve:db:drop");
+	CHECK(rs.v[0].has_args && rs.v[0].args_icase);
+	CHECK(rs.v[1].line == 5);
+	CHECK_STR(rs.v[1].approver, "lead");
+	CHECK_STR(rs.v[1].scope, "approve:sudo");
+	CHECK(rs.v[2].action == RULE_ALLOW && rs.v[2].nusers == 2);
+	CHECK_STR(rs.v[3].reason, "no reboots, open a ticket");
+	CHECK(rs.v[4].action == RULE_DENY && rs.v[4].reason == NULL);
+	rules_free(&rs);
+}
+
+static void
+test_match(void)
+{
+	struct rules rs;
+	struct rule_subject s;
+	const char *ops_groups[] = { "users", "ops" };
+	long ops_gids[] = { 100, 4242 };
+	const struct rule *r;
+
+	CHECK(parse(&rs, example) == 0);
+	/* case-insensitive args regex */
+	s = subj("alice", "postgres", "/usr/bin/psql", "-c drop table x");
+	r = rules_match(&rs, &s);
+	CHECK(r->line == 4);
+	/* no DROP: falls to the postgres rule */
+	s = subj("alice", "postgres", "/usr/bin/psql", "-c select 1");
+	CHECK(rules_match(&rs, &s)->line == 9);
+	/* another path does not match an absolute glob */
+	s = subj("alice", "postgres", "/tmp/psql", "-c DROP x");
+	CHECK(rules_match(&rs, &s)->line == 9);
+	/* junior needs the lead */
+	s = subj("junior", "root", "/usr/bin/id", "");
+	CHECK(rules_match(&rs, &s)->line == 5);
+	/* group member, runas root, args anchored */
+	s = subj("dave", "root", "/usr/bin/systemctl", "status nginx");
+	s.groups = ops_groups;
+	s.gids = ops_gids;
+	s.ngroups = 2;
+	CHECK(rules_match(&rs, &s)->line == 6);
+	/* case-sensitive args: "STATUS" is not allowed */
+	s.args = "STATUS nginx";
+	CHECK(rules_match(&rs, &s)->line == 0);
+	/* %#gid matches by id; the glob star does not cross a slash */
+	s = subj("dave", "root", "/bin/ls", "");
+	s.groups = ops_groups;
+	s.gids = ops_gids;
+	s.ngroups = 2;
+	CHECK(rules_match(&rs, &s)->line == 8);
+	s.command = "/bin/sub/ls";
+	CHECK(rules_match(&rs, &s)->line == 0);
+	/* not in the group: carol by name instead */
+	s = subj("carol", "root", "/usr/bin/systemctl", "show x");
+	CHECK(rules_match(&rs, &s)->line == 6);
+	s = subj("eve", "root", "/usr/bin/systemctl", "show x");
+	CHECK(rules_match(&rs, &s)->line == 0);
+	/* a bare name matches the basename anywhere */
+	s = subj("eve", "root", "/usr/sbin/reboot", "");
+	CHECK(rules_match(&rs, &s)->line == 7);
+	/* runas mismatch */
+	s = subj("carol", "www-data", "/usr/bin/systemctl", "status x");
+	CHECK(rules_match(&rs, &s)->line == 0);
+	rules_free(&rs);
+}
+
+static void
+test_default(void)
+{
+	struct rules rs;
+	struct rule_subject s = subj("a", "root", "/bin/true", "");
+	const struct rule *r;
+
+	rules_init(&rs);
+	r = rules_match(&rs, &s);
+	CHECK(r != NULL && r->line == 0 && r->action == RULE_APPROVE);
+	CHECK_STR(r->scope, "approve:sudo");
+	CHECK(r->approver == NULL);
+	CHECK(parse(&rs, "# only comments\n\n") == 0 && rs.n == 0);
+	rules_free(&rs);
+	/* a catch-all rule */
+	CHECK(parse(&rs, "allow\n") == 0);
+	CHECK(rules_match(&rs, &s)->action == RULE_ALLOW);
+	rules_free(&rs);
+}
+
+static void
+test_errors(void)
+{
+	CHECK(fails_with("allow\nbogus\n",
+	    "t.rules:2: expected key=value or an action"));
+	CHECK(fails_with("\n\ncolour=red allow\n", "t.rules:3: unknown key"));
+	CHECK(fails_with("user=alice\n", "t.rules:1: no action"));
+	CHECK(fails_with("args=\"(\" allow\n",
+	    "t.rules:1: bad regular expression"));
+	CHECK(fails_with("command=/bin/x args=\"unterminated allow\n",
+	    "t.rules:1: unterminated quote"));
+	CHECK(fails_with("approve scope=\"bad scope\"\n",
+	    "t.rules:1: bad scope"));
+	CHECK(fails_with("approve approver=\"not a name!\"\n",
+	    "t.rules:1: approver must be"));
+	CHECK(fails_with("approve approver=did:bad\n",
+	    "t.rules:1: approver must be"));
+	CHECK(fails_with("allow scope=approve:x\n", "t.rules:1: unknown key"));
+	CHECK(fails_with("deny user=bob\n",
+	    "t.rules:1: user= must come before"));
+	CHECK(fails_with("scope=approve:x approve\n",
+	    "t.rules:1: scope= must follow"));
+	CHECK(fails_with("user=a user=b allow\n", "t.rules:1: 'user=b' given"));
+	CHECK(fails_with("command=bin/ls allow\n",
+	    "t.rules:1: command must be"));
+	CHECK(fails_with("user=%bad! allow\n", "t.rules:1: bad user list"));
+	CHECK(fails_with("user=a,,b allow\n", "t.rules:1: bad user list"));
+	CHECK(fails_with("runas=%wheel allow\n", "t.rules:1: bad runas"));
+	CHECK(fails_with("approve approve\n", "t.rules:1: expected"));
+	CHECK(fails_with("allow\ncommand=/x\x01 allow\n",
+	    "t.rules:2: control character"));
+	CHECK(fails_with("approve scope=a scope=b\n",
+	    "t.rules:1: scope given twice"));
+	CHECK(fails_with("deny reason=\"\"\n", "t.rules:1: reason must be"));
+}
+
+static void
+test_quotes(void)
+{
+	struct rules rs;
+	struct rule_subject s = subj("a", "root", "/bin/echo",
+	    "say \"hi\" \\o/");
+
+	CHECK(parse(&rs, "args=\"\\\"hi\\\" \\\\\\\\o\" deny\n") == 0);
+	CHECK(rules_match(&rs, &s)->action == RULE_DENY);
+	rules_free(&rs);
+	/* '#' inside a value is not a comment */
+	CHECK(parse(&rs, "args=a#b deny\n") == 0);
+	s.args = "xa#bx";
+	CHECK(rules_match(&rs, &s)->action == RULE_DENY);
+	rules_free(&rs);
+}
+
+static void
+test_long_line(void)
+{
+	static char text[RULES_LINE_MAX + 64];
+	struct rules rs;
+
+	memset(text, ' ', sizeof(text));
+	memcpy(text, "allow", 5);
+	text[sizeof(text) - 2] = '\n';
+	text[sizeof(text) - 1] = '\0';
+	CHECK(parse(&rs, text) == -1);
+	CHECK(strstr(errbuf, "t.rules:1: line too long") != NULL);
+}
+
+static void
+test_load_checks(void)
+{
+	char dir[] = "/tmp/test_rules.XXXXXX", path[128];
+	struct rules rs;
+	FILE *f;
+
+	if (mkdtemp(dir) == NULL) {
+		unit_cur_failed = 1;
+		return;
+	}
+	(void)snprintf(path, sizeof(path), "%s/sudo.rules", dir);
+	/* missing file: an error, never "no rules" */
+	CHECK(rules_load(&rs, path, errbuf, sizeof(errbuf)) == -1);
+	CHECK(strstr(errbuf, path) != NULL);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f != NULL) {
+		fputs("deny\n", f);
+		fclose(f);
+	}
+	CHECK(chmod(path, 0644) == 0);
+	CHECK(rules_load(&rs, path, errbuf, sizeof(errbuf)) == 0);
+	CHECK(rs.n == 1);
+	rules_free(&rs);
+	/* group- or world-writable: refused */
+	CHECK(chmod(path, 0664) == 0);
+	CHECK(rules_load(&rs, path, errbuf, sizeof(errbuf)) == -1);
+	CHECK(chmod(path, 0646) == 0);
+	CHECK(rules_load(&rs, path, errbuf, sizeof(errbuf)) == -1);
+	/* relative path refused */
+	CHECK(rules_load(&rs, "sudo.rules", errbuf, sizeof(errbuf)) == -1);
+	(void)unlink(path);
+	(void)rmdir(dir);
+}
+
+int
+main(void)
+{
+	unit_suite = "rules";
+	RUN(test_parse_example);
+	RUN(test_match);
+	RUN(test_default);
+	RUN(test_errors);
+	RUN(test_quotes);
+	RUN(test_long_line);
+	RUN(test_load_checks);
+	UNIT_DONE();
+}
