@@ -336,7 +336,7 @@ build_initiate_json(bkey_buf *b, const char *did, const char *oscope,
 
 static int
 build_initiate_form(bkey_buf *b, const char *did, const char *oscope,
-    const char *binding, long expiry)
+    const char *binding, const char *details, long expiry)
 {
 	char num[32];
 
@@ -344,6 +344,10 @@ build_initiate_form(bkey_buf *b, const char *did, const char *oscope,
 	bkey_form_add(b, "login_hint", did);
 	bkey_form_add(b, "scope", oscope);
 	bkey_form_add(b, "binding_message", binding);
+	/* Standard CIBA has no action_details: send the JSON text as a form
+	 * field, which providers that do not know it ignore. */
+	if (details != NULL && details[0] != '\0')
+		bkey_form_add(b, "action_details", details);
 	bkey_form_add(b, "requested_expiry", num);
 	return b->failed ? -1 : 0;
 }
@@ -389,7 +393,7 @@ bkey_ciba_initiate(struct bkey_ciba *k, const char *did, const char *scope,
 	rq.url = k->c->bc_authorize_endpoint;
 	if (k->c->dialect == BKEY_DIALECT_CIBA) {
 		if (build_initiate_form(&body, did, oscope.data,
-		    binding_message, requested_expiry) != 0) {
+		    binding_message, details, requested_expiry) != 0) {
 			bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
 			goto out;
 		}
