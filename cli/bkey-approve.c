@@ -313,6 +313,17 @@ parse_args(int argc, char **argv, struct opts *o, int *status)
 	return 0;
 }
 
+static int
+detail_key_valid(const char *k)
+{
+	for (; *k != '\0'; k++)
+		if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
+		    (*k >= '0' && *k <= '9') || *k == '_' || *k == '.' ||
+		    *k == '-'))
+			return 0;
+	return 1;
+}
+
 /* --detail KEY=VALUE... -> sanitized action_details JSON. */
 static int
 build_details(const struct opts *o, char **out, bkey_error *err)
@@ -346,8 +357,12 @@ build_details(const struct opts *o, char **out, bkey_error *err)
 			}
 		memcpy(key, o->detail[i], klen);
 		key[klen] = '\0';
-		if (!bkey_utf8_valid(key, klen) ||
-		    !bkey_utf8_valid(eq + 1, strlen(eq + 1))) {
+		if (!detail_key_valid(key)) {
+			bkey_seterr(err, BKEY_ERR_USAGE, "--detail key '%s' "
+			    "must be letters, digits, '_', '.' or '-'", key);
+			goto out;
+		}
+		if (!bkey_utf8_valid(eq + 1, strlen(eq + 1))) {
 			bkey_seterr(err, BKEY_ERR_USAGE,
 			    "--detail is not valid UTF-8");
 			goto out;

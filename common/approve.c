@@ -228,18 +228,25 @@ effective_expiry(const struct bkey_config *c, long timeout)
 	return e;
 }
 
+/* "[CODE] message", capped as a whole at BKEY_MESSAGE_MAX bytes. */
 static int
 make_binding(char *code, size_t codesz, const char *message,
-    const char *scope, bkey_buf *out)
+    const char *scope, char **out)
 {
+	bkey_buf raw;
 	uint32_t n = randombytes_uniform(10000);
 
+	*out = NULL;
 	(void)snprintf(code, codesz, "%04u", (unsigned)n);
+	bkey_buf_init(&raw, 4096);
 	if (message != NULL && message[0] != '\0')
-		bkey_buf_printf(out, "[%s] %s", code, message);
+		bkey_buf_printf(&raw, "[%s] %s", code, message);
 	else
-		bkey_buf_printf(out, "[%s] Approve %s", code, scope);
-	return out->failed ? -1 : 0;
+		bkey_buf_printf(&raw, "[%s] Approve %s", code, scope);
+	if (!raw.failed)
+		*out = bkey_sanitize(raw.data, raw.len, BKEY_MESSAGE_MAX);
+	bkey_buf_free(&raw);
+	return *out != NULL ? 0 : -1;
 }
 
 /* Poll until an outcome, the deadline or expires_in. */
@@ -316,7 +323,7 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 	struct approve_run run;
 	struct bkey_ciba_started st;
 	struct bkey_pending pend;
-	bkey_buf binding;
+	char *binding = NULL;
 	char code[8];
 	long timeout;
 	long long started_ms;
@@ -330,7 +337,6 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 	memset(out, 0, sizeof(*out));
 	memset(&st, 0, sizeof(st));
 	memset(&run, 0, sizeof(run));
-	bkey_buf_init(&binding, 1024);
 	memset(err, 0, sizeof(*err));
 	if (c == NULL || r == NULL || r->did == NULL ||
 	    !bkey_did_valid(r->did)) {
@@ -361,7 +367,7 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 		goto fail;
 	}
 	started_ms = bkey_ciba_now_ms();
-	if (bkey_ciba_initiate(&run.k, r->did, run.scope, binding.data,
+	if (bkey_ciba_initiate(&run.k, r->did, run.scope, binding,
 	    r->details, effective_expiry(c, timeout), run.deadline_ms, &st,
 	    err) != 0)
 		goto fail;
@@ -395,7 +401,7 @@ out:
 	bkey_ciba_started_free(&st);
 	if (have_ciba)
 		bkey_ciba_free(&run.k);
-	bkey_buf_free(&binding);
+	free(binding);
 	return res;
 }
 
