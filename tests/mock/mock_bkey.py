@@ -366,6 +366,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
         self.rec["status"] = status
+        if not self.rec["path"].startswith("/_mock/"):
+            self.rec["response"] = body[:20000].decode("utf-8", "replace")
 
     def send_json(self, status, obj, extra=None):
         self.send_raw(status, jdump(obj).encode(), extra=extra)
