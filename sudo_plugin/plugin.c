@@ -384,7 +384,7 @@ struct decision {
 	char *full;			/* quoted command line, capped */
 	const struct rule *rule;
 	const char *outcome;
-	const char *approver_did;
+	char approver_did[BKEY_DID_MAX + 1];
 	char auth_req_id[256];
 	char jti[256];
 	long long t0;
@@ -412,7 +412,7 @@ log_decision(const struct decision *d, int prio)
 	    "scope=%s approver=%s auth_req_id=%s jti=%s elapsed_ms=%lld",
 	    d->outcome, user, runas, cmd, rule,
 	    d->rule && d->rule->action == RULE_APPROVE ? d->rule->scope : "-",
-	    d->approver_did ? d->approver_did : "-",
+	    d->approver_did[0] ? d->approver_did : "-",
 	    d->auth_req_id[0] ? d->auth_req_id : "-",
 	    d->jti[0] ? d->jti : "-", ms);
 	/* Open and close around the line: sudo logs with its own ident. */
@@ -557,7 +557,7 @@ request_approval(struct decision *d, char *const run_argv[],
 		*errstr = ERR_CONFIG;
 		goto out;
 	}
-	d->approver_did = did;
+	(void)snprintf(d->approver_did, sizeof(d->approver_did), "%s", did);
 	msg = cmd_message(st.user, d->runas, st.host, d->command, run_argv,
 	    edit_files, BKEY_MESSAGE_MAX);
 	if (msg == NULL || (req = build_request(d, did, msg)) == NULL) {
