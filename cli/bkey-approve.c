@@ -252,6 +252,7 @@ parse_args(int argc, char **argv, struct opts *o, int *status)
 			o->detail[o->ndetail++] = optarg;
 			break;
 		case OPT_TIMEOUT:
+			dup |= o->timeout != 0;
 			if (parse_long(optarg, 1, TIMEOUT_MAX, &o->timeout)) {
 				*status = usage_error("--timeout must be a "
 				    "number of seconds from 1 to 3600, not "
