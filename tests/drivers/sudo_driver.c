@@ -31,7 +31,7 @@
 
 #include <sudo_plugin.h>
 
-#define MAXV 128
+#define MAXV 1024
 
 /* glibc sets this flag itself; it is no part of what we compare. */
 #ifndef SA_RESTORER
@@ -115,6 +115,18 @@ kv_set(struct kv *k, const char *item)
 			k->v[i] = (char *)item;
 			return;
 		}
+	if (k->n == MAXV) {
+		fprintf(stderr, "too many items\n");
+		exit(2);
+	}
+	k->v[k->n++] = (char *)item;
+	k->v[k->n] = NULL;
+}
+
+/* Plugin options are words, not keys: repeats are kept (and refused). */
+static void
+kv_add(struct kv *k, const char *item)
+{
 	if (k->n == MAXV) {
 		fprintf(stderr, "too many items\n");
 		exit(2);
@@ -260,7 +272,7 @@ main(int argc, char *argv[])
 	/* Options before the first --check. */
 	for (i = 2; i < argc && strcmp(argv[i], "--check") != 0; i++) {
 		if (strcmp(argv[i], "--opt") == 0 && i + 1 < argc)
-			kv_set(&opts, argv[++i]);
+			kv_add(&opts, argv[++i]);
 		else if (strcmp(argv[i], "--uinfo") == 0 && i + 1 < argc)
 			kv_set(&uinfo, argv[++i]);
 		else if (strcmp(argv[i], "--uinfo-del") == 0 && i + 1 < argc)

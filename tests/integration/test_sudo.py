@@ -1,0 +1,791 @@
+"""
+The sudo approval plugin (bkey_approval.so), in two ways:
+
+1. Through build/tests/sudo_driver, which dlopens the plugin and calls
+   open/check/close with fake conversation/printf functions and made-up
+   user_info/command_info, against the mock: every return code, the message
+   the phone shows, rules, failmode, cancellation by a signal.
+2. End to end with the real setuid sudo as root, in a private mount
+   namespace where a test sudo.conf is bind-mounted over /etc/sudo.conf.
+"""
+
+import json
+import os
+import re
+import select
+import shlex
+import shutil
+import signal
+import stat
+import subprocess
+import time
+
+ARROW = "\u2192"
+CODE_LINE = re.compile(
+    r"^conv\[0x2003\]: bkey: approve on your phone: code ([0-9]{4}) "
+    r"\(expires in [0-9]+ s\)$", re.M)
+
+
+# ---- helpers ----------------------------------------------------------------
+def paths(h):
+    so = os.path.join(h.build, "bkey_approval.so")
+    drv = os.path.join(h.build, "tests", "sudo_driver")
+    helper = os.path.join(h.build, "bkey-approve")
+    for p in (so, drv, helper):
+        if not os.path.exists(p):
+            raise h.Skip("%s not built" % p)
+    return so, drv, helper
+
+
+def write_file(path, text, mode=0o644):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    if os.geteuid() == 0:
+        os.chown(path, 0, 0)
+    return path
+
+
+def write_rules(h, text, name="sudo.rules", mode=0o644):
+    return write_file(os.path.join(h.tmp, name), text, mode)
+
+
+class Run:
+    """Parsed driver output."""
+
+    def __init__(self, p):
+        self.p = p
+        self.out = p.stdout
+        self.opens = [int(m) for m in re.findall(r"^open=(-?\d+)", p.stdout,
+                                                    re.M)]
+        self.checks = [int(m) for m in re.findall(r"^check=(-?\d+)",
+                                                     p.stdout, re.M)]
+        self.errstrs = re.findall(r"^(?:open|check)=-?\d+ errstr=(.*?)"
+                                  r"(?: elapsed_ms=\d+)?$", p.stdout, re.M)
+        self.elapsed = [int(m) for m in re.findall(r"elapsed_ms=(\d+)$",
+                                                      p.stdout, re.M)]
+        self.conv = re.findall(r"^conv\[0x[0-9a-f]+\]: (.*)$", p.stdout,
+                               re.M)
+        self.states = re.findall(r"^handlers=.*$", p.stdout, re.M)
+
+    def __str__(self):
+        return "driver exit %s\nstdout:\n%s\nstderr:\n%s" % (
+            self.p.returncode, self.p.stdout[-3000:], self.p.stderr[-2000:])
+
+
+def drive(h, checks, conf=None, rules="", helper=None, opts=(), uinfo=(),
+          pre=(), timeout=40):
+    """Run the driver. checks: list of (argv, info dict). rules: text of a
+    rules file ("" = comments only), a path (str starting with '/'), or None
+    for no rules= option."""
+    so, drv, default_helper = paths(h)
+    cmd = [drv, so]
+    o = []
+    if conf is not False:
+        o.append("conf=" + (conf or h.config()))
+    if rules is not None:
+        if not rules.startswith("/"):
+            rules = write_rules(h, "# test rules\n" + rules)
+        o.append("rules=" + rules)
+    if helper is not False:
+        o.append("helper=" + (helper or default_helper))
+    o += list(opts)
+    for x in o:
+        cmd += ["--opt", x]
+    for x in uinfo:
+        cmd += ["--uinfo", x]
+    cmd += list(pre)
+    for argv, info in checks:
+        cmd.append("--check")
+        for k, v in (info or {}).items():
+            cmd += ["--info", "%s=%s" % (k, v)]
+        cmd += ["--argv", str(len(argv))] + list(argv)
+    p = subprocess.run(cmd, capture_output=True, timeout=timeout,
+                       encoding="utf-8", errors="replace",
+                       stdin=subprocess.DEVNULL,
+                       env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+    r = Run(p)
+    assert p.returncode == 0, str(r)
+    return r
+
+
+PSQL = (["psql", "-c", "DROP TABLE users_archive"],
+        {"command": "/usr/bin/psql", "runas_user": "postgres",
+         "runas_uid": "105", "cwd": "/srv"})
+
+
+def initiates(h, mock=None):
+    return [r["json"] for r in (mock or h.mock).requests(
+        "/oauth/bc-authorize")]
+
+
+def assert_clean(r, n=1):
+    """sudo's handlers and mask are back, no helper left behind."""
+    assert len(r.states) == n, str(r)
+    for s in r.states:
+        assert s == "handlers=restored mask=restored children=none", str(r)
+
+
+# ---- 1. the plugin through the dlopen driver ---------------------------------
+def test_sudo_drv_approved_message(h):
+    r = drive(h, [PSQL], uinfo=["host=db-prod-1"])
+    assert r.opens == [1] and r.checks == [1], str(r)
+    assert r.errstrs[1] == "(null)", str(r)
+    m = CODE_LINE.search(r.out)
+    assert m, "no code line on the error channel (tty): " + str(r)
+    reqs = initiates(h)
+    assert len(reqs) == 1, reqs
+    q = reqs[0]
+    assert q["login_hint"] == "did:bkey:alice", q
+    assert q["scope"] == "openid approve:sudo", q
+    want = "alice %s postgres on db-prod-1: psql -c 'DROP TABLE " \
+        "users_archive'" % ARROW
+    assert q["binding_message"] == "[%s] %s" % (m.group(1), want), q
+    d = q["action_details"]
+    assert d["type"] == "sudo" and d["description"] == want, d
+    assert d["command"] == "/usr/bin/psql -c 'DROP TABLE users_archive'", d
+    assert (d["cwd"], d["tty"], d["runas_user"], d["runas_uid"], d["user"],
+            d["host"]) == ("/srv", "/dev/pts/9", "postgres", "105", "alice",
+                           "db-prod-1"), d
+    assert_clean(r)
+    h.assert_no_violations(h.mock)
+
+
+def test_sudo_drv_hostile_argv_quoting(h):
+    argv = ["sh", "-c", "echo ok\nrm -rf /", "it's", "two words",
+            "\x1b[2J\x1b]0;pwned\x07", "a\u202eb", ""]
+    r = drive(h, [(argv, {"command": "/bin/sh"})])
+    assert r.checks == [1], str(r)
+    q = initiates(h)[0]
+    want = ("alice %s root on testhost: sh -c $'echo ok\\nrm -rf /' "
+            "'it'\\''s' 'two words' $'\\e[2J\\e]0;pwned\\x07' "
+            "$'a\\u202eb' ''") % ARROW
+    assert q["binding_message"].split(" ", 1)[1] == want, q
+    # nothing raw reached the server either
+    assert "\x1b" not in json.dumps(q, ensure_ascii=False), q
+
+
+def test_sudo_drv_user_from_user_info_not_env(h):
+    cfg = h.config(users={"carol": "did:bkey:carol"})
+    p = drive(h, [(["id"], {"command": "/usr/bin/id"})], conf=cfg,
+              uinfo=["user=carol"])
+    assert p.checks == [1], str(p)
+    q = initiates(h)[0]
+    assert q["login_hint"] == "did:bkey:carol", q
+    assert q["binding_message"].split(" ", 1)[1].startswith(
+        "carol %s root on" % ARROW), q
+
+
+def test_sudo_drv_sudoedit_message(h):
+    argv = ["/usr/bin/vi", "--", "/etc/hosts", "/etc/my file"]
+    r = drive(h, [(argv, {"command": "/usr/bin/vi", "sudoedit": "true"})])
+    assert r.checks == [1], str(r)
+    q = initiates(h)[0]
+    assert q["binding_message"].split(" ", 1)[1] == \
+        "alice %s root on testhost: edit /etc/hosts '/etc/my file'" % \
+        ARROW, q
+
+
+def test_sudo_drv_long_argv_capped(h):
+    argv = ["echo"] + ["word%03d" % i for i in range(200)]
+    r = drive(h, [(argv, {"command": "/bin/echo"})])
+    assert r.checks == [1], str(r)
+    q = initiates(h)[0]
+    msg = q["binding_message"].split(" ", 1)[1]
+    assert msg.endswith("\u2026") and len(msg.encode()) <= 256, msg
+    cmd = q["action_details"]["command"]
+    assert cmd.startswith("/bin/echo word000 word001") and \
+        cmd.endswith("\u2026") and len(cmd.encode()) <= 1024, cmd
+
+
+def test_sudo_drv_denied(h):
+    cfg = h.config(users={"alice": "did:bkey:deny"})
+    r = drive(h, [PSQL], conf=cfg)
+    assert r.checks == [0], str(r)
+    assert r.errstrs[1] == "approval denied", str(r)
+    assert "bkey: approval denied" in r.conv, str(r)
+    assert_clean(r)
+
+
+def test_sudo_drv_expired(h):
+    cfg = h.config(users={"alice": "did:bkey:expire"})
+    r = drive(h, [PSQL], conf=cfg)
+    assert r.checks == [0], str(r)
+    assert r.errstrs[1] == "approval request expired", str(r)
+    assert any("expired" in c for c in r.conv), str(r)
+
+
+def test_sudo_drv_bad_token_rejected(h):
+    h.mock.set("did:bkey:alice", outcome="approve", bad_token="bad_sig")
+    r = drive(h, [PSQL])
+    assert r.checks == [0], str(r)
+    assert r.errstrs[1] == "approval failed", str(r)
+    assert any(c.startswith("bkey: approval failed") for c in r.conv), str(r)
+
+
+def test_sudo_drv_not_enrolled(h):
+    r = drive(h, [PSQL], uinfo=["user=mallory"])
+    assert r.checks == [0], str(r)
+    assert r.errstrs[1] == "no BKey identity for the approver", str(r)
+    assert any("mallory has no BKey identity" in c for c in r.conv), str(r)
+    assert initiates(h) == []
+
+
+def test_sudo_drv_rules(h):
+    rules = (
+        "command=/usr/bin/psql iargs=\"(DROP|TRUNCATE)\" approve "
+        "scope=approve:db:drop\n"
+        "user=junior approve approver=lead\n"
+        "user=alice command=/usr/bin/uptime allow\n"
+        "command=reboot deny reason=\"no reboots here\"\n"
+        "command=halt deny\n")
+    cfg = h.config(users={"lead": "did:bkey:lead", "junior": None})
+    # one driver run per command: within one process an approval would
+    # cover later commands (intercept), which is tested on its own below
+    want = [((["psql", "-c", "drop table x"], {"command": "/usr/bin/psql"}),
+             1, "openid approve:db:drop"),
+            ((["uptime"], {"command": "/usr/bin/uptime"}), 1, None),
+            ((["reboot"], {"command": "/usr/sbin/reboot"}), 0, None),
+            ((["halt"], {"command": "/usr/sbin/halt"}), 0, None),
+            ((["psql", "-c", "select 1"], {"command": "/usr/bin/psql"}), 1,
+             "openid approve:sudo")]
+    for check, code, scope in want:
+        h.mock.reset()
+        r = drive(h, [check], conf=cfg, rules=rules)
+        assert r.opens == [1] and r.checks == [code], str(r)
+        assert [q["scope"] for q in initiates(h)] == (
+            [scope] if scope else []), (check, initiates(h))
+        assert_clean(r)
+        if check[0][0] == "reboot":
+            assert r.errstrs[1] == "command denied by bkey rule", str(r)
+            assert "bkey: no reboots here" in r.conv, str(r)
+        if check[0][0] == "halt":
+            assert any(re.search(r"not allowed \(/.*sudo\.rules:6\)", c)
+                       for c in r.conv), str(r)
+    # the team lead approves for the junior
+    h.mock.reset()
+    r = drive(h, [(["id"], {"command": "/usr/bin/id"})], conf=cfg,
+              rules=rules, uinfo=["user=junior"])
+    assert r.checks == [1], str(r)
+    q = initiates(h)[0]
+    assert q["login_hint"] == "did:bkey:lead", q
+    assert q["binding_message"].split(" ", 1)[1].startswith(
+        "junior %s root" % ARROW), q
+    assert any(c.startswith("bkey: waiting for lead to approve on their "
+                            "phone: code ") for c in r.conv), str(r)
+
+
+def test_sudo_drv_group_rule(h):
+    import grp
+    import pwd
+    # root's primary group is always there
+    gname = grp.getgrgid(pwd.getpwnam("root").pw_gid).gr_name
+    rules = "user=%%%s command=/usr/bin/id allow\nuser=%%#%d command=" \
+        "/usr/bin/env deny\n" % (gname, pwd.getpwnam("root").pw_gid)
+    cfg = h.config(users={"root": "did:bkey:alice"})
+    r = drive(h, [(["id"], {"command": "/usr/bin/id"}),
+                  (["env"], {"command": "/usr/bin/env"}),
+                  (["id"], {"command": "/usr/bin/id"})],
+              conf=cfg, rules=rules, uinfo=["user=root", "gid=0"])
+    assert r.checks == [1, 0, 1], str(r)
+    assert len(initiates(h)) == 0
+    # alice (not in the groups) falls to the default: approval each time
+    r = drive(h, [(["id"], {"command": "/usr/bin/id"})], rules=rules)
+    assert r.checks == [1] and len(initiates(h)) == 1, str(r)
+
+
+def test_sudo_drv_no_rules_default_scope(h):
+    if os.path.exists("/etc/bkey/sudo.rules"):
+        raise h.Skip("/etc/bkey/sudo.rules exists on this machine")
+    r = drive(h, [(["true"], {"command": "/bin/true"})], rules=None)
+    assert r.opens == [1] and r.checks == [1], str(r)
+    assert [q["scope"] for q in initiates(h)] == ["openid approve:sudo"]
+
+
+def test_sudo_drv_example_rules(h):
+    ex = os.path.join(h.root, "examples", "sudo.rules")
+    rules = write_rules(h, open(ex).read(), name="example.rules")
+    cfg = h.config(users={"lead": "did:bkey:lead"})
+    cases = [
+        ("alice", ["psql", "-c", "drop table users_archive"],
+         "/usr/bin/psql", "did:bkey:alice", "openid approve:db:drop"),
+        ("alice", ["redis-cli", "FLUSHALL"], "/usr/bin/redis-cli",
+         "did:bkey:alice", "openid approve:db:drop"),
+        ("alice", ["mysql", "-e", "truncate t"], "/usr/bin/mysql",
+         "did:bkey:alice", "openid approve:db:drop"),
+        ("alice", ["mongosh", "--eval", "db.x.drop()"], "/usr/bin/mongosh",
+         "did:bkey:alice", "openid approve:db:drop"),
+        ("alice", ["psql", "-c", "select 1"], "/usr/bin/psql",
+         "did:bkey:alice", "openid approve:sudo"),
+        ("alice", ["ls"], "/bin/ls", "did:bkey:alice", "openid approve:sudo"),
+        ("junior", ["psql", "-c", "DROP TABLE t"], "/usr/bin/psql",
+         "did:bkey:lead", "openid approve:db:drop"),
+        ("junior", ["ls"], "/bin/ls", "did:bkey:lead", "openid approve:sudo"),
+    ]
+    for user, argv, cmd, did, scope in cases:
+        h.mock.reset()
+        r = drive(h, [(argv, {"command": cmd})], conf=cfg, rules=rules,
+                  uinfo=["user=" + user])
+        assert r.checks == [1], str(r)
+        q = initiates(h)
+        assert [(x["login_hint"], x["scope"]) for x in q] == [(did, scope)], \
+            (argv, q)
+
+
+# ---- return codes of open() ----
+def test_sudo_drv_open_missing_rules_file(h):
+    r = drive(h, [PSQL], rules=os.path.join(h.tmp, "nope.rules"))
+    assert r.opens == [-1] and r.checks == [], str(r)
+    assert r.errstrs[0] != "(null)", str(r)
+    assert any("nope.rules" in c for c in r.conv), str(r)
+    assert initiates(h) == []
+
+
+def test_sudo_drv_open_bad_rules_line(h):
+    r = drive(h, [PSQL], rules="allow user=x\n")
+    assert r.opens == [-1], str(r)
+    assert any(re.search(r"sudo\.rules:2: user= must come before", c)
+               for c in r.conv), str(r)
+
+
+def test_sudo_drv_open_unsafe_rules_file(h):
+    path = write_rules(h, "allow\n", mode=0o666)
+    r = drive(h, [PSQL], rules=path)
+    assert r.opens == [-1], str(r)
+    assert any("writable" in c for c in r.conv), str(r)
+
+
+def test_sudo_drv_open_bad_config(h):
+    cfg = h.config(extra_lines=["no_such_key = 1"])
+    r = drive(h, [PSQL], conf=cfg)
+    assert r.opens == [-1], str(r)
+    assert any("bkey.conf:" in c and "no_such_key" in c for c in r.conv), \
+        str(r)
+    r = drive(h, [PSQL], conf=os.path.join(h.tmp, "missing.conf"))
+    assert r.opens == [-1], str(r)
+
+
+def test_sudo_drv_open_usage_errors(h):
+    for opt in ("colour=blue", "failmode=open", "timeout=0", "timeout=9x",
+                "conf=relative.conf", "debug=1"):
+        r = drive(h, [PSQL], opts=[opt])
+        assert r.opens == [-2], "%s: %s" % (opt, r)
+        assert any(c.startswith("bkey_approval: ") for c in r.conv), str(r)
+    r = drive(h, [PSQL], opts=["failmode=safe", "failmode=secure"])
+    assert r.opens == [-2], str(r)
+
+
+def test_sudo_drv_open_bad_user_info_and_api(h):
+    r = drive(h, [PSQL], pre=["--uinfo-del", "user"])
+    assert r.opens == [-1], str(r)
+    r = drive(h, [PSQL], pre=["--api-major", "2"])
+    assert r.opens == [-1], str(r)
+    r = drive(h, [], pre=["--show-version"])
+    assert r.opens == [1] and "show_version=1" in r.out, str(r)
+    assert "bkey_approval plugin version" in r.out, str(r)
+
+
+# ---- return codes of check(): -1 ----
+def test_sudo_drv_check_errors(h):
+    # helper missing: a configuration error, -1, never 1
+    r = drive(h, [PSQL], helper=os.path.join(h.tmp, "no-helper"))
+    assert r.opens == [1] and r.checks == [-1], str(r)
+    assert r.errstrs[1] != "(null)", str(r)
+    # no command in command_info
+    r = drive(h, [(["x"], {})])
+    assert r.checks == [-1], str(r)
+    # helper that refuses its config (unreadable client secret file)
+    cfg = h.config(secret_file=True)
+    os.chmod(os.path.join(os.path.dirname(cfg), "client_secret"), 0o666)
+    r = drive(h, [PSQL], conf=cfg)
+    assert r.opens == [-1] or r.checks == [-1], str(r)
+
+
+def fake_helper(h, body):
+    return write_file(os.path.join(h.tmp, "fake-helper"),
+                      "#!/bin/sh\ncat >/dev/null\n" + body, 0o755)
+
+
+def test_sudo_drv_helper_lies(h):
+    pend = 'echo \'{"event":"pending","auth_req_id":"r1","code":"1234",' \
+        '"expires_in":60,"interval":1}\'\n'
+    appr = '{"event":"approved","sub":"%s","jti":"j1","scope":"%s",' \
+        '"exp":9999999999,"auth_req_id":"r1"}'
+    cases = [
+        # approved for someone else
+        (pend + "echo '%s'\n" % (appr % ("did:bkey:bob", "approve:sudo")),
+         0),
+        # approved for a narrower scope than asked
+        (pend + "echo '%s'\n" % (appr % ("did:bkey:alice", "approve:x")),
+         0),
+        # approved event but a failing exit status
+        (pend + "echo '%s'\nexit 1\n" % (appr % ("did:bkey:alice",
+                                                 "openid approve:sudo")), 0),
+        # garbage, then death
+        ("echo 'not json'\n", 0),
+        # silence and exit
+        ("exit 0\n", 0),
+        # the honest one
+        (pend + "echo '%s'\n" % (appr % ("did:bkey:alice",
+                                         "openid approve:sudo")), 1),
+    ]
+    for body, want in cases:
+        r = drive(h, [PSQL], helper=fake_helper(h, body))
+        assert r.checks == [want], "%r: %s" % (body, r)
+        assert_clean(r)
+
+
+# ---- failmode with the server down ----
+def dead_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_sudo_drv_failmode_secure(h):
+    cfg = h.config(api_url="http://127.0.0.1:%d" % dead_port(),
+                   connect_timeout="1")
+    r = drive(h, [PSQL], conf=cfg, opts=["timeout=2"])
+    assert r.checks == [0], str(r)
+    assert r.errstrs[1] == "approval service unavailable", str(r)
+    assert any("unavailable" in c and "refused" in c for c in r.conv), str(r)
+    assert_clean(r)
+
+
+def test_sudo_drv_failmode_safe(h):
+    cfg = h.config(api_url="http://127.0.0.1:%d" % dead_port(),
+                   connect_timeout="1")
+    r = drive(h, [PSQL], conf=cfg, opts=["timeout=2", "failmode=safe",
+                                         "debug"])
+    assert r.checks == [1], str(r)
+    assert any(c.startswith("bkey: WARNING: approval service unavailable")
+               for c in r.conv), str(r)
+    assert "outcome=unavailable-allowed" in r.out, str(r)
+    # failmode=safe never turns a denial into an approval
+    cfg = h.config(users={"alice": "did:bkey:deny"})
+    r = drive(h, [PSQL], conf=cfg, opts=["failmode=safe"])
+    assert r.checks == [0], str(r)
+
+
+# ---- cancellation ----
+def test_sudo_drv_cancel_sigint(h):
+    for sig in ("INT", "TERM"):
+        h.mock.reset()
+        cfg = h.config(users={"alice": "did:bkey:never"})
+        r = drive(h, [PSQL], conf=cfg, pre=["--signal-on-pending", sig])
+        assert "sent=" in r.out, str(r)
+        assert r.checks == [0], str(r)
+        assert r.errstrs[1] == "approval cancelled", str(r)
+        assert "bkey: approval cancelled" in r.conv, str(r)
+        assert r.elapsed[0] < 5000, str(r)
+        # the helper was killed and reaped; sudo's handlers are back
+        assert_clean(r)
+        # our handler took the signal, not sudo's (nothing left pending)
+        assert "host_signals=0" in r.out, str(r)
+
+
+# ---- intercept: children of an approved command ----
+def test_sudo_drv_intercept_children(h):
+    rules = ("command=/usr/bin/psql iargs=DROP approve "
+             "scope=approve:db:drop\n"
+             "command=/usr/bin/shred deny\n")
+    parent = (["bash", "-c", "x"], {"command": "/bin/bash"})
+    r = drive(h, [
+        parent,
+        (["ls", "-l"], {"command": "/bin/ls"}),             # covered
+        parent,                                              # same: covered
+        (["psql", "-c", "DROP x"], {"command": "/usr/bin/psql"}),  # own
+        (["shred", "f"], {"command": "/usr/bin/shred"}),    # denied
+    ], rules=rules, opts=["debug"])
+    assert r.checks == [1, 1, 1, 1, 0], str(r)
+    scopes = [q["scope"] for q in initiates(h)]
+    assert scopes == ["openid approve:sudo", "openid approve:db:drop"], scopes
+    assert r.out.count("outcome=covered") == 2, str(r)
+    # without an approval first, nothing is covered
+    h.mock.reset()
+    r = drive(h, [(["ls"], {"command": "/bin/ls"}),
+                  (["ls"], {"command": "/bin/ls"})],
+              rules="command=/bin/ls allow\n")
+    assert r.checks == [1, 1] and initiates(h) == [], str(r)
+    cfg = h.config(users={"alice": "did:bkey:deny"})
+    r = drive(h, [parent, (["ls"], {"command": "/bin/ls"})], conf=cfg)
+    assert r.checks == [0, 0], str(r)
+
+
+def test_sudo_drv_log_line(h):
+    r = drive(h, [PSQL], opts=["debug"])
+    m = re.search(r"^printf\[0x4\]: bkey-debug: (.*)$", r.out, re.M)
+    assert m, str(r)
+    line = m.group(1)
+    for part in ("outcome=approved", "user=alice", "runas=postgres",
+                 "command=\"/usr/bin/psql -c 'DROP TABLE users_archive'\"",
+                 "scope=approve:sudo", "approver=did:bkey:alice",
+                 "auth_req_id=", "jti=", "elapsed_ms="):
+        assert part in line, (part, line)
+    assert "auth_req_id=-" not in line and "jti=-" not in line, line
+
+
+# ---- 2. end to end with the real sudo ----------------------------------------
+SUDO = "/usr/bin/sudo"
+
+
+def e2e_prereqs(h):
+    if os.geteuid() != 0:
+        raise h.Skip("end-to-end sudo tests need root (bind mounts)")
+    for tool in ("unshare", "mount", "setpriv"):
+        if shutil.which(tool) is None:
+            raise h.Skip("%s not installed" % tool)
+    if not os.path.exists(SUDO) or not os.stat(SUDO).st_mode & stat.S_ISUID:
+        raise h.Skip("no setuid %s" % SUDO)
+    if not os.path.exists("/etc/sudo.conf"):
+        raise h.Skip("/etc/sudo.conf missing (nothing to bind-mount over)")
+    p = subprocess.run(["unshare", "-m", "true"], capture_output=True,
+                       text=True)
+    if p.returncode != 0:
+        raise h.Skip("unshare -m not permitted here: %s" % p.stderr.strip())
+
+
+class E2E:
+    """A test sudo.conf (root:root 0644) naming the plugin by absolute path,
+    and a test sudoers (0440) through sudoers_file=, used inside a private
+    mount namespace."""
+
+    def __init__(self, h, conf=None, rules="", sudoers_extra="",
+                 options=(), users=None):
+        e2e_prereqs(h)
+        so, _, helper = paths(h)
+        self.h = h
+        self.t = h.tmp
+        self.conf = conf or h.config(users=users or {
+            "root": "did:bkey:alice"})
+        if not rules.startswith("/"):
+            rules = write_rules(h, "# e2e\n" + rules)
+        self.sudoers = write_file(os.path.join(self.t, "sudoers"),
+                                  "Defaults !fqdn\nDefaults !lecture\n"
+                                  "Defaults !mail_badpass\n"
+                                  "root ALL=(ALL:ALL) ALL\n" + sudoers_extra,
+                                  0o440)
+        opts = ["conf=" + self.conf, "rules=" + rules, "helper=" + helper]
+        opts += list(options)
+        for x in opts + [so, self.sudoers]:
+            assert not re.search(r"\s", x), "blank in a path: %r" % x
+        self.sudo_conf = write_file(
+            os.path.join(self.t, "sudo.conf"),
+            "Plugin sudoers_policy sudoers.so sudoers_file=%s\n"
+            "Plugin bkey_approval %s %s\n" % (self.sudoers, so,
+                                                " ".join(opts)))
+        self.mounts = [(self.sudo_conf, "/etc/sudo.conf")]
+
+    def argv(self, cmd, prefix=()):
+        script = "".join("mount --bind %s %s && " % (shlex.quote(s),
+                                                       shlex.quote(d))
+                         for s, d in self.mounts) + 'exec "$@"'
+        return ["unshare", "-m", "sh", "-c", script, "sh"] + list(prefix) + \
+            list(cmd)
+
+    def env(self):
+        return {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
+
+    def run(self, cmd, prefix=(), timeout=40):
+        return subprocess.run(self.argv(cmd, prefix), capture_output=True,
+                              timeout=timeout, encoding="utf-8",
+                              errors="replace", stdin=subprocess.DEVNULL,
+                              env=self.env())
+
+    def start(self, cmd, prefix=()):
+        p = subprocess.Popen(self.argv(cmd, prefix), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=self.env(), start_new_session=True)
+        return self.h.track(p)
+
+
+def desc(p):
+    return "exit %s\nstdout: %s\nstderr: %s" % (p.returncode, p.stdout[-1500:],
+                                                p.stderr[-1500:])
+
+
+def test_sudo_e2e_approved_exit_status(h):
+    e = E2E(h)
+    marker = os.path.join(h.tmp, "ran")
+    p = e.run([SUDO, "-n", "sh", "-c", "echo yes > %s; exit 7" % marker])
+    assert p.returncode == 7, desc(p)
+    assert open(marker).read() == "yes\n", desc(p)
+    m = re.search(r"bkey: approve on your phone: code ([0-9]{4})", p.stderr)
+    assert m, desc(p)
+    q = initiates(h)
+    assert len(q) == 1, q
+    host = os.uname().nodename.split(".")[0]
+    assert q[0]["binding_message"] == (
+        "[%s] root %s root on %s: sh -c 'echo yes > %s; exit 7'" % (
+            m.group(1), ARROW, host, marker)), q[0]
+
+
+def test_sudo_e2e_denied(h):
+    e = E2E(h, users={"root": "did:bkey:deny"})
+    marker = os.path.join(h.tmp, "ran")
+    p = e.run([SUDO, "-n", "/usr/bin/touch", marker])
+    assert p.returncode == 1, desc(p)
+    assert not os.path.exists(marker), desc(p)
+    assert "bkey: approval denied" in p.stderr, desc(p)
+
+
+def test_sudo_e2e_open_error_blocks(h):
+    # a broken rules file stops sudo (open() -1), the command never runs
+    e = E2E(h, rules="approve bogus\n")
+    marker = os.path.join(h.tmp, "ran")
+    p = e.run([SUDO, "-n", "/usr/bin/touch", marker])
+    assert p.returncode == 1, desc(p)
+    assert not os.path.exists(marker), desc(p)
+    assert "sudo.rules:2:" in p.stderr, desc(p)
+    assert initiates(h) == []
+
+
+def helper_procs(helper, conf):
+    """Running helpers started with our config (other tests may run
+    bkey-approve at the same time)."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if os.readlink("/proc/%s/exe" % pid) != helper:
+                    continue
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    if conf.encode() in f.read().split(b"\0"):
+                        out.append(int(pid))
+            except OSError:
+                pass
+    return out
+
+
+def test_sudo_e2e_ctrl_c(h):
+    e = E2E(h, users={"root": "did:bkey:never"})
+    _, _, helper = paths(h)
+    marker = os.path.join(h.tmp, "ran")
+    p = e.start([SUDO, "-n", "/usr/bin/touch", marker],
+                prefix=["env", "--default-signal=INT"])
+    # wait for the request to reach the mock, and the code on stderr
+    deadline = time.monotonic() + 15
+    err = b""
+    while time.monotonic() < deadline and b"code " not in err:
+        rl, _, _ = select.select([p.stderr], [], [], 0.1)
+        if rl:
+            chunk = os.read(p.stderr.fileno(), 4096)
+            if not chunk:
+                break
+            err += chunk
+    assert b"code " in err, "no pending code shown: %r" % err
+    assert len(initiates(h)) == 1
+    # p.pid is sudo itself: unshare, sh and env all exec
+    os.kill(p.pid, signal.SIGINT)
+    try:
+        out, rest = p.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("sudo still waiting 10 s after SIGINT")
+    err += rest
+    assert p.returncode == 1, "exit %s, stderr %r" % (p.returncode, err)
+    assert not os.path.exists(marker), err
+    assert b"bkey: approval cancelled" in err, err
+    assert helper_procs(helper, e.conf) == [], "helper left running"
+
+
+def test_sudo_e2e_list_and_validate_send_nothing(h):
+    e = E2E(h)
+    for flag in ("-l", "-v"):
+        p = e.run([SUDO, "-n", flag])
+        assert p.returncode == 0, "%s: %s" % (flag, desc(p))
+    assert initiates(h) == [], "sudo -l/-v sent a request"
+    # the same setup does ask for a real command
+    p = e.run([SUDO, "-n", "/bin/true"])
+    assert p.returncode == 0 and len(initiates(h)) == 1, desc(p)
+
+
+def test_sudo_e2e_allow_rule(h):
+    e = E2E(h, rules="command=/usr/bin/touch allow\n")
+    marker = os.path.join(h.tmp, "ran")
+    p = e.run([SUDO, "-n", "/usr/bin/touch", marker])
+    assert p.returncode == 0 and os.path.exists(marker), desc(p)
+    assert initiates(h) == []
+
+
+def test_sudo_e2e_db_drop_scope(h):
+    ex = os.path.join(h.root, "examples", "sudo.rules")
+    rules = write_rules(h, open(ex).read(), name="example.rules")
+    e = E2E(h, rules=rules)
+    marker = os.path.join(h.tmp, "ran")
+    psql = write_file(os.path.join(h.tmp, "psql"),
+                      "#!/bin/sh\necho \"$*\" > %s\n" % marker, 0o755)
+    p = e.run([SUDO, "-n", psql, "-c", "DROP TABLE users_archive"])
+    assert p.returncode == 0, desc(p)
+    assert open(marker).read() == "-c DROP TABLE users_archive\n"
+    q = initiates(h)
+    assert [x["scope"] for x in q] == ["openid approve:db:drop"], q
+    assert q[0]["binding_message"].endswith(
+        ": psql -c 'DROP TABLE users_archive'"), q
+    # a harmless query goes to the default scope
+    p = e.run([SUDO, "-n", psql, "-c", "SELECT 1"])
+    assert p.returncode == 0, desc(p)
+    assert [x["scope"] for x in initiates(h)] == [
+        "openid approve:db:drop", "openid approve:sudo"]
+
+
+TEST_USER, TEST_UID = "bkeytest", 47111
+
+
+def test_sudo_e2e_non_root_caller(h):
+    e = E2E(h, users={TEST_USER: "did:bkey:alice"},
+            sudoers_extra="%s ALL=(ALL) NOPASSWD: ALL\n" % TEST_USER)
+    for name, line in (
+            ("passwd", "%s:x:%d:%d:bkey test:/nonexistent:/bin/sh\n" % (
+                TEST_USER, TEST_UID, TEST_UID)),
+            ("group", "%s:x:%d:\n" % (TEST_USER, TEST_UID)),
+            ("shadow", "%s:*:19000:0:99999:7:::\n" % TEST_USER)):
+        src = "/etc/" + name
+        if not os.path.exists(src):
+            raise h.Skip("%s missing" % src)
+        dst = os.path.join(h.tmp, name)
+        shutil.copy2(src, dst)
+        with open(dst, "a") as f:
+            f.write(line)
+        os.chmod(dst, os.stat(src).st_mode & 0o777)
+        os.chown(dst, 0, os.stat(src).st_gid)
+        e.mounts.append((dst, src))
+    marker = os.path.join(h.tmp, "ran")
+    setpriv = ["setpriv", "--reuid=%d" % TEST_UID, "--regid=%d" % TEST_UID,
+               "--init-groups"]
+    p = e.run([SUDO, "-n", "sh", "-c", "id -u > %s" % marker],
+              prefix=setpriv)
+    assert p.returncode == 0, desc(p)
+    assert open(marker).read() == "0\n", desc(p)
+    q = initiates(h)
+    assert len(q) == 1, q
+    assert q[0]["binding_message"].split(" ", 1)[1].startswith(
+        "%s %s root on" % (TEST_USER, ARROW)), q
+    assert q[0]["action_details"]["user"] == TEST_USER
+    # and a denial for the same caller
+    h.mock.set("did:bkey:alice", outcome="deny")
+    os.unlink(marker)
+    p = e.run([SUDO, "-n", "sh", "-c", "id -u > %s" % marker],
+              prefix=setpriv)
+    assert p.returncode == 1 and not os.path.exists(marker), desc(p)
+
+
+def test_sudo_e2e_caller_env_ignored(h):
+    m = h.mock_tls()
+    conf = h.config(mock=m, users={"root": "did:bkey:alice"})
+    e = E2E(h, conf=conf)
+    marker = os.path.join(h.tmp, "ran")
+    keys = os.path.join(h.tmp, "keys.log")
+    dead = "http://127.0.0.1:9"
+    p = e.run([SUDO, "-n", "https_proxy=" + dead, "HTTPS_PROXY=" + dead,
+               "ALL_PROXY=" + dead, "all_proxy=" + dead,
+               "SSLKEYLOGFILE=" + keys, "sh", "-c",
+               "echo \"$https_proxy $SSLKEYLOGFILE\" > %s" % marker])
+    assert p.returncode == 0, desc(p)
+    # the variables did reach the command (so they were in sudo's env) ...
+    assert open(marker).read() == "%s %s\n" % (dead, keys)
+    # ... yet the approval went straight to the server over TLS
+    assert len(initiates(h, m)) == 1, desc(p)
+    assert not os.path.exists(keys), "TLS key log written"
