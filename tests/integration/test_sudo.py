@@ -789,3 +789,26 @@ def test_sudo_e2e_caller_env_ignored(h):
     # ... yet the approval went straight to the server over TLS
     assert len(initiates(h, m)) == 1, desc(p)
     assert not os.path.exists(keys), "TLS key log written"
+
+
+def test_sudo_e2e_intercept_children(h):
+    ex = open(os.path.join(h.root, "examples", "sudo.rules")).read()
+    rules = write_rules(h, ex + "command=/usr/bin/shred deny "
+                        "reason=\"no shredding\"\n", name="ex.rules")
+    e = E2E(h, rules=rules, sudoers_extra="Defaults intercept\n")
+    marker = os.path.join(h.tmp, "ran")
+    psql = write_file(os.path.join(h.tmp, "psql"),
+                      "#!/bin/sh\necho \"$*\" >> %s\n" % marker, 0o755)
+    script = ("/usr/bin/touch %s.1; /usr/bin/shred --version >/dev/null; "
+              "%s -c 'DROP TABLE x'; /bin/echo done" % (marker, psql))
+    p = e.run([SUDO, "-n", "sh", "-c", script])
+    assert p.returncode == 0 and p.stdout == "done\n", desc(p)
+    # the shell's own approval covers touch and echo; psql DROP asks again;
+    # shred is refused by its rule
+    assert os.path.exists(marker + ".1"), desc(p)
+    assert open(marker).read() == "-c DROP TABLE x\n", desc(p)
+    assert "bkey: no shredding" in p.stderr, desc(p)
+    q = initiates(h)
+    assert [x["scope"] for x in q] == ["openid approve:sudo",
+                                       "openid approve:db:drop"], q
+    assert q[1]["binding_message"].endswith(": psql -c 'DROP TABLE x'"), q
