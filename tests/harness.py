@@ -43,7 +43,7 @@ class Mock:
         self.log = os.path.join(self.dir, "mock.log")
         portf = os.path.join(self.dir, "port")
         cmd = [PYTHON, MOCK, "--port", "0", "--port-file", portf,
-               "--client-id", self.client_id]
+               "--client-id", self.client_id, "--exit-with-parent"]
         if cert:
             cmd += ["--cert", cert, "--key", key]
         if demo:
@@ -289,6 +289,10 @@ class Harness:
     def cli_env(self, env=None):
         base = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
                 "HOME": self.tmp or "/nonexistent"}
+        # Under SANITIZE=1 a sanitizer report must not pass for an exit
+        # status a test expects (ASan's default 1 is "denied").
+        base["ASAN_OPTIONS"] = "exitcode=86:detect_leaks=1"
+        base["UBSAN_OPTIONS"] = "halt_on_error=1:exitcode=86:print_stacktrace=1"
         for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
             if k in os.environ:
                 base[k] = os.environ[k]
@@ -301,13 +305,16 @@ class Harness:
         return self.cli_wrapper + [self.cli_path] + [str(a) for a in args]
 
     def cli(self, args, stdin=None, timeout=20, env=None):
-        """Run bkey-approve to completion (CompletedProcess, text mode)."""
-        return subprocess.run(self.cli_argv(args), input=stdin,
-                              capture_output=True, timeout=timeout,
-                              env=self.cli_env(env), encoding="utf-8",
-                              errors="replace",
-                              stdin=None if stdin is not None
-                              else subprocess.DEVNULL)
+        """Run bkey-approve to completion (CompletedProcess, text mode).
+        A sanitizer or valgrind report on stderr fails the test."""
+        p = subprocess.run(self.cli_argv(args), input=stdin,
+                           capture_output=True, timeout=timeout,
+                           env=self.cli_env(env), encoding="utf-8",
+                           errors="replace",
+                           stdin=None if stdin is not None
+                           else subprocess.DEVNULL)
+        check_sanitizer(p.stderr)
+        return p
 
     def cli_start(self, args, env=None, stdin_data=None):
         """Start bkey-approve in the background (Popen, text pipes); it is
@@ -330,6 +337,21 @@ class Harness:
     @staticmethod
     def events(stdout):
         return events(stdout)
+
+
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "runtime error:", "== Invalid read", "== Invalid write",
+                   "definitely lost: ", "Conditional jump or move")
+
+
+def check_sanitizer(stderr):
+    for mark in SANITIZER_MARKS:
+        if mark in (stderr or ""):
+            if mark == "definitely lost: " and \
+                    "definitely lost: 0 bytes" in stderr:
+                continue
+            raise AssertionError("sanitizer/valgrind report: " +
+                                 stderr[stderr.index(mark):][:1500])
 
 
 # ---- assertion helpers (plain functions; also reachable as h.<name>) -------

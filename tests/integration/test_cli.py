@@ -93,11 +93,13 @@ def read_event(p, timeout=5.0):
                 return json.loads(line)
 
 
-def assert_refused_token(p, m):
+def assert_refused_token(p, m, reasons=("token",)):
     """A bad token: exit 4, reason token, and no approved event at all."""
     assert not any(e["event"] == "approved" for e in events(p.stdout)), \
         describe(p)
-    assert_error(p, 4, "token")
+    ev = assert_final(p, 4, "error")
+    assert ev["reason"] in reasons, "reason %r; %s" % (ev["reason"],
+                                                       describe(p))
     assert polls(m)[-1]["status"] == 200      # the mock did hand it out
     assert_no_violations(m)
 
@@ -451,7 +453,11 @@ BAD_TOKENS = ("bad_sig", "alg_none", "alg_none_empty", "hs256", "hs256_hmac",
 def _bad_token_test(kind):
     def t(h):
         h.mock.set(DID, bad_token=kind)
-        assert_refused_token(approve(h), h.mock)
+        # A JWKS that carries "d" is a bad server answer as much as a
+        # token that cannot be verified: either reason is a refusal.
+        reasons = ("token", "protocol") if kind == "jwk_private" \
+            else ("token",)
+        assert_refused_token(approve(h), h.mock, reasons)
         if kind == "unknown_kid":
             n = len(h.mock.requests("/oauth/jwks"))
             assert 1 <= n <= 2, "JWKS fetched %d times" % n

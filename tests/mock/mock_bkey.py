@@ -959,7 +959,10 @@ def main():
     ap.add_argument("--demo", action="store_true",
                     help="show what the phone would show on stderr")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--exit-with-parent", action="store_true",
+                    help="stop when the starting process goes away")
     args = ap.parse_args()
+    ppid = os.getppid()
 
     st = State(args)
     srv = Server((args.host, args.port), Handler)
@@ -992,7 +995,8 @@ def main():
         sys.stderr.write("mock: %s (dialect %s, client %s)\n" %
                          (st.base_url, args.dialect, args.client_id))
     while not st.stop.wait(1.0):
-        pass
+        if args.exit_with_parent and os.getppid() != ppid:
+            break
     st.release.set()
     srv.shutdown()
     srv.server_close()
