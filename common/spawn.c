@@ -106,9 +106,9 @@ child_exec(const char *helper, char *const argv[], char *const envp[],
 	(void)sigprocmask(SIG_SETMASK, &all, NULL);
 
 	/* Move everything above 2 first so dup2 onto 0..2 cannot clobber. */
-	if ((in_c = fcntl(in_r, F_DUPFD, 3)) < 0 ||
-	    (out_c = fcntl(out_w, F_DUPFD, 3)) < 0 ||
-	    (err_c = fcntl(err_w, F_DUPFD, 3)) < 0)
+	if ((in_c = fcntl(in_r, F_DUPFD_CLOEXEC, 3)) < 0 ||
+	    (out_c = fcntl(out_w, F_DUPFD_CLOEXEC, 3)) < 0 ||
+	    (err_c = fcntl(err_w, F_DUPFD_CLOEXEC, 3)) < 0)
 		goto fail;
 	/* Keep the host's stderr only if it is a real, separate descriptor. */
 	err_fd = null_fd;

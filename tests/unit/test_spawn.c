@@ -1,0 +1,508 @@
+/*
+ * common/spawn.c. The test binary is its own helper: started with
+ * "--request-stdin" it reads the request, whose "mode" says how to behave,
+ * and checks what it inherited (descriptors, environment, signals).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "spawn.h"
+
+extern char **environ;
+
+static char self[PATH_MAX];
+
+#define PENDING "{\"event\":\"pending\",\"auth_req_id\":\"r1\",\"code\":\"4821\",\"expires_in\":300,\"interval\":5}\n"
+#define APPROVED "{\"event\":\"approved\",\"sub\":\"did:bkey:alice\",\"jti\":\"j1\",\"scope\":\"approve:login\",\"exp\":4102444800,\"auth_req_id\":\"r1\"}\n"
+
+static void
+out(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (write(1, s, len) != (ssize_t)len)
+		_exit(99);
+}
+
+/* Report a failed inheritance check as an error event the test sees. */
+static void
+bad(const char *why)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line),
+	    "{\"event\":\"error\",\"reason\":\"internal\",\"detail\":\"%s\"}\n",
+	    why);
+	out(line);
+	_exit(70);
+}
+
+static void
+check_inherited(int debug)
+{
+	struct sigaction sa;
+	sigset_t mask;
+	struct stat st, nst;
+	DIR *d;
+	struct dirent *de;
+	int sigs[] = { SIGINT, SIGTERM, SIGPIPE, SIGCHLD, SIGHUP, SIGQUIT,
+	    SIGALRM };
+	size_t i;
+
+	if (environ[0] == NULL || strcmp(environ[0], "PATH=/usr/bin:/bin") ||
+	    environ[1] != NULL)
+		bad("environment not exactly PATH");
+	if (sigprocmask(SIG_SETMASK, NULL, &mask) != 0)
+		bad("sigprocmask");
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (sigaction(sigs[i], NULL, &sa) != 0 ||
+		    sa.sa_handler != SIG_DFL)
+			bad("signal not default");
+		if (sigismember(&mask, sigs[i]))
+			bad("signal blocked");
+	}
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		bad("opendir");
+	while ((de = readdir(d)) != NULL) {
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		fd = atoi(de->d_name);
+		if (fd > 2 && fd != dirfd(d))
+			bad("extra descriptor inherited");
+	}
+	closedir(d);
+	if (fstat(2, &st) != 0 || stat("/dev/null", &nst) != 0)
+		bad("fstat");
+	if (!debug && (!S_ISCHR(st.st_mode) || st.st_rdev != nst.st_rdev))
+		bad("stderr not /dev/null without debug");
+	if (debug && S_ISCHR(st.st_mode) && st.st_rdev == nst.st_rdev)
+		bad("stderr not kept with debug");
+}
+
+static int
+helper_main(int argc, char **argv)
+{
+	static char req[300000];
+	size_t len = 0;
+	ssize_t n;
+	const char *m;
+	int debug = argc > 2 && strcmp(argv[argc - 1], "--debug") == 0;
+
+	if (strstr(getenv("PATH") ? getenv("PATH") : "", "bin") == NULL)
+		bad("no PATH");
+	/* "noread" exits at once, leaving the request unread. */
+	if (argc >= 4 && strcmp(argv[2], "--config") == 0 &&
+	    strcmp(argv[3], "/nonexistent/noread.conf") == 0)
+		_exit(3);
+	while ((n = read(0, req + len, sizeof(req) - 1 - len)) > 0)
+		len += (size_t)n;
+	req[len] = '\0';
+	m = strstr(req, "\"mode\":\"");
+	if (m == NULL)
+		bad("no mode");
+	m += 8;
+#define MODE(s) (strncmp(m, s "\"", strlen(s) + 1) == 0)
+	if (MODE("approve")) {
+		check_inherited(debug);
+		out(PENDING);
+		out(APPROVED);
+		return 0;
+	}
+	if (MODE("args")) {
+		if (argc != 5 || strcmp(argv[1], "--request-stdin") ||
+		    strcmp(argv[2], "--config") ||
+		    strcmp(argv[3], "/etc/x.conf") ||
+		    strcmp(argv[4], "--debug"))
+			bad("argv");
+		check_inherited(1);
+		out(APPROVED);
+		return 0;
+	}
+	if (MODE("together")) {
+		out(PENDING APPROVED);
+		return 0;
+	}
+	if (MODE("approve_exit1")) {
+		out(APPROVED);
+		return 1;
+	}
+	if (MODE("deny")) {
+		out("{\"event\":\"denied\"}\n");
+		return 1;
+	}
+	if (MODE("deny_exit0")) {
+		out("{\"event\":\"denied\"}\n");
+		return 0;
+	}
+	if (MODE("unavail")) {
+		out("{\"event\":\"error\",\"reason\":\"unavailable\",\"detail\":\"connect: refused\"}\n");
+		return 3;
+	}
+	if (MODE("eof"))
+		return 0;
+	if (MODE("garbage")) {
+		out("hello\n");
+		return 0;
+	}
+	if (MODE("long")) {
+		char big[5000];
+
+		memset(big, 'x', sizeof(big));
+		if (write(1, big, sizeof(big)) < 0)
+			return 99;
+		sleep(5);
+		return 0;
+	}
+	if (MODE("sleep")) {
+		out(PENDING);
+		sleep(10);
+		return 0;
+	}
+	if (MODE("ignore_term")) {
+		signal(SIGTERM, SIG_IGN);
+		out(PENDING);
+		sleep(10);
+		return 0;
+	}
+	if (MODE("linger")) {
+		out(APPROVED);
+		sleep(10);
+		return 0;
+	}
+	bad("unknown mode");
+	return 70;
+}
+
+static int
+gone(pid_t pid)
+{
+	return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Spawn with mode, collect events up to a final one, finish. */
+static bkey_result
+run_mode(const char *mode, int debug, const char *conf, int *nevents)
+{
+	struct bkey_child ch;
+	struct bkey_event ev;
+	bkey_error err;
+	char req[128];
+	long long deadline = bkey_now_ms() + 5000;
+	bkey_result r;
+
+	*nevents = 0;
+	snprintf(req, sizeof(req), "{\"mode\":\"%s\"}", mode);
+	if (bkey_spawn(&ch, self, conf, debug, req, &err) != 0)
+		return BKEY_ERR_INTERNAL;
+	for (;;) {
+		if (bkey_spawn_next(&ch, &ev, deadline, -1, &err) != 0) {
+			bkey_spawn_kill(&ch);
+			return err.code;
+		}
+		(*nevents)++;
+		if (ev.type != BKEY_EV_PENDING)
+			break;
+	}
+	r = bkey_spawn_finish(&ch, &ev, &err);
+	CHECK(ch.pid == -1 || ch.exited);
+	bkey_spawn_kill(&ch);
+	return r;
+}
+
+static void
+approved_with_clean_inheritance(void)
+{
+	int n;
+
+	CHECK(run_mode("approve", 0, NULL, &n) == BKEY_APPROVED);
+	CHECK(n == 2);
+}
+
+static void
+argv_has_config_and_debug(void)
+{
+	int n;
+
+	CHECK(run_mode("args", 1, "/etc/x.conf", &n) == BKEY_APPROVED);
+}
+
+static void
+two_events_in_one_read(void)
+{
+	int n;
+
+	CHECK(run_mode("together", 0, NULL, &n) == BKEY_APPROVED);
+	CHECK(n == 2);
+}
+
+static void
+approved_event_but_exit_1_fails(void)
+{
+	int n;
+
+	CHECK(run_mode("approve_exit1", 0, NULL, &n) == BKEY_ERR_PROTOCOL);
+}
+
+static void
+denied(void)
+{
+	int n;
+
+	CHECK(run_mode("deny", 0, NULL, &n) == BKEY_DENIED);
+	CHECK(run_mode("deny_exit0", 0, NULL, &n) == BKEY_ERR_PROTOCOL);
+}
+
+static void
+error_event_reason(void)
+{
+	struct bkey_child ch;
+	struct bkey_event ev;
+	bkey_error err;
+
+	CHECK(bkey_spawn(&ch, self, NULL, 0, "{\"mode\":\"unavail\"}",
+	    &err) == 0);
+	CHECK(bkey_spawn_next(&ch, &ev, bkey_now_ms() + 5000, -1, &err) == 0);
+	CHECK(ev.type == BKEY_EV_ERROR);
+	CHECK(ev.reason == BKEY_ERR_UNAVAILABLE);
+	CHECK(bkey_spawn_finish(&ch, &ev, &err) == BKEY_ERR_UNAVAILABLE);
+	CHECK(err.code == BKEY_ERR_UNAVAILABLE);
+	bkey_spawn_kill(&ch);
+}
+
+static void
+eof_garbage_and_long_lines_are_protocol_errors(void)
+{
+	int n;
+
+	CHECK(run_mode("eof", 0, NULL, &n) == BKEY_ERR_PROTOCOL);
+	CHECK(run_mode("garbage", 0, NULL, &n) == BKEY_ERR_PROTOCOL);
+	CHECK(run_mode("long", 0, NULL, &n) == BKEY_ERR_PROTOCOL);
+}
+
+static void
+deadline_then_kill(void)
+{
+	struct bkey_child ch;
+	struct bkey_event ev;
+	bkey_error err;
+	long long t0;
+	pid_t pid;
+
+	CHECK(bkey_spawn(&ch, self, NULL, 0, "{\"mode\":\"sleep\"}", &err)
+	    == 0);
+	pid = ch.pid;
+	CHECK(bkey_spawn_next(&ch, &ev, bkey_now_ms() + 5000, -1, &err) == 0);
+	CHECK(ev.type == BKEY_EV_PENDING);
+	CHECK(strcmp(ev.code, "4821") == 0);
+	t0 = bkey_now_ms();
+	CHECK(bkey_spawn_next(&ch, &ev, t0 + 200, -1, &err) == -1);
+	CHECK(err.code == BKEY_EXPIRED);
+	CHECK(bkey_now_ms() - t0 >= 190 && bkey_now_ms() - t0 < 1000);
+	bkey_spawn_kill(&ch);
+	CHECK(ch.pid == -1);
+	CHECK(gone(pid));
+	bkey_spawn_kill(&ch);		/* twice is harmless */
+}
+
+static void
+cancel_fd_and_sigkill_after_grace(void)
+{
+	struct bkey_child ch;
+	struct bkey_event ev;
+	bkey_error err;
+	int p[2];
+	long long t0;
+	pid_t pid;
+
+	CHECK(pipe(p) == 0);
+	CHECK(bkey_spawn(&ch, self, NULL, 0, "{\"mode\":\"ignore_term\"}",
+	    &err) == 0);
+	pid = ch.pid;
+	CHECK(bkey_spawn_next(&ch, &ev, bkey_now_ms() + 5000, p[0], &err)
+	    == 0);
+	CHECK(write(p[1], "x", 1) == 1);
+	CHECK(bkey_spawn_next(&ch, &ev, bkey_now_ms() + 5000, p[0], &err)
+	    == -1);
+	CHECK(err.code == BKEY_ERR_CANCELLED);
+	t0 = bkey_now_ms();
+	bkey_spawn_kill(&ch);
+	CHECK(bkey_now_ms() - t0 < 1000);
+	CHECK(gone(pid));
+	close(p[0]);
+	close(p[1]);
+}
+
+static void
+helper_that_does_not_exit_is_killed(void)
+{
+	int n;
+	long long t0 = bkey_now_ms();
+
+	CHECK(run_mode("linger", 0, NULL, &n) == BKEY_ERR_PROTOCOL);
+	CHECK(bkey_now_ms() - t0 < 4000);
+}
+
+static void
+reaped_by_host_uses_event(void)
+{
+	struct bkey_child ch;
+	struct bkey_event ev;
+	bkey_error err;
+	int st;
+
+	CHECK(bkey_spawn(&ch, self, NULL, 0, "{\"mode\":\"approve\"}", &err)
+	    == 0);
+	CHECK(bkey_spawn_next(&ch, &ev, bkey_now_ms() + 5000, -1, &err) == 0);
+	CHECK(bkey_spawn_next(&ch, &ev, bkey_now_ms() + 5000, -1, &err) == 0);
+	/* The host's SIGCHLD handler gets there first. */
+	CHECK(waitpid(ch.pid, &st, 0) == ch.pid);
+	CHECK(bkey_spawn_finish(&ch, &ev, &err) == BKEY_APPROVED);
+
+	/* A non-approval reaped by the host stays a failure. */
+	CHECK(bkey_spawn(&ch, self, NULL, 0, "{\"mode\":\"deny\"}", &err)
+	    == 0);
+	CHECK(bkey_spawn_next(&ch, &ev, bkey_now_ms() + 5000, -1, &err) == 0);
+	CHECK(waitpid(ch.pid, &st, 0) == ch.pid);
+	CHECK(bkey_spawn_finish(&ch, &ev, &err) == BKEY_DENIED);
+}
+
+static void
+non_final_event_to_finish_fails(void)
+{
+	struct bkey_child ch;
+	struct bkey_event ev;
+	bkey_error err;
+	pid_t pid;
+
+	CHECK(bkey_spawn(&ch, self, NULL, 0, "{\"mode\":\"sleep\"}", &err)
+	    == 0);
+	pid = ch.pid;
+	CHECK(bkey_spawn_next(&ch, &ev, bkey_now_ms() + 5000, -1, &err) == 0);
+	CHECK(bkey_spawn_finish(&ch, &ev, &err) == BKEY_ERR_PROTOCOL);
+	CHECK(bkey_spawn_finish(&ch, NULL, &err) == BKEY_ERR_PROTOCOL);
+	CHECK(gone(pid));
+}
+
+static void
+helper_path_checks(void)
+{
+	struct bkey_child ch;
+	bkey_error err;
+	char dir[] = "/tmp/test_spawn.XXXXXX";
+	char path[PATH_MAX];
+	int fd;
+
+	CHECK(bkey_spawn(&ch, "bkey-approve", NULL, 0, "{}", &err) == -1);
+	CHECK(err.code == BKEY_ERR_CONFIG);
+	CHECK(ch.pid == -1);
+	CHECK(bkey_spawn(&ch, "/nonexistent/bkey-approve", NULL, 0, "{}",
+	    &err) == -1);
+	CHECK(err.code == BKEY_ERR_CONFIG);
+	CHECK(bkey_spawn(&ch, "/tmp", NULL, 0, "{}", &err) == -1);
+	CHECK(err.code == BKEY_ERR_CONFIG);
+	if (mkdtemp(dir) == NULL) {
+		CHECK(0);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/helper", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0700);
+	CHECK(fd >= 0);
+	CHECK(write(fd, "#!/bin/sh\nexit 0\n", 17) == 17);
+	close(fd);
+	CHECK(chmod(path, 0775) == 0);
+	CHECK(bkey_spawn(&ch, path, NULL, 0, "{}", &err) == -1);
+	CHECK(err.code == BKEY_ERR_CONFIG);
+	CHECK(chmod(path, 0757) == 0);
+	CHECK(bkey_spawn(&ch, path, NULL, 0, "{}", &err) == -1);
+	CHECK(err.code == BKEY_ERR_CONFIG);
+	if (geteuid() == 0) {
+		/* Owned by someone else: refused even though root runs it. */
+		CHECK(chmod(path, 0755) == 0);
+		CHECK(chown(path, 65534, 65534) == 0);
+		CHECK(bkey_spawn(&ch, path, NULL, 0, "{}", &err) == -1);
+		CHECK(err.code == BKEY_ERR_CONFIG);
+	}
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
+unread_request_does_not_raise_sigpipe(void)
+{
+	struct bkey_child ch;
+	bkey_error err;
+	size_t len = 250000;
+	char *big = malloc(len + 1);
+	sigset_t pend;
+
+	if (big == NULL) {
+		CHECK(0);
+		return;
+	}
+	memset(big, ' ', len);
+	big[len] = '\0';
+	/* SIGPIPE stays at its default here: a leak would kill this test. */
+	signal(SIGPIPE, SIG_DFL);
+	CHECK(bkey_spawn(&ch, self, "/nonexistent/noread.conf", 0, big,
+	    &err) == -1);
+	CHECK(err.code == BKEY_ERR_INTERNAL);
+	CHECK(ch.pid == -1);
+	CHECK(sigpending(&pend) == 0 && !sigismember(&pend, SIGPIPE));
+	free(big);
+}
+
+int
+main(int argc, char **argv)
+{
+	ssize_t n;
+	int leak;
+	sigset_t block;
+
+	if (argc > 1 && strcmp(argv[1], "--request-stdin") == 0)
+		return helper_main(argc, argv);
+	unit_suite = "spawn";
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return 1;
+	self[n] = '\0';
+
+	/* A hostile host: ignored and blocked signals, a leaked descriptor. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	leak = open("/dev/null", O_RDONLY);
+
+	RUN(approved_with_clean_inheritance);
+	RUN(argv_has_config_and_debug);
+	RUN(two_events_in_one_read);
+	RUN(approved_event_but_exit_1_fails);
+	RUN(denied);
+	RUN(error_event_reason);
+	RUN(eof_garbage_and_long_lines_are_protocol_errors);
+	RUN(deadline_then_kill);
+	RUN(cancel_fd_and_sigkill_after_grace);
+	RUN(helper_that_does_not_exit_is_killed);
+	RUN(reaped_by_host_uses_event);
+	RUN(non_final_event_to_finish_fails);
+	RUN(helper_path_checks);
+	RUN(unread_request_does_not_raise_sigpipe);
+	if (leak >= 0)
+		close(leak);
+	UNIT_DONE();
+}
