@@ -95,14 +95,17 @@ say(const char *fmt, ...)
 	struct sudo_conv_message msg;
 	struct sudo_conv_reply reply;
 	va_list ap;
+	size_t len;
 	int ok = -1;
 
 	va_start(ap, fmt);
 	(void)vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	/* Whatever was quoted into it (file contents, server detail). */
-	(void)bkey_sanitize_into(clean, sizeof(clean) - 1, raw, strlen(raw));
-	(void)strncat(clean, "\n", 2);
+	/* Whatever was quoted into it (file contents, server detail). Room is
+	 * left for the newline: the result fits in sizeof(clean) - 2 bytes. */
+	len = bkey_sanitize_into(clean, sizeof(clean) - 1, raw, strlen(raw));
+	clean[len] = '\n';
+	clean[len + 1] = '\0';
 	if (st.conv != NULL) {
 		memset(&msg, 0, sizeof(msg));
 		memset(&reply, 0, sizeof(reply));
@@ -699,8 +702,18 @@ bk_check(char *const command_info[], char *const run_argv[],
 	if ((v = kv_get(command_info, "sudoedit")) != NULL &&
 	    strcmp(v, "true") == 0) {
 		const char *nf = kv_get(command_info, "sudoedit_nfiles");
+		long n = 0;
 
-		edit_files = cmd_edit_files(run_argv, nf ? atol(nf) : 0);
+		/* A bad count falls back to the "--" separator. */
+		if (nf != NULL) {
+			char *end;
+
+			errno = 0;
+			n = strtol(nf, &end, 10);
+			if (*nf == '\0' || *end != '\0' || errno != 0)
+				n = 0;
+		}
+		edit_files = cmd_edit_files(run_argv, n);
 	}
 	d.full = cmd_full(d.command, run_argv, CMD_FULL_MAX);
 	args = cmd_join_args(edit_files ? edit_files : run_argv + 1);
