@@ -80,7 +80,8 @@ $(B)/bkey_approval.so: $(SUDO_SRC:%.c=$(B)/%.o) $(CORE_LIB) sudo_plugin/bkey_app
 	$(CC) $(CFLAGS) -shared -o $@ $(filter %.o %.a,$^) \
 	  -Wl,--version-script=sudo_plugin/bkey_approval.map $(LDFLAGS) $(MODLIBS)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(CORE_LIB)
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(CORE_LIB) \
+    $(wildcard sudo_plugin/*.[ch]) $(wildcard pam_bkey/*.[ch])
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(CORE_LIB) $(LDFLAGS) $(NETLIBS)
 
