@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -86,7 +87,8 @@ check_helper(const char *helper, bkey_error *err)
 /* Between fork and exec: async-signal-safe calls only. Never returns. */
 static void
 child_exec(const char *helper, char *const argv[], char *const envp[],
-    int in_r, int out_w, int err_w, int null_fd, int keep_stderr)
+    int in_r, int out_w, int err_w, int null_fd, int keep_stderr,
+    pid_t parent)
 {
 	struct sigaction sa;
 	sigset_t all;
@@ -104,6 +106,10 @@ child_exec(const char *helper, char *const argv[], char *const envp[],
 	}
 	sigemptyset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, NULL);
+
+	/* If the host dies mid-wait, the helper should not poll on alone. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+		goto fail;
 
 	/* Move everything above 2 first so dup2 onto 0..2 cannot clobber. */
 	if ((in_c = fcntl(in_r, F_DUPFD_CLOEXEC, 3)) < 0 ||
@@ -228,7 +234,7 @@ bkey_spawn(struct bkey_child *ch, const char *helper, const char *conf,
 	char *envp[] = { path_env, NULL };
 	int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 };
 	int null_fd = -1, argc = 0, ret = -1;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	memset(ch, 0, sizeof(*ch));
 	ch->pid = -1;
@@ -269,7 +275,7 @@ bkey_spawn(struct bkey_child *ch, const char *helper, const char *conf,
 	}
 	if (pid == 0)
 		child_exec(helper, argv, envp, in_p[0], out_p[1], err_p[1],
-		    null_fd, debug);
+		    null_fd, debug, parent);
 
 	ch->pid = pid;
 	close_fd(&in_p[0]);
