@@ -1,0 +1,60 @@
+/* Internal interfaces of pam_bkey.so (nothing here is exported). */
+#ifndef PAM_BKEY_H
+#define PAM_BKEY_H
+
+#include <security/pam_modules.h>
+
+#define PBK_DEFAULT_SCOPE	"approve:login"
+#define PBK_DEFAULT_MESSAGE	"Log in as %u to %h from %r (%s)"
+#define PBK_DEADLINE_MARGIN_S	5	/* beyond timeout, for the helper's own exit */
+#define PBK_ITEM_MAX		256	/* one sanitized PAM item, bytes with NUL */
+
+enum pbk_cue { PBK_CUE_AUTO = 0, PBK_CUE_INFO, PBK_CUE_PROMPT, PBK_CUE_NONE };
+
+struct pbk_args {
+	const char *conf;	/* conf=, default BKEY_DEFAULT_CONFIG */
+	const char *scope;	/* scope=, default approve:login */
+	long timeout;		/* timeout=, 0 = the config's */
+	int failmode_safe;	/* failmode=safe */
+	int nouserok;
+	const char *groups;	/* groups=, comma-separated, NULL = everyone */
+	enum pbk_cue cue;
+	const char *message;	/* message= template */
+	const char *helper;	/* helper=, default BKEY_HELPER_PATH */
+	int debug;
+};
+
+/* PAM items, each sanitized (control characters and escapes removed,
+ * capped); "" when unset. */
+struct pbk_items {
+	char user[PBK_ITEM_MAX];
+	char service[PBK_ITEM_MAX];
+	char host[PBK_ITEM_MAX];
+	char rhost[PBK_ITEM_MAX];
+	char tty[PBK_ITEM_MAX];
+};
+
+/* args.c: PAM_SUCCESS, or PAM_SERVICE_ERR after logging the bad argument. */
+int pbk_args_parse(pam_handle_t *pamh, int argc, const char **argv,
+    struct pbk_args *a);
+/* 1 if the user is in one of the comma-separated groups, 0 if not,
+ * -1 if the user or a group is unknown (logged). */
+int pbk_user_in_groups(pam_handle_t *pamh, const char *user,
+    const char *groups);
+
+/* message.c: 0 if every % escape in tmpl is known, else -1. */
+int pbk_message_check(const char *tmpl);
+/* Expand tmpl into dst (sanitized, capped at BKEY_MESSAGE_MAX bytes). */
+void pbk_message_expand(const char *tmpl, const struct pbk_items *it,
+    char *dst, size_t dstsz);
+
+/* cue.c: show the code. PAM_SUCCESS, or the conversation's failure. */
+int pbk_cue_show(pam_handle_t *pamh, const struct pbk_args *a, int flags,
+    const char *service, const char *code);
+/* A short error line to the user (skipped with PAM_SILENT or cue=none). */
+void pbk_cue_error(pam_handle_t *pamh, const struct pbk_args *a, int flags,
+    const char *text);
+/* The cue the module uses for this service (auto resolved). */
+enum pbk_cue pbk_cue_effective(const struct pbk_args *a, const char *service);
+
+#endif
