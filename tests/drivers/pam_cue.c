@@ -1,0 +1,175 @@
+/*
+ * A small libpam application for the pam_bkey tests (run under pam_wrapper):
+ * pam_authenticate with chosen items and flags, recording every
+ * conversation message with its time, the result and the PAM environment.
+ *
+ *   pam_cue [-s] [-r RHOST] [-t TTY] [-a enter|fail|text] [-e] SERVICE USER
+ *     -s  PAM_SILENT
+ *     -a  how prompts are answered: an empty line (default), a conversation
+ *         failure, or the text "hunter2"
+ *     -e  print the PAM environment after authenticating
+ *
+ * Output lines:
+ *   conv style=info|error|echo_off|echo_on t_ms=N text=...
+ *   result=N name=PAM_... t_ms=N
+ *   env NAME=VALUE
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <security/pam_appl.h>
+
+static long long t0;
+static const char *answer = "enter";
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *
+style_name(int s)
+{
+	switch (s) {
+	case PAM_TEXT_INFO:
+		return "info";
+	case PAM_ERROR_MSG:
+		return "error";
+	case PAM_PROMPT_ECHO_OFF:
+		return "echo_off";
+	case PAM_PROMPT_ECHO_ON:
+		return "echo_on";
+	default:
+		return "other";
+	}
+}
+
+static int
+conv(int n, const struct pam_message **msg, struct pam_response **resp,
+    void *data)
+{
+	struct pam_response *r;
+	int i;
+
+	(void)data;
+	if (n <= 0 || n > PAM_MAX_NUM_MSG)
+		return PAM_CONV_ERR;
+	if ((r = calloc((size_t)n, sizeof(*r))) == NULL)
+		return PAM_BUF_ERR;
+	for (i = 0; i < n; i++) {
+		int st = msg[i]->msg_style;
+
+		printf("conv style=%s t_ms=%lld text=%s\n", style_name(st),
+		    now_ms() - t0, msg[i]->msg ? msg[i]->msg : "(null)");
+		fflush(stdout);
+		if (st == PAM_PROMPT_ECHO_OFF || st == PAM_PROMPT_ECHO_ON) {
+			if (strcmp(answer, "fail") == 0) {
+				free(r);
+				return PAM_CONV_ERR;
+			}
+			r[i].resp = strdup(strcmp(answer, "text") == 0 ?
+			    "hunter2" : "");
+			if (r[i].resp == NULL) {
+				free(r);
+				return PAM_BUF_ERR;
+			}
+		}
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+static const char *
+code_name(int c)
+{
+	static const struct { int c; const char *n; } names[] = {
+		{ PAM_SUCCESS, "PAM_SUCCESS" },
+		{ PAM_AUTH_ERR, "PAM_AUTH_ERR" },
+		{ PAM_USER_UNKNOWN, "PAM_USER_UNKNOWN" },
+		{ PAM_IGNORE, "PAM_IGNORE" },
+		{ PAM_AUTHINFO_UNAVAIL, "PAM_AUTHINFO_UNAVAIL" },
+		{ PAM_CONV_ERR, "PAM_CONV_ERR" },
+		{ PAM_SYSTEM_ERR, "PAM_SYSTEM_ERR" },
+		{ PAM_SERVICE_ERR, "PAM_SERVICE_ERR" },
+		{ PAM_PERM_DENIED, "PAM_PERM_DENIED" },
+		{ PAM_BUF_ERR, "PAM_BUF_ERR" },
+		{ PAM_INCOMPLETE, "PAM_INCOMPLETE" },
+		{ PAM_ABORT, "PAM_ABORT" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].c == c)
+			return names[i].n;
+	return "PAM_OTHER";
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pam_conv pc = { conv, NULL };
+	pam_handle_t *pamh = NULL;
+	const char *rhost = NULL, *tty = NULL;
+	int flags = 0, env = 0, opt, r;
+
+	while ((opt = getopt(argc, argv, "sr:t:a:e")) != -1) {
+		switch (opt) {
+		case 's':
+			flags |= PAM_SILENT;
+			break;
+		case 'r':
+			rhost = optarg;
+			break;
+		case 't':
+			tty = optarg;
+			break;
+		case 'a':
+			answer = optarg;
+			break;
+		case 'e':
+			env = 1;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr, "usage: pam_cue [-s] [-r RHOST] [-t TTY] "
+		    "[-a enter|fail|text] [-e] SERVICE USER\n");
+		return 2;
+	}
+	if (pam_start(argv[optind], argv[optind + 1], &pc, &pamh) !=
+	    PAM_SUCCESS) {
+		fprintf(stderr, "pam_start failed\n");
+		return 2;
+	}
+	if ((rhost && pam_set_item(pamh, PAM_RHOST, rhost) != PAM_SUCCESS) ||
+	    (tty && pam_set_item(pamh, PAM_TTY, tty) != PAM_SUCCESS)) {
+		fprintf(stderr, "pam_set_item failed\n");
+		pam_end(pamh, PAM_SYSTEM_ERR);
+		return 2;
+	}
+	t0 = now_ms();
+	r = pam_authenticate(pamh, flags);
+	printf("result=%d name=%s t_ms=%lld\n", r, code_name(r),
+	    now_ms() - t0);
+	if (env) {
+		char **e = pam_getenvlist(pamh), **p;
+
+		for (p = e; p && *p; p++) {
+			printf("env %s\n", *p);
+			free(*p);
+		}
+		free(e);
+	}
+	fflush(stdout);
+	pam_end(pamh, r);
+	return 0;
+}
