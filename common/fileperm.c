@@ -87,6 +87,61 @@ fail:
 	return NULL;
 }
 
+int
+bkey_errno_code(int e)
+{
+	/* Permission problems are the installer's to fix: configuration. */
+	return (e == EACCES || e == EPERM || e == EROFS || e == ENOENT ||
+	    e == ENOTDIR || e == ELOOP) ? BKEY_ERR_CONFIG : BKEY_ERR_INTERNAL;
+}
+
+int
+bkey_open_dir_checked(int at, const char *name, int follow, const char *shown,
+    bkey_error *err)
+{
+	struct stat st;
+	uid_t euid = geteuid();
+	int fd;
+
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    (follow ? 0 : O_NOFOLLOW));
+	if (fd < 0) {
+		if (errno == ENOTDIR || errno == ELOOP)
+			bkey_seterr(err, BKEY_ERR_CONFIG,
+			    "%s: is not a directory", shown);
+		else
+			bkey_seterr(err, bkey_errno_code(errno),
+			    "%s: cannot open: %s", shown, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		bkey_seterr(err, BKEY_ERR_INTERNAL, "%s: cannot stat: %s",
+		    shown, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		bkey_seterr(err, BKEY_ERR_CONFIG, "%s: is not a directory",
+		    shown);
+		goto fail;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "%s: is group or world writable (mode %04o)", shown,
+		    (unsigned)(st.st_mode & 07777));
+		goto fail;
+	}
+	if (st.st_uid != 0 && st.st_uid != euid) {
+		bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "%s: is owned by uid %lu, not root or uid %lu", shown,
+		    (unsigned long)st.st_uid, (unsigned long)euid);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
 char *
 bkey_read_all(FILE *f, const char *path, size_t max, size_t *len,
     bkey_error *err)

@@ -16,6 +16,19 @@
  */
 FILE *bkey_open_checked(const char *path, int flags, bkey_error *err);
 
+/*
+ * Open the directory name relative to at (AT_FDCWD: a path) and check it on
+ * the descriptor: a directory, not group or world writable, owned by root
+ * or by the effective uid. A symbolic link is refused unless follow. shown
+ * names it in messages. Returns the descriptor (O_CLOEXEC), or -1 with
+ * "SHOWN: problem" in err: BKEY_ERR_CONFIG for what the installer must fix
+ * (permissions, missing, not a directory), else BKEY_ERR_INTERNAL.
+ */
+int bkey_open_dir_checked(int at, const char *name, int follow,
+    const char *shown, bkey_error *err);
+/* The result code bkey_open_dir_checked uses for a failed call's errno. */
+int bkey_errno_code(int e);
+
 /* Longest line (bytes, without the newline) a config-style file may hold. */
 #define BKEY_LINE_MAX 4096
 /* Largest config-style file read whole. */

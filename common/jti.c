@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "fileperm.h"
 #include "jti.h"
 
 #define HASH_LEN	crypto_generichash_BYTES	/* 32 */
@@ -24,69 +25,17 @@
 #define PRUNE_MAX	256
 #define PRUNE_GRACE	(24 * 60 * 60)	/* kept a day past exp */
 
-static int
-errcode(int e)
-{
-	/* Permission problems are the installer's to fix: configuration. */
-	return (e == EACCES || e == EPERM || e == EROFS || e == ENOENT ||
-	    e == ENOTDIR || e == ELOOP) ? BKEY_ERR_CONFIG : BKEY_ERR_INTERNAL;
-}
-
-/*
- * Open (creating it first if create) the directory name under at, and
- * check it: a directory, not group or world writable, owned by root or
- * by the effective uid. shown is the path used in messages.
- */
+/* Create (if create) and open the checked directory name under at. */
 static int
 open_dir(int at, const char *name, int create, int follow, const char *shown,
     bkey_error *err)
 {
-	struct stat st;
-	uid_t euid = geteuid();
-	int fd;
-
 	if (create && mkdirat(at, name, 0700) != 0 && errno != EEXIST) {
-		bkey_seterr(err, errcode(errno), "%s: cannot create: %s",
-		    shown, strerror(errno));
+		bkey_seterr(err, bkey_errno_code(errno),
+		    "%s: cannot create: %s", shown, strerror(errno));
 		return -1;
 	}
-	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-	    (follow ? 0 : O_NOFOLLOW));
-	if (fd < 0) {
-		if (errno == ENOTDIR || errno == ELOOP)
-			bkey_seterr(err, BKEY_ERR_CONFIG,
-			    "%s: is not a directory", shown);
-		else
-			bkey_seterr(err, errcode(errno), "%s: cannot open: %s",
-			    shown, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0) {
-		bkey_seterr(err, BKEY_ERR_INTERNAL, "%s: cannot stat: %s",
-		    shown, strerror(errno));
-		goto fail;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		bkey_seterr(err, BKEY_ERR_CONFIG, "%s: is not a directory",
-		    shown);
-		goto fail;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		bkey_seterr(err, BKEY_ERR_CONFIG,
-		    "%s: is group or world writable (mode %04o)", shown,
-		    (unsigned)(st.st_mode & 07777));
-		goto fail;
-	}
-	if (st.st_uid != 0 && st.st_uid != euid) {
-		bkey_seterr(err, BKEY_ERR_CONFIG,
-		    "%s: is owned by uid %lu, not root or uid %lu", shown,
-		    (unsigned long)st.st_uid, (unsigned long)euid);
-		goto fail;
-	}
-	return fd;
-fail:
-	close(fd);
-	return -1;
+	return bkey_open_dir_checked(at, name, follow, shown, err);
 }
 
 static int
@@ -170,7 +119,8 @@ bkey_jti_record(const char *state_dir, const char *jti, time_t exp,
 			rc = 1;		/* seen before: a replay */
 			goto out;
 		}
-		bkey_seterr(err, errcode(errno), "%s/%s: cannot create: %s",
+		bkey_seterr(err, bkey_errno_code(errno),
+		    "%s/%s: cannot create: %s",
 		    shown, hex, strerror(errno));
 		goto out;
 	}
