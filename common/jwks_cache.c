@@ -8,8 +8,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "ciba.h"
+#include "fileperm.h"
 #include "http.h"
 #include "jwks.h"
 #include "jwks_cache.h"
@@ -36,38 +39,71 @@ bkey_jwks_cache_free(struct bkey_jwks_cache *jc)
 	jc->have = 0;
 }
 
+#define URL_HASH_LEN 16		/* bytes of BLAKE2b over the jwks_uri */
+#define CACHE_NAME_MAX 64
+
+/* "jwks-HEX.json": the cache belongs to one jwks_uri. */
 static int
-cache_path(const struct bkey_jwks_cache *jc, char *dst, size_t dstsz)
+cache_name(const struct bkey_jwks_cache *jc, char *dst, size_t dstsz)
 {
+	unsigned char h[URL_HASH_LEN];
+	char hex[URL_HASH_LEN * 2 + 1];
 	int n;
+
+	if (jc->url == NULL || sodium_init() < 0 ||
+	    crypto_generichash(h, sizeof(h), (const unsigned char *)jc->url,
+	    strlen(jc->url), NULL, 0) != 0)
+		return -1;
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	n = snprintf(dst, dstsz, "%s%s.json", BKEY_JWKS_CACHE_PREFIX, hex);
+	return (n < 0 || (size_t)n >= dstsz) ? -1 : 0;
+}
+
+/*
+ * The state_dir, checked like the jti store checks it: anyone else who
+ * can write there could plant keys. -1 (with a debug line) otherwise.
+ */
+static int
+open_state_dir(const struct bkey_jwks_cache *jc)
+{
+	bkey_error e;
+	int fd;
 
 	if (jc->state_dir == NULL || jc->state_dir[0] == '\0')
 		return -1;
-	n = snprintf(dst, dstsz, "%s/%s", jc->state_dir, BKEY_JWKS_CACHE_FILE);
-	return (n < 0 || (size_t)n >= dstsz) ? -1 : 0;
+	memset(&e, 0, sizeof(e));
+	if ((fd = bkey_open_dir_checked(AT_FDCWD, jc->state_dir, 1,
+	    jc->state_dir, &e)) < 0)
+		bkey_ciba_debug("jwks cache not used: %s", e.detail);
+	return fd;
 }
 
 /* Read the cache file if it is fresh and trustworthy; -1 otherwise. */
 static int
 read_cache(const struct bkey_jwks_cache *jc, bkey_buf *out)
 {
-	char path[4096], chunk[4096];
+	char name[CACHE_NAME_MAX], chunk[4096];
 	struct stat st;
 	time_t now = time(NULL);
 	ssize_t n;
-	int fd, rc = -1;
+	int dfd, fd = -1, rc = -1;
 
-	if (cache_path(jc, path, sizeof(path)) != 0)
+	if (cache_name(jc, name, sizeof(name)) != 0 ||
+	    (dfd = open_state_dir(jc)) < 0)
 		return -1;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return -1;
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd == -1)
+		goto out;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
 	    (st.st_uid != 0 && st.st_uid != geteuid()) ||
 	    st.st_size <= 0 || st.st_size > BKEY_HTTP_BODY_MAX ||
 	    st.st_mtime > now + 60 ||
-	    now - st.st_mtime >= BKEY_JWKS_CACHE_MAX_AGE)
+	    now - st.st_mtime >= BKEY_JWKS_CACHE_MAX_AGE) {
+		bkey_ciba_debug("jwks cache %s/%s not used (stale or not ours)",
+		    jc->state_dir, name);
 		goto out;
+	}
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
@@ -82,7 +118,9 @@ read_cache(const struct bkey_jwks_cache *jc, bkey_buf *out)
 	}
 	rc = out->len > 0 ? 0 : -1;
 out:
-	(void)close(fd);
+	if (fd >= 0)
+		(void)close(fd);
+	(void)close(dfd);
 	return rc;
 }
 
@@ -107,33 +145,45 @@ write_all(int fd, const char *p, size_t n)
 static void
 write_cache(const struct bkey_jwks_cache *jc, const bkey_buf *body)
 {
-	char path[4096], tmp[4200];
-	int fd, n;
+	unsigned char rnd[8];
+	char name[CACHE_NAME_MAX], tmp[CACHE_NAME_MAX + 32], hex[17];
+	int dfd, fd = -1, n;
 
-	if (cache_path(jc, path, sizeof(path)) != 0)
+	if (cache_name(jc, name, sizeof(name)) != 0 ||
+	    (dfd = open_state_dir(jc)) < 0)
 		return;
-	n = snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", jc->state_dir,
-	    BKEY_JWKS_CACHE_FILE);
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+	n = snprintf(tmp, sizeof(tmp), ".%s.%s", name, hex);
 	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return;
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		bkey_ciba_debug("jwks cache: cannot create %s: %s", tmp,
-		    strerror(errno));
-		return;
+		goto out;
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd == -1) {
+		bkey_ciba_debug("jwks cache: cannot create %s/%s: %s",
+		    jc->state_dir, tmp, strerror(errno));
+		goto out;
 	}
 	if (fchmod(fd, 0644) != 0 || write_all(fd, body->data, body->len) != 0 ||
 	    fsync(fd) != 0) {
-		bkey_ciba_debug("jwks cache: cannot write %s: %s", tmp,
-		    strerror(errno));
+		bkey_ciba_debug("jwks cache: cannot write %s/%s: %s",
+		    jc->state_dir, tmp, strerror(errno));
+		goto drop;
+	}
+	n = close(fd);
+	fd = -1;
+	if (n != 0 || renameat(dfd, tmp, dfd, name) != 0) {
+		bkey_ciba_debug("jwks cache: cannot install %s/%s: %s",
+		    jc->state_dir, name, strerror(errno));
+		goto drop;
+	}
+	goto out;
+drop:
+	(void)unlinkat(dfd, tmp, 0);
+out:
+	if (fd >= 0)
 		(void)close(fd);
-		(void)unlink(tmp);
-		return;
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		bkey_ciba_debug("jwks cache: cannot install %s: %s", path,
-		    strerror(errno));
-		(void)unlink(tmp);
-	}
+	(void)close(dfd);
 }
 
 static int

@@ -1,10 +1,12 @@
 /*
- * The issuer's JWKS, cached in STATE_DIR/jwks.json. A cached copy is used
- * when it is younger than an hour, is a regular file owned by us (or root)
- * and not group/world writable, and parses; otherwise it is fetched. An
- * unknown kid allows one refetch per run. Fetched sets are written back
- * atomically (temp file + rename, mode 0644); failing to write the cache
- * is not an error.
+ * The issuer's JWKS, cached in STATE_DIR/jwks-HASH.json, where HASH is a
+ * hash of the jwks_uri: configurations that share a state_dir never trust
+ * each other's keys. A cached copy is used when the state_dir and the file
+ * are owned by us (or root) and not group/world writable, the file is a
+ * regular file younger than an hour, and it parses; otherwise it is
+ * fetched. An unknown kid allows one refetch per run. Fetched sets are
+ * written back atomically (temp file + rename, mode 0644) into a checked
+ * state_dir; failing to write the cache is not an error.
  */
 #ifndef BKEY_JWKS_CACHE_H
 #define BKEY_JWKS_CACHE_H
@@ -15,7 +17,7 @@
 #include "result.h"
 
 #define BKEY_JWKS_CACHE_MAX_AGE 3600		/* seconds */
-#define BKEY_JWKS_CACHE_FILE "jwks.json"
+#define BKEY_JWKS_CACHE_PREFIX "jwks-"	/* + hex hash of the URL + ".json" */
 
 /* GET url into body (caller frees with bkey_buf_free). 0 / -1 with err. */
 typedef int (*bkey_jwks_fetch_fn)(void *ctx, const char *url, bkey_buf *body,

@@ -496,6 +496,73 @@ def test_jwks_cached_and_rotation(h):
     assert len(m.requests("/oauth/jwks")) == 2, "no refetch on a new kid"
 
 
+def _serve_jwks(h, doc):
+    """A one-file HTTP server on loopback answering every GET with doc."""
+    import http.server
+    import threading
+    body = json.dumps(doc).encode()
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, "http://127.0.0.1:%d/oauth/jwks" % srv.server_address[1]
+
+
+def _foreign_jwks(kid):
+    """A JWKS publishing another issuer's key under the given kid."""
+    import nacl.signing
+    x = bytes(nacl.signing.SigningKey.generate().verify_key)
+    return {"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": kid,
+                      "alg": "EdDSA", "use": "sig",
+                      "x": base64.urlsafe_b64encode(x).rstrip(b"=").decode()}]}
+
+
+def test_jwks_cache_is_per_jwks_uri(h):
+    # Two configurations sharing a state_dir: the key set cached for one
+    # jwks_uri must never verify tokens for the other.
+    m = h.mock
+    srv, other = _serve_jwks(h, _foreign_jwks(m.info()["kid"]))
+    try:
+        cfg_other = h.config(jwks_uri=other)
+        # The other issuer's keys do not verify the mock's token.
+        assert_error(approve(h, cfg=cfg_other), 4, "token")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    state = os.path.join(os.path.dirname(cfg_other), "state")
+    cfg = h.config(state_dir=state)
+    p = approve(h, cfg=cfg)
+    assert_final(p, 0, "approved", sub=DID)
+    assert len(m.requests("/oauth/jwks")) == 1, "mock JWKS not fetched"
+
+
+def test_jwks_cache_untrusted_state_dir_ignored(h):
+    # A cached key set in a state_dir others can write is not trusted (and
+    # the approval itself cannot be recorded there: configuration error).
+    m = h.mock
+    cfg = h.config()
+    state = os.path.join(os.path.dirname(cfg), "state")
+    assert_final(approve(h, cfg=cfg), 0, "approved")
+    assert len(m.requests("/oauth/jwks")) == 1
+    os.chmod(state, 0o777)
+    p = h.cli(["--config", cfg, "--json", "--debug", "--did", DID,
+               "--message", "x"])
+    assert_error(p, 78, "config")
+    assert len(m.requests("/oauth/jwks")) == 2, \
+        "a cache in a world-writable state_dir was trusted: " + p.stderr
+    assert "jwks cache not used" in p.stderr, p.stderr
+
+
 def test_configured_issuer_with_slash(h):
     m = h.mock
     m.config(issuer="https://issuer.example")
