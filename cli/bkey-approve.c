@@ -87,6 +87,7 @@ harden(void)
 {
 	struct rlimit rl = { 0, 0 };
 	struct sigaction sa;
+	sigset_t set;
 
 	/* Nothing of the caller's environment reaches libcurl: no proxies,
 	 * no SSLKEYLOGFILE, no CURL_HOME. */
@@ -107,6 +108,12 @@ harden(void)
 	sa.sa_flags = 0;
 	if (sigaction(SIGINT, &sa, NULL) != 0 ||
 	    sigaction(SIGTERM, &sa, NULL) != 0)
+		return -1;
+	/* A blocked mask survives execve: a parent that left SIGINT or
+	 * SIGTERM blocked must not make the wait uncancellable. */
+	if (sigemptyset(&set) != 0 || sigaddset(&set, SIGINT) != 0 ||
+	    sigaddset(&set, SIGTERM) != 0 ||
+	    sigprocmask(SIG_UNBLOCK, &set, NULL) != 0)
 		return -1;
 	return 0;
 }

@@ -573,11 +573,26 @@ def test_configured_issuer_with_slash(h):
 
 
 # ---- cancellation ------------------------------------------------------------
-def _cancel(h, sig):
+def _start_blocked(h, args, sigs):
+    """bkey-approve started with sigs blocked, as a careless parent may
+    leave them (the mask survives execve)."""
+    import subprocess
+    return h.track(subprocess.Popen(
+        h.cli_argv(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env=h.cli_env(), encoding="utf-8",
+        errors="replace", start_new_session=True,
+        preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_BLOCK, sigs)))
+
+
+def _cancel(h, sig, blocked=False):
     m = h.mock
     m.set(DID, outcome="never", interval=1)
-    p = h.cli_start(["--config", h.config(), "--json", "--did", DID,
-                     "--message", "wait"])
+    args = ["--config", h.config(), "--json", "--did", DID, "--message",
+            "wait"]
+    if blocked:
+        p = _start_blocked(h, args, {signal.SIGINT, signal.SIGTERM})
+    else:
+        p = h.cli_start(args)
     check_pending(read_event(p), m, interval=1)
     time.sleep(0.3)
     t0 = time.monotonic()
@@ -603,6 +618,10 @@ def test_sigint_cancels(h):
 
 def test_sigterm_cancels(h):
     _cancel(h, signal.SIGTERM)
+
+
+def test_signals_cancel_even_if_started_blocked(h):
+    _cancel(h, signal.SIGTERM, blocked=True)
 
 
 # ---- the ciba dialect and TLS ------------------------------------------------
