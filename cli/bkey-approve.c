@@ -37,7 +37,6 @@
 #define VERSION "0.1.0"
 #define STDIN_MAX (64 * 1024)
 #define MAX_DETAILS 32
-#define SCOPE_MAX 128
 #define TIMEOUT_MAX 3600
 
 static volatile sig_atomic_t cancelled;
@@ -164,24 +163,6 @@ parse_long(const char *s, long lo, long hi, long *out)
 		return -1;
 	*out = v;
 	return 0;
-}
-
-static int
-scope_valid(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n == 0 || n > SCOPE_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char ch = s[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == ':' || ch == '.' ||
-		    ch == '_' || ch == '-'))
-			return 0;
-	}
-	return 1;
 }
 
 /* Whether json output was asked for, before getopt could complain. */
@@ -403,7 +384,7 @@ request_from_args(const struct opts *o, struct bkey_request *r,
 	if (o->did != NULL && !bkey_did_valid(o->did))
 		return bkey_seterr(err, BKEY_ERR_USAGE,
 		    "'%s' is not a valid DID", o->did);
-	if (o->scope != NULL && !scope_valid(o->scope))
+	if (o->scope != NULL && !bkey_scope_valid(o->scope))
 		return bkey_seterr(err, BKEY_ERR_USAGE,
 		    "'%s' is not a valid scope (letters, digits, ':._-')",
 		    o->scope);

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "fileperm.h"
+#include "request.h"
 #include "users.h"
 
 #ifndef BKEY_DEFAULT_USERS
@@ -28,7 +29,6 @@
 #define DEFAULT_API_URL		"https://api.bkey.id"
 #define DEFAULT_SCOPE		"approve:action"
 #define DEFAULT_RUN_AS		"bkey"
-#define SCOPE_MAX		128
 #define SECRET_MAX		4096
 
 enum key_id {
@@ -384,20 +384,6 @@ path_opt(char **dst, const struct raw *raw, enum key_id k, const char *def,
 	return dup_into(dst, v, err);
 }
 
-static int
-scope_valid(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n < 1 || n > SCOPE_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != ':' &&
-		    s[i] != '.' && s[i] != '_' && s[i] != '-')
-			return 0;
-	return 1;
-}
-
 /* First line of the secret file, trailing whitespace removed. */
 static int
 read_secret_file(struct bkey_config *c, const char *file, bkey_error *err)
@@ -494,10 +480,10 @@ build(struct bkey_config *c, const struct raw *raw, const char *path,
 	    path, err) != 0)
 		return -1;
 
-	if (raw->val[K_SCOPE] != NULL && !scope_valid(raw->val[K_SCOPE]))
+	if (raw->val[K_SCOPE] != NULL && !bkey_scope_valid(raw->val[K_SCOPE]))
 		return lineerr(err, path, raw->line[K_SCOPE],
 		    "scope must be 1 to %d characters of A-Z a-z 0-9 : . _ -",
-		    SCOPE_MAX);
+		    BKEY_SCOPE_MAX);
 	if (str_opt(&c->scope, raw, K_SCOPE, DEFAULT_SCOPE, err) != 0)
 		return -1;
 

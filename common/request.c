@@ -9,19 +9,21 @@
 #include "users.h"
 
 #define REQUEST_MAX	(64 * 1024)
-#define SCOPE_MAX	128
 #define TIMEOUT_MAX	3600
 
 static const char *const members[] = {
 	"user", "did", "scope", "message", "action_details", "timeout", NULL
 };
 
-static int
-scope_valid(const char *s)
+int
+bkey_scope_valid(const char *s)
 {
-	size_t n = strlen(s), i;
+	size_t n, i;
 
-	if (n == 0 || n > SCOPE_MAX)
+	if (s == NULL)
+		return 0;
+	n = strlen(s);
+	if (n == 0 || n > BKEY_SCOPE_MAX)
 		return 0;
 	for (i = 0; i < n; i++) {
 		char c = s[i];
@@ -165,9 +167,10 @@ bkey_request_parse(struct bkey_request *r, const char *json, size_t len,
 		bkey_seterr(err, BKEY_ERR_USAGE, "request: invalid DID");
 		goto out;
 	}
-	if (r->scope != NULL && !scope_valid(r->scope)) {
+	if (r->scope != NULL && !bkey_scope_valid(r->scope)) {
 		bkey_seterr(err, BKEY_ERR_USAGE, "request: invalid scope "
-		    "(1 to %d characters of A-Z a-z 0-9 : . _ -)", SCOPE_MAX);
+		    "(1 to %d characters of A-Z a-z 0-9 : . _ -)",
+		    BKEY_SCOPE_MAX);
 		goto out;
 	}
 	if (msg != NULL) {

@@ -23,4 +23,9 @@ int bkey_request_parse(struct bkey_request *r, const char *json, size_t len,
     bkey_error *err);
 void bkey_request_free(struct bkey_request *r);
 
+#define BKEY_SCOPE_MAX 128
+/* 1 if s is a usable action scope: 1 to BKEY_SCOPE_MAX bytes of
+ * A-Z a-z 0-9 ':' '.' '_' '-' (one word: "openid" is added separately). */
+int bkey_scope_valid(const char *s);
+
 #endif

@@ -208,6 +208,26 @@ oversized_request(void)
 	free(s);
 }
 
+/* The one validator the command line, the config and stdin share. */
+static void
+scope_validator(void)
+{
+	char s[BKEY_SCOPE_MAX + 2];
+
+	CHECK(bkey_scope_valid("approve:db:drop"));
+	CHECK(bkey_scope_valid("a.b_c-D9"));
+	CHECK(!bkey_scope_valid(NULL));
+	CHECK(!bkey_scope_valid(""));
+	CHECK(!bkey_scope_valid("openid approve:x"));
+	CHECK(!bkey_scope_valid("approve/x"));
+	CHECK(!bkey_scope_valid("caf\xc3\xa9"));
+	memset(s, 'a', sizeof(s) - 1);
+	s[sizeof(s) - 1] = '\0';
+	CHECK(!bkey_scope_valid(s));
+	s[BKEY_SCOPE_MAX] = '\0';
+	CHECK(bkey_scope_valid(s));
+}
+
 int
 main(void)
 {
@@ -217,6 +237,7 @@ main(void)
 	RUN(identity_rules);
 	RUN(unknown_and_malformed);
 	RUN(scope_rules);
+	RUN(scope_validator);
 	RUN(timeout_rules);
 	RUN(message_and_details);
 	RUN(oversized_request);
