@@ -1,0 +1,591 @@
+"""
+pam_bkey.so under pam_wrapper (no root needed, no /etc/pam.d): pamtester and
+build/tests/pam_cue (a small libpam application that records the
+conversation) against the mock BKey server. Each test asserts the exact PAM
+result, the one decision line the module logs (pam_wrapper prints
+pam_syslog lines as "SYSLOG(prio): text" on stderr) and what the mock was
+asked.
+"""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+
+SERVICE = "bkeytest"
+WRAPPER = "libpam_wrapper.so"
+NSS_WRAPPER = "libnss_wrapper.so"
+PERMIT = "/lib/x86_64-linux-gnu/security/pam_permit.so"
+
+# pam_strerror() texts pamtester prints, by code name.
+STRERROR = {
+    "PAM_AUTH_ERR": "Authentication failure",
+    "PAM_USER_UNKNOWN": "User not known to the underlying authentication "
+                        "module",
+    "PAM_AUTHINFO_UNAVAIL": "Authentication service cannot retrieve "
+                            "authentication info",
+    "PAM_SERVICE_ERR": "Error in service module",
+    "PAM_SYSTEM_ERR": "System error",
+}
+SYSLOG = re.compile(r"SYSLOG\((\d+)\): (.*)$", re.M)
+CODE_RE = re.compile(r"^\[([0-9]{4})\] ")
+LOG_WARNING, LOG_INFO = 4, 6
+
+
+# ---- helpers -----------------------------------------------------------------
+def paths(h):
+    so = os.path.join(h.build, "pam_bkey.so")
+    helper = os.path.join(h.build, "bkey-approve")
+    for p in (so, helper):
+        if not os.path.exists(p):
+            raise h.Skip("%s not built" % p)
+    return so, helper
+
+
+def sanitizer_preload(so):
+    """An ASan-built module needs the runtime preloaded into pamtester."""
+    p = subprocess.run(["ldd", so], capture_output=True, text=True)
+    for line in p.stdout.splitlines():
+        if "libasan" in line and "=>" in line:
+            return line.split("=>")[1].split()[0]
+    return None
+
+
+def service(h, args="", conf=None, stack=None, name=SERVICE, helper=None):
+    """Write a pam_wrapper service dir; returns it. args: module arguments
+    (a string, may hold [bracketed] ones); stack: extra lines after."""
+    so, hp = paths(h)
+    conf = conf or h.config()
+    svc = os.path.join(h.tmp, "svc")
+    os.makedirs(svc, exist_ok=True)
+    line = "auth %s %s conf=%s helper=%s %s\n" % (
+        "[success=done ignore=ignore default=die]" if stack else "required",
+        so, conf, helper or hp, args)
+    with open(os.path.join(svc, name), "w") as f:
+        f.write(line + "".join(l + "\n" for l in (stack or [])))
+    return svc
+
+
+def wrapper_env(h, svc, nss=None):
+    so, _ = paths(h)
+    pre = [WRAPPER]
+    asan = sanitizer_preload(so)
+    if asan:
+        pre.insert(0, asan)
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
+           "LD_PRELOAD": " ".join(pre), "PAM_WRAPPER": "1",
+           "PAM_WRAPPER_SERVICE_DIR": svc,
+           # pam_syslog lines of every priority go to stderr
+           "PAM_WRAPPER_DEBUGLEVEL": "3",
+           "PAM_WRAPPER_DISABLE_DEEPBIND": "1",
+           "UID_WRAPPER_DISABLE_DEEPBIND": "1",
+           "ASAN_OPTIONS": "detect_leaks=0:exitcode=86",
+           "HOME": h.tmp}
+    if nss:
+        env["LD_PRELOAD"] += " " + NSS_WRAPPER
+        env.update(NSS_WRAPPER_PASSWD=nss[0], NSS_WRAPPER_GROUP=nss[1])
+    return env
+
+
+def pamtester(h, svc, user="alice", rhost="192.0.2.10", extra=(), nss=None,
+              timeout=30, wrap=()):
+    cmd = list(wrap) + ["pamtester", "-v"]
+    if rhost is not None:
+        cmd += ["-I", (b"rhost=" + rhost) if isinstance(rhost, bytes)
+                else "rhost=" + rhost]
+    cmd += list(extra) + [SERVICE, user, "authenticate"]
+    p = subprocess.run(cmd, env=wrapper_env(h, svc, nss),
+                       capture_output=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL)
+    p.stdout = p.stdout.decode("utf-8", "replace")
+    p.stderr = p.stderr.decode("utf-8", "replace")
+    return p
+
+
+def assert_pamtester(p, code):
+    out = p.stdout + p.stderr
+    if code == "PAM_SUCCESS":
+        assert p.returncode == 0 and "successfully authenticated" in out, \
+            "want success; " + tail(p)
+    else:
+        assert p.returncode != 0, "want %s, got success; %s" % (code, tail(p))
+        assert "pamtester: " + STRERROR[code] in out, \
+            "want %s; %s" % (code, tail(p))
+
+
+def tail(p):
+    return "rc=%s stdout=%r stderr=%r" % (p.returncode, p.stdout[-800:],
+                                           p.stderr[-2500:])
+
+
+def logs(p):
+    return [(int(m.group(1)), m.group(2)) for m in SYSLOG.finditer(p.stderr)]
+
+
+def decision(p):
+    """The module's one decision line: (priority, {key: value}, text)."""
+    lines = [(pr, t) for pr, t in logs(p) if t.startswith("outcome=")]
+    assert len(lines) == 1, "want one decision line, got %r; %s" % (
+        lines, tail(p))
+    pr, text = lines[0]
+    fields = dict(kv.split("=", 1) for kv in
+                  re.findall(r'(\w+=(?:"[^"]*"|\S+))', text))
+    return pr, fields, text
+
+
+def initiates(h):
+    return [r for r in h.mock.requests() if r["path"].endswith(
+        "/bc-authorize")]
+
+
+def initiate_json(h):
+    reqs = initiates(h)
+    assert len(reqs) == 1, "want one bc-authorize, got %d" % len(reqs)
+    r = reqs[0]
+    return r["json"] if r["json"] is not None else r["form"]
+
+
+def dead_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def nss_files(h, groups):
+    """passwd/group files for nss_wrapper: alice (1000) and bob (1001);
+    groups: {name: (gid, [members])}."""
+    pw = os.path.join(h.tmp, "passwd")
+    gr = os.path.join(h.tmp, "group")
+    with open(pw, "w") as f:
+        f.write("root:x:0:0:root:/root:/bin/sh\n"
+                "alice:x:1000:1000:Alice:/home/alice:/bin/sh\n"
+                "bob:x:1001:1001:Bob:/home/bob:/bin/sh\n")
+    with open(gr, "w") as f:
+        f.write("root:x:0:\nalice:x:1000:\nbob:x:1001:\n")
+        for name, (gid, members) in groups.items():
+            f.write("%s:x:%d:%s\n" % (name, gid, ",".join(members)))
+    return pw, gr
+
+
+class Cue:
+    """Parsed output of build/tests/pam_cue."""
+
+    def __init__(self, p):
+        self.p = p
+        self.conv = [dict(style=m.group(1), t=int(m.group(2)),
+                          text=m.group(3)) for m in re.finditer(
+            r"^conv style=(\S+) t_ms=(\d+) text=(.*)$", p.stdout, re.M)]
+        m = re.search(r"^result=(-?\d+) name=(\S+) t_ms=(\d+)$", p.stdout,
+                      re.M)
+        assert m, "no result line; " + tail(p)
+        self.result, self.t = m.group(2), int(m.group(3))
+        self.env = dict(l[4:].split("=", 1) for l in p.stdout.splitlines()
+                        if l.startswith("env "))
+
+
+def cue_run(h, svc, service_name=SERVICE, user="alice", opts=(), wait=True):
+    drv = os.path.join(h.build, "tests", "pam_cue")
+    if not os.path.exists(drv):
+        raise h.Skip("%s not built" % drv)
+    cmd = [drv] + list(opts) + [service_name, user]
+    if not wait:
+        return h.track(subprocess.Popen(
+            cmd, env=wrapper_env(h, svc), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            encoding="utf-8", errors="replace"))
+    p = subprocess.run(cmd, env=wrapper_env(h, svc), capture_output=True,
+                       timeout=30, stdin=subprocess.DEVNULL,
+                       encoding="utf-8", errors="replace")
+    assert p.returncode == 0, "driver failed; " + tail(p)
+    return Cue(p)
+
+
+def code_of(h):
+    m = CODE_RE.match(initiate_json(h)["binding_message"])
+    assert m, "binding message without a code: %r" % initiate_json(h)
+    return m.group(1)
+
+
+# ---- pamtester: results, log lines, what the phone sees -----------------------
+def test_pam_approved(h):
+    svc = service(h)
+    p = pamtester(h, svc)
+    assert_pamtester(p, "PAM_SUCCESS")
+    body = initiate_json(h)
+    host = socket.gethostname()
+    assert body["login_hint"] == "did:bkey:alice", body
+    assert body["scope"].split() == ["openid", "approve:login"], body
+    assert CODE_RE.sub("", body["binding_message"]) == \
+        "Log in as alice to %s from 192.0.2.10 (%s)" % (host, SERVICE), body
+    assert body["action_details"] == {
+        "type": "login", "service": SERVICE, "user": "alice", "host": host,
+        "rhost": "192.0.2.10"}, body
+    pr, f, text = decision(p)
+    assert pr == LOG_INFO, (pr, text)
+    assert f["outcome"] == "approved" and f["user"] == "alice" and \
+        f["service"] == SERVICE and f["rhost"] == "192.0.2.10", text
+    assert f["jti"] not in ("", "-") and f["auth_req_id"] not in ("", "-"), \
+        text
+    assert int(f["elapsed_ms"]) >= 0, text
+    polls = [r for r in h.mock.requests() if r["path"].endswith("/token")
+             and (r["form"] or r["json"] or {}).get("auth_req_id")]
+    assert polls and (polls[0]["form"] or polls[0]["json"])[
+        "auth_req_id"] == f["auth_req_id"], (polls, text)
+    assert h.client_secret not in p.stdout + p.stderr
+    h.assert_no_violations(h.mock)
+
+
+def test_pam_denied(h):
+    h.mock.set("did:bkey:alice", outcome="deny")
+    p = pamtester(h, service(h))
+    assert_pamtester(p, "PAM_AUTH_ERR")
+    pr, f, text = decision(p)
+    assert f["outcome"] == "denied" and f["jti"] == "-", text
+    assert "Login denied on the phone." in p.stdout + p.stderr, tail(p)
+
+
+def test_pam_expired(h):
+    h.mock.set("did:bkey:alice", outcome="expire", delay_ms=100)
+    p = pamtester(h, service(h))
+    assert_pamtester(p, "PAM_AUTH_ERR")
+    assert decision(p)[1]["outcome"] == "expired", tail(p)
+
+
+def test_pam_unmapped_user(h):
+    p = pamtester(h, service(h), user="carol")
+    assert_pamtester(p, "PAM_USER_UNKNOWN")
+    assert decision(p)[1]["outcome"] == "unknown_user", tail(p)
+    assert not initiates(h), "an unmapped user reached the server"
+
+
+def test_pam_unmapped_user_nouserok_is_ignore(h):
+    # [ignore=ignore] then pam_permit: PAM_IGNORE is the only module
+    # result that reaches pam_permit without a request to the server.
+    h.mock.set("did:bkey:carol", outcome="deny")
+    svc = service(h, "nouserok", stack=["auth required " + PERMIT])
+    p = pamtester(h, svc, user="carol")
+    assert_pamtester(p, "PAM_SUCCESS")
+    assert decision(p)[1]["outcome"] == "ignored", tail(p)
+    assert not initiates(h)
+    # A mapped user still needs approval under nouserok.
+    h.mock.set("did:bkey:alice", outcome="deny")
+    p = pamtester(h, svc, user="alice")
+    assert_pamtester(p, "PAM_AUTH_ERR")
+
+
+def test_pam_groups_member_needs_approval(h):
+    nss = nss_files(h, {"admins": (2000, ["alice"]), "staff": (3000, [])})
+    h.mock.set("did:bkey:alice", outcome="deny")
+    svc = service(h, "groups=staff,admins", stack=["auth required " + PERMIT])
+    p = pamtester(h, svc, nss=nss)
+    assert_pamtester(p, "PAM_AUTH_ERR")
+    assert decision(p)[1]["outcome"] == "denied", tail(p)
+    assert len(initiates(h)) == 1
+    # The primary group counts too.
+    h.mock.reset()
+    p = pamtester(h, service(h, "groups=bob"), user="bob", nss=nss)
+    assert_pamtester(p, "PAM_SUCCESS")
+    assert decision(p)[1]["outcome"] == "approved", tail(p)
+
+
+def test_pam_groups_non_member_is_ignore(h):
+    nss = nss_files(h, {"admins": (2000, ["bob"])})
+    h.mock.set("did:bkey:alice", outcome="deny")
+    svc = service(h, "groups=admins", stack=["auth required " + PERMIT])
+    p = pamtester(h, svc, nss=nss)
+    assert_pamtester(p, "PAM_SUCCESS")
+    f = decision(p)[1]
+    assert f["outcome"] == "ignored", tail(p)
+    assert not initiates(h), "a non-member was sent for approval"
+
+
+def test_pam_groups_unknown_group_fails_closed(h):
+    nss = nss_files(h, {"admins": (2000, ["bob"])})
+    p = pamtester(h, service(h, "groups=admins,nosuchgroup"), nss=nss)
+    assert_pamtester(p, "PAM_SERVICE_ERR")
+    assert any("unknown group nosuchgroup" in t for _, t in logs(p)), tail(p)
+    assert not initiates(h)
+
+
+def test_pam_server_down_failmode_secure(h):
+    conf = h.config(api_url="http://127.0.0.1:%d" % dead_port())
+    t0 = time.monotonic()
+    p = pamtester(h, service(h, "timeout=2", conf=conf))
+    assert_pamtester(p, "PAM_AUTHINFO_UNAVAIL")
+    assert decision(p)[1]["outcome"] == "unavailable", tail(p)
+    assert time.monotonic() - t0 < 15
+
+
+def test_pam_server_down_failmode_safe(h):
+    conf = h.config(api_url="http://127.0.0.1:%d" % dead_port())
+    p = pamtester(h, service(h, "timeout=2 failmode=safe", conf=conf))
+    assert_pamtester(p, "PAM_SUCCESS")
+    pr, f, text = decision(p)
+    assert f["outcome"] == "unavailable_allowed", text
+    assert pr == LOG_WARNING, (pr, text)
+
+
+def test_pam_failmode_safe_still_denies(h):
+    h.mock.set("did:bkey:alice", outcome="deny")
+    p = pamtester(h, service(h, "failmode=safe"))
+    assert_pamtester(p, "PAM_AUTH_ERR")
+    # A token that fails verification is not "unavailable" either.
+    h.mock.set("did:bkey:alice", bad_token="bad_sig")
+    p = pamtester(h, service(h, "failmode=safe"))
+    assert_pamtester(p, "PAM_AUTH_ERR")
+    assert decision(p)[1]["outcome"] in ("token", "protocol"), tail(p)
+    # Nor is a configuration error.
+    conf = h.config(extra_lines=["no_such_key = 1"])
+    p = pamtester(h, service(h, "failmode=safe", conf=conf))
+    assert_pamtester(p, "PAM_SERVICE_ERR")
+
+
+def test_pam_bad_config(h):
+    conf = h.config(extra_lines=["no_such_key = 1"])
+    p = pamtester(h, service(h, conf=conf))
+    assert_pamtester(p, "PAM_SERVICE_ERR")
+    pr, f, text = decision(p)
+    assert f["outcome"] == "error" and "no_such_key" in text, text
+    assert not initiates(h)
+    # A config file others can write is refused the same way.
+    conf = h.config()
+    os.chmod(conf, 0o666)
+    p = pamtester(h, service(h, conf=conf))
+    assert_pamtester(p, "PAM_SERVICE_ERR")
+    # So is a missing one.
+    p = pamtester(h, service(h, conf="/nonexistent/bkey.conf"))
+    assert_pamtester(p, "PAM_SERVICE_ERR")
+
+
+def test_pam_bad_helper_path(h):
+    p = pamtester(h, service(h, helper="/nonexistent/bkey-approve"))
+    assert_pamtester(p, "PAM_SERVICE_ERR")
+    assert decision(p)[1]["outcome"] == "config", tail(p)
+
+
+def test_pam_unknown_argument(h):
+    for args, bad in (("frobnicate=1", "frobnicate=1"),
+                      ("failmode=maybe", "failmode=maybe"),
+                      ("cue=loud", "cue=loud"), ("timeout=0", "timeout=0"),
+                      ("[message=Hi %x]", "message=Hi %x"),
+                      ("message=trailing%", "message=trailing%")):
+        p = pamtester(h, service(h, args))
+        assert_pamtester(p, "PAM_SERVICE_ERR")
+        assert any('invalid or unknown module argument "%s"' % bad in t
+                   for _, t in logs(p)), (args, tail(p))
+    assert not initiates(h)
+
+
+def test_pam_scope_and_message_template(h):
+    svc = service(h, "scope=approve:ssh [message=%u@%h from %r via %s on %t "
+                     "100%%]")
+    p = pamtester(h, svc, extra=["-I", "tty=pts/7"])
+    assert_pamtester(p, "PAM_SUCCESS")
+    body = initiate_json(h)
+    assert body["scope"].split() == ["openid", "approve:ssh"], body
+    assert CODE_RE.sub("", body["binding_message"]) == \
+        "alice@%s from 192.0.2.10 via %s on pts/7 100%%" % (
+            socket.gethostname(), SERVICE), body
+    assert body["action_details"]["tty"] == "pts/7", body
+
+
+def test_pam_hostile_rhost_sanitized_and_capped(h):
+    # Raw bytes: ANSI colour, an OSC title, CR LF TAB, a fake log field,
+    # DEL, the C1 control NEL, an invalid byte, then 4 KiB.
+    evil = (b"evil\x1b[31mred\x1b]0;title\x07\r\n\tFAKE outcome=approved "
+            b"\x7f\xc2\x85\xff" + b"A" * 4096)
+    p = pamtester(h, service(h), rhost=evil)
+    assert_pamtester(p, "PAM_SUCCESS")
+    body = initiate_json(h)
+    for text in (body["binding_message"], body["action_details"]["rhost"]):
+        assert not re.search("[\x00-\x1f\x7f\x80-\x9f]", text), repr(text)
+        assert "\x1b" not in text and "[31m" not in text, repr(text)
+    rh = body["action_details"]["rhost"]
+    assert rh.startswith("evilredFAKE outcome=approved \ufffdAAA"), \
+        repr(rh[:60])
+    assert len(rh.encode()) <= 255 and rh.endswith("\u2026"), len(rh)
+    assert len(body["binding_message"].encode()) <= 256 + 7, \
+        len(body["binding_message"].encode())
+    assert len(initiates(h)[0]["body"]) < 4096
+    pr, f, text = decision(p)
+    assert text.count("outcome=") == 1, text
+    assert f["outcome"] == "approved", text
+    assert f["rhost"].startswith("evilredFAKE_outcome_approved_\ufffdAAA"), \
+        text
+    assert "\x1b" not in text and "\n" not in text and len(text) < 1024, \
+        text
+
+
+def test_pam_hostile_user_name(h):
+    p = pamtester(h, service(h), user="alice\x1b[2J\nroot")
+    assert_pamtester(p, "PAM_USER_UNKNOWN")
+    pr, f, text = decision(p)
+    assert f["user"] == "aliceroot", text
+    assert "\x1b" not in text and "\n" not in text, text
+    assert not initiates(h)
+
+
+# ---- pam_cue: cue text per mode, PAM_SILENT, environment -----------------------
+def test_pam_env_on_success(h):
+    c = cue_run(h, service(h), opts=["-e"])
+    assert c.result == "PAM_SUCCESS", tail(c.p)
+    f = decision(c.p)[1]
+    assert c.env.get("BKEY_APPROVAL_JTI") == f["jti"], (c.env, f)
+    assert c.env.get("BKEY_APPROVED_BY") == "did:bkey:alice", c.env
+    # Nothing is set for a denial.
+    h.mock.set("did:bkey:alice", outcome="deny")
+    c = cue_run(h, service(h), opts=["-e"])
+    assert c.result == "PAM_AUTH_ERR" and not c.env, c.env
+
+
+def test_pam_cue_info(h):
+    h.mock.set("did:bkey:alice", outcome="approve", delay_ms=400)
+    c = cue_run(h, service(h, "cue=info"))
+    assert c.result == "PAM_SUCCESS", tail(c.p)
+    assert [m["style"] for m in c.conv] == ["info"], c.conv
+    assert c.conv[0]["text"] == "Approve on your phone: code %s" % code_of(h)
+    assert c.conv[0]["t"] < 400 <= c.t, (c.conv, c.t)
+
+
+def test_pam_cue_prompt_waits_after_enter(h):
+    h.mock.set("did:bkey:alice", outcome="approve", delay_ms=600)
+    c = cue_run(h, service(h, "cue=prompt"), opts=["-a", "text"])
+    assert c.result == "PAM_SUCCESS", tail(c.p)
+    assert [m["style"] for m in c.conv] == ["echo_off"], c.conv
+    assert c.conv[0]["text"] == \
+        "Approve on your phone: code %s, then press Enter" % code_of(h)
+    # Shown while pending; the result came after Enter, once approved.
+    assert c.conv[0]["t"] < 600 <= c.t, (c.conv, c.t)
+
+
+def test_pam_cue_prompt_denied(h):
+    h.mock.set("did:bkey:alice", outcome="deny", delay_ms=300)
+    c = cue_run(h, service(h, "cue=prompt"))
+    assert c.result == "PAM_AUTH_ERR", tail(c.p)
+    assert [m["style"] for m in c.conv] == ["echo_off", "error"], c.conv
+    assert c.conv[1]["text"] == "Login denied on the phone."
+
+
+def test_pam_cue_auto(h):
+    c = cue_run(h, service(h, name="sshd"), service_name="sshd")
+    assert c.result == "PAM_SUCCESS", tail(c.p)
+    assert [m["style"] for m in c.conv] == ["echo_off"], c.conv
+    assert c.conv[0]["text"].endswith(", then press Enter")
+    h.mock.reset()
+    c = cue_run(h, service(h, "cue=auto", name="su"), service_name="su")
+    assert c.result == "PAM_SUCCESS", tail(c.p)
+    assert [m["style"] for m in c.conv] == ["info"], c.conv
+    assert c.conv[0]["text"] == "Approve on your phone: code %s" % code_of(h)
+
+
+def test_pam_cue_none(h):
+    h.mock.set("did:bkey:alice", outcome="deny", delay_ms=200)
+    c = cue_run(h, service(h, "cue=none"))
+    assert c.result == "PAM_AUTH_ERR" and c.conv == [], (c.conv, tail(c.p))
+    assert c.t >= 200
+    h.mock.reset()
+    c = cue_run(h, service(h, "cue=none"))
+    assert c.result == "PAM_SUCCESS" and c.conv == [], c.conv
+
+
+def test_pam_silent(h):
+    # PAM_SILENT drops info and error messages but not the wait.
+    h.mock.set("did:bkey:alice", outcome="approve", delay_ms=300)
+    c = cue_run(h, service(h, "cue=info"), opts=["-s"])
+    assert c.result == "PAM_SUCCESS" and c.conv == [], c.conv
+    assert c.t >= 300, c.t
+    h.mock.set("did:bkey:alice", outcome="deny")
+    c = cue_run(h, service(h, "cue=info"), opts=["-s"])
+    assert c.result == "PAM_AUTH_ERR" and c.conv == [], c.conv
+    # A prompt is input, not an info message: it stays.
+    h.mock.reset()
+    c = cue_run(h, service(h, "cue=prompt"), opts=["-s"])
+    assert c.result == "PAM_SUCCESS", tail(c.p)
+    assert [m["style"] for m in c.conv] == ["echo_off"], c.conv
+
+
+def test_pam_conversation_failure_is_auth_err(h):
+    h.mock.set("did:bkey:alice", outcome="never")
+    c = cue_run(h, service(h, "cue=prompt"), opts=["-a", "fail"])
+    assert c.result == "PAM_AUTH_ERR", tail(c.p)
+    assert c.t < 2000, c.t
+    assert decision(c.p)[1]["outcome"] == "conv_error", tail(c.p)
+
+
+def helper_children(pid):
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        ppid = int(st.rsplit(")", 1)[1].split()[1])
+        if ppid == pid and b"--request-stdin" in cmd:
+            out.append(int(d))
+    return out
+
+
+def test_pam_interrupted_wait_is_auth_err(h):
+    h.mock.set("did:bkey:alice", outcome="never")
+    proc = cue_run(h, service(h, "cue=info"), wait=False)
+    deadline = time.monotonic() + 10
+    kids = []
+    while not kids and time.monotonic() < deadline:
+        kids = helper_children(proc.pid)
+        time.sleep(0.05)
+    assert kids, "helper not found"
+    time.sleep(0.3)			# let it reach the pending state
+    os.kill(kids[0], signal.SIGTERM)
+    out, err = proc.communicate(timeout=10)
+    p = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    c = Cue(p)
+    assert c.result == "PAM_AUTH_ERR", tail(p)
+    assert decision(p)[1]["outcome"] in ("cancelled", "protocol"), tail(p)
+    assert not helper_children(proc.pid)
+
+
+def test_pam_deadline_kills_helper(h):
+    # The helper never answers within timeout + margin: the module gives
+    # up, kills it and fails. (timeout=1: the helper itself expires at 1 s.)
+    h.mock.set("did:bkey:alice", outcome="never")
+    t0 = time.monotonic()
+    p = pamtester(h, service(h, "timeout=1"))
+    assert_pamtester(p, "PAM_AUTH_ERR")
+    assert decision(p)[1]["outcome"] == "expired", tail(p)
+    assert time.monotonic() - t0 < 8
+
+
+# ---- valgrind -----------------------------------------------------------------
+def test_pam_valgrind_no_leak(h):
+    if not os.path.exists("/usr/bin/valgrind"):
+        raise h.Skip("valgrind not installed")
+    so, _ = paths(h)
+    if sanitizer_preload(so):
+        raise h.Skip("module built with sanitizers (SANITIZE=1)")
+    svc = service(h)
+    for outcome, code in (("approve", "PAM_SUCCESS"),
+                          ("deny", "PAM_AUTH_ERR")):
+        h.mock.set("did:bkey:alice", outcome=outcome)
+        # --keep-debuginfo: libpam dlcloses the module in pam_end, and a
+        # leak would otherwise show as "???" frames.
+        p = pamtester(h, svc, timeout=120, wrap=[
+            "valgrind", "--leak-check=full", "--show-leak-kinds=definite",
+            "--errors-for-leak-kinds=definite", "--keep-debuginfo=yes",
+            "--trace-children=no", "--num-callers=30"])
+        assert_pamtester(p, code)
+        assert decision(p)[1]["outcome"] == outcome + "d", tail(p)
+        # pamtester and libpam alone free everything, so any definite loss
+        # or memory error in this run is the module's.
+        assert re.search(r"ERROR SUMMARY: 0 errors", p.stderr), tail(p)
+        m = re.search(r"definitely lost: ([\d,]+) bytes", p.stderr)
+        assert (m and m.group(1) == "0") or \
+            "All heap blocks were freed" in p.stderr, tail(p)
