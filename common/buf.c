@@ -153,3 +153,13 @@ bkey_buf_steal(bkey_buf *b)
 	bkey_buf_free(b);
 	return s;
 }
+
+void
+bkey_free_secret(char **p)
+{
+	if (p == NULL || *p == NULL)
+		return;
+	sodium_memzero(*p, strlen(*p));
+	free(*p);
+	*p = NULL;
+}

@@ -31,4 +31,7 @@ void bkey_buf_free(bkey_buf *b);	/* wipe and release */
  * An empty buffer yields ""; a failed buffer is freed and yields NULL. */
 char *bkey_buf_steal(bkey_buf *b);
 
+/* Wipe and free a NUL-terminated secret string; *p becomes NULL. */
+void bkey_free_secret(char **p);
+
 #endif

@@ -98,16 +98,6 @@ bkey_ciba_init(struct bkey_ciba *k, const struct bkey_config *c,
 	return 0;
 }
 
-static void
-free_secret(char **p)
-{
-	if (*p != NULL) {
-		sodium_memzero(*p, strlen(*p));
-		free(*p);
-		*p = NULL;
-	}
-}
-
 void
 bkey_ciba_free(struct bkey_ciba *k)
 {
@@ -115,7 +105,7 @@ bkey_ciba_free(struct bkey_ciba *k)
 		return;
 	bkey_http_free(k->http);
 	k->http = NULL;
-	free_secret(&k->client_token);
+	bkey_free_secret(&k->client_token);
 }
 
 /*
@@ -242,7 +232,7 @@ get_token_str(const bkey_json *j, const char *key, char **out)
 	*out = s;
 	return 0;
 bad:
-	free_secret(&s);
+	bkey_free_secret(&s);
 	return -1;
 }
 
@@ -629,8 +619,8 @@ bkey_ciba_poll_free(struct bkey_ciba_poll *p)
 {
 	if (p == NULL)
 		return;
-	free_secret(&p->access_token);
-	free_secret(&p->id_token);
+	bkey_free_secret(&p->access_token);
+	bkey_free_secret(&p->id_token);
 }
 
 int

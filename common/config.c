@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "buf.h"
 #include "config.h"
 #include "fileperm.h"
 #include "request.h"
@@ -67,22 +68,12 @@ struct raw {
 	unsigned long line[K_COUNT];
 };
 
-static void
-free_secret(char **p)
-{
-	if (*p != NULL) {
-		sodium_memzero(*p, strlen(*p));
-		free(*p);
-		*p = NULL;
-	}
-}
-
 void
 bkey_config_free(struct bkey_config *c)
 {
 	if (c == NULL)
 		return;
-	free_secret(&c->client_secret);
+	bkey_free_secret(&c->client_secret);
 	free(c->path);
 	free(c->api_url);
 	free(c->issuer);
@@ -96,7 +87,7 @@ bkey_config_free(struct bkey_config *c)
 	free(c->state_dir);
 	free(c->cafile);
 	/* A proxy URL may carry credentials. */
-	free_secret(&c->proxy);
+	bkey_free_secret(&c->proxy);
 	free(c->run_as);
 	memset(c, 0, sizeof(*c));
 }

@@ -629,6 +629,18 @@ bkey_json_get_str(const bkey_json *j, int obj, const char *key, char **out)
 }
 
 int
+bkey_json_opt_str(const bkey_json *j, int obj, const char *key, char **out)
+{
+	int v;
+
+	*out = NULL;
+	v = bkey_json_find(j, obj, key);
+	if (v < 0)
+		return 0;
+	return bkey_json_str(j, v, out) == 0 ? 1 : -1;
+}
+
+int
 bkey_json_int(const bkey_json *j, int i, long long *out)
 {
 	char buf[32];

@@ -47,6 +47,10 @@ int bkey_json_member_at(const bkey_json *j, int obj, int n, int *key, int *val);
 int bkey_json_str(const bkey_json *j, int i, char **out);
 /* Member key of object obj as string (NULL / -1 when absent or not a string). */
 int bkey_json_get_str(const bkey_json *j, int obj, const char *key, char **out);
+/* Optional string member: 0 absent (*out NULL), 1 present (*out malloc'd),
+ * -1 present but not a valid string (or no memory). */
+int bkey_json_opt_str(const bkey_json *j, int obj, const char *key,
+    char **out);
 /* Integer value: a JSON number with no fraction or exponent that fits
  * in long long. 0 / -1. */
 int bkey_json_int(const bkey_json *j, int i, long long *out);

@@ -13,23 +13,6 @@
 
 #define JWKS_MAX_KEYS 16
 
-/* Optional string member: 0 absent, 1 present (copied), -1 wrong type / OOM. */
-static int
-opt_str(const bkey_json *j, int obj, const char *key, char **out)
-{
-	int v;
-
-	*out = NULL;
-	v = bkey_json_find(j, obj, key);
-	if (v < 0)
-		return 0;
-	if (bkey_json_type_of(j, v) != BKEY_JSON_STRING)
-		return -1;
-	if (bkey_json_str(j, v, out) != 0)
-		return -1;
-	return 1;
-}
-
 /* Optional member equal to want when present: 1 ok, 0 not ok. */
 static int
 member_is(const bkey_json *j, int obj, const char *key, const char *want,
@@ -38,7 +21,7 @@ member_is(const bkey_json *j, int obj, const char *key, const char *want,
 	char *s = NULL;
 	int r, ok;
 
-	r = opt_str(j, obj, key, &s);
+	r = bkey_json_opt_str(j, obj, key, &s);
 	if (r == 0)
 		return !required;
 	ok = (r == 1 && strcmp(s, want) == 0);
@@ -63,7 +46,7 @@ parse_key(const bkey_json *j, int obj, struct bkey_jwk *k)
 	    !member_is(j, obj, "alg", "EdDSA", 0) ||
 	    !member_is(j, obj, "use", "sig", 0))
 		goto out;
-	if (opt_str(j, obj, "x", &x) != 1)
+	if (bkey_json_opt_str(j, obj, "x", &x) != 1)
 		goto out;
 	/* One spare byte of room so an over-long x fails instead of fitting. */
 	{
@@ -74,7 +57,7 @@ parse_key(const bkey_json *j, int obj, struct bkey_jwk *k)
 			goto out;
 		memcpy(k->pk, pk, sizeof(k->pk));
 	}
-	r = opt_str(j, obj, "kid", &kid);
+	r = bkey_json_opt_str(j, obj, "kid", &kid);
 	if (r < 0)
 		goto out;
 	if (r == 1) {

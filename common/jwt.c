@@ -57,22 +57,6 @@ split_token(const char *t, size_t len, size_t *d1, size_t *d2)
 	return 0;
 }
 
-/* Optional string member: 0 absent, 1 present (copied), -1 wrong type. */
-static int
-opt_str(const bkey_json *j, int obj, const char *key, char **out)
-{
-	int v;
-
-	*out = NULL;
-	v = bkey_json_find(j, obj, key);
-	if (v < 0)
-		return 0;
-	if (bkey_json_type_of(j, v) != BKEY_JSON_STRING ||
-	    bkey_json_str(j, v, out) != 0)
-		return -1;
-	return 1;
-}
-
 /* Optional integer member: 0 absent, 1 present, -1 wrong type. */
 static int
 opt_int(const bkey_json *j, int obj, const char *key, long long *out)
@@ -236,11 +220,12 @@ check_header(const bkey_json *j, char **kid, bkey_error *err)
 	int r, ret = -1;
 
 	*kid = NULL;
-	if (opt_str(j, 0, "alg", &alg) != 1 || strcmp(alg, "EdDSA") != 0) {
+	if (bkey_json_opt_str(j, 0, "alg", &alg) != 1 ||
+	    strcmp(alg, "EdDSA") != 0) {
 		tokerr(err, "token algorithm not EdDSA");
 		goto out;
 	}
-	r = opt_str(j, 0, "typ", &typ);
+	r = bkey_json_opt_str(j, 0, "typ", &typ);
 	if (r < 0 || (r == 1 && strcasecmp(typ, "JWT") != 0 &&
 	    strcasecmp(typ, "at+jwt") != 0)) {
 		tokerr(err, "token type not accepted");
@@ -250,7 +235,7 @@ check_header(const bkey_json *j, char **kid, bkey_error *err)
 		tokerr(err, "token has critical header extensions");
 		goto out;
 	}
-	if (opt_str(j, 0, "kid", kid) < 0) {
+	if (bkey_json_opt_str(j, 0, "kid", kid) < 0) {
 		tokerr(err, "token kid malformed");
 		goto out;
 	}
@@ -272,7 +257,7 @@ check_claims(const bkey_json *j, const struct bkey_jwt_expect *want,
 
 	if (leeway < 0)
 		leeway = 0;
-	if (opt_str(j, 0, "iss", &c->iss) != 1 || c->iss[0] == '\0') {
+	if (bkey_json_opt_str(j, 0, "iss", &c->iss) != 1 || c->iss[0] == '\0') {
 		tokerr(err, "token iss missing or malformed");
 		goto out;
 	}
@@ -280,7 +265,7 @@ check_claims(const bkey_json *j, const struct bkey_jwt_expect *want,
 		tokerr(err, "token issuer mismatch");
 		goto out;
 	}
-	if (opt_str(j, 0, "sub", &c->sub) != 1 || c->sub[0] == '\0') {
+	if (bkey_json_opt_str(j, 0, "sub", &c->sub) != 1 || c->sub[0] == '\0') {
 		tokerr(err, "token sub missing or malformed");
 		goto out;
 	}
@@ -319,7 +304,7 @@ check_claims(const bkey_json *j, const struct bkey_jwt_expect *want,
 	}
 	if (check_aud(j, want, err) != 0)
 		goto out;
-	r = opt_str(j, 0, "scope", &c->scope);
+	r = bkey_json_opt_str(j, 0, "scope", &c->scope);
 	if (r < 0) {
 		tokerr(err, "token scope malformed");
 		goto out;
@@ -329,12 +314,12 @@ check_claims(const bkey_json *j, const struct bkey_jwt_expect *want,
 		tokerr(err, "token lacks the requested scope");
 		goto out;
 	}
-	r = opt_str(j, 0, "jti", &c->jti);
+	r = bkey_json_opt_str(j, 0, "jti", &c->jti);
 	if (r < 0 || (r == 1 && c->jti[0] == '\0')) {
 		tokerr(err, "token jti malformed");
 		goto out;
 	}
-	r = opt_str(j, 0, AUTH_REQ_ID_CLAIM, &arid);
+	r = bkey_json_opt_str(j, 0, AUTH_REQ_ID_CLAIM, &arid);
 	if (r < 0) {
 		tokerr(err, "token auth_req_id malformed");
 		goto out;

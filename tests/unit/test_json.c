@@ -1,5 +1,6 @@
 /* Strict JSON reader and writer. */
 #include "unit.h"
+#include "buf.h"
 #include "json.h"
 #include "jsonw.h"
 
@@ -358,6 +359,25 @@ writer_escapes(void)
 	bkey_buf_free(&b);
 }
 
+static void
+optional_strings(void)
+{
+	static const char doc[] = "{\"a\":\"x\\u00e9\",\"n\":1,\"z\":null}";
+	bkey_json j;
+	char *s = (char *)1;
+
+	CHECK(bkey_json_parse(&j, doc, strlen(doc)) == 0);
+	CHECK(bkey_json_opt_str(&j, 0, "a", &s) == 1 && s != NULL &&
+	    strcmp(s, "x\xc3\xa9") == 0);
+	bkey_free_secret(&s);
+	CHECK(s == NULL);
+	CHECK(bkey_json_opt_str(&j, 0, "missing", &s) == 0 && s == NULL);
+	CHECK(bkey_json_opt_str(&j, 0, "n", &s) == -1 && s == NULL);
+	CHECK(bkey_json_opt_str(&j, 0, "z", &s) == -1 && s == NULL);
+	bkey_free_secret(&s);		/* NULL is fine */
+	bkey_json_free(&j);
+}
+
 int
 main(void)
 {
@@ -373,5 +393,6 @@ main(void)
 	RUN(integers);
 	RUN(navigation);
 	RUN(writer_escapes);
+	RUN(optional_strings);
 	UNIT_DONE();
 }
