@@ -1,0 +1,286 @@
+"""
+pam_bkey.so end to end under a real sshd, as root: sshd on a loopback port
+with its own config and host key, in a private mount namespace where a test
+/etc/pam.d (using the built module by absolute path) is bind-mounted, so the
+machine's own sshd and PAM configuration are never touched. A client logs in
+with a test key and answers the keyboard-interactive prompt with Enter
+(python3-pexpect).
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+SSHD = "/usr/sbin/sshd"
+PRIVSEP = "/run/sshd"
+PROMPT = re.compile(rb"Approve on your phone: code ([0-9]{4}), then press "
+                    rb"Enter")
+CODE_RE = re.compile(r"^\[([0-9]{4})\] ")
+
+
+def require(h):
+    if os.geteuid() != 0:
+        raise h.Skip("needs root (sshd)")
+    if not os.path.exists(SSHD):
+        raise h.Skip("sshd not installed (%s)" % SSHD)
+    for tool in ("ssh", "ssh-keygen", "unshare"):
+        if shutil.which(tool) is None:
+            raise h.Skip("%s not installed" % tool)
+    p = subprocess.run(["unshare", "-m", "--propagation", "private",
+                        "true"], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise h.Skip("unshare -m not permitted: %s" % p.stderr.strip())
+    try:
+        import pexpect  # noqa: F401
+    except ImportError:
+        raise h.Skip("python3-pexpect not installed")
+    for name in ("pam_bkey.so", "bkey-approve"):
+        if not os.path.exists(os.path.join(h.build, name)):
+            raise h.Skip("%s not built" % name)
+    for name in ("pam_permit.so", "pam_deny.so"):
+        if not os.path.exists(pam_lib(name)):
+            raise h.Skip("%s not found" % pam_lib(name))
+
+
+def pam_lib(name):
+    return os.path.join("/lib/x86_64-linux-gnu/security", name)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def keygen(path):
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
+                    "pam_bkey-test", "-f", path], check=True,
+                   stdin=subprocess.DEVNULL)
+
+
+class Sshd:
+    """sshd in its own mount namespace with a test /etc/pam.d."""
+
+    def __init__(self, h, module_args=""):
+        self.h = h
+        t = self.dir = os.path.join(h.tmp, "sshd")
+        os.makedirs(t)
+        keygen(os.path.join(t, "hostkey"))
+        self.key = os.path.join(t, "clientkey")
+        keygen(self.key)
+        shutil.copy(self.key + ".pub", os.path.join(t, "authorized_keys"))
+        self.conf = h.config(users={"root": "did:bkey:root"})
+        pamd = os.path.join(t, "pam.d")
+        os.makedirs(pamd)
+        with open(os.path.join(pamd, "sshd"), "w") as f:
+            f.write("auth required %s conf=%s helper=%s %s\n"
+                    "account required %s\n"
+                    "session required %s\n"
+                    "password required %s\n" % (
+                        os.path.join(h.build, "pam_bkey.so"), self.conf,
+                        os.path.join(h.build, "bkey-approve"), module_args,
+                        pam_lib("pam_permit.so"), pam_lib("pam_permit.so"),
+                        pam_lib("pam_deny.so")))
+        with open(os.path.join(pamd, "other"), "w") as f:
+            f.write("auth required %s\naccount required %s\n"
+                    "session required %s\npassword required %s\n" % ((
+                        pam_lib("pam_deny.so"),) * 4))
+        self.port = free_port()
+        cfg = os.path.join(t, "sshd_config")
+        with open(cfg, "w") as f:
+            f.write("\n".join([
+                "Port %d" % self.port,
+                "ListenAddress 127.0.0.1",
+                "HostKey %s" % os.path.join(t, "hostkey"),
+                "PidFile %s" % os.path.join(t, "sshd.pid"),
+                "UsePAM yes",
+                "KbdInteractiveAuthentication yes",
+                "PasswordAuthentication no",
+                "PubkeyAuthentication yes",
+                "AuthenticationMethods publickey,keyboard-interactive",
+                "PermitRootLogin yes",
+                "AuthorizedKeysFile %s" % os.path.join(t, "authorized_keys"),
+                # the test dir lives under /tmp (sticky, world-writable)
+                "StrictModes no",
+                "UseDNS no",
+                "MaxAuthTries 3",
+                "LogLevel VERBOSE",
+                ""]))
+        os.chmod(cfg, 0o600)
+        self.made_privsep = False
+        if not os.path.isdir(PRIVSEP):
+            os.mkdir(PRIVSEP, 0o755)
+            self.made_privsep = True
+        self.log = os.path.join(t, "sshd.log")
+        script = ('mount --bind "$1" /etc/pam.d && exec "$2" -D -e -f "$3"')
+        self.logf = open(self.log, "wb")
+        self.proc = h.track(subprocess.Popen(
+            ["unshare", "-m", "--propagation", "private", "sh", "-c", script,
+             "sh", pamd, SSHD, cfg], stdin=subprocess.DEVNULL,
+            stdout=self.logf, stderr=self.logf, start_new_session=True,
+            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}))
+        deadline = time.monotonic() + 10
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError("sshd exited: %s" % self.log_text())
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.5) \
+                    .close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError("sshd not listening: %s" %
+                                         self.log_text())
+                time.sleep(0.05)
+
+    def log_text(self):
+        if not self.logf.closed:
+            self.logf.flush()
+        with open(self.log, "rb") as f:
+            return f.read().decode("utf-8", "replace")[-6000:]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.logf.close()
+        if self.made_privsep:
+            try:
+                os.rmdir(PRIVSEP)
+            except OSError:
+                pass
+
+    def login(self, answers=3):
+        """ssh root@127.0.0.1 echo OK; Enter at every approval prompt.
+        Returns (exit status, transcript bytes, codes prompted)."""
+        import pexpect
+        home = os.path.join(self.dir, "home")
+        os.makedirs(home, exist_ok=True)
+        child = pexpect.spawn("ssh", [
+            "-F", "/dev/null", "-p", str(self.port), "-i", self.key,
+            "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+            "-o", "PreferredAuthentications=publickey,keyboard-interactive",
+            "-o", "ConnectTimeout=10",
+            "root@127.0.0.1", "echo", "OK"],
+            env={"PATH": "/usr/bin:/bin", "HOME": home, "TERM": "dumb"},
+            timeout=30)
+        codes, out = [], b""
+        try:
+            while True:
+                i = child.expect([PROMPT, pexpect.EOF])
+                out += child.before + (child.after if i == 0 else b"")
+                if i == 1:
+                    break
+                codes.append(child.match.group(1).decode())
+                if len(codes) > answers:
+                    raise AssertionError("too many prompts: %r" % out)
+                child.sendline("")
+        finally:
+            child.close()
+        return child.exitstatus, out, codes
+
+
+def initiates(h):
+    return [r["json"] or r["form"] for r in h.mock.requests()
+            if r["path"].endswith("/bc-authorize")]
+
+
+def test_sshd_approved_login_runs_command(h):
+    require(h)
+    h.mock.set("did:bkey:root", outcome="approve", delay_ms=300)
+    sshd = Sshd(h)
+    try:
+        status, out, codes = sshd.login()
+    finally:
+        sshd.stop()
+    text = out.decode("utf-8", "replace")
+    assert status == 0, "ssh exit %s: %r\nsshd: %s" % (status, text,
+                                                        sshd.log_text())
+    assert re.search(r"^OK\r?$", text, re.M), text
+    assert len(codes) == 1, codes
+    bodies = initiates(h)
+    assert len(bodies) == 1, bodies
+    msg = bodies[0]["binding_message"]
+    # The code the user saw is the one the phone shows.
+    assert CODE_RE.match(msg).group(1) == codes[0], (msg, codes)
+    assert CODE_RE.sub("", msg) == "Log in as root to %s from 127.0.0.1 " \
+        "(sshd)" % socket.gethostname(), msg
+    det = bodies[0]["action_details"]
+    assert det["type"] == "login" and det["service"] == "sshd" and \
+        det["user"] == "root" and det["rhost"] == "127.0.0.1", det
+    assert bodies[0]["login_hint"] == "did:bkey:root"
+
+
+def test_sshd_denied_login_fails(h):
+    require(h)
+    h.mock.set("did:bkey:root", outcome="deny", delay_ms=100)
+    sshd = Sshd(h)
+    try:
+        status, out, codes = sshd.login()
+    finally:
+        sshd.stop()
+    text = out.decode("utf-8", "replace")
+    assert status == 255, "ssh exit %s: %r" % (status, text)
+    assert not re.search(r"^OK\r?$", text, re.M), text
+    assert "Permission denied" in text or \
+        "Too many authentication failures" in text, text
+    assert "Failed keyboard-interactive/pam for root" in sshd.log_text(), \
+        sshd.log_text()
+    assert "Accepted keyboard-interactive" not in sshd.log_text()
+    assert codes, "no approval prompt: %r" % text
+    # Every prompt was a fresh request, each denied.
+    assert len(initiates(h)) == len(codes), (initiates(h), codes)
+
+
+
+def helpers_for(conf):
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                cmd = f.read().split(b"\0")
+        except OSError:
+            continue
+        if b"--request-stdin" in cmd and conf.encode() in cmd:
+            out.append(int(d))
+    return out
+
+
+def test_sshd_client_gone_mid_wait_stops_helper(h):
+    # The client hangs up at the prompt: the login fails and the helper
+    # does not poll on alone after sshd's PAM process is gone.
+    require(h)
+    import pexpect
+    h.mock.set("did:bkey:root", outcome="never")
+    sshd = Sshd(h)
+    try:
+        child = pexpect.spawn("ssh", [
+            "-F", "/dev/null", "-p", str(sshd.port), "-i", sshd.key,
+            "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+            "root@127.0.0.1", "echo", "OK"],
+            env={"PATH": "/usr/bin:/bin", "HOME": sshd.dir, "TERM": "dumb"},
+            timeout=30)
+        child.expect(PROMPT)
+        assert helpers_for(sshd.conf), "no helper while the prompt is up"
+        child.close(force=True)
+        deadline = time.monotonic() + 8
+        while helpers_for(sshd.conf) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = helpers_for(sshd.conf)
+    finally:
+        sshd.stop()
+    assert not left, "helper still running after the client left: %r" % left
+    assert "Accepted keyboard-interactive" not in sshd.log_text()
