@@ -496,6 +496,34 @@ def test_jwks_cached_and_rotation(h):
     assert len(m.requests("/oauth/jwks")) == 2, "no refetch on a new kid"
 
 
+def test_privilege_drop_to_run_as(h):
+    # Started as root with an existing run_as user: everything after the
+    # config (network, JWKS cache, jti record) runs as that user only.
+    import pwd
+    if os.getuid() != 0:
+        raise h.Skip("needs root")
+    try:
+        pw = pwd.getpwnam("nobody")
+    except KeyError:
+        raise h.Skip("no 'nobody' user")
+    cfg = h.config(run_as="nobody")
+    state = os.path.join(os.path.dirname(cfg), "state")
+    os.chown(state, pw.pw_uid, pw.pw_gid)
+    os.chmod(os.path.dirname(cfg), 0o755)
+    p = h.cli(["--config", cfg, "--json", "--debug", "--did", DID,
+               "--message", "x"])
+    assert_final(p, 0, "approved", sub=DID)
+    assert "switched to 'nobody' (uid %d, gid %d)" % (
+        pw.pw_uid, pw.pw_gid) in p.stderr, p.stderr
+    owners = {os.lstat(os.path.join(dp, f)).st_uid
+              for dp, _, fs in os.walk(state) for f in fs}
+    assert owners == {pw.pw_uid}, owners
+    # The same state_dir owned by root is refused by the dropped helper.
+    os.chown(state, 0, 0)
+    assert_error(h.cli(["--config", cfg, "--json", "--did", DID,
+                        "--message", "x"]), 78, "config")
+
+
 def _serve_jwks(h, doc):
     """A one-file HTTP server on loopback answering every GET with doc."""
     import http.server
