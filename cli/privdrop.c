@@ -8,8 +8,49 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <stdlib.h>
+
 #include "privdrop.h"
 #include "result.h"
+
+#define GROUPS_MAX 65536
+
+/*
+ * The supplementary groups now held are exactly the user's (from the group
+ * database), or none when initgroups could not be used: nothing of root's
+ * list survived. 1 yes, 0 no.
+ */
+static int
+groups_are(const char *user, gid_t gid, int none)
+{
+	gid_t *have = NULL, *want = NULL;
+	int nh, nw = GROUPS_MAX, i, k, ok = 0;
+
+	if ((nh = getgroups(0, NULL)) < 0 || nh > GROUPS_MAX)
+		return 0;
+	if ((have = calloc((size_t)nh + 1, sizeof(*have))) == NULL ||
+	    getgroups(nh, have) != nh)
+		goto out;
+	if (none) {
+		ok = nh == 0;
+		goto out;
+	}
+	if ((want = calloc((size_t)nw, sizeof(*want))) == NULL ||
+	    getgrouplist(user, gid, want, &nw) < 0)
+		goto out;
+	/* Every group held must be one of the user's. */
+	for (i = 0; i < nh; i++) {
+		for (k = 0; k < nw && want[k] != have[i]; k++)
+			;
+		if (k == nw)
+			goto out;
+	}
+	ok = 1;
+out:
+	free(have);
+	free(want);
+	return ok;
+}
 
 int
 bkey_privdrop(const char *run_as, int *dropped, char *note, size_t notesz,
@@ -18,6 +59,7 @@ bkey_privdrop(const char *run_as, int *dropped, char *note, size_t notesz,
 	struct passwd *pw;
 	uid_t uid, ru, eu, su;
 	gid_t gid, rg, eg, sg;
+	int nogroups = 0;
 
 	*dropped = 0;
 	if (notesz > 0)
@@ -45,9 +87,12 @@ bkey_privdrop(const char *run_as, int *dropped, char *note, size_t notesz,
 		return 0;
 	}
 	/* Groups first, while we still may; then gid, then uid. */
-	if (initgroups(run_as, gid) != 0 && setgroups(0, NULL) != 0)
-		return bkey_seterr(err, BKEY_ERR_INTERNAL,
-		    "setgroups for '%s': %s", run_as, strerror(errno));
+	if (initgroups(run_as, gid) != 0) {
+		if (setgroups(0, NULL) != 0)
+			return bkey_seterr(err, BKEY_ERR_INTERNAL,
+			    "setgroups for '%s': %s", run_as, strerror(errno));
+		nogroups = 1;
+	}
 	if (setresgid(gid, gid, gid) != 0)
 		return bkey_seterr(err, BKEY_ERR_INTERNAL, "setresgid(%lu): %s",
 		    (unsigned long)gid, strerror(errno));
@@ -57,7 +102,7 @@ bkey_privdrop(const char *run_as, int *dropped, char *note, size_t notesz,
 	/* Prove it: every id is the target and root cannot come back. */
 	if (getresuid(&ru, &eu, &su) != 0 || ru != uid || eu != uid ||
 	    su != uid || getresgid(&rg, &eg, &sg) != 0 || rg != gid ||
-	    eg != gid || sg != gid)
+	    eg != gid || sg != gid || !groups_are(run_as, gid, nogroups))
 		return bkey_seterr(err, BKEY_ERR_INTERNAL,
 		    "privilege drop to '%s' incomplete", run_as);
 	if (setuid(0) == 0 || seteuid(0) == 0)
