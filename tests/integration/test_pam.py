@@ -589,3 +589,111 @@ def test_pam_valgrind_no_leak(h):
         m = re.search(r"definitely lost: ([\d,]+) bytes", p.stderr)
         assert (m and m.group(1) == "0") or \
             "All heap blocks were freed" in p.stderr, tail(p)
+
+
+# ---- a scripted helper: what the module sends, and distrust of what it reads --
+PENDING = ('{"event":"pending","auth_req_id":"r-1","code":"4821",'
+           '"expires_in":60,"interval":1}')
+
+
+def approved(sub="did:bkey:alice"):
+    return ('{"event":"approved","sub":"%s","jti":"j-1",'
+            '"scope":"approve:login","exp":4102444800,"auth_req_id":"r-1"}'
+            % sub)
+
+
+def fake_helper(h, lines, then="exit 0"):
+    """A root-owned 0755 shell script standing in for bkey-approve: saves
+    its argv and stdin, prints lines, then runs `then`."""
+    d = os.path.join(h.tmp, "fake")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "bkey-approve")
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n"
+                "printf '%%s\\n' \"$*\" > %s/argv\n"
+                "cat > %s/request\n" % (d, d) +
+                "".join("printf '%%s\\n' '%s'\n" % l for l in lines) +
+                then + "\n")
+    os.chmod(path, 0o755)
+    return path, d
+
+
+def test_pam_request_sent_to_helper(h):
+    import json
+    helper, d = fake_helper(h, [PENDING, approved()])
+    conf = h.config()
+    svc = service(h, "timeout=42 scope=approve:ssh", conf=conf,
+                  helper=helper)
+    c = cue_run(h, svc, opts=["-r", "198.51.100.7", "-t", "pts/1", "-e"])
+    assert c.result == "PAM_SUCCESS", tail(c.p)
+    with open(os.path.join(d, "argv")) as f:
+        assert f.read().split() == ["--request-stdin", "--config", conf]
+    with open(os.path.join(d, "request")) as f:
+        req = json.load(f)
+    host = socket.gethostname()
+    assert req == {
+        "did": "did:bkey:alice", "scope": "approve:ssh",
+        "message": "Log in as alice to %s from 198.51.100.7 (%s)" % (
+            host, SERVICE),
+        "action_details": {"type": "login", "service": SERVICE,
+                           "user": "alice", "host": host,
+                           "rhost": "198.51.100.7", "tty": "pts/1"},
+        "timeout": 42}, req
+    assert c.env == {"BKEY_APPROVAL_JTI": "j-1",
+                     "BKEY_APPROVED_BY": "did:bkey:alice"}, c.env
+    f = decision(c.p)[1]
+    assert f["auth_req_id"] == "r-1" and f["jti"] == "j-1", f
+
+
+def test_pam_approval_for_another_did_fails(h):
+    helper, _ = fake_helper(h, [PENDING, approved("did:bkey:bob")])
+    c = cue_run(h, service(h, helper=helper), opts=["-e"])
+    assert c.result == "PAM_AUTH_ERR" and not c.env, tail(c.p)
+    assert decision(c.p)[1]["outcome"] == "error", tail(c.p)
+
+
+def test_pam_helper_exit_status_must_agree(h):
+    helper, _ = fake_helper(h, [PENDING, approved()], then="exit 1")
+    c = cue_run(h, service(h, helper=helper), opts=["-e"])
+    assert c.result == "PAM_AUTH_ERR" and not c.env, tail(c.p)
+    assert decision(c.p)[1]["outcome"] == "protocol", tail(c.p)
+    # failmode=safe trusts "unavailable" only with the matching exit 3.
+    helper, _ = fake_helper(h, [
+        '{"event":"error","reason":"unavailable","detail":"x"}'],
+        then="exit 0")
+    c = cue_run(h, service(h, "failmode=safe", helper=helper))
+    assert c.result == "PAM_AUTH_ERR", tail(c.p)
+    helper, _ = fake_helper(h, [
+        '{"event":"error","reason":"unavailable","detail":"x"}'],
+        then="exit 3")
+    c = cue_run(h, service(h, "failmode=safe", helper=helper))
+    assert c.result == "PAM_SUCCESS", tail(c.p)
+    assert decision(c.p)[1]["outcome"] == "unavailable_allowed"
+
+
+def test_pam_helper_garbage_or_silence_fails(h):
+    for lines, then in (([PENDING, "not json"], "exit 0"),
+                        ([PENDING], "exit 0"),
+                        (['{"event":"approved"}'], "exit 0"),
+                        ([], "kill -9 $$")):
+        helper, _ = fake_helper(h, lines, then)
+        c = cue_run(h, service(h, helper=helper), opts=["-e"])
+        assert c.result == "PAM_AUTH_ERR" and not c.env, (lines, tail(c.p))
+        assert decision(c.p)[1]["outcome"] == "protocol", tail(c.p)
+
+
+def test_pam_module_deadline_kills_a_stuck_helper(h):
+    # The helper stays pending past timeout (1 s) + the 5 s margin.
+    helper, d = fake_helper(h, [PENDING], then="echo $$ > %s/pid; "
+                            "exec sleep 60" % os.path.join(h.tmp, "fake"))
+    t0 = time.monotonic()
+    c = cue_run(h, service(h, "timeout=1 cue=none", helper=helper))
+    took = time.monotonic() - t0
+    assert c.result == "PAM_AUTH_ERR", tail(c.p)
+    assert decision(c.p)[1]["outcome"] == "expired", tail(c.p)
+    assert 5.5 < took < 10, took
+    with open(os.path.join(d, "pid")) as f:
+        pid = int(f.read())
+    assert not os.path.exists("/proc/%d" % pid) or \
+        open("/proc/%d/stat" % pid).read().split()[2] == "Z", \
+        "stuck helper still running"
