@@ -344,6 +344,8 @@ int
 bkey_spawn_next(struct bkey_child *ch, struct bkey_event *ev,
     long long deadline_ms, int cancel_fd, bkey_error *err)
 {
+	int late = 0;
+
 	for (;;) {
 		struct pollfd p[2];
 		nfds_t np = 1;
@@ -351,15 +353,31 @@ bkey_spawn_next(struct bkey_child *ch, struct bkey_event *ev,
 		ssize_t n;
 		int r;
 
-		if ((r = take_line(ch, ev, err)) != 0)
-			return r > 0 ? 0 : -1;
+		if ((r = take_line(ch, ev, err)) < 0)
+			return -1;
+		if (r > 0) {
+			/* Past the deadline only a result counts. */
+			if (late && ev->type == BKEY_EV_PENDING)
+				continue;
+			return 0;
+		}
 		if (ch->out_fd < 0)
 			return bkey_seterr(err, BKEY_ERR_PROTOCOL,
 			    "helper output closed");
 		left = deadline_ms - bkey_now_ms();
-		if (left <= 0)
-			return bkey_seterr(err, BKEY_EXPIRED,
-			    "no answer before the deadline");
+		if (left <= 0) {
+			/*
+			 * One look at what is already written (a result that
+			 * came while the host sat in a prompt), then give up.
+			 */
+			if (late) {
+				memset(ev, 0, sizeof(*ev));
+				return bkey_seterr(err, BKEY_EXPIRED,
+				    "no answer before the deadline");
+			}
+			late = 1;
+			left = 0;
+		}
 		if (left > INT_MAX)
 			left = INT_MAX;
 		p[0].fd = ch->out_fd;

@@ -244,10 +244,8 @@ pbk_user_in_groups(pam_handle_t *pamh, const char *user, const char *groups)
 	gid_t base, *gids = NULL;
 	int n = 0, found = 0, ret = -1, i;
 
-	if (user_gid(user, &base) != 0) {
-		pam_syslog(pamh, LOG_ERR, "groups=: user not found");
-		goto out;
-	}
+	if (user_gid(user, &base) != 0)
+		return -2;		/* not a user of this system */
 	if ((gids = user_gids(user, base, &n)) == NULL) {
 		pam_syslog(pamh, LOG_ERR, "groups=: cannot list the user's groups");
 		goto out;

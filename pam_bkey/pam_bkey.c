@@ -293,6 +293,11 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 			    "not in groups=");
 			return PAM_IGNORE;
 		}
+		if (r == -2) {
+			log_decision(pamh, LOG_NOTICE, "unknown_user", &it,
+			    NULL, t0, "no such user for groups=");
+			return PAM_USER_UNKNOWN;
+		}
 		if (r < 0) {
 			log_decision(pamh, LOG_ERR, "error", &it, NULL, t0,
 			    "groups= check failed");

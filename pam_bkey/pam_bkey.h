@@ -38,7 +38,8 @@ struct pbk_items {
 int pbk_args_parse(pam_handle_t *pamh, int argc, const char **argv,
     struct pbk_args *a);
 /* 1 if the user is in one of the comma-separated groups, 0 if not,
- * -1 if the user or a group is unknown (logged). */
+ * -1 if a group is unknown or the lookup failed (logged), -2 if the user
+ * is unknown to the system. */
 int pbk_user_in_groups(pam_handle_t *pamh, const char *user,
     const char *groups);
 

@@ -309,6 +309,10 @@ def test_pam_groups_unknown_group_fails_closed(h):
     assert_pamtester(p, "PAM_SERVICE_ERR")
     assert any("unknown group nosuchgroup" in t for _, t in logs(p)), tail(p)
     assert not initiates(h)
+    # With groups=, a name the system does not know is an unknown user.
+    p = pamtester(h, service(h, "groups=admins"), user="carol", nss=nss)
+    assert_pamtester(p, "PAM_USER_UNKNOWN")
+    assert decision(p)[1]["outcome"] == "unknown_user", tail(p)
 
 
 def test_pam_server_down_failmode_secure(h):

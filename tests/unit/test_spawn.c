@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -317,6 +318,33 @@ deadline_then_kill(void)
 	bkey_spawn_kill(&ch);		/* twice is harmless */
 }
 
+/* A result written while the host sat in a prompt past the deadline still
+ * counts; a pending event alone does not. */
+static void
+result_already_written_after_deadline(void)
+{
+	struct bkey_child ch;
+	struct bkey_event ev;
+	bkey_error err;
+	struct timespec ts = { 0, 200 * 1000000L };
+
+	CHECK(bkey_spawn(&ch, self, NULL, 0, "{\"mode\":\"together\"}",
+	    &err) == 0);
+	nanosleep(&ts, NULL);
+	CHECK(bkey_spawn_next(&ch, &ev, bkey_now_ms() - 1, -1, &err) == 0);
+	CHECK(ev.type == BKEY_EV_APPROVED);
+	CHECK(bkey_spawn_finish(&ch, &ev, &err) == BKEY_APPROVED);
+	bkey_spawn_kill(&ch);
+
+	CHECK(bkey_spawn(&ch, self, NULL, 0, "{\"mode\":\"sleep\"}", &err)
+	    == 0);
+	nanosleep(&ts, NULL);
+	CHECK(bkey_spawn_next(&ch, &ev, bkey_now_ms() - 1, -1, &err) == -1);
+	CHECK(err.code == BKEY_EXPIRED);
+	CHECK(ev.type == BKEY_EV_NONE);
+	bkey_spawn_kill(&ch);
+}
+
 static void
 cancel_fd_and_sigkill_after_grace(void)
 {
@@ -496,6 +524,7 @@ main(int argc, char **argv)
 	RUN(error_event_reason);
 	RUN(eof_garbage_and_long_lines_are_protocol_errors);
 	RUN(deadline_then_kill);
+	RUN(result_already_written_after_deadline);
 	RUN(cancel_fd_and_sigkill_after_grace);
 	RUN(helper_that_does_not_exit_is_killed);
 	RUN(reaped_by_host_uses_event);
