@@ -1,7 +1,7 @@
 /* Permanent switch from root to the run_as user (see privdrop.h). */
 #include <errno.h>
 #include <grp.h>
-#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -10,10 +10,10 @@
 
 #include <stdlib.h>
 
+#include "account.h"
 #include "privdrop.h"
 #include "result.h"
 
-#define GROUPS_MAX 65536
 
 /*
  * The supplementary groups now held are exactly the user's (from the group
@@ -24,9 +24,9 @@ static int
 groups_are(const char *user, gid_t gid, int none)
 {
 	gid_t *have = NULL, *want = NULL;
-	int nh, nw = GROUPS_MAX, i, k, ok = 0;
+	int nh, nw = 0, i, k, ok = 0;
 
-	if ((nh = getgroups(0, NULL)) < 0 || nh > GROUPS_MAX)
+	if ((nh = getgroups(0, NULL)) < 0 || nh > BKEY_GROUPS_MAX)
 		return 0;
 	if ((have = calloc((size_t)nh + 1, sizeof(*have))) == NULL ||
 	    getgroups(nh, have) != nh)
@@ -35,8 +35,7 @@ groups_are(const char *user, gid_t gid, int none)
 		ok = nh == 0;
 		goto out;
 	}
-	if ((want = calloc((size_t)nw, sizeof(*want))) == NULL ||
-	    getgrouplist(user, gid, want, &nw) < 0)
+	if (bkey_account_groups(user, gid, &want, &nw) != 0)
 		goto out;
 	/* Every group held must be one of the user's. */
 	for (i = 0; i < nh; i++) {
@@ -56,10 +55,10 @@ int
 bkey_privdrop(const char *run_as, int *dropped, char *note, size_t notesz,
     bkey_error *err)
 {
-	struct passwd *pw;
 	uid_t uid, ru, eu, su;
 	gid_t gid, rg, eg, sg;
-	int nogroups = 0;
+	pid_t parent = getppid();
+	int nogroups = 0, deathsig = 0, r;
 
 	*dropped = 0;
 	if (notesz > 0)
@@ -73,19 +72,23 @@ bkey_privdrop(const char *run_as, int *dropped, char *note, size_t notesz,
 		(void)snprintf(note, notesz, "no run_as user: staying root");
 		return 0;
 	}
-	errno = 0;
-	if ((pw = getpwnam(run_as)) == NULL) {
+	/* A failed look-up (NSS down) must not be taken for "no such user",
+	 * which would keep the network code running as root. */
+	if ((r = bkey_account_user(run_as, &uid, &gid)) < 0)
+		return bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "cannot look up run_as user '%s'", run_as);
+	if (r == 1) {
 		(void)snprintf(note, notesz,
 		    "run_as user '%s' does not exist: staying root", run_as);
 		return 0;
 	}
-	uid = pw->pw_uid;
-	gid = pw->pw_gid;
 	if (uid == 0) {
 		(void)snprintf(note, notesz,
 		    "run_as user '%s' is root: no switch", run_as);
 		return 0;
 	}
+	if (prctl(PR_GET_PDEATHSIG, &deathsig, 0, 0, 0) != 0)
+		deathsig = 0;
 	/* Groups first, while we still may; then gid, then uid. */
 	if (initgroups(run_as, gid) != 0) {
 		if (setgroups(0, NULL) != 0)
@@ -111,8 +114,14 @@ bkey_privdrop(const char *run_as, int *dropped, char *note, size_t notesz,
 	if (gid != 0 && (setgid(0) == 0 || setegid(0) == 0))
 		return bkey_seterr(err, BKEY_ERR_INTERNAL,
 		    "group drop to '%s' can be undone", run_as);
-	/* Credential changes may re-enable dumping; keep it off. */
+	/* Credential changes re-enable dumping and clear the parent-death
+	 * signal a spawning module set: restore both, then make sure the
+	 * parent did not go away in between. */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (deathsig != 0 && prctl(PR_SET_PDEATHSIG, deathsig, 0, 0, 0) == 0 &&
+	    getppid() != parent)
+		return bkey_seterr(err, BKEY_ERR_CANCELLED,
+		    "caller went away during start-up");
 	*dropped = 1;
 	(void)snprintf(note, notesz, "switched to '%s' (uid %lu, gid %lu)",
 	    run_as, (unsigned long)uid, (unsigned long)gid);

@@ -524,6 +524,57 @@ def test_privilege_drop_to_run_as(h):
                         "--message", "x"]), 78, "config")
 
 
+HOST_SCRIPT = r"""
+import ctypes, subprocess, sys
+libc = ctypes.CDLL(None, use_errno=True)
+# As common/spawn.c does: the helper dies with its host.
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE,
+                     preexec_fn=lambda: libc.prctl(1, 15, 0, 0, 0))
+print(p.pid, flush=True)
+print(p.stdout.readline().decode().strip(), flush=True)
+"""
+
+
+def _running(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+def test_privilege_drop_keeps_parent_death_signal(h):
+    # setuid() clears the parent-death signal a spawning module set; the
+    # helper restores it, so a host (sshd's PAM child) that dies mid-wait
+    # does not leave the helper polling on as the run_as user.
+    import pwd
+    import subprocess
+    import sys
+    if os.getuid() != 0:
+        raise h.Skip("needs root")
+    try:
+        pw = pwd.getpwnam("nobody")
+    except KeyError:
+        raise h.Skip("no 'nobody' user")
+    cfg = h.config(run_as="nobody")
+    os.chown(os.path.join(os.path.dirname(cfg), "state"), pw.pw_uid,
+             pw.pw_gid)
+    h.mock.set(DID, outcome="never")
+    host = h.track(subprocess.Popen(
+        [sys.executable, "-c", HOST_SCRIPT] + h.cli_argv(
+            ["--config", cfg, "--json", "--did", DID, "--message", "x"]),
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=h.cli_env(),
+        encoding="utf-8"))
+    pid = int(host.stdout.readline())
+    assert '"pending"' in host.stdout.readline(), "no pending event"
+    assert _running(pid)
+    host.wait(5)                       # the host exits: its helper must go
+    deadline = time.monotonic() + 3
+    while _running(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(pid), "helper outlived its host after the drop"
+
+
 def _serve_jwks(h, doc):
     """A one-file HTTP server on loopback answering every GET with doc."""
     import http.server
