@@ -496,9 +496,8 @@ def test_jwks_cached_and_rotation(h):
     assert len(m.requests("/oauth/jwks")) == 2, "no refetch on a new kid"
 
 
-def test_privilege_drop_to_run_as(h):
-    # Started as root with an existing run_as user: everything after the
-    # config (network, JWKS cache, jti record) runs as that user only.
+def _nobody_config(h):
+    """A config with run_as = nobody and a state dir nobody owns."""
     import pwd
     if os.getuid() != 0:
         raise h.Skip("needs root")
@@ -507,9 +506,17 @@ def test_privilege_drop_to_run_as(h):
     except KeyError:
         raise h.Skip("no 'nobody' user")
     cfg = h.config(run_as="nobody")
-    state = os.path.join(os.path.dirname(cfg), "state")
-    os.chown(state, pw.pw_uid, pw.pw_gid)
+    os.chown(os.path.join(os.path.dirname(cfg), "state"), pw.pw_uid,
+             pw.pw_gid)
     os.chmod(os.path.dirname(cfg), 0o755)
+    return pw, cfg
+
+
+def test_privilege_drop_to_run_as(h):
+    # Started as root with an existing run_as user: everything after the
+    # config (network, JWKS cache, jti record) runs as that user only.
+    pw, cfg = _nobody_config(h)
+    state = os.path.join(os.path.dirname(cfg), "state")
     p = h.cli(["--config", cfg, "--json", "--debug", "--did", DID,
                "--message", "x"])
     assert_final(p, 0, "approved", sub=DID)
@@ -547,18 +554,9 @@ def test_privilege_drop_keeps_parent_death_signal(h):
     # setuid() clears the parent-death signal a spawning module set; the
     # helper restores it, so a host (sshd's PAM child) that dies mid-wait
     # does not leave the helper polling on as the run_as user.
-    import pwd
     import subprocess
     import sys
-    if os.getuid() != 0:
-        raise h.Skip("needs root")
-    try:
-        pw = pwd.getpwnam("nobody")
-    except KeyError:
-        raise h.Skip("no 'nobody' user")
-    cfg = h.config(run_as="nobody")
-    os.chown(os.path.join(os.path.dirname(cfg), "state"), pw.pw_uid,
-             pw.pw_gid)
+    _, cfg = _nobody_config(h)
     h.mock.set(DID, outcome="never")
     host = h.track(subprocess.Popen(
         [sys.executable, "-c", HOST_SCRIPT] + h.cli_argv(
