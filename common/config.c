@@ -376,6 +376,23 @@ path_opt(char **dst, const struct raw *raw, enum key_id k, const char *def,
 }
 
 /* First line of the secret file, trailing whitespace removed. */
+/*
+ * The CA file decides whom TLS trusts: a file others can write would let
+ * them vouch for any server. Same owner and mode rules as this file.
+ */
+static int
+check_cafile(const char *cafile, const char *path, unsigned long line,
+    bkey_error *err)
+{
+	bkey_error ferr = { 0 };
+	FILE *f;
+
+	if ((f = bkey_open_checked(cafile, 0, &ferr)) == NULL)
+		return lineerr(err, path, line, "cafile %s", ferr.detail);
+	(void)fclose(f);
+	return 0;
+}
+
 static int
 read_secret_file(struct bkey_config *c, const char *file, bkey_error *err)
 {
@@ -498,7 +515,8 @@ build(struct bkey_config *c, const struct raw *raw, const char *path,
 		return -1;
 	/* An empty cafile means the system store, like no cafile at all. */
 	if (raw->val[K_CAFILE] != NULL && *raw->val[K_CAFILE] != '\0') {
-		if (path_opt(&c->cafile, raw, K_CAFILE, NULL, path, err) != 0)
+		if (path_opt(&c->cafile, raw, K_CAFILE, NULL, path, err) != 0 ||
+		    check_cafile(c->cafile, path, raw->line[K_CAFILE], err) != 0)
 			return -1;
 	}
 	if (str_opt(&c->proxy, raw, K_PROXY, "", err) != 0)

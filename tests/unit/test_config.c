@@ -100,8 +100,11 @@ test_every_key(void)
 {
 	struct bkey_config c;
 	bkey_error e;
+	char content[2048], ca[160];
 
-	CHECK(load("# a comment\n"
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	write_file(ca, "x\n", 2, 0644);
+	snprintf(content, sizeof(content), "# a comment\n"
 	    "\n"
 	    "   # indented comment = not a key\n"
 	    "api_url = http://127.0.0.1:8080/\n"
@@ -118,11 +121,12 @@ test_every_key(void)
 	    "requested_expiry = 30\n"
 	    "users_file = /x/users\n"
 	    "state_dir = /x/state\n"
-	    "cafile = /x/ca.pem\n"
+	    "cafile = %s\n"
 	    "proxy = http://proxy.example:3128\n"
 	    "connect_timeout = 120\n"
 	    "clock_leeway = 0\n"
-	    "run_as = svc-bkey\n", 0600, &c, &e) == 0);
+	    "run_as = svc-bkey\n", ca);
+	CHECK(load(content, 0600, &c, &e) == 0);
 	CHECK_STR(c.api_url, "http://127.0.0.1:8080");
 	CHECK_STR(c.issuer, "https://issuer.example/");
 	CHECK_STR(c.client_id, "my client");
@@ -137,7 +141,7 @@ test_every_key(void)
 	CHECK(c.requested_expiry == 30);
 	CHECK_STR(c.users_file, "/x/users");
 	CHECK_STR(c.state_dir, "/x/state");
-	CHECK_STR(c.cafile, "/x/ca.pem");
+	CHECK_STR(c.cafile, ca);
 	CHECK_STR(c.proxy, "http://proxy.example:3128");
 	CHECK(c.connect_timeout == 120);
 	CHECK(c.clock_leeway == 0);
@@ -483,6 +487,34 @@ test_owner(void)
 	CHECK(e.code == BKEY_ERR_CONFIG);
 }
 
+/* A CA file others can write would let them vouch for any server. */
+static void
+test_cafile_checks(void)
+{
+	char ca[160], content[512];
+	struct bkey_config c;
+	bkey_error e;
+
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	snprintf(content, sizeof(content), BASE "cafile = %s\n", ca);
+	write_file(ca, "x\n", 2, 0664);
+	CHECK(load(content, 0600, &c, &e) == -1);
+	snprintf(expect, sizeof(expect), "%s:3: cafile %s: is group or world "
+	    "writable (mode 0664)", conf, ca);
+	CHECK_STR(e.detail, expect);
+	CHECK(e.code == BKEY_ERR_CONFIG);
+
+	unlink(ca);
+	CHECK(load(content, 0600, &c, &e) == -1);
+	CHECK(strncmp(e.detail, conf, strlen(conf)) == 0);
+	CHECK(strstr(e.detail, ":3: cafile ") != NULL);
+
+	write_file(ca, "x\n", 2, 0644);
+	CHECK(load(content, 0600, &c, &e) == 0);
+	CHECK_STR(c.cafile, ca);
+	bkey_config_free(&c);
+}
+
 static void
 test_secret_file(void)
 {
@@ -568,6 +600,7 @@ main(void)
 	else
 		SKIP(test_owner, "needs root to chown");
 	RUN(test_secret_file);
+	RUN(test_cafile_checks);
 
 	unlink(conf);
 	rmdir(dir);
