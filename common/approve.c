@@ -326,7 +326,7 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 	char *binding = NULL;
 	char code[8];
 	long timeout;
-	long long started_ms;
+	long long started_ms, left;
 	bkey_result res;
 	bkey_error local;
 	int have_ciba = 0;
@@ -376,7 +376,12 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 	if (on_pending != NULL) {
 		pend.auth_req_id = st.auth_req_id;
 		pend.code = code;
-		pend.expires_in = st.expires_in;
+		/* What the user is told is how long we will really wait:
+		 * the server's lifetime or our own deadline, whichever ends
+		 * first. */
+		left = (run.deadline_ms - bkey_ciba_now_ms() + 999) / 1000;
+		pend.expires_in = left < st.expires_in ?
+		    (left < 0 ? 0 : (long)left) : st.expires_in;
 		pend.interval = st.interval < 0 ? DEFAULT_INTERVAL_MS / 1000 :
 		    st.interval;
 		on_pending(&pend, ctx);
