@@ -184,6 +184,21 @@ user_text(bkey_result r)
 	}
 }
 
+/* 1 if word is one of the space-separated words of list. */
+static int
+has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = list;
+
+	while ((p = strstr(p, word)) != NULL) {
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
 static int
 set_env(pam_handle_t *pamh, const char *name, const char *val)
 {
@@ -344,7 +359,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	    &err, &conv_failed);
 
 	if (res == BKEY_APPROVED && ev.type == BKEY_EV_APPROVED &&
-	    strcmp(ev.sub, did) == 0) {
+	    strcmp(ev.sub, did) == 0 && has_word(ev.scope, a.scope)) {
 		if (set_env(pamh, "BKEY_APPROVAL_JTI", ev.jti) != PAM_SUCCESS ||
 		    set_env(pamh, "BKEY_APPROVED_BY", did) != PAM_SUCCESS) {
 			log_decision(pamh, LOG_ERR, "error", &it, &ev, t0,
@@ -357,9 +372,10 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		goto out;
 	}
 	if (res == BKEY_APPROVED) {
-		/* The helper checks sub; this is a second line of defence. */
+		/* The helper checks sub and scope; this is a second line
+		 * of defence. */
 		log_decision(pamh, LOG_ERR, "error", &it, &ev, t0,
-		    "approval for another DID");
+		    "approval for another DID or scope");
 		ret = PAM_AUTH_ERR;
 		goto out;
 	}

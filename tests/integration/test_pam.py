@@ -600,10 +600,10 @@ PENDING = ('{"event":"pending","auth_req_id":"r-1","code":"4821",'
            '"expires_in":60,"interval":1}')
 
 
-def approved(sub="did:bkey:alice"):
+def approved(sub="did:bkey:alice", scope="approve:login"):
     return ('{"event":"approved","sub":"%s","jti":"j-1",'
-            '"scope":"approve:login","exp":4102444800,"auth_req_id":"r-1"}'
-            % sub)
+            '"scope":"%s","exp":4102444800,"auth_req_id":"r-1"}'
+            % (sub, scope))
 
 
 def fake_helper(h, lines, then="exit 0"):
@@ -654,6 +654,20 @@ def test_pam_approval_for_another_did_fails(h):
     c = cue_run(h, service(h, helper=helper), opts=["-e"])
     assert c.result == "PAM_AUTH_ERR" and not c.env, tail(c.p)
     assert decision(c.p)[1]["outcome"] == "error", tail(c.p)
+
+
+def test_pam_approval_for_another_scope_fails(h):
+    for scope in ("approve:sudo", "approve:login-x", ""):
+        helper, _ = fake_helper(h, [PENDING, approved(scope=scope)])
+        c = cue_run(h, service(h, helper=helper), opts=["-e"])
+        assert c.result == "PAM_AUTH_ERR" and not c.env, (scope, tail(c.p))
+        assert decision(c.p)[1]["outcome"] in ("error", "protocol"), \
+            tail(c.p)
+    # The scope asked for, among others, is enough.
+    helper, _ = fake_helper(h, [PENDING, approved(
+        scope="approve:ssh approve:login")])
+    c = cue_run(h, service(h, "scope=approve:ssh", helper=helper))
+    assert c.result == "PAM_SUCCESS", tail(c.p)
 
 
 def test_pam_helper_exit_status_must_agree(h):
