@@ -56,10 +56,18 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
 PROGS := $(B)/bkey-approve $(B)/pam_bkey.so $(B)/bkey_approval.so
 
-.PHONY: all check unit demo install uninstall clean bench
+.PHONY: all check unit demo install uninstall clean bench FORCE
 all: $(PROGS) $(UNIT_BIN) $(TESTDRV_BIN)
 
-$(B)/%.o: %.c $(wildcard common/*.h) $(wildcard pam_bkey/*.h) $(wildcard sudo_plugin/*.h) $(wildcard cli/*.h)
+# Paths are compiled in (the modules' default helper, config, rules):
+# rebuild when they change, e.g. "make install PREFIX=/usr" after "make".
+STAMP := $(B)/paths.stamp
+STAMP_TEXT := $(HELPER) $(SYSCONFDIR) $(STATEDIR) sanitize=$(SANITIZE)
+$(STAMP): FORCE
+	@mkdir -p $(B)
+	@echo '$(STAMP_TEXT)' | cmp -s - $@ || echo '$(STAMP_TEXT)' > $@
+
+$(B)/%.o: %.c $(STAMP) $(wildcard common/*.h) $(wildcard pam_bkey/*.h) $(wildcard sudo_plugin/*.h) $(wildcard cli/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
