@@ -13,8 +13,6 @@
  * nothing), -1 error (never 1 by accident), -2 usage (bad plugin options).
  */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +25,7 @@
 #include <sodium.h>
 #include <sudo_plugin.h>
 
+#include "account.h"
 #include "config.h"
 #include "jsonw.h"
 #include "sanitize.h"
@@ -278,65 +277,39 @@ bk_show_version(int verbose)
 	return 1;
 }
 
-/* The invoking user's groups, names and ids, for %group rules. */
-struct groups {
-	char **names;
-	long *gids;
-	size_t n;
-};
-
-static void
-groups_free(struct groups *g)
-{
-	size_t i;
-
-	for (i = 0; g->names != NULL && i < g->n; i++)
-		free(g->names[i]);
-	free(g->names);
-	free(g->gids);
-	memset(g, 0, sizeof(*g));
-}
-
+/*
+ * The invoking user's group ids and the ids of the groups the rules name,
+ * for %group rules. Any look-up that fails (not "no such entry") is -1:
+ * a rule that cannot be evaluated might have been a deny.
+ */
 static int
-groups_load(struct groups *g, const char *user, gid_t base)
+groups_load(gid_t **list, int *n)
 {
-	gid_t *list = NULL;
-	int n = 32, i, ret = -1;
+	char errbuf[512];
+	gid_t base = st.gid;
+	int rc;
 
-	memset(g, 0, sizeof(*g));
-	for (;;) {
-		int want = n;
-		gid_t *nl = reallocarray(list, (size_t)n, sizeof(*nl));
-
-		if (nl == NULL)
-			goto out;
-		list = nl;
-		if (getgrouplist(user, base, list, &want) >= 0) {
-			n = want;
-			break;
+	*list = NULL;
+	*n = 0;
+	if (!st.have_gid) {
+		if ((rc = bkey_account_user(st.user, NULL, &base)) != 0) {
+			say("bkey: cannot look up user %s%s", st.user,
+			    rc > 0 ? ": no such user" : "");
+			return -1;
 		}
-		if (want <= n || want > 65536)
-			goto out;
-		n = want;
 	}
-	if ((g->names = calloc((size_t)n + 1, sizeof(*g->names))) == NULL ||
-	    (g->gids = calloc((size_t)n + 1, sizeof(*g->gids))) == NULL)
-		goto out;
-	for (i = 0; i < n; i++) {
-		struct group *gr = getgrgid(list[i]);
-
-		g->gids[i] = (long)list[i];
-		/* A gid without a name can still match %#gid. */
-		if (gr != NULL && (g->names[i] = strdup(gr->gr_name)) == NULL)
-			goto out;
-		g->n = (size_t)i + 1;
+	if (bkey_account_groups(st.user, base, list, n) != 0) {
+		say("bkey: cannot read the groups of %s", st.user);
+		return -1;
 	}
-	ret = 0;
-out:
-	free(list);
-	if (ret != 0)
-		groups_free(g);
-	return ret;
+	if (rules_resolve_groups(&st.rules, errbuf, sizeof(errbuf)) != 0) {
+		say("bkey: %s", errbuf);
+		free(*list);
+		*list = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
 }
 
 /* path and argv, length-prefixed so no two commands hash alike. */
@@ -666,17 +639,17 @@ bk_check(char *const command_info[], char *const run_argv[],
     char *const run_envp[], const char **errstr)
 {
 	struct decision d;
-	struct groups grp;
 	struct rule_subject subj;
 	unsigned char hash[crypto_generichash_BYTES];
 	char *const *edit_files = NULL;
 	char *args = NULL;
+	gid_t *gids = NULL;
+	int ngids = 0;
 	const char *v;
 	int ret = -1, prio = LOG_ERR;
 
 	(void)run_envp;		/* the caller's: never used */
 	memset(&d, 0, sizeof(d));
-	memset(&grp, 0, sizeof(grp));
 	d.t0 = bkey_now_ms();
 	d.outcome = "error";
 	*errstr = ERR_INTERNAL;
@@ -721,28 +694,12 @@ bk_check(char *const command_info[], char *const run_argv[],
 		say("bkey: out of memory");
 		goto out;
 	}
-	if (st.rules.uses_groups) {
-		gid_t base = st.gid;
-
-		if (!st.have_gid) {
-			struct passwd *pw = getpwnam(st.user);
-
-			if (pw == NULL) {
-				say("bkey: cannot look up user %s", st.user);
-				goto out;
-			}
-			base = pw->pw_gid;
-		}
-		if (groups_load(&grp, st.user, base) != 0) {
-			say("bkey: cannot read the groups of %s", st.user);
-			goto out;
-		}
-	}
+	if (st.rules.uses_groups && groups_load(&gids, &ngids) != 0)
+		goto out;
 	memset(&subj, 0, sizeof(subj));
 	subj.user = st.user;
-	subj.groups = (const char *const *)grp.names;
-	subj.gids = grp.gids;
-	subj.ngroups = grp.n;
+	subj.gids = gids;
+	subj.ngroups = (size_t)ngids;
 	subj.runas = d.runas;
 	subj.command = edit_files ? "sudoedit" : d.command;
 	subj.args = args;
@@ -796,7 +753,7 @@ out:
 	log_decision(&d, prio);
 	free(d.full);
 	free(args);
-	groups_free(&grp);
+	free(gids);
 	/* Nothing but an explicit decision above ever returns 1. */
 	return ret;
 }

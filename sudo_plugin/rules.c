@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "fileperm.h"
+#include "request.h"
 #include "users.h"
 #include "rules.h"
 
@@ -68,6 +70,7 @@ static void
 rule_free(struct rule *r)
 {
 	free_list(r->users, r->nusers);
+	free(r->user_gids);
 	free_list(r->runas, r->nrunas);
 	free(r->command);
 	if (r->has_args)
@@ -102,23 +105,6 @@ rules_action_name(enum rule_action a)
 		return "deny";
 	}
 	return "?";
-}
-
-int
-rules_scope_valid(const char *s)
-{
-	size_t n = 0;
-
-	if (s == NULL || *s == '\0')
-		return 0;
-	for (; *s != '\0'; s++, n++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (!(isalnum(c) || c == ':' || c == '_' || c == '.' ||
-		    c == '-'))
-			return 0;
-	}
-	return n <= RULES_SCOPE_MAX;
 }
 
 /*
@@ -186,27 +172,30 @@ fail:
 	return -1;
 }
 
-/* "%group" or "%#gid" */
+/* The id in "#gid": 0 / -1 (not plain decimal, or not a usable gid). */
 static int
-group_valid(const char *s)
+parse_gid(const char *s, long long *gid)
 {
-	if (s[0] == '#') {
-		if (s[1] == '\0')
-			return 0;
-		for (s++; *s != '\0'; s++)
-			if (!isdigit((unsigned char)*s))
-				return 0;
-		return 1;
-	}
-	return bkey_username_valid(s);
+	unsigned long long v;
+	char *end;
+
+	if (*s != '#' || !isdigit((unsigned char)s[1]))
+		return -1;
+	errno = 0;
+	v = strtoull(s + 1, &end, 10);
+	if (*end != '\0' || errno != 0 || v >= (gid_t)-1)
+		return -1;
+	*gid = (long long)v;
+	return 0;
 }
 
 /* Comma-separated list of names ("*" for anyone); groups only for users. */
 static int
-parse_list(const char *val, int allow_groups, char ***out, size_t *nout,
-    int *uses_groups)
+parse_list(const char *val, int allow_groups, char ***out,
+    long long **gids_out, size_t *nout, int *uses_groups)
 {
 	char **v = NULL;
+	long long *gids = NULL;
 	size_t n = 0, i;
 	const char *p = val;
 
@@ -215,8 +204,9 @@ parse_list(const char *val, int allow_groups, char ***out, size_t *nout,
 	for (i = 0; val[i] != '\0'; i++)
 		if (val[i] == ',')
 			n++;
-	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
-		return -1;
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL ||
+	    (allow_groups && (gids = calloc(n + 1, sizeof(*gids))) == NULL))
+		goto fail;
 	n = 0;
 	for (;;) {
 		const char *comma = strchr(p, ',');
@@ -225,10 +215,17 @@ parse_list(const char *val, int allow_groups, char ***out, size_t *nout,
 
 		if (len == 0 || (item = strndup(p, len)) == NULL)
 			goto fail;
+		if (gids != NULL)
+			gids[n] = -1;
 		v[n++] = item;
 		if (strcmp(item, "*") != 0) {
 			if (item[0] == '%') {
-				if (!allow_groups || !group_valid(item + 1))
+				if (!allow_groups)
+					goto fail;
+				/* %#gid now; %name by rules_resolve_groups */
+				if (item[1] == '#' ?
+				    parse_gid(item + 1, &gids[n - 1]) != 0 :
+				    !bkey_username_valid(item + 1))
 					goto fail;
 				*uses_groups = 1;
 			} else if (!bkey_username_valid(item))
@@ -240,9 +237,12 @@ parse_list(const char *val, int allow_groups, char ***out, size_t *nout,
 	}
 	*out = v;
 	*nout = n;
+	if (gids_out != NULL)
+		*gids_out = gids;
 	return 0;
 fail:
 	free_list(v, n);
+	free(gids);
 	return -1;
 }
 
@@ -291,7 +291,8 @@ parse_rule(struct rule *r, char **tok, int ntok, const char *name,
 			if (KEY("user")) {
 				if (r->users != NULL)
 					goto twice;
-				if (parse_list(val, 1, &r->users, &r->nusers,
+				if (parse_list(val, 1, &r->users,
+				    &r->user_gids, &r->nusers,
 				    uses_groups) != 0)
 					return errf(errbuf, errsz,
 					    "%s:%d: bad user list '%.60s'",
@@ -299,8 +300,8 @@ parse_rule(struct rule *r, char **tok, int ntok, const char *name,
 			} else if (KEY("runas")) {
 				if (r->runas != NULL)
 					goto twice;
-				if (parse_list(val, 0, &r->runas, &r->nrunas,
-				    uses_groups) != 0)
+				if (parse_list(val, 0, &r->runas, NULL,
+				    &r->nrunas, uses_groups) != 0)
 					return errf(errbuf, errsz,
 					    "%s:%d: bad runas list '%.60s'",
 					    name, lineno, val);
@@ -343,7 +344,7 @@ parse_rule(struct rule *r, char **tok, int ntok, const char *name,
 		}
 		/* Options of the action. */
 		if (r->action == RULE_APPROVE && KEY("scope")) {
-			if (!rules_scope_valid(val))
+			if (!bkey_scope_valid(val))
 				return errf(errbuf, errsz,
 				    "%s:%d: bad scope '%.60s'", name, lineno,
 				    val);
@@ -486,6 +487,32 @@ rules_load(struct rules *rs, const char *path, char *errbuf, size_t errsz)
 	return ret;
 }
 
+int
+rules_resolve_groups(struct rules *rs, char *errbuf, size_t errsz)
+{
+	size_t i, j;
+
+	for (i = 0; i < rs->n; i++) {
+		struct rule *r = &rs->v[i];
+
+		for (j = 0; j < r->nusers; j++) {
+			const char *u = r->users[j];
+			gid_t gid;
+			int rc;
+
+			if (u[0] != '%' || u[1] == '#')
+				continue;
+			rc = bkey_account_group(u + 1, &gid);
+			if (rc < 0)
+				return errf(errbuf, errsz, "%s:%d: cannot look "
+				    "up group %s", rs->path ? rs->path :
+				    "(rules)", r->line, u + 1);
+			r->user_gids[j] = rc == 0 ? (long long)gid : -1;
+		}
+	}
+	return 0;
+}
+
 static int
 name_in(char *const *list, size_t n, const char *name)
 {
@@ -518,15 +545,11 @@ user_matches(const struct rule *r, const struct rule_subject *s)
 				return 1;
 			continue;
 		}
-		for (j = 0; j < s->ngroups; j++) {
-			if (u[1] == '#') {
-				if (s->gids != NULL &&
-				    strtol(u + 2, NULL, 10) == s->gids[j])
-					return 1;
-			} else if (s->groups != NULL && s->groups[j] != NULL &&
-			    strcmp(u + 1, s->groups[j]) == 0)
+		/* -1: an unknown group, or one never resolved. */
+		for (j = 0; r->user_gids[i] >= 0 && s->gids != NULL &&
+		    j < s->ngroups; j++)
+			if ((long long)s->gids[j] == r->user_gids[i])
 				return 1;
-		}
 	}
 	return 0;
 }

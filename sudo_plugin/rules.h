@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <regex.h>
+#include <sys/types.h>
 
 #ifndef BKEY_DEFAULT_RULES
 #define BKEY_DEFAULT_RULES "/etc/bkey/sudo.rules"
@@ -17,7 +18,6 @@
 
 #define RULES_DEFAULT_SCOPE	"approve:sudo"
 #define RULES_LINE_MAX		4096	/* longer lines are an error */
-#define RULES_SCOPE_MAX		64
 #define RULES_REASON_MAX	200
 
 enum rule_action { RULE_APPROVE = 0, RULE_ALLOW, RULE_DENY };
@@ -25,6 +25,8 @@ enum rule_action { RULE_APPROVE = 0, RULE_ALLOW, RULE_DENY };
 struct rule {
 	int line;			/* 0: the built-in default */
 	char **users;			/* NULL: any; "name", "%group", "%#gid" */
+	long long *user_gids;		/* same order: the group's id, -1 for
+					 * a user name or an unknown group */
 	size_t nusers;
 	char **runas;			/* NULL: any */
 	size_t nrunas;
@@ -48,8 +50,7 @@ struct rules {
 /* What a command looks like to the rules. */
 struct rule_subject {
 	const char *user;		/* invoking user */
-	const char *const *groups;	/* names of the user's groups */
-	const long *gids;		/* their ids (same order), may be NULL */
+	const gid_t *gids;		/* all the user's group ids */
 	size_t ngroups;
 	const char *runas;		/* runas user name */
 	const char *command;		/* resolved path, or "sudoedit" */
@@ -76,6 +77,15 @@ int rules_load(struct rules *rs, const char *path, char *errbuf,
 
 void rules_free(struct rules *rs);
 
+/*
+ * Look up the id of every %group the rules name (bkey_account_group), for
+ * rules_match. A group that does not exist matches nobody; a look-up that
+ * fails (NSS/LDAP error) is -1 with the group and line in errbuf: the
+ * caller must then refuse, since the rule it could not evaluate might have
+ * been a deny or a stricter approve. 0 on success.
+ */
+int rules_resolve_groups(struct rules *rs, char *errbuf, size_t errsz);
+
 /* The first rule matching s, or the built-in default (approve:sudo,
  * line 0) when none does. Never NULL. */
 const struct rule *rules_match(const struct rules *rs,
@@ -83,8 +93,5 @@ const struct rule *rules_match(const struct rules *rs,
 
 /* "approve", "allow", "deny". */
 const char *rules_action_name(enum rule_action a);
-
-/* Validators shared with the plugin. */
-int rules_scope_valid(const char *s);
 
 #endif

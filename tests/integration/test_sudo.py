@@ -292,6 +292,14 @@ def test_sudo_drv_group_rule(h):
     # alice (not in the groups) falls to the default: approval each time
     r = drive(h, [(["id"], {"command": "/usr/bin/id"})], rules=rules)
     assert r.checks == [1] and len(initiates(h)) == 1, str(r)
+    # a user whose groups cannot be read: an error, never a guess
+    h.mock.reset()
+    r = drive(h, [(["id"], {"command": "/usr/bin/id"})], rules=rules,
+              uinfo=["user=bkey-no-such-user"], pre=["--uinfo-del", "gid"])
+    assert r.checks == [-1] and r.errstrs[1] != "(null)", str(r)
+    assert any("cannot look up user bkey-no-such-user" in c
+               for c in r.conv), str(r)
+    assert initiates(h) == []
 
 
 def test_sudo_drv_no_rules_default_scope(h):

@@ -1,4 +1,6 @@
 /* The sudo plugin's rules file: parsing, errors naming the line, matching. */
+#include <errno.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -6,6 +8,30 @@
 #include "../../sudo_plugin/rules.c"
 
 static char errbuf[512];
+
+/*
+ * The group database of these tests, in place of NSS (account.c calls
+ * this): "ops" is 4242, "users" 100, "ldapdown" fails the way an
+ * unreachable directory does, anything else does not exist.
+ */
+int
+getgrnam_r(const char *name, struct group *gr, char *buf, size_t len,
+    struct group **res)
+{
+	*res = NULL;
+	if (strcmp(name, "ldapdown") == 0)
+		return EIO;
+	if (strcmp(name, "ops") != 0 && strcmp(name, "users") != 0)
+		return 0;
+	if (len < strlen(name) + 1)
+		return ERANGE;
+	memset(gr, 0, sizeof(*gr));
+	memcpy(buf, name, strlen(name) + 1);
+	gr->gr_name = buf;
+	gr->gr_gid = strcmp(name, "ops") == 0 ? 4242 : 100;
+	*res = gr;
+	return 0;
+}
 
 static int
 parse(struct rules *rs, const char *text)
@@ -35,8 +61,6 @@ fails_with(const char *text, const char *want)
 	return ok;
 }
 
-static const char *no_groups[] = { NULL };
-
 static struct rule_subject
 subj(const char *user, const char *runas, const char *cmd, const char *args)
 {
@@ -44,7 +68,6 @@ subj(const char *user, const char *runas, const char *cmd, const char *args)
 
 	memset(&s, 0, sizeof(s));
 	s.user = user;
-	s.groups = no_groups;
 	s.runas = runas;
 	s.command = cmd;
 	s.args = args;
@@ -89,11 +112,11 @@ test_match(void)
 {
 	struct rules rs;
 	struct rule_subject s;
-	const char *ops_groups[] = { "users", "ops" };
-	long ops_gids[] = { 100, 4242 };
+	gid_t ops_gids[] = { 100, 4242 };
 	const struct rule *r;
 
 	CHECK(parse(&rs, example) == 0);
+	CHECK(rules_resolve_groups(&rs, errbuf, sizeof(errbuf)) == 0);
 	/* case-insensitive args regex */
 	s = subj("alice", "postgres", "/usr/bin/psql", "-c drop table x");
 	r = rules_match(&rs, &s);
@@ -109,7 +132,6 @@ test_match(void)
 	CHECK(rules_match(&rs, &s)->line == 5);
 	/* group member, runas root, args anchored */
 	s = subj("dave", "root", "/usr/bin/systemctl", "status nginx");
-	s.groups = ops_groups;
 	s.gids = ops_gids;
 	s.ngroups = 2;
 	CHECK(rules_match(&rs, &s)->line == 6);
@@ -118,7 +140,6 @@ test_match(void)
 	CHECK(rules_match(&rs, &s)->line == 0);
 	/* %#gid matches by id; the glob star does not cross a slash */
 	s = subj("dave", "root", "/bin/ls", "");
-	s.groups = ops_groups;
 	s.gids = ops_gids;
 	s.ngroups = 2;
 	CHECK(rules_match(&rs, &s)->line == 8);
@@ -136,6 +157,35 @@ test_match(void)
 	s = subj("carol", "www-data", "/usr/bin/systemctl", "status x");
 	CHECK(rules_match(&rs, &s)->line == 0);
 	rules_free(&rs);
+}
+
+/* A group that cannot be looked up is an error, never "not a member". */
+static void
+test_groups(void)
+{
+	struct rules rs;
+	struct rule_subject s = subj("dave", "root", "/bin/rm", "");
+	gid_t gids[] = { 100, 4242 };
+
+	s.gids = gids;
+	s.ngroups = 2;
+	CHECK(parse(&rs, "user=%nosuch deny\nuser=%ops allow\n") == 0);
+	CHECK(rules_resolve_groups(&rs, errbuf, sizeof(errbuf)) == 0);
+	CHECK(rules_match(&rs, &s)->line == 2);
+	s.ngroups = 1;			/* not in ops */
+	CHECK(rules_match(&rs, &s)->line == 0);
+	rules_free(&rs);
+	/* the deny on line 2 cannot be evaluated: refuse to decide */
+	CHECK(parse(&rs, "user=bob allow\nuser=%ldapdown deny\nallow\n") ==
+	    0);
+	CHECK(rules_resolve_groups(&rs, errbuf, sizeof(errbuf)) == -1);
+	CHECK_STR(errbuf, "t.rules:2: cannot look up group ldapdown");
+	rules_free(&rs);
+	/* %#gid is checked when parsed */
+	CHECK(fails_with("user=%#12x allow\n", "t.rules:1: bad user list"));
+	CHECK(fails_with("user=%#4294967295 allow\n",
+	    "t.rules:1: bad user list"));
+	CHECK(fails_with("user=%# allow\n", "t.rules:1: bad user list"));
 }
 
 static void
@@ -267,6 +317,7 @@ main(void)
 	unit_suite = "rules";
 	RUN(test_parse_example);
 	RUN(test_match);
+	RUN(test_groups);
 	RUN(test_default);
 	RUN(test_errors);
 	RUN(test_quotes);
