@@ -1,22 +1,19 @@
 /* Module arguments and the groups= membership test. */
 #include <errno.h>
-#include <grp.h>
-#include <limits.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <unistd.h>
 
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "account.h"
 #include "config.h"
+#include "request.h"
 #include "sanitize.h"
 #include "spawn.h"
 #include "pam_bkey.h"
 
-#define GROUPS_MAX	1024		/* supplementary groups we look at */
 #define GROUP_NAME_MAX	64
 
 /* Value of "key=..." in arg, or NULL if arg has another key. */
@@ -42,20 +39,6 @@ parse_timeout(const char *s, long *out)
 		return -1;
 	*out = v;
 	return 0;
-}
-
-/* Scope: a non-empty list of printable ASCII tokens (no quotes, no controls). */
-static int
-scope_valid(const char *s)
-{
-	const unsigned char *p;
-
-	if (*s == '\0' || strlen(s) > 200)
-		return 0;
-	for (p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x21 || *p > 0x7e || *p == '"' || *p == '\\')
-			return 0;
-	return 1;
 }
 
 static int
@@ -103,7 +86,7 @@ pbk_args_parse(pam_handle_t *pamh, int argc, const char **argv,
 				goto bad;
 			a->helper = v;
 		} else if ((v = arg_value(arg, "scope")) != NULL) {
-			if (!scope_valid(v))
+			if (!bkey_scope_valid(v))
 				goto bad;
 			a->scope = v;
 		} else if ((v = arg_value(arg, "timeout")) != NULL) {
@@ -154,99 +137,23 @@ bad:
 	return PAM_SUCCESS;
 }
 
-/* getgrouplist with a growing list; NULL on failure. */
-static gid_t *
-user_gids(const char *user, gid_t base, int *n)
-{
-	int cap = 32;
-	gid_t *g = NULL, *ng;
-
-	for (;;) {
-		int cnt = cap;
-
-		ng = realloc(g, (size_t)cap * sizeof(*g));
-		if (ng == NULL) {
-			free(g);
-			return NULL;
-		}
-		g = ng;
-		if (getgrouplist(user, base, g, &cnt) >= 0) {
-			*n = cnt;
-			return g;
-		}
-		if (cap >= GROUPS_MAX || cnt <= cap) {
-			free(g);
-			return NULL;
-		}
-		cap = cnt > GROUPS_MAX ? GROUPS_MAX : cnt;
-	}
-}
-
-/* Look up a group id by name with the reentrant call. -1 unknown/error. */
-static int
-group_gid(const char *name, gid_t *gid)
-{
-	struct group gr, *res = NULL;
-	char *buf;
-	long sz = sysconf(_SC_GETGR_R_SIZE_MAX);
-	int r;
-
-	if (sz < 1024)
-		sz = 1024;
-	for (;;) {
-		if ((buf = malloc((size_t)sz)) == NULL)
-			return -1;
-		r = getgrnam_r(name, &gr, buf, (size_t)sz, &res);
-		if (r == ERANGE && sz < 1024 * 1024) {
-			free(buf);
-			sz *= 4;
-			continue;
-		}
-		break;
-	}
-	if (r == 0 && res != NULL)
-		*gid = gr.gr_gid;
-	free(buf);
-	return r == 0 && res != NULL ? 0 : -1;
-}
-
-static int
-user_gid(const char *user, gid_t *gid)
-{
-	struct passwd pw, *res = NULL;
-	char *buf;
-	long sz = sysconf(_SC_GETPW_R_SIZE_MAX);
-	int r;
-
-	if (sz < 1024)
-		sz = 1024;
-	for (;;) {
-		if ((buf = malloc((size_t)sz)) == NULL)
-			return -1;
-		r = getpwnam_r(user, &pw, buf, (size_t)sz, &res);
-		if (r == ERANGE && sz < 1024 * 1024) {
-			free(buf);
-			sz *= 4;
-			continue;
-		}
-		break;
-	}
-	if (r == 0 && res != NULL)
-		*gid = pw.pw_gid;
-	free(buf);
-	return r == 0 && res != NULL ? 0 : -1;
-}
-
 int
 pbk_user_in_groups(pam_handle_t *pamh, const char *user, const char *groups)
 {
 	const char *p = groups;
 	gid_t base, *gids = NULL;
-	int n = 0, found = 0, ret = -1, i;
+	int n = 0, found = 0, ret = PBK_GROUPS_LOOKUP_FAILED, i, r;
 
-	if (user_gid(user, &base) != 0)
-		return -2;		/* not a user of this system */
-	if ((gids = user_gids(user, base, &n)) == NULL) {
+	/* A data base that cannot answer (LDAP down) is not "no such user":
+	 * user_unknown=ignore in the stack would skip the module. */
+	r = bkey_account_user(user, NULL, &base);
+	if (r == 1)
+		return PBK_GROUPS_NO_USER;
+	if (r != 0) {
+		pam_syslog(pamh, LOG_ERR, "groups=: user look-up failed");
+		return PBK_GROUPS_LOOKUP_FAILED;
+	}
+	if (bkey_account_groups(user, base, &gids, &n) != 0) {
 		pam_syslog(pamh, LOG_ERR, "groups=: cannot list the user's groups");
 		goto out;
 	}
@@ -257,14 +164,18 @@ pbk_user_in_groups(pam_handle_t *pamh, const char *user, const char *groups)
 
 		if (len == 0 || len > GROUP_NAME_MAX) {
 			pam_syslog(pamh, LOG_ERR, "groups=: bad group name");
+			ret = PBK_GROUPS_BAD;
 			goto out;
 		}
 		memcpy(name, p, len);
 		name[len] = '\0';
 		/* A misspelt group must not exempt everyone: fail closed. */
-		if (group_gid(name, &gid) != 0) {
-			pam_syslog(pamh, LOG_ERR, "groups=: unknown group %s",
-			    name);
+		r = bkey_account_group(name, &gid);
+		if (r != 0) {
+			pam_syslog(pamh, LOG_ERR, r == 1 ?
+			    "groups=: unknown group %s" :
+			    "groups=: look-up of group %s failed", name);
+			ret = r == 1 ? PBK_GROUPS_BAD : PBK_GROUPS_LOOKUP_FAILED;
 			goto out;
 		}
 		for (i = 0; i < n; i++)

@@ -308,10 +308,15 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 			    "not in groups=");
 			return PAM_IGNORE;
 		}
-		if (r == -2) {
+		if (r == PBK_GROUPS_NO_USER) {
 			log_decision(pamh, LOG_NOTICE, "unknown_user", &it,
 			    NULL, t0, "no such user for groups=");
 			return PAM_USER_UNKNOWN;
+		}
+		if (r == PBK_GROUPS_LOOKUP_FAILED) {
+			log_decision(pamh, LOG_ERR, "error", &it, NULL, t0,
+			    "groups=: user or group look-up failed");
+			return PAM_SYSTEM_ERR;
 		}
 		if (r < 0) {
 			log_decision(pamh, LOG_ERR, "error", &it, NULL, t0,

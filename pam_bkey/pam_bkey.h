@@ -37,9 +37,13 @@ struct pbk_items {
 /* args.c: PAM_SUCCESS, or PAM_SERVICE_ERR after logging the bad argument. */
 int pbk_args_parse(pam_handle_t *pamh, int argc, const char **argv,
     struct pbk_args *a);
-/* 1 if the user is in one of the comma-separated groups, 0 if not,
- * -1 if a group is unknown or the lookup failed (logged), -2 if the user
- * is unknown to the system. */
+/* 1 if the user is in one of the comma-separated groups, 0 if not, or
+ * (logged) PBK_GROUPS_BAD: a group is unknown, PBK_GROUPS_NO_USER: the
+ * user is unknown to the system, PBK_GROUPS_LOOKUP_FAILED: the user or
+ * group data base could not answer. */
+#define PBK_GROUPS_BAD		(-1)
+#define PBK_GROUPS_NO_USER	(-2)
+#define PBK_GROUPS_LOOKUP_FAILED (-3)
 int pbk_user_in_groups(pam_handle_t *pamh, const char *user,
     const char *groups);
 

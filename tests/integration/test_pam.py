@@ -90,13 +90,15 @@ def wrapper_env(h, svc, nss=None):
 
 
 def pamtester(h, svc, user="alice", rhost="192.0.2.10", extra=(), nss=None,
-              timeout=30, wrap=()):
+              timeout=30, wrap=(), env=None):
     cmd = list(wrap) + ["pamtester", "-v"]
     if rhost is not None:
         cmd += ["-I", (b"rhost=" + rhost) if isinstance(rhost, bytes)
                 else "rhost=" + rhost]
     cmd += list(extra) + [SERVICE, user, "authenticate"]
-    p = subprocess.run(cmd, env=wrapper_env(h, svc, nss),
+    e = wrapper_env(h, svc, nss)
+    e.update(env or {})
+    p = subprocess.run(cmd, env=e,
                        capture_output=True, timeout=timeout,
                        stdin=subprocess.DEVNULL)
     p.stdout = p.stdout.decode("utf-8", "replace")
@@ -315,6 +317,104 @@ def test_pam_groups_unknown_group_fails_closed(h):
     assert decision(p)[1]["outcome"] == "unknown_user", tail(p)
 
 
+# getpwnam_r, getgrnam_r and getgrouplist that fail (as with LDAP down)
+# for the one "what:name" in $NSS_FAIL, and pass through otherwise.
+NSS_FAIL_SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+fail(const char *what, const char *name)
+{
+	const char *v = getenv("NSS_FAIL");
+	char want[512];
+
+	snprintf(want, sizeof(want), "%s:%s", what, name);
+	return v != NULL && strcmp(v, want) == 0;
+}
+
+int
+getpwnam_r(const char *n, struct passwd *pw, char *b, size_t l,
+    struct passwd **r)
+{
+	int (*real)(const char *, struct passwd *, char *, size_t,
+	    struct passwd **) = dlsym(RTLD_NEXT, "getpwnam_r");
+
+	if (fail("pw", n)) {
+		*r = NULL;
+		return EIO;
+	}
+	return real(n, pw, b, l, r);
+}
+
+int
+getgrnam_r(const char *n, struct group *gr, char *b, size_t l,
+    struct group **r)
+{
+	int (*real)(const char *, struct group *, char *, size_t,
+	    struct group **) = dlsym(RTLD_NEXT, "getgrnam_r");
+
+	if (fail("gr", n)) {
+		*r = NULL;
+		return EIO;
+	}
+	return real(n, gr, b, l, r);
+}
+
+int
+getgrouplist(const char *u, gid_t g, gid_t *gs, int *n)
+{
+	int (*real)(const char *, gid_t, gid_t *, int *) =
+	    dlsym(RTLD_NEXT, "getgrouplist");
+
+	if (fail("list", u))
+		return -1;
+	return real(u, g, gs, n);
+}
+"""
+
+
+def nss_fail_env(h, what):
+    src = os.path.join(h.tmp, "nssfail.c")
+    so = os.path.join(h.tmp, "nssfail.so")
+    with open(src, "w") as f:
+        f.write(NSS_FAIL_SHIM)
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", so, src, "-ldl"],
+                   check=True)
+    return so, {"NSS_FAIL": what}
+
+
+def test_pam_groups_lookup_failure_fails_closed(h):
+    # A user or group data base that cannot answer (LDAP down) is neither
+    # "no such user" (user_unknown=ignore would skip the module) nor "not
+    # a member" (PAM_IGNORE): it is a system error.
+    nss = nss_files(h, {"admins": (2000, ["alice"])})
+    svc = service(h, "groups=admins nouserok",
+                  stack=["auth required " + PERMIT])
+    for what in ("pw:alice", "gr:admins", "list:alice"):
+        so, env = nss_fail_env(h, what)
+        e = wrapper_env(h, svc, nss)
+        env["LD_PRELOAD"] = so + " " + e["LD_PRELOAD"]
+        p = pamtester(h, svc, nss=nss, env=env)
+        assert_pamtester(p, "PAM_SYSTEM_ERR")
+        pr, f, text = decision(p)
+        assert f["outcome"] == "error" and "look-up failed" in text, \
+            (what, text)
+        assert not initiates(h)
+    # The shim passes other look-ups through: a member still needs approval.
+    so, env = nss_fail_env(h, "pw:nobody-else")
+    env["LD_PRELOAD"] = so + " " + wrapper_env(h, svc, nss)["LD_PRELOAD"]
+    h.mock.set("did:bkey:alice", outcome="deny")
+    p = pamtester(h, svc, nss=nss, env=env)
+    assert_pamtester(p, "PAM_AUTH_ERR")
+
+
 def test_pam_server_down_failmode_secure(h):
     conf = h.config(api_url="http://127.0.0.1:%d" % dead_port())
     t0 = time.monotonic()
@@ -375,6 +475,7 @@ def test_pam_unknown_argument(h):
     for args, bad in (("frobnicate=1", "frobnicate=1"),
                       ("failmode=maybe", "failmode=maybe"),
                       ("cue=loud", "cue=loud"), ("timeout=0", "timeout=0"),
+                      ("scope=approve/login", "scope=approve/login"),
                       ("[message=Hi %x]", "message=Hi %x"),
                       ("message=trailing%", "message=trailing%")):
         p = pamtester(h, service(h, args))
@@ -624,7 +725,7 @@ def fake_helper(h, lines, then="exit 0"):
 
 def test_pam_request_sent_to_helper(h):
     import json
-    helper, d = fake_helper(h, [PENDING, approved()])
+    helper, d = fake_helper(h, [PENDING, approved(scope="approve:ssh")])
     conf = h.config()
     svc = service(h, "timeout=42 scope=approve:ssh", conf=conf,
                   helper=helper)
