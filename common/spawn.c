@@ -518,6 +518,12 @@ bkey_spawn_finish(struct bkey_child *ch, const struct bkey_event *final,
 		break;
 	}
 
+	/* No helper that we saw exit (never spawned, spawn failed): the
+	 * zeroed status would read as "exited 0". */
+	if (ch->pid <= 0 && !ch->exited) {
+		bkey_seterr(err, BKEY_ERR_PROTOCOL, "no helper to confirm");
+		return BKEY_ERR_PROTOCOL;
+	}
 	r = ch->pid > 0 ? reap_within(ch, FINISH_WAIT_MS) : 1;
 	if (r != 1) {
 		bkey_spawn_kill(ch);

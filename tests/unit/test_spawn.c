@@ -424,6 +424,28 @@ non_final_event_to_finish_fails(void)
 	CHECK(gone(pid));
 }
 
+/* An approved event alone, with no helper whose exit we saw, is not an
+ * approval: a caller that never spawned (or whose spawn failed) gets none. */
+static void
+finish_without_a_helper_fails(void)
+{
+	struct bkey_child ch;
+	struct bkey_event ev;
+	bkey_error err;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = BKEY_EV_APPROVED;
+	(void)snprintf(ev.sub, sizeof(ev.sub), "did:bkey:alice");
+	(void)snprintf(ev.jti, sizeof(ev.jti), "j1");
+	memset(&ch, 0, sizeof(ch));
+	ch.pid = -1;
+	ch.out_fd = -1;
+	CHECK(bkey_spawn_finish(&ch, &ev, &err) == BKEY_ERR_PROTOCOL);
+	CHECK(bkey_spawn(&ch, "/nonexistent/bkey-approve", NULL, 0, "{}",
+	    &err) == -1);
+	CHECK(bkey_spawn_finish(&ch, &ev, &err) == BKEY_ERR_PROTOCOL);
+}
+
 static void
 helper_path_checks(void)
 {
@@ -529,6 +551,7 @@ main(int argc, char **argv)
 	RUN(helper_that_does_not_exit_is_killed);
 	RUN(reaped_by_host_uses_event);
 	RUN(non_final_event_to_finish_fails);
+	RUN(finish_without_a_helper_fails);
 	RUN(helper_path_checks);
 	RUN(unread_request_does_not_raise_sigpipe);
 	if (leak >= 0)
