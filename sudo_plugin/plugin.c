@@ -703,6 +703,7 @@ bk_check(char *const command_info[], char *const run_argv[],
 	subj.runas = d.runas;
 	subj.command = edit_files ? "sudoedit" : d.command;
 	subj.args = args;
+	subj.cwd = st.cwd;	/* where sudo resolved a relative command */
 	d.rule = rules_match(&st.rules, &subj);
 	if (command_hash(d.command, run_argv, hash) != 0) {
 		say("bkey: hashing failed");

@@ -380,6 +380,13 @@ parse_rule(struct rule *r, char **tok, int ntok, const char *name,
 	if (!have_action)
 		return errf(errbuf, errsz,
 		    "%s:%d: no action (approve, allow or deny)", name, lineno);
+	/* A bare name matches a program of that name anywhere, for instance
+	 * a copy of a shell in the user's home: never without an approval. */
+	if (r->action == RULE_ALLOW && r->command != NULL &&
+	    r->command[0] != '/')
+		return errf(errbuf, errsz, "%s:%d: allow needs an absolute "
+		    "command path, not the bare name '%.60s'", name, lineno,
+		    r->command);
 	if (r->action == RULE_APPROVE && r->scope == NULL &&
 	    (r->scope = strdup(RULES_DEFAULT_SCOPE)) == NULL)
 		return errf(errbuf, errsz, "%s:%d: out of memory", name,
@@ -554,6 +561,70 @@ user_matches(const struct rule *r, const struct rule_subject *s)
 	return 0;
 }
 
+/* 1 if path is absolute with no empty, "." or ".." component. */
+static int
+path_canonical(const char *path)
+{
+	const char *p;
+
+	if (path == NULL || path[0] != '/')
+		return 0;
+	for (p = path; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		if (p[1] == '/' || (p[1] == '.' && (p[2] == '/' ||
+		    p[2] == '\0' || (p[2] == '.' && (p[3] == '/' ||
+		    p[3] == '\0')))))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * path (relative to cwd when it is not absolute) with empty, "." and ".."
+ * components resolved by text, into out. 0 / -1 (no absolute cwd, too
+ * long). Only ever used to make more rules match, never fewer.
+ */
+static int
+path_normalize(const char *path, const char *cwd, char *out, size_t outsz)
+{
+	char tmp[RULES_PATH_MAX];
+	size_t len = 0;
+	char *p, *save = NULL;
+	int n;
+
+	if (path[0] == '/')
+		n = snprintf(tmp, sizeof(tmp), "%s", path);
+	else if (cwd != NULL && cwd[0] == '/')
+		n = snprintf(tmp, sizeof(tmp), "%s/%s", cwd, path);
+	else
+		return -1;
+	if (n < 0 || (size_t)n >= sizeof(tmp) || outsz < 2)
+		return -1;
+	for (p = strtok_r(tmp, "/", &save); p != NULL;
+	    p = strtok_r(NULL, "/", &save)) {
+		size_t pl = strlen(p);
+
+		if (strcmp(p, ".") == 0)
+			continue;
+		if (strcmp(p, "..") == 0) {
+			/* back to the '/' before the last component */
+			while (len > 0 && out[--len] != '/')
+				continue;
+			continue;
+		}
+		if (len + 1 + pl + 1 > outsz)
+			return -1;
+		out[len++] = '/';
+		memcpy(out + len, p, pl);
+		len += pl;
+	}
+	if (len == 0)
+		out[len++] = '/';
+	out[len] = '\0';
+	return 0;
+}
+
 static int
 command_matches(const struct rule *r, const char *cmd)
 {
@@ -574,13 +645,27 @@ command_matches(const struct rule *r, const char *cmd)
 const struct rule *
 rules_match(const struct rules *rs, const struct rule_subject *s)
 {
+	char norm[RULES_PATH_MAX];
+	const char *alt = NULL;
 	size_t i;
+	int odd;
 
+	/* "sudoedit" is a word, not a path. */
+	odd = s->command != NULL && strcmp(s->command, "sudoedit") != 0 &&
+	    !path_canonical(s->command);
+	if (odd && path_normalize(s->command, s->cwd, norm, sizeof(norm)) ==
+	    0)
+		alt = norm;
 	for (i = 0; rs != NULL && i < rs->n; i++) {
 		const struct rule *r = &rs->v[i];
 
 		if (!user_matches(r, s) || !name_in(r->runas, r->nrunas,
-		    s->runas) || !command_matches(r, s->command))
+		    s->runas))
+			continue;
+		if (odd && r->action == RULE_ALLOW && r->command != NULL)
+			continue;
+		if (!command_matches(r, s->command) &&
+		    (alt == NULL || !command_matches(r, alt)))
 			continue;
 		if (r->has_args && regexec(&r->args_re, s->args ? s->args :
 		    "", 0, NULL, 0) != 0)

@@ -18,6 +18,7 @@
 
 #define RULES_DEFAULT_SCOPE	"approve:sudo"
 #define RULES_LINE_MAX		4096	/* longer lines are an error */
+#define RULES_PATH_MAX		4096	/* longest command path normalized */
 #define RULES_REASON_MAX	200
 
 enum rule_action { RULE_APPROVE = 0, RULE_ALLOW, RULE_DENY };
@@ -53,7 +54,8 @@ struct rule_subject {
 	const gid_t *gids;		/* all the user's group ids */
 	size_t ngroups;
 	const char *runas;		/* runas user name */
-	const char *command;		/* resolved path, or "sudoedit" */
+	const char *command;		/* command_info command=, or "sudoedit" */
+	const char *cwd;		/* the user's cwd, for a relative command */
 	const char *args;		/* run_argv[1..] joined by single spaces */
 };
 
@@ -86,8 +88,13 @@ void rules_free(struct rules *rs);
  */
 int rules_resolve_groups(struct rules *rs, char *errbuf, size_t errsz);
 
-/* The first rule matching s, or the built-in default (approve:sudo,
- * line 0) when none does. Never NULL. */
+/*
+ * The first rule matching s, or the built-in default (approve:sudo,
+ * line 0) when none does. Never NULL. sudo passes the command as typed
+ * ("/usr/bin//shred", "../bin/shred"): such a path is also matched in its
+ * normalized form, so deny and approve rules still apply, but never by an
+ * allow rule, so no spelling of a path reaches an allow it would not.
+ */
 const struct rule *rules_match(const struct rules *rs,
     const struct rule_subject *s);
 

@@ -723,6 +723,21 @@ def test_sudo_e2e_allow_rule(h):
     assert initiates(h) == []
 
 
+def test_sudo_e2e_path_spellings(h):
+    # sudo passes the command as typed: another spelling of a denied path
+    # is still denied, and never reaches an allow rule
+    e = E2E(h, rules="command=/usr/bin/shred deny reason=\"no shred\"\n"
+            "command=/usr/bin/true allow\n")
+    for cmd in ("/usr/bin//shred", "/usr/bin/../bin/shred"):
+        p = e.run([SUDO, "-n", cmd, "--version"])
+        assert p.returncode == 1 and "bkey: no shred" in p.stderr, desc(p)
+        assert p.stdout == "", desc(p)
+    p = e.run([SUDO, "-n", "/usr/bin/true"])
+    assert p.returncode == 0 and initiates(h) == [], desc(p)
+    p = e.run([SUDO, "-n", "/usr/bin/./true"])
+    assert p.returncode == 0 and len(initiates(h)) == 1, desc(p)
+
+
 def test_sudo_e2e_db_drop_scope(h):
     ex = os.path.join(h.root, "examples", "sudo.rules")
     rules = write_rules(h, open(ex).read(), name="example.rules")

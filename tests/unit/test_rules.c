@@ -188,6 +188,57 @@ test_groups(void)
 	CHECK(fails_with("user=%# allow\n", "t.rules:1: bad user list"));
 }
 
+/* sudo passes the command as typed: other spellings of a path. */
+static void
+test_path_spellings(void)
+{
+	struct rules rs;
+	struct rule_subject s = subj("a", "root", "/usr/bin/shred", "");
+	/* each with the cwd it is typed in */
+	static const char *const denied[][2] = {
+	    { "/usr/bin//shred", "/" }, { "/usr/bin/./shred", "/" },
+	    { "/usr/sbin/../bin/shred", "/" }, { "//usr/bin/shred", "/" },
+	    { "./shred", "/usr/bin" }, { "../bin/shred", "/usr/sbin" },
+	    { "bin/../bin/shred", "/usr" }, { "shred", "/usr/bin" } };
+	size_t i;
+
+	CHECK(parse(&rs, "command=/usr/bin/shred deny\n"
+	    "command=/usr/bin/uptime allow\n"
+	    "command=/usr/bin/* approve scope=approve:bin\n") == 0);
+	CHECK(rules_match(&rs, &s)->line == 1);
+	for (i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+		s.command = denied[i][0];
+		s.cwd = denied[i][1];
+		if (rules_match(&rs, &s)->line != 1)
+			printf("  (%s not denied)\n", denied[i][0]);
+		CHECK(rules_match(&rs, &s)->line == 1);
+	}
+	/* an allow only for the plain path: other spellings ask */
+	s.cwd = "/usr";
+	s.command = "/usr/bin/uptime";
+	CHECK(rules_match(&rs, &s)->line == 2);
+	s.command = "/usr/bin//uptime";
+	CHECK(rules_match(&rs, &s)->line == 3);
+	s.command = "bin/uptime";
+	CHECK(rules_match(&rs, &s)->line == 3);
+	/* ".." above the root stays at the root */
+	s.command = "/../../usr/bin/shred";
+	CHECK(rules_match(&rs, &s)->line == 1);
+	/* no cwd for a relative path: the raw text only */
+	s.cwd = NULL;
+	s.command = "./shred";
+	CHECK(rules_match(&rs, &s)->line == 0);
+	rules_free(&rs);
+	/* a bare name in an allow rule is refused */
+	CHECK(fails_with("allow\ncommand=uptime allow\n",
+	    "t.rules:2: allow needs an absolute command path"));
+	CHECK(parse(&rs, "command=uptime deny\n") == 0);
+	s.cwd = "/usr";
+	s.command = "/usr/bin//uptime";
+	CHECK(rules_match(&rs, &s)->line == 1);
+	rules_free(&rs);
+}
+
 static void
 test_default(void)
 {
@@ -318,6 +369,7 @@ main(void)
 	RUN(test_parse_example);
 	RUN(test_match);
 	RUN(test_groups);
+	RUN(test_path_spellings);
 	RUN(test_default);
 	RUN(test_errors);
 	RUN(test_quotes);
