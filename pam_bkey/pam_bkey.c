@@ -210,6 +210,15 @@ set_env(pam_handle_t *pamh, const char *name, const char *val)
 	return pam_putenv(pamh, buf);
 }
 
+/* Remove name from the PAM environment; absent is fine. */
+static int
+unset_env(pam_handle_t *pamh, const char *name)
+{
+	int r = pam_putenv(pamh, name);
+
+	return r == PAM_BAD_ITEM ? PAM_SUCCESS : r;
+}
+
 /*
  * Run the helper and wait for its verdict. Fills *ev with the final event
  * (or leaves type NONE) and returns the outcome; err says why on failure.
@@ -386,6 +395,15 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	}
 	if (res == BKEY_ERR_UNAVAILABLE && a.failmode_safe &&
 	    ev.type == BKEY_EV_ERROR && ev.reason == BKEY_ERR_UNAVAILABLE) {
+		/* Success without an approval: no earlier approval's names
+		 * may stay behind to be read as this one's. */
+		if (unset_env(pamh, "BKEY_APPROVAL_JTI") != PAM_SUCCESS ||
+		    unset_env(pamh, "BKEY_APPROVED_BY") != PAM_SUCCESS) {
+			log_decision(pamh, LOG_ERR, "error", &it, &ev, t0,
+			    "pam_putenv failed");
+			ret = PAM_SYSTEM_ERR;
+			goto out;
+		}
 		log_decision(pamh, LOG_WARNING, "unavailable_allowed", &it,
 		    &ev, t0, "failmode=safe: login allowed without approval");
 		ret = PAM_SUCCESS;

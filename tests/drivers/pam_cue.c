@@ -3,11 +3,13 @@
  * pam_authenticate with chosen items and flags, recording every
  * conversation message with its time, the result and the PAM environment.
  *
- *   pam_cue [-s] [-r RHOST] [-t TTY] [-a enter|fail|text] [-e] SERVICE USER
+ *   pam_cue [-s] [-r RHOST] [-t TTY] [-a enter|fail|text] [-e]
+ *       [-E NAME=VALUE]... SERVICE USER
  *     -s  PAM_SILENT
  *     -a  how prompts are answered: an empty line (default), a conversation
  *         failure, or the text "hunter2"
  *     -e  print the PAM environment after authenticating
+ *     -E  put NAME=VALUE into the PAM environment before (a stale value)
  *
  * Output lines:
  *   conv style=info|error|echo_off|echo_on t_ms=N text=...
@@ -116,10 +118,10 @@ main(int argc, char **argv)
 {
 	struct pam_conv pc = { conv, NULL };
 	pam_handle_t *pamh = NULL;
-	const char *rhost = NULL, *tty = NULL;
-	int flags = 0, env = 0, opt, r;
+	const char *rhost = NULL, *tty = NULL, *preset[8];
+	int flags = 0, env = 0, npreset = 0, opt, r, i;
 
-	while ((opt = getopt(argc, argv, "sr:t:a:e")) != -1) {
+	while ((opt = getopt(argc, argv, "sr:t:a:eE:")) != -1) {
 		switch (opt) {
 		case 's':
 			flags |= PAM_SILENT;
@@ -136,13 +138,19 @@ main(int argc, char **argv)
 		case 'e':
 			env = 1;
 			break;
+		case 'E':
+			if (npreset == (int)(sizeof(preset) / sizeof(preset[0])))
+				return 2;
+			preset[npreset++] = optarg;
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr, "usage: pam_cue [-s] [-r RHOST] [-t TTY] "
-		    "[-a enter|fail|text] [-e] SERVICE USER\n");
+		    "[-a enter|fail|text] [-e] [-E NAME=VALUE]... "
+		    "SERVICE USER\n");
 		return 2;
 	}
 	if (pam_start(argv[optind], argv[optind + 1], &pc, &pamh) !=
@@ -156,6 +164,12 @@ main(int argc, char **argv)
 		pam_end(pamh, PAM_SYSTEM_ERR);
 		return 2;
 	}
+	for (i = 0; i < npreset; i++)
+		if (pam_putenv(pamh, preset[i]) != PAM_SUCCESS) {
+			fprintf(stderr, "pam_putenv failed\n");
+			pam_end(pamh, PAM_SYSTEM_ERR);
+			return 2;
+		}
 	t0 = now_ms();
 	r = pam_authenticate(pamh, flags);
 	printf("result=%d name=%s t_ms=%lld\n", r, code_name(r),

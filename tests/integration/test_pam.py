@@ -433,6 +433,19 @@ def test_pam_server_down_failmode_safe(h):
     assert pr == LOG_WARNING, (pr, text)
 
 
+def test_pam_failmode_safe_clears_stale_approval_env(h):
+    # A login let through without approval must not carry an earlier
+    # approval's names (same handle, or set by a module before us).
+    conf = h.config(api_url="http://127.0.0.1:%d" % dead_port())
+    c = cue_run(h, service(h, "timeout=2 failmode=safe", conf=conf),
+                opts=["-e", "-E", "BKEY_APPROVAL_JTI=stale",
+                      "-E", "BKEY_APPROVED_BY=did:bkey:mallory",
+                      "-E", "OTHER=kept"])
+    assert c.result == "PAM_SUCCESS", tail(c.p)
+    assert decision(c.p)[1]["outcome"] == "unavailable_allowed", tail(c.p)
+    assert c.env == {"OTHER": "kept"}, c.env
+
+
 def test_pam_failmode_safe_still_denies(h):
     h.mock.set("did:bkey:alice", outcome="deny")
     p = pamtester(h, service(h, "failmode=safe"))
