@@ -165,13 +165,12 @@ class Sshd:
             except OSError:
                 pass
 
-    def login(self, answers=3):
-        """ssh root@127.0.0.1 echo OK; Enter at every approval prompt.
-        Returns (exit status, transcript bytes, codes prompted)."""
+    def client(self):
+        """ssh root@127.0.0.1 echo OK under pexpect."""
         import pexpect
         home = os.path.join(self.dir, "home")
         os.makedirs(home, exist_ok=True)
-        child = pexpect.spawn("ssh", [
+        return pexpect.spawn("ssh", [
             "-F", "/dev/null", "-p", str(self.port), "-i", self.key,
             "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
             "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
@@ -180,6 +179,12 @@ class Sshd:
             "root@127.0.0.1", "echo", "OK"],
             env={"PATH": "/usr/bin:/bin", "HOME": home, "TERM": "dumb"},
             timeout=30)
+
+    def login(self, answers=3):
+        """The client, with Enter at every approval prompt. Returns (exit
+        status, transcript bytes, codes prompted)."""
+        import pexpect
+        child = self.client()
         codes, out = [], b""
         try:
             while True:
@@ -201,15 +206,22 @@ def initiates(h):
             if r["path"].endswith("/bc-authorize")]
 
 
-def test_sshd_approved_login_runs_command(h):
+def login_once(h, **behaviour):
+    """One login against a fresh sshd, the mock set to behaviour for root.
+    Returns (sshd, exit status, transcript text, codes prompted)."""
     require(h)
-    h.mock.set("did:bkey:root", outcome="approve", delay_ms=300)
+    h.mock.set("did:bkey:root", **behaviour)
     sshd = Sshd(h)
     try:
         status, out, codes = sshd.login()
     finally:
         sshd.stop()
-    text = out.decode("utf-8", "replace")
+    return sshd, status, out.decode("utf-8", "replace"), codes
+
+
+def test_sshd_approved_login_runs_command(h):
+    sshd, status, text, codes = login_once(h, outcome="approve",
+                                           delay_ms=300)
     assert status == 0, "ssh exit %s: %r\nsshd: %s" % (status, text,
                                                         sshd.log_text())
     assert re.search(r"^OK\r?$", text, re.M), text
@@ -228,14 +240,7 @@ def test_sshd_approved_login_runs_command(h):
 
 
 def test_sshd_denied_login_fails(h):
-    require(h)
-    h.mock.set("did:bkey:root", outcome="deny", delay_ms=100)
-    sshd = Sshd(h)
-    try:
-        status, out, codes = sshd.login()
-    finally:
-        sshd.stop()
-    text = out.decode("utf-8", "replace")
+    sshd, status, text, codes = login_once(h, outcome="deny", delay_ms=100)
     assert status == 255, "ssh exit %s: %r" % (status, text)
     assert not re.search(r"^OK\r?$", text, re.M), text
     assert "Permission denied" in text or \
@@ -246,7 +251,6 @@ def test_sshd_denied_login_fails(h):
     assert codes, "no approval prompt: %r" % text
     # Every prompt was a fresh request, each denied.
     assert len(initiates(h)) == len(codes), (initiates(h), codes)
-
 
 
 def helpers_for(conf):
@@ -268,17 +272,10 @@ def test_sshd_client_gone_mid_wait_stops_helper(h):
     # The client hangs up at the prompt: the login fails and the helper
     # does not poll on alone after sshd's PAM process is gone.
     require(h)
-    import pexpect
     h.mock.set("did:bkey:root", outcome="never")
     sshd = Sshd(h)
     try:
-        child = pexpect.spawn("ssh", [
-            "-F", "/dev/null", "-p", str(sshd.port), "-i", sshd.key,
-            "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
-            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-            "root@127.0.0.1", "echo", "OK"],
-            env={"PATH": "/usr/bin:/bin", "HOME": sshd.dir, "TERM": "dumb"},
-            timeout=30)
+        child = sshd.client()
         child.expect(PROMPT)
         assert helpers_for(sshd.conf), "no helper while the prompt is up"
         child.close(force=True)
