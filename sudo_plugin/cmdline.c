@@ -271,6 +271,29 @@ finish(bkey_buf *b, size_t max)
 	return s;
 }
 
+/*
+ * The name shown for a command: its basename when it lives in a system
+ * directory, else the whole path, so "psql" on the phone is never a
+ * program the user planted elsewhere. "edit" is sudoedit's word: a
+ * program of that name is always shown with its path.
+ */
+static const char *
+display_name(const char *path)
+{
+	static const char *const dirs[] = { "/usr/bin", "/bin", "/usr/sbin",
+	    "/sbin", "/usr/local/bin", "/usr/local/sbin" };
+	const char *base = cmd_basename(path);
+	size_t i, dl;
+
+	if (path == NULL || base == path || strcmp(base, "edit") == 0)
+		return path;
+	dl = (size_t)(base - path) - 1;
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (strlen(dirs[i]) == dl && memcmp(path, dirs[i], dl) == 0)
+			return base;
+	return path;
+}
+
 char *
 cmd_message(const char *user, const char *runas, const char *host,
     const char *command_path, char *const argv[], char *const *edit_files,
@@ -291,7 +314,7 @@ cmd_message(const char *user, const char *runas, const char *host,
 		put_args(&b, edit_files, max);
 	} else {
 		bkey_buf_puts(&b, " ");
-		quote_capped(&b, cmd_basename(command_path), max);
+		quote_capped(&b, display_name(command_path), max);
 		if (argv != NULL && argv[0] != NULL)
 			put_args(&b, argv + 1, max);
 	}

@@ -39,8 +39,10 @@ char *const *cmd_edit_files(char *const argv[], long nfiles);
 /*
  * "alice → postgres on db-prod-1: psql -c 'DROP TABLE users_archive'":
  * user, runas and host are quoted like arguments when they need it; the
- * command is shown as the basename of command_path followed by argv[1..]
- * quoted; with edit_files (sudoedit) non-NULL, "edit FILE…". Capped at max bytes with "…".
+ * command is shown as the basename of command_path when it is in a system
+ * bin directory (/usr/bin, /bin, /usr/sbin, /sbin, /usr/local/bin,
+ * /usr/local/sbin) and not named "edit", else as the whole path, followed
+ * by argv[1..] quoted; with edit_files (sudoedit) non-NULL, "edit FILE…". Capped at max bytes with "…".
  * malloc'd, NULL on ENOMEM.
  */
 char *cmd_message(const char *user, const char *runas, const char *host,

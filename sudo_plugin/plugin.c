@@ -355,6 +355,7 @@ remembered(const unsigned char hash[crypto_generichash_BYTES])
 struct decision {
 	const char *command;		/* command_info command= */
 	const char *runas;
+	const char *runas_group;	/* sudo -g, or NULL */
 	const char *runas_uid;
 	const char *cwd;
 	char *full;			/* quoted command line, capped */
@@ -449,6 +450,8 @@ build_request(const struct decision *d, const char *did, const char *msg)
 	put_field(&o, "tty", st.tty);
 	put_field(&o, "runas_user", d->runas);
 	put_field(&o, "runas_uid", d->runas_uid);
+	if (d->runas_group != NULL)
+		put_field(&o, "runas_group", d->runas_group);
 	put_field(&o, "user", st.user);
 	put_field(&o, "host", st.host);
 	if (bkey_jobj_end(&o) != 0)
@@ -515,7 +518,7 @@ request_approval(struct decision *d, char *const run_argv[],
 	struct wait_res rs;
 	bkey_error err;
 	bkey_result res;
-	char *did = NULL, *msg = NULL, *req = NULL;
+	char *did = NULL, *msg = NULL, *req = NULL, as[2 * FIELD_MAX];
 	int ret = -1, rc;
 
 	memset(&err, 0, sizeof(err));
@@ -534,7 +537,10 @@ request_approval(struct decision *d, char *const run_argv[],
 		goto out;
 	}
 	(void)snprintf(d->approver_did, sizeof(d->approver_did), "%s", did);
-	msg = cmd_message(st.user, d->runas, st.host, d->command, run_argv,
+	/* "root:shadow" for sudo -g shadow: the group is a privilege too. */
+	(void)snprintf(as, sizeof(as), "%s%s%s", d->runas,
+	    d->runas_group ? ":" : "", d->runas_group ? d->runas_group : "");
+	msg = cmd_message(st.user, as, st.host, d->command, run_argv,
 	    edit_files, BKEY_MESSAGE_MAX);
 	if (msg == NULL || (req = build_request(d, did, msg)) == NULL) {
 		say("bkey: out of memory");
@@ -659,6 +665,7 @@ bk_check(char *const command_info[], char *const run_argv[],
 	}
 	d.command = kv_get(command_info, "command");
 	d.runas = kv_get(command_info, "runas_user");
+	d.runas_group = kv_get(command_info, "runas_group");
 	d.runas_uid = kv_get(command_info, "runas_uid");
 	if (d.runas_uid == NULL)
 		d.runas_uid = "";

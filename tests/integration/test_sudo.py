@@ -198,6 +198,17 @@ def test_sudo_drv_long_argv_capped(h):
         cmd.endswith("\u2026") and len(cmd.encode()) <= 1024, cmd
 
 
+def test_sudo_drv_runas_group_shown(h):
+    # sudo -u postgres -g shadow: the group is a privilege, shown too
+    info = dict(PSQL[1], runas_group="shadow")
+    r = drive(h, [(PSQL[0], info)])
+    assert r.checks == [1], str(r)
+    q = initiates(h)[0]
+    assert q["binding_message"].split(" ", 1)[1].startswith(
+        "alice %s postgres:shadow on testhost: psql" % ARROW), q
+    assert q["action_details"]["runas_group"] == "shadow", q
+
+
 def test_sudo_drv_denied(h):
     cfg = h.config(users={"alice": "did:bkey:deny"})
     r = drive(h, [PSQL], conf=cfg)
@@ -750,8 +761,9 @@ def test_sudo_e2e_db_drop_scope(h):
     assert open(marker).read() == "-c DROP TABLE users_archive\n"
     q = initiates(h)
     assert [x["scope"] for x in q] == ["openid approve:db:drop"], q
+    # outside the system bin directories the phone sees the whole path
     assert q[0]["binding_message"].endswith(
-        ": psql -c 'DROP TABLE users_archive'"), q
+        ": %s -c 'DROP TABLE users_archive'" % psql), q
     # a harmless query goes to the default scope
     p = e.run([SUDO, "-n", psql, "-c", "SELECT 1"])
     assert p.returncode == 0, desc(p)
@@ -839,4 +851,5 @@ def test_sudo_e2e_intercept_children(h):
     q = initiates(h)
     assert [x["scope"] for x in q] == ["openid approve:sudo",
                                        "openid approve:db:drop"], q
-    assert q[1]["binding_message"].endswith(": psql -c 'DROP TABLE x'"), q
+    assert q[1]["binding_message"].endswith(": %s -c 'DROP TABLE x'" %
+                                            psql), q

@@ -153,6 +153,38 @@ test_message_capped(void)
 	free(m);
 }
 
+/* Two different commands never show as the same text. */
+static void
+test_message_command_name(void)
+{
+	char *argv[] = { "psql", "-c", "x", NULL };
+	char *files[] = { "vi", "--", "/etc/shadow", NULL };
+	char *edit[] = { "edit", "/etc/shadow", NULL };
+	char *a, *b;
+
+	a = cmd_message("u", "root", "h", "/usr/bin/psql", argv, NULL, 256);
+	b = cmd_message("u", "root", "h", "/home/u/psql", argv, NULL, 256);
+	CHECK_STR(a, "u \xe2\x86\x92 root on h: psql -c x");
+	CHECK_STR(b, "u \xe2\x86\x92 root on h: /home/u/psql -c x");
+	free(a);
+	free(b);
+	/* odd spellings of a system path show the path as typed */
+	a = cmd_message("u", "root", "h", "/usr/bin//psql", argv, NULL, 256);
+	CHECK_STR(a, "u \xe2\x86\x92 root on h: /usr/bin//psql -c x");
+	free(a);
+	a = cmd_message("u", "root", "h", "./psql", argv, NULL, 256);
+	CHECK_STR(a, "u \xe2\x86\x92 root on h: ./psql -c x");
+	free(a);
+	/* sudoedit /etc/shadow vs sudo edit /etc/shadow (run-mailcap) */
+	a = cmd_message("u", "root", "h", "/usr/bin/vi", files,
+	    cmd_edit_files(files, 1), 256);
+	b = cmd_message("u", "root", "h", "/usr/bin/edit", edit, NULL, 256);
+	CHECK_STR(a, "u \xe2\x86\x92 root on h: edit /etc/shadow");
+	CHECK_STR(b, "u \xe2\x86\x92 root on h: /usr/bin/edit /etc/shadow");
+	free(a);
+	free(b);
+}
+
 static void
 test_join_args(void)
 {
@@ -180,6 +212,7 @@ main(void)
 	RUN(test_message_hostile);
 	RUN(test_message_sudoedit);
 	RUN(test_message_capped);
+	RUN(test_message_command_name);
 	RUN(test_join_args);
 	UNIT_DONE();
 }
