@@ -55,9 +55,58 @@ close_fd(int *fd)
 	}
 }
 
-/* Absolute, regular, not group/world writable, owned by root or euid. */
+/* Owned by root or by us: nobody else may change what we run. */
 static int
-check_helper(const char *helper, bkey_error *err)
+trusted_owner(const struct stat *st)
+{
+	return st->st_uid == 0 || st->st_uid == geteuid();
+}
+
+/*
+ * Every directory from the helper's up to "/" must be trusted too, or whoever
+ * can write one could swap the helper between this check and execve. A
+ * sticky directory (like /tmp) is fine: others cannot rename or remove
+ * what they do not own there.
+ */
+static int
+check_dirs(const char *path, bkey_error *err)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	char *slash;
+	size_t n = strlen(path);
+
+	if (n >= sizeof(dir))
+		return bkey_seterr(err, BKEY_ERR_CONFIG, "helper path too long");
+	memcpy(dir, path, n + 1);
+	while ((slash = strrchr(dir, '/')) != NULL) {
+		if (slash == dir)
+			slash[1] = '\0';	/* the root directory itself */
+		else
+			*slash = '\0';
+		if (lstat(dir, &st) != 0)
+			return bkey_seterr(err, BKEY_ERR_CONFIG, "helper "
+			    "directory %s: %s", dir, strerror(errno));
+		if (!S_ISDIR(st.st_mode) || !trusted_owner(&st) ||
+		    ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
+		    !(st.st_mode & S_ISVTX)))
+			return bkey_seterr(err, BKEY_ERR_CONFIG, "helper "
+			    "directory %s: writable by others or not owned "
+			    "by root", dir);
+		if (slash == dir)
+			break;
+	}
+	return 0;
+}
+
+/*
+ * Resolve the helper once (symlinks included) into resolved, and check the
+ * file that path names: absolute, regular, executable, not group/world
+ * writable, owned by root or euid, in trusted directories. The resolved
+ * path is what gets executed.
+ */
+static int
+check_helper(const char *helper, char resolved[PATH_MAX], bkey_error *err)
 {
 	struct stat st;
 
@@ -65,7 +114,10 @@ check_helper(const char *helper, bkey_error *err)
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "helper path must be absolute: %s",
 		    helper ? helper : "(none)");
-	if (stat(helper, &st) != 0)
+	if (realpath(helper, resolved) == NULL)
+		return bkey_seterr(err, BKEY_ERR_CONFIG, "helper %s: %s",
+		    helper, strerror(errno));
+	if (lstat(resolved, &st) != 0)
 		return bkey_seterr(err, BKEY_ERR_CONFIG, "helper %s: %s",
 		    helper, strerror(errno));
 	if (!S_ISREG(st.st_mode))
@@ -74,14 +126,14 @@ check_helper(const char *helper, bkey_error *err)
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "helper %s: writable by group or others", helper);
-	if (st.st_uid != 0 && st.st_uid != geteuid())
+	if (!trusted_owner(&st))
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "helper %s: owned by uid %lu, not root", helper,
 		    (unsigned long)st.st_uid);
 	if (!(st.st_mode & S_IXUSR))
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "helper %s: not executable", helper);
-	return 0;
+	return check_dirs(resolved, err);
 }
 
 /* Between fork and exec: async-signal-safe calls only. Never returns. */
@@ -230,6 +282,7 @@ bkey_spawn(struct bkey_child *ch, const char *helper, const char *conf,
     int debug, const char *request_json, bkey_error *err)
 {
 	char *argv[6];
+	char resolved[PATH_MAX];
 	char path_env[] = "PATH=/usr/bin:/bin";
 	char *envp[] = { path_env, NULL };
 	int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 };
@@ -241,11 +294,11 @@ bkey_spawn(struct bkey_child *ch, const char *helper, const char *conf,
 	ch->out_fd = -1;
 	if (request_json == NULL)
 		return bkey_seterr(err, BKEY_ERR_INTERNAL, "no request");
-	if (check_helper(helper, err) != 0)
+	if (check_helper(helper, resolved, err) != 0)
 		return -1;
 
 	/* Everything the child needs is prepared before fork. */
-	argv[argc++] = (char *)helper;
+	argv[argc++] = resolved;
 	argv[argc++] = (char *)"--request-stdin";
 	if (conf != NULL) {
 		argv[argc++] = (char *)"--config";
@@ -274,7 +327,7 @@ bkey_spawn(struct bkey_child *ch, const char *helper, const char *conf,
 		goto out;
 	}
 	if (pid == 0)
-		child_exec(helper, argv, envp, in_p[0], out_p[1], err_p[1],
+		child_exec(resolved, argv, envp, in_p[0], out_p[1], err_p[1],
 		    null_fd, debug, parent);
 
 	ch->pid = pid;

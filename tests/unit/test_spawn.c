@@ -484,7 +484,19 @@ helper_path_checks(void)
 		CHECK(chown(path, 65534, 65534) == 0);
 		CHECK(bkey_spawn(&ch, path, NULL, 0, "{}", &err) == -1);
 		CHECK(err.code == BKEY_ERR_CONFIG);
+		CHECK(chown(path, 0, 0) == 0);
 	}
+	/* A good file in a directory others may write: whoever writes there
+	 * could swap it before exec. Sticky (like /tmp) is safe. */
+	CHECK(chmod(path, 0755) == 0);
+	CHECK(chmod(dir, 0777) == 0);
+	CHECK(bkey_spawn(&ch, path, NULL, 0, "{}", &err) == -1);
+	CHECK(err.code == BKEY_ERR_CONFIG);
+	CHECK(strstr(err.detail, "helper directory") != NULL);
+	CHECK(ch.pid == -1);
+	CHECK(chmod(dir, 01777) == 0);
+	CHECK(bkey_spawn(&ch, path, NULL, 0, "{}", &err) == 0);
+	bkey_spawn_kill(&ch);
 	unlink(path);
 	rmdir(dir);
 }
