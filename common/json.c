@@ -395,7 +395,11 @@ keycmp(const void *a, const void *b)
 	return (x->n > y->n) - (x->n < y->n);
 }
 
-/* 0 if no object in the document has two equal keys (after unescaping). */
+/*
+ * 0 if every key of every object unescapes and no object has two equal
+ * keys (after unescaping). Objects with one member are checked too: a key
+ * that cannot be read must fail the document, not hide from bkey_json_find.
+ */
 static int
 check_duplicates(const bkey_json *j)
 {
@@ -404,7 +408,7 @@ check_duplicates(const bkey_json *j)
 	int i, m, k, nk = 0, rc = -1;
 
 	for (i = 0; i < j->ntok; i++) {
-		if (t[i].type != JSMN_OBJECT || t[i].size < 2)
+		if (t[i].type != JSMN_OBJECT || t[i].size < 1)
 			continue;
 		keys = calloc((size_t)t[i].size, sizeof(*keys));
 		if (keys == NULL)

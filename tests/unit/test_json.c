@@ -155,6 +155,12 @@ rejects_bad_strings(void)
 	CHECK(str_a("{\"a\":\"\\ud800\\ud800\"}") == NULL);
 	/* a key with a lone surrogate fails the whole document */
 	CHECK(!ok("{\"\\ud800\":1,\"b\":2}"));
+	/* ... also as the only member (found by fuzz/fuzz_json.c:
+	 * single-member objects skipped the key check) */
+	CHECK(!ok("{\"\\ud800\":1}"));
+	CHECK(!ok("{\"k],{,#\\ud819\":\"A\"} "));
+	CHECK(!ok("{\"a\":{\"x\\udc00\":1}}"));
+	CHECK(ok("{\"\\u0041\":1}"));
 	v = str_a("{\"a\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\u00e9\\u20ac\"}");
 	CHECK_STR(v, "\"\\/\b\f\n\r\tA\xc3\xa9\xe2\x82\xac");
 	free(v);
