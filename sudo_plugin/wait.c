@@ -74,7 +74,7 @@ sigguard_install(struct sigguard *g)
 			sigdelset(&wait_mask, guarded[i]);
 		if (sigprocmask(SIG_SETMASK, &wait_mask, NULL) != 0) {
 			saved = errno;
-			sigguard_restore(g);
+			(void)sigguard_restore(g);
 			errno = saved;
 			return -1;
 		}
@@ -106,24 +106,20 @@ sigguard_fd(const struct sigguard *g)
 }
 
 int
-sigguard_caught(const struct sigguard *g)
-{
-	return g->installed ? (int)caught_sig : 0;
-}
-
-void
 sigguard_restore(struct sigguard *g)
 {
 	sigset_t set;
-	int i;
+	int i, sig;
 
 	if (!g->installed)
-		return;
+		return 0;
 	sigemptyset(&set);
 	for (i = 0; i < 4; i++)
 		sigaddset(&set, guarded[i]);
-	/* Handlers go back while the signals are blocked, then the mask. */
+	/* Block first, then read what was caught: nothing can land in
+	 * between. Handlers go back while blocked, then the mask. */
 	(void)sigprocmask(SIG_BLOCK, &set, NULL);
+	sig = (int)caught_sig;
 	for (i = 0; i < 4; i++)
 		(void)sigaction(guarded[i], &g->old[i], NULL);
 	(void)sigaction(SIGPIPE, &g->old_pipe, NULL);
@@ -133,6 +129,7 @@ sigguard_restore(struct sigguard *g)
 	(void)close(g->pipe[1]);
 	g->pipe[0] = g->pipe[1] = -1;
 	g->installed = 0;
+	return sig;
 }
 
 static bkey_result
@@ -218,10 +215,9 @@ out:
 	if (spawned)
 		bkey_spawn_kill(&ch);
 	/* A signal at any point of the wait cancels, even an approval. */
-	if ((rs->signo = sigguard_caught(&g)) != 0) {
+	if ((rs->signo = sigguard_restore(&g)) != 0) {
 		res = BKEY_ERR_CANCELLED;
 		bkey_seterr(err, res, "cancelled by signal %d", rs->signo);
 	}
-	sigguard_restore(&g);
 	return res;
 }

@@ -31,10 +31,13 @@ struct sigguard {
 int sigguard_install(struct sigguard *g);
 /* The fd that becomes readable when a signal arrives (-1 if none). */
 int sigguard_fd(const struct sigguard *g);
-/* The first signal caught since install, 0 if none. */
-int sigguard_caught(const struct sigguard *g);
-/* Put sudo's handlers and mask back; safe to call twice. */
-void sigguard_restore(struct sigguard *g);
+/*
+ * Put sudo's handlers and mask back; safe to call twice. Returns the first
+ * signal caught since install (0 if none), read while the signals are
+ * blocked: one arriving later stays pending for sudo's own handler, which
+ * then refuses to run the command, so none can slip between the two.
+ */
+int sigguard_restore(struct sigguard *g);
 
 typedef void (*wait_pending_cb)(const struct bkey_event *ev, void *ctx);
 
