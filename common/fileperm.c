@@ -150,6 +150,14 @@ bkey_read_all(FILE *f, const char *path, size_t max, size_t *len,
 	size_t cap = 0, n = 0, got;
 
 	*len = 0;
+	/* No stdio buffer: it would hold a copy of the file (a client
+	 * secret) that fclose frees without wiping, inside sshd or sudo.
+	 * Unbuffered, fread reads straight into buf, which we wipe. */
+	if (setvbuf(f, NULL, _IONBF, 0) != 0) {
+		bkey_seterr(err, BKEY_ERR_INTERNAL, "%s: setvbuf failed",
+		    path);
+		return NULL;
+	}
 	for (;;) {
 		/* Room for max + 1 bytes and the NUL: one more than allowed
 		 * tells a file that is too large. */

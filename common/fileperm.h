@@ -38,7 +38,8 @@ int bkey_errno_code(int e);
  * Read the rest of f (at most max bytes) into a malloc'd, NUL-terminated
  * buffer; *len gets its length. NULL with BKEY_ERR_CONFIG "PATH: problem"
  * (too large, read error) or BKEY_ERR_INTERNAL (no memory). The caller
- * wipes (it may hold a secret) and frees it.
+ * wipes (it may hold a secret) and frees it. f must not have been read
+ * yet: it is made unbuffered, so no copy stays in a stdio buffer.
  */
 char *bkey_read_all(FILE *f, const char *path, size_t max, size_t *len,
     bkey_error *err);

@@ -471,6 +471,37 @@ test_file_checks(void)
 	CHECK(bkey_open_checked("", 0, &e) == NULL);
 }
 
+/*
+ * bkey_read_all leaves no copy of the file in the stream's own buffer:
+ * fclose frees that buffer without wiping it, and the config (with its
+ * client_secret) is read inside sshd and sudo. glibc's FILE fields show it.
+ */
+static void
+test_read_all_no_stdio_copy(void)
+{
+	bkey_error e;
+	size_t len = 0;
+	char *buf;
+	FILE *f;
+
+	write_file(conf, BASE, strlen(BASE), 0600);
+	memset(&e, 0, sizeof(e));
+	f = bkey_open_checked(conf, BKEY_FILE_SECRET, &e);
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	buf = bkey_read_all(f, conf, BKEY_FILE_MAX, &len, &e);
+	CHECK(buf != NULL && len == strlen(BASE) &&
+	    memcmp(buf, BASE, len) == 0);
+#ifdef __GLIBC__
+	CHECK(f->_IO_buf_base == NULL ||
+	    memmem(f->_IO_buf_base, (size_t)(f->_IO_buf_end - f->_IO_buf_base),
+	    SECRET_WORD, strlen(SECRET_WORD)) == NULL);
+#endif
+	fclose(f);
+	free(buf);
+}
+
 static void
 test_owner(void)
 {
@@ -595,6 +626,7 @@ main(void)
 	RUN(test_url_errors);
 	RUN(test_url_allowed);
 	RUN(test_file_checks);
+	RUN(test_read_all_no_stdio_copy);
 	if (geteuid() == 0)
 		RUN(test_owner);
 	else
