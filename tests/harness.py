@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -354,6 +355,16 @@ def check_sanitizer(stderr):
                                  stderr[stderr.index(mark):][:1500])
 
 
+def free_port():
+    """A loopback TCP port nothing listens on (for "server down" tests and
+    servers a test starts itself)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 # ---- assertion helpers (plain functions; also reachable as h.<name>) -------
 def events(stdout):
     """Every line of stdout as a JSON object (a non-JSON line fails)."""
@@ -412,5 +423,5 @@ def assert_eq(a, b, what=""):
 
 
 for _f in (assert_exit, final_event, assert_final, assert_error,
-           assert_no_violations, assert_eq, describe):
+           assert_no_violations, assert_eq, describe, free_port):
     setattr(Harness, _f.__name__, staticmethod(_f))

@@ -11,11 +11,10 @@ import os
 import re
 import select
 import signal
-import socket
 import stat
 import time
 
-from harness import (assert_error, assert_exit, assert_final,
+from harness import (free_port, assert_error, assert_exit, assert_final,
                      assert_no_violations, describe, events)
 
 DID = "did:bkey:alice"
@@ -68,14 +67,6 @@ def check_pending(ev, m=None, expires_in=None, interval=0):
     if m is not None:
         ids = [r.get("auth_req_id") for r in initiates(m)]
         assert ev["auth_req_id"] in ids, (ev, ids)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def read_event(p, timeout=5.0):

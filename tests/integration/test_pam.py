@@ -14,6 +14,8 @@ import socket
 import subprocess
 import time
 
+from harness import free_port
+
 SERVICE = "bkeytest"
 WRAPPER = "libpam_wrapper.so"
 NSS_WRAPPER = "libnss_wrapper.so"
@@ -147,14 +149,6 @@ def initiate_json(h):
     assert len(reqs) == 1, "want one bc-authorize, got %d" % len(reqs)
     r = reqs[0]
     return r["json"] if r["json"] is not None else r["form"]
-
-
-def dead_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def nss_files(h, groups):
@@ -416,7 +410,7 @@ def test_pam_groups_lookup_failure_fails_closed(h):
 
 
 def test_pam_server_down_failmode_secure(h):
-    conf = h.config(api_url="http://127.0.0.1:%d" % dead_port())
+    conf = h.config(api_url="http://127.0.0.1:%d" % free_port())
     t0 = time.monotonic()
     p = pamtester(h, service(h, "timeout=2", conf=conf))
     assert_pamtester(p, "PAM_AUTHINFO_UNAVAIL")
@@ -425,7 +419,7 @@ def test_pam_server_down_failmode_secure(h):
 
 
 def test_pam_server_down_failmode_safe(h):
-    conf = h.config(api_url="http://127.0.0.1:%d" % dead_port())
+    conf = h.config(api_url="http://127.0.0.1:%d" % free_port())
     p = pamtester(h, service(h, "timeout=2 failmode=safe", conf=conf))
     assert_pamtester(p, "PAM_SUCCESS")
     pr, f, text = decision(p)
@@ -436,7 +430,7 @@ def test_pam_server_down_failmode_safe(h):
 def test_pam_failmode_safe_clears_stale_approval_env(h):
     # A login let through without approval must not carry an earlier
     # approval's names (same handle, or set by a module before us).
-    conf = h.config(api_url="http://127.0.0.1:%d" % dead_port())
+    conf = h.config(api_url="http://127.0.0.1:%d" % free_port())
     c = cue_run(h, service(h, "timeout=2 failmode=safe", conf=conf),
                 opts=["-e", "-E", "BKEY_APPROVAL_JTI=stale",
                       "-E", "BKEY_APPROVED_BY=did:bkey:mallory",

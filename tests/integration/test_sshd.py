@@ -14,6 +14,8 @@ import socket
 import subprocess
 import time
 
+from harness import free_port
+
 SSHD = "/usr/sbin/sshd"
 PRIVSEP = "/run/sshd"
 PROMPT = re.compile(rb"Approve on your phone: code ([0-9]{4}), then press "
@@ -53,14 +55,6 @@ def require(h):
 
 def pam_lib(name):
     return os.path.join("/lib/x86_64-linux-gnu/security", name)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def keygen(path):

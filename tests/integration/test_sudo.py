@@ -20,6 +20,8 @@ import stat
 import subprocess
 import time
 
+from harness import free_port
+
 ARROW = "\u2192"
 CODE_LINE = re.compile(
     r"^conv\[0x2003\]: bkey: approve on your phone: code ([0-9]{4}) "
@@ -455,17 +457,8 @@ def test_sudo_drv_helper_lies(h):
 
 
 # ---- failmode with the server down ----
-def dead_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_sudo_drv_failmode_secure(h):
-    cfg = h.config(api_url="http://127.0.0.1:%d" % dead_port(),
+    cfg = h.config(api_url="http://127.0.0.1:%d" % free_port(),
                    connect_timeout="1")
     r = drive(h, [PSQL], conf=cfg, opts=["timeout=2"])
     assert r.checks == [0], str(r)
@@ -475,7 +468,7 @@ def test_sudo_drv_failmode_secure(h):
 
 
 def test_sudo_drv_failmode_safe(h):
-    cfg = h.config(api_url="http://127.0.0.1:%d" % dead_port(),
+    cfg = h.config(api_url="http://127.0.0.1:%d" % free_port(),
                    connect_timeout="1")
     r = drive(h, [PSQL], conf=cfg, opts=["timeout=2", "failmode=safe",
                                          "debug"])

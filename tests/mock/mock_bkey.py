@@ -609,7 +609,6 @@ class Handler(BaseHTTPRequestHandler):
         self.send_raw(200, b"")
 
     def token(self):
-        st = self.server.state
         form = self.parse_form()
         grant = form.get("grant_type")
         if grant == "client_credentials":
