@@ -519,7 +519,6 @@ main(int argc, char **argv)
 
 	if (bkey_config_load(&cfg, o.config != NULL ? o.config :
 	    BKEY_DEFAULT_CONFIG, &err) != 0) {
-		res = BKEY_ERR_CONFIG;
 		if (err.code != BKEY_ERR_INTERNAL)
 			err.code = BKEY_ERR_CONFIG;
 		res = err.code;
