@@ -581,7 +581,7 @@ bkey_json_find(const bkey_json *j, int obj, const char *key)
 	jsmntok_t *t;
 	int m, k, size, found = -1;
 	size_t klen;
-	char *s;
+	char *s = NULL;
 
 	if (key == NULL || bkey_json_type_of(j, obj) != BKEY_JSON_OBJECT)
 		return -1;
@@ -596,7 +596,7 @@ bkey_json_find(const bkey_json *j, int obj, const char *key)
 			if (rawlen == klen && memcmp(raw, key, klen) == 0)
 				found = k + 1;
 		} else {
-			size_t sl;
+			size_t sl = 0;
 
 			/* keys were unescaped once at parse: cannot fail
 			 * except for memory, which means "not found" */
