@@ -9,17 +9,29 @@
 
 #define VARIANT sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
+static int
+is_b64url(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
 int
 bkey_b64url_decode(const char *src, size_t srclen, unsigned char *dst,
     size_t dstcap, size_t *outlen)
 {
 	const char *end = NULL;
-	size_t n = 0;
+	size_t n = 0, i;
 
 	if (src == NULL || dst == NULL || outlen == NULL)
 		return -1;
 	if (srclen % 4 == 1)	/* 6 bits cannot make a byte */
 		return -1;
+	/* libsodium 1.0.18 decodes bytes >= 0x80 as if they were letters
+	 * ("aGV\xebbG8" gives 5 bytes): check the alphabet ourselves. */
+	for (i = 0; i < srclen; i++)
+		if (!is_b64url((unsigned char)src[i]))
+			return -1;
 	if (sodium_base642bin(dst, dstcap, src, srclen, NULL, &n, &end,
 	    VARIANT) != 0)
 		return -1;

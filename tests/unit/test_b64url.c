@@ -66,6 +66,12 @@ rejects_padding_and_junk(void)
 	CHECK(dec("Zm9v.", out, sizeof(out), &n) == -1);
 	CHECK(dec("Zm*v", out, sizeof(out), &n) == -1);
 	CHECK(dec("Zm9v\xc3\xa9", out, sizeof(out), &n) == -1);
+	/* bytes >= 0x80 inside the text (libsodium took them for letters;
+	 * found by fuzz/fuzz_b64url.c) */
+	CHECK(dec("aGV\xeb" "bG8", out, sizeof(out), &n) == -1);
+	CHECK(dec("Zm\x80v", out, sizeof(out), &n) == -1);
+	CHECK(dec("\xff\xff\xff\xff", out, sizeof(out), &n) == -1);
+	CHECK(dec("Zm9v\xc3\xa9Zm", out, sizeof(out), &n) == -1);
 	/* an embedded NUL: the length, not strlen, counts */
 	CHECK(bkey_b64url_decode("Zm\0v", 4, out, sizeof(out), &n) == -1);
 	/* 1 char remainder cannot encode a byte */
