@@ -14,6 +14,7 @@
 #include "approve.h"
 #include "buf.h"
 #include "ciba.h"
+#include "clock.h"
 #include "config.h"
 #include "jti.h"
 #include "jwks.h"
@@ -287,7 +288,7 @@ poll_loop(struct approve_run *run, const struct bkey_ciba_started *st,
 		    err) != 0)
 			return err != NULL ? err->code : BKEY_ERR_INTERNAL;
 		/* Space polls from the end of the previous answer. */
-		last = bkey_ciba_now_ms();
+		last = bkey_now_ms();
 		switch (p.state) {
 		case BKEY_POLL_PENDING:
 			break;
@@ -351,7 +352,7 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 	timeout = r->timeout > 0 ? r->timeout : c->timeout;
 	if (timeout <= 0)
 		timeout = 120;
-	run.deadline_ms = bkey_ciba_now_ms() + timeout * 1000LL;
+	run.deadline_ms = bkey_now_ms() + timeout * 1000LL;
 	bkey_jwks_cache_init(&run.jc, c->state_dir, c->jwks_uri, fetch_jwks,
 	    &run);
 
@@ -366,7 +367,7 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
 		goto fail;
 	}
-	started_ms = bkey_ciba_now_ms();
+	started_ms = bkey_now_ms();
 	if (bkey_ciba_initiate(&run.k, r->did, run.scope, binding,
 	    r->details, effective_expiry(c, timeout), run.deadline_ms, &st,
 	    err) != 0)
@@ -379,7 +380,7 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 		/* What the user is told is how long we will really wait:
 		 * the server's lifetime or our own deadline, whichever ends
 		 * first. */
-		left = (run.deadline_ms - bkey_ciba_now_ms() + 999) / 1000;
+		left = (run.deadline_ms - bkey_now_ms() + 999) / 1000;
 		pend.expires_in = left < st.expires_in ?
 		    (left < 0 ? 0 : (long)left) : st.expires_in;
 		pend.interval = st.interval < 0 ? DEFAULT_INTERVAL_MS / 1000 :

@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "ciba.h"
+#include "clock.h"
 #include "config.h"
 #include "http.h"
 #include "json.h"
@@ -53,15 +54,6 @@ bkey_ciba_debug(const char *fmt, ...)
 	debug_fn(clean);
 }
 
-long long
-bkey_ciba_now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 bkey_ciba_sleep_until(const volatile sig_atomic_t *cancel,
@@ -74,7 +66,7 @@ bkey_ciba_sleep_until(const volatile sig_atomic_t *cancel,
 		if (cancel != NULL && *cancel)
 			return bkey_seterr(err, BKEY_ERR_CANCELLED,
 			    "cancelled");
-		left = deadline_ms - bkey_ciba_now_ms();
+		left = deadline_ms - bkey_now_ms();
 		if (left <= 0)
 			return 0;
 		if (left > SLEEP_SLICE_MS)
@@ -123,7 +115,7 @@ send_retry(struct bkey_ciba *k, struct bkey_http_req *rq,
 	bkey_error e;
 
 	for (;;) {
-		left = deadline_ms - bkey_ciba_now_ms();
+		left = deadline_ms - bkey_now_ms();
 		if (left <= 0)
 			return bkey_seterr(err, BKEY_ERR_UNAVAILABLE,
 			    "%s: %s", what, last);
@@ -145,11 +137,11 @@ send_retry(struct bkey_ciba *k, struct bkey_http_req *rq,
 		}
 		bkey_ciba_debug("%s failed (%s), retrying in %ld ms", what,
 		    last, backoff);
-		if (bkey_ciba_now_ms() + backoff >= deadline_ms)
+		if (bkey_now_ms() + backoff >= deadline_ms)
 			return bkey_seterr(err, BKEY_ERR_UNAVAILABLE,
 			    "%s: %s", what, last);
 		if (bkey_ciba_sleep_until(k->cancel,
-		    bkey_ciba_now_ms() + backoff, err) != 0)
+		    bkey_now_ms() + backoff, err) != 0)
 			return -1;
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
 		    backoff * 2;

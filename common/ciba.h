@@ -41,8 +41,6 @@ struct bkey_ciba_poll {
 	char *id_token;			/* APPROVED, when sent */
 };
 
-/* CLOCK_MONOTONIC milliseconds. */
-long long bkey_ciba_now_ms(void);
 /* Sleep until deadline_ms in short slices; -1 (BKEY_ERR_CANCELLED) as soon
  * as *cancel becomes nonzero. */
 int bkey_ciba_sleep_until(const volatile sig_atomic_t *cancel,

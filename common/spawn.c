@@ -27,16 +27,6 @@
 #define KILL_GRACE_MS		200	/* SIGTERM to SIGKILL */
 #define WAIT_STEP_MS		5
 
-long long
-bkey_now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 sleep_ms(long ms)
 {

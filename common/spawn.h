@@ -9,6 +9,7 @@
 #define BKEY_SPAWN_H
 
 #include <sys/types.h>
+#include "clock.h"
 #include "event.h"
 #include "result.h"
 
@@ -55,7 +56,5 @@ bkey_result bkey_spawn_finish(struct bkey_child *ch,
 /* Kill (SIGTERM, then SIGKILL after 200 ms) and reap; safe to call twice. */
 void bkey_spawn_kill(struct bkey_child *ch);
 
-/* CLOCK_MONOTONIC in milliseconds. */
-long long bkey_now_ms(void);
 
 #endif
