@@ -259,6 +259,31 @@ test_default(void)
 	rules_free(&rs);
 }
 
+/* Ordinary expressions, with literals that look like repetition, pass. */
+static void
+test_regex_complexity_allows_normal(void)
+{
+	static const char *ok[] = {
+		"iargs=\"\\b(DROP|TRUNCATE)\\b\" deny\n",
+		"args=\"[+*?{]+\" deny\n",
+		"args=\"\\++\\*?x\" deny\n",
+		"args=\"^-c .*(FLUSHALL|FLUSHDB)\" deny\n",
+		"args=\"a{2,5}b{3}\" deny\n",
+		"args=\"[[:alpha:]]+[]x]*\" deny\n",
+	};
+	struct rules rs;
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		if (parse(&rs, ok[i]) != 0) {
+			printf("# refused: %s", ok[i]);
+			CHECK(0);
+			continue;
+		}
+		rules_free(&rs);
+	}
+}
+
 static void
 test_errors(void)
 {
@@ -268,6 +293,19 @@ test_errors(void)
 	CHECK(fails_with("user=alice\n", "t.rules:1: no action"));
 	CHECK(fails_with("args=\"(\" allow\n",
 	    "t.rules:1: bad regular expression"));
+	/* glibc's regcomp is exponential in these: refused up front. */
+	CHECK(fails_with("args=\"a++++++++++++++++++++\" allow\n",
+	    "t.rules:1: regular expression too complex: a repetition of a "
+	    "repetition"));
+	CHECK(fails_with("args=\"((((((((a+)+)+)+)+)+)+)+)+\" deny\n",
+	    "t.rules:1: regular expression too complex: more than 6 "
+	    "repeated groups"));
+	CHECK(fails_with("args=\"a{256}\" deny\n",
+	    "t.rules:1: regular expression too complex: a {m,n} bound over "
+	    "255"));
+	CHECK(fails_with("args=\"a{2}{3}\" deny\n",
+	    "t.rules:1: regular expression too complex: a repetition of a "
+	    "repetition"));
 	CHECK(fails_with("command=/bin/x args=\"unterminated allow\n",
 	    "t.rules:1: unterminated quote"));
 	CHECK(fails_with("approve scope=\"bad scope\"\n",
@@ -372,6 +410,7 @@ main(void)
 	RUN(test_path_spellings);
 	RUN(test_default);
 	RUN(test_errors);
+	RUN(test_regex_complexity_allows_normal);
 	RUN(test_quotes);
 	RUN(test_long_line);
 	RUN(test_load_checks);
