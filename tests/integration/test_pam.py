@@ -384,6 +384,14 @@ def nss_fail_env(h, what):
     return so, {"NSS_FAIL": what}
 
 
+def preload_first(so, preload):
+    """so ahead of the wrappers in LD_PRELOAD, but after the ASan runtime
+    (which must come first in a sanitizer build)."""
+    libs = preload.split()
+    i = 1 if libs and "libasan" in libs[0] else 0
+    return " ".join(libs[:i] + [so] + libs[i:])
+
+
 def test_pam_groups_lookup_failure_fails_closed(h):
     # A user or group data base that cannot answer (LDAP down) is neither
     # "no such user" (user_unknown=ignore would skip the module) nor "not
@@ -394,7 +402,7 @@ def test_pam_groups_lookup_failure_fails_closed(h):
     for what in ("pw:alice", "gr:admins", "list:alice"):
         so, env = nss_fail_env(h, what)
         e = wrapper_env(h, svc, nss)
-        env["LD_PRELOAD"] = so + " " + e["LD_PRELOAD"]
+        env["LD_PRELOAD"] = preload_first(so, e["LD_PRELOAD"])
         p = pamtester(h, svc, nss=nss, env=env)
         assert_pamtester(p, "PAM_SYSTEM_ERR")
         pr, f, text = decision(p)
@@ -403,7 +411,8 @@ def test_pam_groups_lookup_failure_fails_closed(h):
         assert not initiates(h)
     # The shim passes other look-ups through: a member still needs approval.
     so, env = nss_fail_env(h, "pw:nobody-else")
-    env["LD_PRELOAD"] = so + " " + wrapper_env(h, svc, nss)["LD_PRELOAD"]
+    env["LD_PRELOAD"] = preload_first(so,
+                                      wrapper_env(h, svc, nss)["LD_PRELOAD"])
     h.mock.set("did:bkey:alice", outcome="deny")
     p = pamtester(h, svc, nss=nss, env=env)
     assert_pamtester(p, "PAM_AUTH_ERR")
