@@ -13,6 +13,7 @@
 #include "b64url.h"
 #include "json.h"
 #include "jwt.h"
+#include "request.h"
 #include "result.h"
 
 #define AUTH_REQ_ID_CLAIM "urn:openid:params:jwt:claim:auth_req_id"
@@ -86,25 +87,6 @@ issuer_matches(const char *got, const char *want)
 	return gl == wl && memcmp(got, want, gl) == 0;
 }
 
-/* Is the word w[0..wl) one of the space-separated words of list? */
-static int
-has_word(const char *list, const char *w, size_t wl)
-{
-	const char *p = list, *e;
-
-	while (*p != '\0') {
-		while (*p == ' ')
-			p++;
-		e = p;
-		while (*e != '\0' && *e != ' ')
-			e++;
-		if ((size_t)(e - p) == wl && wl > 0 && memcmp(p, w, wl) == 0)
-			return 1;
-		p = e;
-	}
-	return 0;
-}
-
 /* Every word of want is granted in have. */
 static int
 scopes_granted(const char *have, const char *want)
@@ -117,7 +99,7 @@ scopes_granted(const char *have, const char *want)
 		e = p;
 		while (*e != '\0' && *e != ' ')
 			e++;
-		if (e > p && !has_word(have, p, (size_t)(e - p)))
+		if (e > p && !bkey_scope_has(have, p, (size_t)(e - p)))
 			return 0;
 		p = e;
 	}

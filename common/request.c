@@ -36,6 +36,25 @@ bkey_scope_valid(const char *s)
 	return 1;
 }
 
+int
+bkey_scope_has(const char *list, const char *word, size_t wl)
+{
+	const char *p = list, *e;
+
+	if (list == NULL || wl == 0)
+		return 0;
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		for (e = p; *e != '\0' && *e != ' '; e++)
+			;
+		if ((size_t)(e - p) == wl && memcmp(p, word, wl) == 0)
+			return 1;
+		p = e;
+	}
+	return 0;
+}
+
 /* String member, or absent (*out NULL). -1 if present but not a string. */
 static int
 opt_str(const bkey_json *j, const char *key, char **out, bkey_error *err)

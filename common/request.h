@@ -27,5 +27,8 @@ void bkey_request_free(struct bkey_request *r);
 /* 1 if s is a usable action scope: 1 to BKEY_SCOPE_MAX bytes of
  * A-Z a-z 0-9 ':' '.' '_' '-' (one word: "openid" is added separately). */
 int bkey_scope_valid(const char *s);
+/* 1 if word[0..wl) is one of the space-separated words of list (a granted
+ * scope string); a word that is only a prefix of one does not count. */
+int bkey_scope_has(const char *list, const char *word, size_t wl);
 
 #endif

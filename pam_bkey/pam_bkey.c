@@ -23,6 +23,7 @@
 #include "event.h"
 #include "jsonw.h"
 #include "sanitize.h"
+#include "request.h"
 #include "spawn.h"
 #include "users.h"
 #include "pam_bkey.h"
@@ -182,21 +183,6 @@ user_text(bkey_result r)
 	default:
 		return "Login approval failed.";
 	}
-}
-
-/* 1 if word is one of the space-separated words of list. */
-static int
-has_word(const char *list, const char *word)
-{
-	size_t n = strlen(word);
-	const char *p = list;
-
-	while ((p = strstr(p, word)) != NULL) {
-		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
-			return 1;
-		p += n;
-	}
-	return 0;
 }
 
 static int
@@ -373,7 +359,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	    &err, &conv_failed);
 
 	if (res == BKEY_APPROVED && ev.type == BKEY_EV_APPROVED &&
-	    strcmp(ev.sub, did) == 0 && has_word(ev.scope, a.scope)) {
+	    strcmp(ev.sub, did) == 0 &&
+	    bkey_scope_has(ev.scope, a.scope, strlen(a.scope))) {
 		if (set_env(pamh, "BKEY_APPROVAL_JTI", ev.jti) != PAM_SUCCESS ||
 		    set_env(pamh, "BKEY_APPROVED_BY", did) != PAM_SUCCESS) {
 			log_decision(pamh, LOG_ERR, "error", &it, &ev, t0,

@@ -29,6 +29,7 @@
 #include "config.h"
 #include "jsonw.h"
 #include "sanitize.h"
+#include "request.h"
 #include "spawn.h"
 #include "users.h"
 #include "cmdline.h"
@@ -489,24 +490,6 @@ on_pending(const struct bkey_event *ev, void *ctx)
 		    ev->expires_in);
 }
 
-/* 1 if the space-separated list has word. */
-static int
-has_word(const char *list, const char *word)
-{
-	size_t wl = strlen(word);
-	const char *p = list;
-
-	while (p != NULL && *p != '\0') {
-		const char *sp = strchr(p, ' ');
-		size_t n = sp ? (size_t)(sp - p) : strlen(p);
-
-		if (n == wl && memcmp(p, word, n) == 0)
-			return 1;
-		p = sp ? sp + 1 : NULL;
-	}
-	return 0;
-}
-
 /* Ask for the approval of d; returns the check() code. */
 static int
 request_approval(struct decision *d, char *const run_argv[],
@@ -563,7 +546,8 @@ request_approval(struct decision *d, char *const run_argv[],
 
 	/* Trust, but check: the approval must be the one we asked for. */
 	if (res == BKEY_APPROVED && (strcmp(rs.final.sub, did) != 0 ||
-	    !has_word(rs.final.scope, d->rule->scope))) {
+	    !bkey_scope_has(rs.final.scope, d->rule->scope,
+	    strlen(d->rule->scope)))) {
 		res = BKEY_ERR_PROTOCOL;
 		bkey_seterr(&err, res, "the approval is for another user or "
 		    "scope");

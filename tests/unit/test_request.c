@@ -122,6 +122,25 @@ scope_rules(void)
 	CHECK(usage(s, "scope"));
 }
 
+/* Granted-scope lists: whole words only, any spacing. */
+static void
+scope_has(void)
+{
+	const char *w = "approve:db:drop";
+
+	CHECK(bkey_scope_has("openid approve:db:drop", w, strlen(w)));
+	CHECK(bkey_scope_has("  approve:db:drop  ", w, strlen(w)));
+	CHECK(!bkey_scope_has("approve:db", w, strlen(w)));
+	CHECK(!bkey_scope_has("approve:db:drop2 x", w, strlen(w)));
+	CHECK(!bkey_scope_has("xapprove:db:drop", w, strlen(w)));
+	CHECK(!bkey_scope_has("", w, strlen(w)));
+	CHECK(!bkey_scope_has(NULL, w, strlen(w)));
+	CHECK(!bkey_scope_has("approve:db:drop", w, 0));
+	/* a prefix of the word is not the word */
+	CHECK(!bkey_scope_has("approve:db:drop", w, 10));
+	CHECK(bkey_scope_has("a approve:db", w, 10));
+}
+
 static void
 timeout_rules(void)
 {
@@ -237,6 +256,7 @@ main(void)
 	RUN(identity_rules);
 	RUN(unknown_and_malformed);
 	RUN(scope_rules);
+	RUN(scope_has);
 	RUN(scope_validator);
 	RUN(timeout_rules);
 	RUN(message_and_details);
