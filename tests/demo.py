@@ -140,9 +140,15 @@ def demo_sudo(h):
         os.chmod(dst, os.stat(src).st_mode & 0o777)
         os.chown(dst, 0, os.stat(src).st_gid)
         e.mounts.append((dst, src))
-    psql = os.path.join(h.tmp, "psql")
-    test_sudo.write_file(psql, "#!/bin/sh\necho \"psql (pretend): $2\"\n",
-                         0o755)
+    # A pretend psql, seen at /usr/local/bin inside the private mount
+    # namespace only (a program outside the system directories would be
+    # shown to the phone by its full path).
+    bindir = os.path.join(h.tmp, "bin")
+    os.mkdir(bindir, 0o755)
+    test_sudo.write_file(os.path.join(bindir, "psql"),
+                         "#!/bin/sh\necho \"psql (pretend): $2\"\n", 0o755)
+    e.mounts.append((bindir, "/usr/local/bin"))
+    psql = "/usr/local/bin/psql"
     setpriv = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid,
                "--init-groups"]
     ok = True
