@@ -217,7 +217,9 @@ out:
 static long
 effective_expiry(const struct bkey_config *c, long timeout)
 {
-	long e = c->requested_expiry > 0 ? c->requested_expiry : timeout;
+	/* The default is this run's timeout, not the configured one. */
+	long e = c->requested_expiry_set && c->requested_expiry > 0 ?
+	    c->requested_expiry : timeout;
 
 	/* No point asking the phone to wait longer than we will. */
 	if (timeout < e)

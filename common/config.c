@@ -507,6 +507,7 @@ build(struct bkey_config *c, const struct raw *raw, const char *path,
 	    num_opt(&c->clock_leeway, raw, K_CLOCK_LEEWAY, 30, 0, 300, path,
 	    err) != 0)
 		return -1;
+	c->requested_expiry_set = raw->val[K_REQUESTED_EXPIRY] != NULL;
 
 	if (path_opt(&c->users_file, raw, K_USERS_FILE, BKEY_DEFAULT_USERS,
 	    path, err) != 0 ||

@@ -35,6 +35,10 @@ struct bkey_config {
 	long connect_timeout;		/* seconds, default 10 */
 	long clock_leeway;		/* seconds, default 30 */
 	char *run_as;			/* default "bkey" */
+	/* requested_expiry was written in the file. When not, the value
+	 * above is the configured timeout's, and each run's own timeout
+	 * (--timeout, the request's "timeout") takes its place. */
+	int requested_expiry_set;
 };
 
 /* Load and validate; on success every field above is set (defaults

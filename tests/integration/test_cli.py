@@ -899,6 +899,27 @@ def test_config_requested_expiry_clamped(h):
     assert got == [30, 600], got
 
 
+def test_requested_expiry_defaults_to_run_timeout(h):
+    # requested_expiry defaults to the timeout of this run (--timeout or
+    # the request's "timeout"), not only to the configured one: otherwise
+    # the phone request dies at 120 s while the caller asked for 300 s.
+    m = h.mock
+    cfg = h.config()
+    assert_final(approve(h, cfg=cfg, args=["--timeout", "300"]), 0,
+                 "approved")
+    assert_final(_stdin(h, {"did": DID, "message": "x", "timeout": 45},
+                        cfg), 0, "approved")
+    assert_final(approve(h, cfg=cfg, args=["--timeout", "900"]), 0,
+                 "approved")
+    # An explicit requested_expiry stays (capped by the run's timeout).
+    cfg2 = h.config(requested_expiry=60)
+    assert_final(approve(h, cfg=cfg2, args=["--timeout", "300"]), 0,
+                 "approved")
+    got = [r["json"].get("requested_expiry", 300) for r in initiates(m)]
+    assert got == [300, 45, 600, 60], got
+    assert_no_violations(m)
+
+
 # ---- hostile input is sanitized before it leaves -----------------------------
 HOSTILE = ("\x1b[31mRED\udcff\udcfe\x1b[0m\nsecond line\r\x07\x1b]0;title\x07 tab\there "
            + "\u00e9" * 2100)

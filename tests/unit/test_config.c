@@ -83,7 +83,7 @@ test_defaults(void)
 	CHECK_STR(c.audience, "cid");
 	CHECK_STR(c.scope, "approve:action");
 	CHECK(c.timeout == 120);
-	CHECK(c.requested_expiry == 120);
+	CHECK(c.requested_expiry == 120 && !c.requested_expiry_set);
 	CHECK_STR(c.users_file, BKEY_DEFAULT_USERS);
 	CHECK_STR(c.state_dir, BKEY_DEFAULT_STATEDIR);
 	CHECK(c.cafile == NULL);
@@ -138,7 +138,7 @@ test_every_key(void)
 	CHECK_STR(c.audience, "aud1");
 	CHECK_STR(c.scope, "approve:db.drop_x-1");
 	CHECK(c.timeout == 3600);
-	CHECK(c.requested_expiry == 30);
+	CHECK(c.requested_expiry == 30 && c.requested_expiry_set);
 	CHECK_STR(c.users_file, "/x/users");
 	CHECK_STR(c.state_dir, "/x/state");
 	CHECK_STR(c.cafile, ca);
