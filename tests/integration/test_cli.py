@@ -190,6 +190,23 @@ def test_human_output(h):
     assert code in first, (code, p.stderr)
 
 
+def test_human_run_overhead_under_a_second(h):
+    # Done-when of issue 2: run by hand, the code and the outcome show up
+    # with under a second of overhead beyond the mock's chosen delay.
+    m = h.mock
+    m.set(DID, delay_ms=500, interval=0)
+    t0 = time.monotonic()
+    p = h.cli(["--config", h.config(), "--did", DID, "--message", "hi"])
+    took = time.monotonic() - t0
+    assert_exit(p, 0)
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    code = CODE_RE.match(initiates(m)[0]["json"]["binding_message"]).group(1)
+    assert code in lines[0], p.stderr
+    assert lines[-1] == "Approved by " + DID, p.stderr
+    if not h.cli_wrapper:           # valgrind is slower by design
+        assert took < 1.5, "took %.2f s for a 0.5 s approval" % took
+
+
 def test_detail_flags(h):
     m = h.mock
     p = approve(h, args=["--detail", "type=deploy", "--detail",
@@ -525,6 +542,22 @@ def test_privilege_drop_to_run_as(h):
                         "--message", "x"]), 78, "config")
 
 
+def test_run_as_missing_stays_and_says_so(h):
+    # A run_as user that does not exist: no switch, said at debug level
+    # only, and the approval goes ahead.
+    if os.getuid() != 0:
+        raise h.Skip("needs root")
+    cfg = h.config(run_as="bkey-no-such-user")
+    p = h.cli(["--config", cfg, "--json", "--debug", "--did", DID,
+               "--message", "x"])
+    assert_final(p, 0, "approved", sub=DID)
+    assert "debug: privileges: run_as user 'bkey-no-such-user' does not " \
+        "exist: staying root" in p.stderr, p.stderr
+    p = h.cli(["--config", cfg, "--json", "--did", DID, "--message", "x"])
+    assert_final(p, 0, "approved", sub=DID)
+    assert "run_as" not in p.stderr, p.stderr
+
+
 HOST_SCRIPT = r"""
 import ctypes, subprocess, sys
 libc = ctypes.CDLL(None, use_errno=True)
@@ -747,6 +780,16 @@ def test_env_proxy_ignored(h):
     assert_final(p, 0, "approved")
     p = approve(h, cfg=h.config(mock=h.mock_tls()), env=env)
     assert_final(p, 0, "approved")
+
+
+def test_configured_proxy_used(h):
+    # proxy = URL in the configuration is the only proxy: a dead one makes
+    # the service unreachable (exit 3), an empty one means none.
+    dead = "http://127.0.0.1:%d" % free_port()
+    p = approve(h, cfg=h.config(proxy=dead), args=["--timeout", "2"])
+    assert_error(p, 3, "unavailable")
+    assert h.mock.requests() == []
+    assert_final(approve(h, cfg=h.config(proxy="")), 0, "approved")
 
 
 def test_sslkeylogfile_ignored(h):
