@@ -131,6 +131,64 @@ def test_approved(h):
     assert len(polls(m)) == 1
 
 
+FINAL_KEYS = {
+    "approved": {"event", "sub", "jti", "scope", "exp", "auth_req_id"},
+    "denied": {"event"},
+    "expired": {"event"},
+    "error": {"event", "reason", "detail"},
+}
+
+
+def _check_stream(p, pending):
+    """stdout is only JSON lines: one pending event (when the request got
+    that far), then exactly one final event with exactly its members."""
+    lines = p.stdout.splitlines()
+    assert lines and all(ln.strip() for ln in lines), repr(p.stdout)
+    evs = [json.loads(ln) for ln in lines]
+    assert all(isinstance(e, dict) for e in evs), evs
+    assert len(evs) == (2 if pending else 1), evs
+    if pending:
+        assert evs[0]["event"] == "pending", evs
+    final = evs[-1]
+    assert set(final) == FINAL_KEYS[final["event"]], final
+    if final["event"] == "error":
+        assert final["reason"] in ("unavailable", "protocol", "token",
+                                   "config", "usage", "cancelled"), final
+        assert isinstance(final["detail"], str) and final["detail"], final
+    return final
+
+
+def test_event_stream_shapes(h):
+    m = h.mock
+    cfg = h.config()
+    m.set("did:bkey:slow", delay_ms=300, interval=0)
+    cases = [
+        (["--did", DID], True, 0, "approved"),
+        (["--did", "did:bkey:slow"], True, 0, "approved"),
+        (["--did", "did:bkey:deny"], True, 1, "denied"),
+        (["--did", "did:bkey:expire"], True, 2, "expired"),
+        (["--did", DID, "--timeout", "x"], False, 64, "usage"),
+        (["--user", "nobody-mapped"], False, 78, "config"),
+    ]
+    for args, pending, code, what in cases:
+        p = h.cli(["--config", cfg, "--json", "--message", "x"] + args)
+        assert p.returncode == code, "%r: %s" % (args, describe(p))
+        ev = _check_stream(p, pending)
+        assert what in (ev["event"], ev.get("reason")), (args, ev)
+    m.set(DID, bad_token="wrong_sub")
+    p = approve(h, cfg=cfg)
+    assert p.returncode == 4 and _check_stream(p, True)["reason"] == \
+        "token", describe(p)
+    m.set(DID, initiate_error="invalid_scope")
+    p = approve(h, cfg=cfg)
+    assert p.returncode == 4 and _check_stream(p, False)["reason"] == \
+        "protocol", describe(p)
+    p = approve(h, cfg=h.config(api_url="http://127.0.0.1:%d" % free_port()),
+                args=["--timeout", "1"])
+    assert p.returncode == 3 and _check_stream(p, False)["reason"] == \
+        "unavailable", describe(p)
+
+
 def test_secret_never_in_json_nor_argv(h):
     m = h.mock
     m.set(DID, delay_ms=600)
