@@ -368,19 +368,58 @@ struct decision {
 	long long t0;
 };
 
+/*
+ * A bare log value: sanitized, with blanks, quotes and '=' replaced so a
+ * name or a server-chosen id cannot fake another key=value pair; "-" when
+ * empty.
+ */
+static void
+log_word(char *dst, size_t dstsz, const char *src)
+{
+	char *p;
+
+	if (src == NULL || *src == '\0')
+		src = "-";
+	(void)bkey_sanitize_into(dst, dstsz, src, strlen(src));
+	for (p = dst; *p != '\0'; p++)
+		if (*p == ' ' || *p == '"' || *p == '=' || *p == '\\')
+			*p = '_';
+}
+
+/* The command for command="...": sanitized, then '"' and '\\' escaped
+ * with a backslash, so the value ends only at its closing quote. */
+static void
+log_quoted(char *dst, size_t dstsz, const char *src)
+{
+	char clean[LOG_CMD_MAX + 4];
+	size_t i, o = 0;
+
+	(void)bkey_sanitize_into(clean, sizeof(clean), src ? src : "",
+	    src ? strlen(src) : 0);
+	for (i = 0; clean[i] != '\0' && o + 3 <= dstsz; i++) {
+		if (clean[i] == '"' || clean[i] == '\\')
+			dst[o++] = '\\';
+		dst[o++] = clean[i];
+	}
+	dst[o] = '\0';
+}
+
 static void
 log_decision(const struct decision *d, int prio)
 {
-	char cmd[LOG_CMD_MAX + 4], user[FIELD_MAX], runas[FIELD_MAX];
-	char rule[64], line[2048];
+	char cmd[2 * LOG_CMD_MAX + 8], user[FIELD_MAX], runas[FIELD_MAX];
+	char did[FIELD_MAX], id[FIELD_MAX], jti[FIELD_MAX], scope[FIELD_MAX];
+	char rule[64], line[3072];
 	long long ms = bkey_now_ms() - d->t0;
 
-	(void)bkey_sanitize_into(cmd, sizeof(cmd), d->full ? d->full : "",
-	    d->full ? strlen(d->full) : 0);
-	(void)bkey_sanitize_into(user, sizeof(user), st.user,
-	    strlen(st.user));
-	(void)bkey_sanitize_into(runas, sizeof(runas), d->runas,
-	    strlen(d->runas));
+	log_quoted(cmd, sizeof(cmd), d->full);
+	log_word(user, sizeof(user), st.user);
+	log_word(runas, sizeof(runas), d->runas);
+	log_word(scope, sizeof(scope), d->rule &&
+	    d->rule->action == RULE_APPROVE ? d->rule->scope : NULL);
+	log_word(did, sizeof(did), d->approver_did);
+	log_word(id, sizeof(id), d->auth_req_id);
+	log_word(jti, sizeof(jti), d->jti);
 	if (d->rule == NULL || d->rule->line == 0)
 		(void)snprintf(rule, sizeof(rule), "default");
 	else
@@ -388,11 +427,7 @@ log_decision(const struct decision *d, int prio)
 	(void)snprintf(line, sizeof(line),
 	    "outcome=%s user=%s runas=%s command=\"%s\" rule=\"%s\" "
 	    "scope=%s approver=%s auth_req_id=%s jti=%s elapsed_ms=%lld",
-	    d->outcome, user, runas, cmd, rule,
-	    d->rule && d->rule->action == RULE_APPROVE ? d->rule->scope : "-",
-	    d->approver_did[0] ? d->approver_did : "-",
-	    d->auth_req_id[0] ? d->auth_req_id : "-",
-	    d->jti[0] ? d->jti : "-", ms);
+	    d->outcome, user, runas, cmd, rule, scope, did, id, jti, ms);
 	/* Open and close around the line: sudo logs with its own ident. */
 	openlog("sudo-bkey", LOG_PID, LOG_AUTHPRIV);
 	syslog(prio, "%s", line);
@@ -661,7 +696,7 @@ bk_check(char *const command_info[], char *const run_argv[],
 	if (d.command == NULL || *d.command == '\0' || d.runas == NULL ||
 	    run_argv == NULL || run_argv[0] == NULL) {
 		say("bkey: sudo passed no command, runas user or argv");
-		return -1;
+		goto out;	/* logged like every decision */
 	}
 	if ((v = kv_get(command_info, "sudoedit")) != NULL &&
 	    strcmp(v, "true") == 0) {

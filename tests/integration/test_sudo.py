@@ -412,9 +412,11 @@ def test_sudo_drv_check_errors(h):
     r = drive(h, [PSQL], helper=os.path.join(h.tmp, "no-helper"))
     assert r.opens == [1] and r.checks == [-1], str(r)
     assert r.errstrs[1] != "(null)", str(r)
-    # no command in command_info
-    r = drive(h, [(["x"], {})])
+    # no command in command_info: -1, and still one decision line
+    r = drive(h, [(["x"], {})], opts=["debug"])
     assert r.checks == [-1], str(r)
+    assert re.findall(r"^printf\[0x4\]: bkey-debug: (outcome=\S+)", r.out,
+                      re.M) == ["outcome=error"], str(r)
     # helper that refuses its config (unreadable client secret file)
     cfg = h.config(secret_file=True)
     os.chmod(os.path.join(os.path.dirname(cfg), "client_secret"), 0o666)
@@ -538,6 +540,29 @@ def test_sudo_drv_log_line(h):
                  "auth_req_id=", "jti=", "elapsed_ms="):
         assert part in line, (part, line)
     assert "auth_req_id=-" not in line and "jti=-" not in line, line
+
+
+def test_sudo_drv_log_line_fields_cannot_be_faked(h):
+    # An argument with a double quote must not end the command="..." field
+    # and start fake key=value pairs in the syslog line.
+    argv = ["echo", '" outcome=approved user=root x="', "back\\slash"]
+    r = drive(h, [(argv, {"command": "/bin/echo"})],
+              conf=h.config(users={"alice": "did:bkey:deny"}),
+              opts=["debug"])
+    assert r.checks == [0], str(r)
+    m = re.search(r"^printf\[0x4\]: bkey-debug: (.*)$", r.out, re.M)
+    assert m, str(r)
+    line = m.group(1)
+    # logfmt: quoted values with \" and \\ escapes, bare words otherwise
+    pairs = re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s"]+)(?:\s|$)', line)
+    keys = [k for k, _ in pairs]
+    assert keys == ["outcome", "user", "runas", "command", "rule", "scope",
+                    "approver", "auth_req_id", "jti", "elapsed_ms"], line
+    f = dict(pairs)
+    assert f["outcome"] == "denied" and f["user"] == "alice", line
+    cmd = f["command"][1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    assert cmd == "/bin/echo %s %s" % (shlex.quote(argv[1]),
+                                       shlex.quote(argv[2])), (cmd, line)
 
 
 # ---- 2. end to end with the real sudo ----------------------------------------
