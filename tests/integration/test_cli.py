@@ -461,6 +461,27 @@ def test_hang_jwks(h):
     assert time.monotonic() - t0 < 5.0
 
 
+def _unavailable(h, **behaviour):
+    h.mock.set(DID, **behaviour)
+    t0 = time.monotonic()
+    p = approve(h, args=["--timeout", "2"])
+    assert not any(e["event"] == "approved" for e in events(p.stdout))
+    assert_error(p, 3, "unavailable")
+    assert time.monotonic() - t0 < 5.0
+
+
+def test_drop_jwks(h):
+    _unavailable(h, drop="jwks")
+
+
+def test_hang_token(h):
+    _unavailable(h, hang="token")
+
+
+def test_hang_initiate(h):
+    _unavailable(h, hang="initiate")
+
+
 def _protocol(h, **behaviour):
     h.mock.set(DID, **behaviour)
     p = approve(h, args=["--timeout", "5"])
@@ -490,6 +511,10 @@ def test_oversized_poll(h):
 
 def test_oversized_initiate(h):
     _protocol(h, oversized="initiate")
+
+
+def test_oversized_token(h):
+    _protocol(h, oversized="token")
 
 
 def test_oversized_jwks(h):
