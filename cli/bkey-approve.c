@@ -319,7 +319,7 @@ build_details(const struct opts *o, char **out, bkey_error *err)
 {
 	bkey_buf b;
 	bkey_jobj obj;
-	char key[65];
+	char key[65], *val = NULL;
 	const char *eq;
 	size_t klen;
 	int i, j, bad = 0, rc = -1;
@@ -351,12 +351,14 @@ build_details(const struct opts *o, char **out, bkey_error *err)
 			    "must be letters, digits, '_', '.' or '-'", key);
 			goto out;
 		}
-		if (!bkey_utf8_valid(eq + 1, strlen(eq + 1))) {
-			bkey_seterr(err, BKEY_ERR_USAGE,
-			    "--detail is not valid UTF-8");
+		/* Like --message: replaced and stripped, not refused. */
+		free(val);
+		if ((val = bkey_sanitize(eq + 1, strlen(eq + 1),
+		    BKEY_DETAILS_MAX)) == NULL) {
+			bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
 			goto out;
 		}
-		bkey_jobj_str(&obj, key, eq + 1);
+		bkey_jobj_str(&obj, key, val);
 	}
 	if (bkey_jobj_end(&obj) != 0) {
 		bkey_seterr(err, BKEY_ERR_USAGE, "--detail values too long");
@@ -369,6 +371,7 @@ build_details(const struct opts *o, char **out, bkey_error *err)
 	}
 	rc = 0;
 out:
+	free(val);
 	bkey_buf_free(&b);
 	return rc;
 }

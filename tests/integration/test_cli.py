@@ -278,6 +278,18 @@ def test_detail_flags(h):
     assert_no_violations(m)
 
 
+def test_detail_flags_sanitized_not_refused(h):
+    # Issue 2: details are sanitized before they leave (invalid UTF-8
+    # replaced, controls and escapes removed), on argv as on stdin.
+    m = h.mock
+    p = approve(h, args=["--detail", "note=ab\udcffcd",
+                         "--detail", "cmd=ls\x1b[2J -l\n"])
+    assert_final(p, 0, "approved")
+    det = initiates(m)[0]["json"]["action_details"]
+    assert det == {"note": "ab\ufffdcd", "cmd": "ls -l"}, det
+    assert_no_violations(m)
+
+
 def test_secret_file(h):
     p = approve(h, cfg=h.config(secret_file=True))
     assert_final(p, 0, "approved", sub=DID)
