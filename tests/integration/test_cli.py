@@ -1109,3 +1109,42 @@ def test_files_not_left_world_writable(h):
     for name in os.listdir(state):
         st = os.lstat(os.path.join(state, name))
         assert not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH), name
+
+
+# ---- make install -----------------------------------------------------------
+def test_make_install_honours_destdir_and_prefix(h):
+    # Issue 2: "make install honouring DESTDIR and PREFIX". Built in a
+    # private build dir, so the shared one keeps its compiled-in paths.
+    import shutil
+    import subprocess
+    if shutil.which("make") is None:
+        raise h.Skip("no make")
+    b, root = os.path.join(h.tmp, "b"), os.path.join(h.tmp, "root")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SANITIZE", "CFLAGS", "LDFLAGS", "B", "TESTS")}
+    p = subprocess.run(["make", "-s", "-j8", "-C", h.root, "B=" + b,
+                        "DESTDIR=" + root, "PREFIX=/opt/bk", "install"],
+                       capture_output=True, text=True, timeout=170, env=env)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    helper = os.path.join(root, "opt/bk/libexec/bkey/bkey-approve")
+    assert os.stat(helper).st_mode & 0o7777 == 0o755
+    assert os.readlink(os.path.join(root, "opt/bk/bin/bkey-approve")) == \
+        "/opt/bk/libexec/bkey/bkey-approve"
+    plug = os.path.join(root, "opt/bk/libexec/sudo/bkey_approval.so")
+    assert os.stat(plug).st_mode & 0o7777 == 0o644
+    pams = [os.path.join(dp, f) for dp, _, fs in os.walk(root) for f in fs
+            if f == "pam_bkey.so"]
+    assert len(pams) == 1 and os.stat(pams[0]).st_mode & 0o7777 == 0o644
+    conf = os.path.join(root, "etc/bkey/bkey.conf.example")
+    assert os.stat(conf).st_mode & 0o7777 == 0o600
+    # The modules run the helper where PREFIX put it, not /usr/local.
+    with open(pams[0], "rb") as f:
+        blob = f.read()
+    assert b"/opt/bk/libexec/bkey/bkey-approve" in blob
+    assert b"/usr/local/libexec/bkey/bkey-approve" not in blob
+    p = subprocess.run([helper, "--version"], capture_output=True,
+                       text=True, timeout=10)
+    assert p.returncode == 0 and p.stdout.startswith("bkey-approve "), p
+
+
+test_make_install_honours_destdir_and_prefix.timeout = 180
