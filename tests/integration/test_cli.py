@@ -1058,6 +1058,41 @@ def test_requested_expiry_defaults_to_run_timeout(h):
     assert_no_violations(m)
 
 
+CONFIG_KEYS = ("api_url", "issuer", "client_id", "client_secret",
+               "client_secret_file", "dialect", "bc_authorize_endpoint",
+               "token_endpoint", "jwks_uri", "audience", "scope", "timeout",
+               "requested_expiry", "users_file", "state_dir", "cafile",
+               "proxy", "connect_timeout", "clock_leeway", "run_as")
+
+
+def test_example_config_documents_every_key_and_loads(h):
+    # examples/bkey.conf names every key of issue 2, and with this host's
+    # credentials filled in it is a configuration bkey-approve accepts.
+    m = h.mock
+    with open(os.path.join(h.root, "examples", "bkey.conf")) as f:
+        text = f.read()
+    for k in CONFIG_KEYS:
+        assert re.search(r"(?m)^#?%s = " % k, text) or \
+            re.search(r"(?m)^#%s =$" % k, text), k
+    base = os.path.dirname(h.config())
+    text = text.replace("client_id = your-client-id",
+                        "client_id = " + m.client_id)
+    text = text.replace("client_secret = your-client-secret",
+                        "client_secret = " + m.client_secret)
+    text += "".join("%s = %s\n" % kv for kv in (
+        ("api_url", m.url), ("users_file", os.path.join(base, "users")),
+        ("state_dir", os.path.join(base, "state")),
+        ("run_as", "bkey-no-such-user")))
+    cfg = os.path.join(base, "example.conf")
+    with open(cfg, "w") as f:
+        f.write(text)
+    os.chmod(cfg, 0o600)
+    p = h.cli(["--config", cfg, "--json", "--user", "alice", "--message",
+               "x"])
+    assert_final(p, 0, "approved", sub=DID, scope="approve:action")
+    assert_no_violations(m)
+
+
 # ---- hostile input is sanitized before it leaves -----------------------------
 HOSTILE = ("\x1b[31mRED\udcff\udcfe\x1b[0m\nsecond line\r\x07\x1b]0;title\x07 tab\there "
            + "\u00e9" * 2100)
