@@ -3,22 +3,27 @@
  * pam_authenticate with chosen items and flags, recording every
  * conversation message with its time, the result and the PAM environment.
  *
- *   pam_cue [-s] [-r RHOST] [-t TTY] [-a enter|fail|text] [-e]
+ *   pam_cue [-s] [-r RHOST] [-t TTY] [-a enter|fail|text] [-e] [-c]
  *       [-E NAME=VALUE]... SERVICE USER
  *     -s  PAM_SILENT
  *     -a  how prompts are answered: an empty line (default), a conversation
  *         failure, or the text "hunter2"
  *     -e  print the PAM environment after authenticating
  *     -E  put NAME=VALUE into the PAM environment before (a stale value)
+ *     -c  call pam_setcred(PAM_ESTABLISH_CRED) after authenticating
  *
  * Output lines:
  *   conv style=info|error|echo_off|echo_on t_ms=N text=...
  *   result=N name=PAM_... t_ms=N
+ *   children=none|running|zombie   (the module's helper killed and reaped?)
+ *   setcred=N name=PAM_...         (with -c)
  *   env NAME=VALUE
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -119,9 +124,10 @@ main(int argc, char **argv)
 	struct pam_conv pc = { conv, NULL };
 	pam_handle_t *pamh = NULL;
 	const char *rhost = NULL, *tty = NULL, *preset[8];
-	int flags = 0, env = 0, npreset = 0, opt, r, i;
+	int flags = 0, env = 0, setcred = 0, npreset = 0, opt, r, i, st;
+	pid_t w;
 
-	while ((opt = getopt(argc, argv, "sr:t:a:eE:")) != -1) {
+	while ((opt = getopt(argc, argv, "sr:t:a:ecE:")) != -1) {
 		switch (opt) {
 		case 's':
 			flags |= PAM_SILENT;
@@ -138,6 +144,9 @@ main(int argc, char **argv)
 		case 'e':
 			env = 1;
 			break;
+		case 'c':
+			setcred = 1;
+			break;
 		case 'E':
 			if (npreset == (int)(sizeof(preset) / sizeof(preset[0])))
 				return 2;
@@ -149,7 +158,7 @@ main(int argc, char **argv)
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr, "usage: pam_cue [-s] [-r RHOST] [-t TTY] "
-		    "[-a enter|fail|text] [-e] [-E NAME=VALUE]... "
+		    "[-a enter|fail|text] [-e] [-c] [-E NAME=VALUE]... "
 		    "SERVICE USER\n");
 		return 2;
 	}
@@ -174,6 +183,16 @@ main(int argc, char **argv)
 	r = pam_authenticate(pamh, flags);
 	printf("result=%d name=%s t_ms=%lld\n", r, code_name(r),
 	    now_ms() - t0);
+	/* This process starts no child itself: any child is the module's
+	 * helper, which must be gone (killed and reaped) by now. */
+	w = waitpid(-1, &st, WNOHANG);
+	printf("children=%s\n", w < 0 && errno == ECHILD ? "none" :
+	    w == 0 ? "running" : "zombie");
+	if (setcred) {
+		int c = pam_setcred(pamh, PAM_ESTABLISH_CRED);
+
+		printf("setcred=%d name=%s\n", c, code_name(c));
+	}
 	if (env) {
 		char **e = pam_getenvlist(pamh), **p;
 

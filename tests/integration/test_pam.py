@@ -179,6 +179,10 @@ class Cue:
                       re.M)
         assert m, "no result line; " + tail(p)
         self.result, self.t = m.group(2), int(m.group(3))
+        m = re.search(r"^children=(\S+)$", p.stdout, re.M)
+        self.children = m.group(1) if m else None
+        m = re.search(r"^setcred=-?\d+ name=(\S+)$", p.stdout, re.M)
+        self.setcred = m.group(1) if m else None
         self.env = dict(l[4:].split("=", 1) for l in p.stdout.splitlines()
                         if l.startswith("env "))
 
@@ -197,7 +201,11 @@ def cue_run(h, svc, service_name=SERVICE, user="alice", opts=(), wait=True):
                        timeout=30, stdin=subprocess.DEVNULL,
                        encoding="utf-8", errors="replace")
     assert p.returncode == 0, "driver failed; " + tail(p)
-    return Cue(p)
+    c = Cue(p)
+    # Whatever the outcome, the helper is gone and reaped on return.
+    assert c.children == "none", "helper left: %s; %s" % (c.children,
+                                                          tail(p))
+    return c
 
 
 def code_of(h):
@@ -671,6 +679,7 @@ def test_pam_interrupted_wait_is_auth_err(h):
     c = Cue(p)
     assert c.result == "PAM_AUTH_ERR", tail(p)
     assert decision(p)[1]["outcome"] in ("cancelled", "protocol"), tail(p)
+    assert c.children == "none", tail(p)
     assert not helper_children(proc.pid)
 
 
@@ -683,6 +692,47 @@ def test_pam_deadline_kills_helper(h):
     assert_pamtester(p, "PAM_AUTH_ERR")
     assert decision(p)[1]["outcome"] == "expired", tail(p)
     assert time.monotonic() - t0 < 8
+
+
+def test_pam_setcred_and_exports(h):
+    # pam_sm_setcred is PAM_SUCCESS (the module is alone in the stack, so
+    # pam_setcred returns its code; after a failed authenticate libpam
+    # answers for the stack itself), and the module exports nothing but
+    # the pam_sm_* entry points.
+    so, _ = paths(h)
+    c = cue_run(h, service(h), opts=["-c"])
+    assert c.result == "PAM_SUCCESS" and c.setcred == "PAM_SUCCESS", \
+        tail(c.p)
+    p = subprocess.run(["nm", "-D", "--defined-only", so],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        raise h.Skip("nm failed: %s" % p.stderr.strip())
+    names = sorted(l.split()[-1] for l in p.stdout.splitlines() if l.strip())
+    assert names == ["pam_sm_authenticate", "pam_sm_setcred"], names
+
+
+def test_pam_debug_argument(h):
+    # debug: the helper gets --debug and the module logs what it sends and
+    # the pending request at LOG_DEBUG; the decision line stays one line.
+    helper, d = fake_helper(h, [PENDING, approved()])
+    conf = h.config()
+    c = cue_run(h, service(h, "debug", conf=conf, helper=helper))
+    assert c.result == "PAM_SUCCESS", tail(c.p)
+    with open(os.path.join(d, "argv")) as f:
+        assert f.read().split() == ["--request-stdin", "--config", conf,
+                                    "--debug"]
+    dbg = [t for pr, t in logs(c.p) if pr == 7]
+    assert any(t.startswith('request {"did":"did:bkey:alice"')
+               for t in dbg), dbg
+    assert "pending auth_req_id=r-1 expires_in=60" in dbg, dbg
+    assert decision(c.p)[1]["outcome"] == "approved", tail(c.p)
+    # Without debug: neither.
+    c = cue_run(h, service(h, conf=conf, helper=helper))
+    assert c.result == "PAM_SUCCESS", tail(c.p)
+    with open(os.path.join(d, "argv")) as f:
+        assert "--debug" not in f.read().split()
+    assert not [t for pr, t in logs(c.p) if pr == 7], logs(c.p)
+    assert h.client_secret not in c.p.stdout + c.p.stderr
 
 
 # ---- valgrind -----------------------------------------------------------------
