@@ -76,7 +76,7 @@ class Run:
 
 
 def drive(h, checks, conf=None, rules="", helper=None, opts=(), uinfo=(),
-          pre=(), timeout=40):
+          pre=(), timeout=40, env=None):
     """Run the driver. checks: list of (argv, info dict). rules: text of a
     rules file ("" = comments only), a path (str starting with '/'), or None
     for no rules= option."""
@@ -105,7 +105,8 @@ def drive(h, checks, conf=None, rules="", helper=None, opts=(), uinfo=(),
     p = subprocess.run(cmd, capture_output=True, timeout=timeout,
                        encoding="utf-8", errors="replace",
                        stdin=subprocess.DEVNULL,
-                       env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+                       env=dict({"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                                **(env or {})))
     r = Run(p)
     assert p.returncode == 0, str(r)
     return r
@@ -169,8 +170,11 @@ def test_sudo_drv_hostile_argv_quoting(h):
 
 def test_sudo_drv_user_from_user_info_not_env(h):
     cfg = h.config(users={"carol": "did:bkey:carol"})
+    # the environment (sudo's, caller-influenced) names someone else
     p = drive(h, [(["id"], {"command": "/usr/bin/id"})], conf=cfg,
-              uinfo=["user=carol"])
+              uinfo=["user=carol"], env={
+                  "SUDO_USER": "alice", "USER": "alice", "LOGNAME": "alice",
+                  "SUDO_UID": "1000"})
     assert p.checks == [1], str(p)
     q = initiates(h)[0]
     assert q["login_hint"] == "did:bkey:carol", q
@@ -458,6 +462,45 @@ def test_sudo_drv_helper_lies(h):
         assert_clean(r)
 
 
+def test_sudo_drv_request_sent_to_helper(h):
+    # What the plugin hands bkey-approve: argv (conf, --debug), and on stdin
+    # the request with timeout= from the plugin options; open() alone
+    # starts nothing.
+    d = os.path.join(h.tmp, "fake")
+    os.makedirs(d)
+    appr = ('{"event":"approved","sub":"did:bkey:alice","jti":"j1",'
+            '"scope":"approve:sudo","exp":9999999999,"auth_req_id":"r1"}')
+    helper = write_file(os.path.join(d, "bkey-approve"),
+                        "#!/bin/sh\nprintf '%%s\\n' \"$*\" > %s/argv\n"
+                        "cat > %s/request\necho '%s'\n" % (d, d, appr),
+                        0o755)
+    conf = h.config()
+    r = drive(h, [], conf=conf, helper=helper, opts=["timeout=42"],
+              pre=["--show-version"])
+    assert r.opens == [1], str(r)
+    assert not os.path.exists(os.path.join(d, "argv")), \
+        "open() started the helper"
+    r = drive(h, [PSQL], conf=conf, helper=helper,
+              opts=["timeout=42", "debug"], uinfo=["host=db-prod-1"])
+    assert r.checks == [1], str(r)
+    with open(os.path.join(d, "argv")) as f:
+        assert f.read().split() == ["--request-stdin", "--config", conf,
+                                    "--debug"]
+    with open(os.path.join(d, "request")) as f:
+        req = json.load(f)
+    msg = "alice %s postgres on db-prod-1: psql -c 'DROP TABLE " \
+        "users_archive'" % ARROW
+    assert req == {
+        "did": "did:bkey:alice", "scope": "approve:sudo", "message": msg,
+        "action_details": {
+            "type": "sudo", "description": msg,
+            "command": "/usr/bin/psql -c 'DROP TABLE users_archive'",
+            "cwd": "/srv", "tty": "/dev/pts/9", "runas_user": "postgres",
+            "runas_uid": "105", "user": "alice", "host": "db-prod-1"},
+        "timeout": 42}, req
+    assert initiates(h) == []
+
+
 # ---- failmode with the server down ----
 def test_sudo_drv_failmode_secure(h):
     cfg = h.config(api_url="http://127.0.0.1:%d" % free_port(),
@@ -563,6 +606,16 @@ def test_sudo_drv_log_line_fields_cannot_be_faked(h):
     cmd = f["command"][1:-1].replace('\\"', '"').replace("\\\\", "\\")
     assert cmd == "/bin/echo %s %s" % (shlex.quote(argv[1]),
                                        shlex.quote(argv[2])), (cmd, line)
+
+
+def test_sudo_drv_exports_only_the_plugin(h):
+    so = paths(h)[0]
+    p = subprocess.run(["nm", "-D", "--defined-only", so],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        raise h.Skip("nm failed: %s" % p.stderr.strip())
+    names = sorted(l.split()[-1] for l in p.stdout.splitlines() if l.strip())
+    assert names == ["bkey_approval"], names
 
 
 # ---- 2. end to end with the real sudo ----------------------------------------
