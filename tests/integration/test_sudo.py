@@ -292,6 +292,27 @@ def test_sudo_drv_rules(h):
                             "phone: code ") for c in r.conv), str(r)
 
 
+def test_sudo_drv_approver_did(h):
+    # approver=did:... asks that identity directly (no users-file entry),
+    # and says so on the terminal
+    rules = "command=/usr/bin/id approve scope=approve:ops " \
+        "approver=did:bkey:boss\n"
+    r = drive(h, [(["id"], {"command": "/usr/bin/id"})], rules=rules)
+    assert r.checks == [1], str(r)
+    q = initiates(h)
+    assert [(x["login_hint"], x["scope"]) for x in q] == [
+        ("did:bkey:boss", "openid approve:ops")], q
+    assert any(c.startswith("bkey: waiting for did:bkey:boss to approve on "
+                            "their phone: code ") for c in r.conv), str(r)
+    assert q[0]["binding_message"].split(" ", 1)[1].startswith(
+        "alice %s root on" % ARROW), q
+    # the boss denies: rejected, whoever runs it
+    h.mock.reset()
+    h.mock.set("did:bkey:boss", outcome="deny")
+    r = drive(h, [(["id"], {"command": "/usr/bin/id"})], rules=rules)
+    assert r.checks == [0] and r.errstrs[1] == "approval denied", str(r)
+
+
 def test_sudo_drv_group_rule(h):
     import grp
     import pwd
