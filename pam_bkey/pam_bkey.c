@@ -274,7 +274,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	struct bkey_event ev;
 	bkey_error err;
 	const char *user = NULL;
-	char *did = NULL, *request = NULL;
+	char *did = NULL, *request = NULL, acct[PBK_ITEM_MAX];
 	long long t0 = bkey_now_ms();
 	long timeout;
 	int cfg_loaded = 0, conv_failed = 0, ret = PAM_SYSTEM_ERR, r;
@@ -297,7 +297,15 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	get_items(pamh, user, &it);
 
 	if (a.groups != NULL && bkey_username_valid(user)) {
-		r = pbk_user_in_groups(pamh, user, a.groups);
+		/* The account's own name: group member lists name it, not
+		 * another spelling a case-insensitive data base accepts. */
+		r = pbk_account_name(pamh, user, acct, sizeof(acct));
+		if (r < 0) {
+			log_decision(pamh, LOG_ERR, "error", &it, NULL, t0,
+			    "groups=: user or group look-up failed");
+			return PAM_SYSTEM_ERR;
+		}
+		r = pbk_user_in_groups(pamh, r == 0 ? acct : user, a.groups);
 		if (r == 0) {
 			log_decision(pamh, LOG_INFO, "ignored", &it, NULL, t0,
 			    "not in groups=");
@@ -328,6 +336,26 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 
 	r = bkey_username_valid(user) ?
 	    bkey_users_lookup(cfg.users_file, user, &did, &err) : 1;
+	if (r > 0) {
+		/* Another spelling of an enrolled account's name ("ALICE" with
+		 * a case-insensitive user data base) is that account: never
+		 * "not enrolled", which nouserok would wave through. */
+		int an = pbk_account_name(pamh, user, acct, sizeof(acct));
+
+		if (an < 0) {
+			log_decision(pamh, LOG_ERR, "error", &it, NULL, t0,
+			    "user look-up failed");
+			ret = PAM_SYSTEM_ERR;
+			goto out;
+		}
+		if (an == 0 && strcmp(acct, user) != 0 &&
+		    bkey_username_valid(acct)) {
+			r = bkey_users_lookup(cfg.users_file, acct, &did, &err);
+			if (r == 0 && a.debug)
+				pam_syslog(pamh, LOG_DEBUG, "user mapped "
+				    "through its account name %s", acct);
+		}
+	}
 	if (r < 0) {
 		log_decision(pamh, LOG_ERR, "error", &it, NULL, t0, err.detail);
 		ret = PAM_SERVICE_ERR;

@@ -47,6 +47,15 @@ int pbk_args_parse(pam_handle_t *pamh, int argc, const char **argv,
 int pbk_user_in_groups(pam_handle_t *pamh, const char *user,
     const char *groups);
 
+/*
+ * The name of the account user logs in to, into dst: a case-insensitive
+ * user data base (SSSD, winbind) answers "ALICE" with alice's entry, and
+ * that account's enrolment and groups are what count. 0 found, 1 no such
+ * user (or a name that does not fit dst), -1 the look-up failed (logged).
+ */
+int pbk_account_name(pam_handle_t *pamh, const char *user, char *dst,
+    size_t dstsz);
+
 /* message.c: 0 if every % escape in tmpl is known, else -1. */
 int pbk_message_check(const char *tmpl);
 /* Expand tmpl into dst (sanitized, capped at BKEY_MESSAGE_MAX bytes). */

@@ -426,6 +426,71 @@ def test_pam_groups_lookup_failure_fails_closed(h):
     assert_pamtester(p, "PAM_AUTH_ERR")
 
 
+# getpwnam_r as a case-insensitive data base answers it (SSSD with
+# case_sensitive = false, winbind): any spelling finds the account, whose
+# pw_name is the canonical lower-case one.
+NSS_ICASE_SHIM = r"""
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dlfcn.h>
+#include <pwd.h>
+#include <string.h>
+
+int
+getpwnam_r(const char *n, struct passwd *pw, char *b, size_t l,
+    struct passwd **r)
+{
+	int (*real)(const char *, struct passwd *, char *, size_t,
+	    struct passwd **) = dlsym(RTLD_NEXT, "getpwnam_r");
+	char low[256];
+	size_t i;
+
+	for (i = 0; n[i] != '\0' && i < sizeof(low) - 1; i++)
+		low[i] = (char)tolower((unsigned char)n[i]);
+	low[i] = '\0';
+	return real(low, pw, b, l, r);
+}
+"""
+
+
+def test_pam_user_spelling_maps_to_the_account(h):
+    # With a case-insensitive user data base, "ALICE" logs in to alice's
+    # account: the users file must not be bypassed by another spelling
+    # (nouserok would otherwise ignore the module: no approval at all).
+    nss = nss_files(h, {})
+    src = os.path.join(h.tmp, "icase.c")
+    so = os.path.join(h.tmp, "icase.so")
+    with open(src, "w") as f:
+        f.write(NSS_ICASE_SHIM)
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", so, src, "-ldl"],
+                   check=True)
+    svc = service(h, "nouserok", stack=["auth required " + PERMIT])
+    env = {"LD_PRELOAD": preload_first(so, wrapper_env(h, svc,
+                                                       nss)["LD_PRELOAD"])}
+    h.mock.set("did:bkey:alice", outcome="deny")
+    p = pamtester(h, svc, user="ALICE", nss=nss, env=env)
+    assert_pamtester(p, "PAM_AUTH_ERR")
+    pr, f, text = decision(p)
+    assert f["outcome"] == "denied" and f["user"] == "ALICE", text
+    assert initiate_json(h)["login_hint"] == "did:bkey:alice"
+    # groups= looks at the account's memberships, not those of the
+    # spelling (group member lists name "alice").
+    nss = nss_files(h, {"admins": (2000, ["alice"])})
+    svc = service(h, "groups=admins", stack=["auth required " + PERMIT])
+    h.mock.reset()
+    h.mock.set("did:bkey:alice", outcome="deny")
+    p = pamtester(h, svc, user="ALICE", nss=nss, env=env)
+    assert_pamtester(p, "PAM_AUTH_ERR")
+    assert decision(p)[1]["outcome"] == "denied", tail(p)
+    # A name no account answers to is still "not enrolled".
+    h.mock.reset()
+    svc = service(h, "nouserok", stack=["auth required " + PERMIT])
+    p = pamtester(h, svc, user="carol", nss=nss, env=env)
+    assert_pamtester(p, "PAM_SUCCESS")
+    assert decision(p)[1]["outcome"] == "ignored", tail(p)
+    assert not initiates(h)
+
+
 def test_pam_server_down_failmode_secure(h):
     conf = h.config(api_url="http://127.0.0.1:%d" % free_port())
     t0 = time.monotonic()
