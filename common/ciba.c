@@ -244,6 +244,21 @@ bearer_type_ok(const bkey_json *j)
 	return ok;
 }
 
+/* POST a built form to the token endpoint (client token and polls). */
+static int
+post_token_form(struct bkey_ciba *k, struct bkey_http_req *rq,
+    const bkey_buf *form, struct bkey_http_resp *resp, long long deadline_ms,
+    const char *what, bkey_error *err)
+{
+	if (form->failed)
+		return bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
+	rq->url = k->c->token_endpoint;
+	rq->content_type = FORM_CT;
+	rq->body = form->data;
+	rq->body_len = form->len;
+	return send_retry(k, rq, resp, deadline_ms, what, err);
+}
+
 int
 bkey_ciba_client_token(struct bkey_ciba *k, long long deadline_ms,
     bkey_error *err)
@@ -263,16 +278,9 @@ bkey_ciba_client_token(struct bkey_ciba *k, long long deadline_ms,
 	bkey_form_add(&form, "grant_type", "client_credentials");
 	bkey_form_add(&form, "client_id", k->c->client_id);
 	bkey_form_add(&form, "client_secret", k->c->client_secret);
-	if (form.failed) {
-		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	rq.url = k->c->token_endpoint;
-	rq.content_type = FORM_CT;
-	rq.body = form.data;
-	rq.body_len = form.len;
-	bkey_ciba_debug("POST %s (client_credentials)", rq.url);
-	if (send_retry(k, &rq, &resp, deadline_ms, "client token", err) != 0)
+	bkey_ciba_debug("POST %s (client_credentials)", k->c->token_endpoint);
+	if (post_token_form(k, &rq, &form, &resp, deadline_ms, "client token",
+	    err) != 0)
 		goto out;
 	if (resp.status != 200) {
 		refused(&resp, "client token", err);
@@ -581,15 +589,8 @@ bkey_ciba_poll(struct bkey_ciba *k, const char *auth_req_id,
 		bkey_form_add(&form, "client_id", k->c->client_id);
 		bkey_form_add(&form, "client_secret", k->c->client_secret);
 	}
-	if (form.failed) {
-		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	rq.url = k->c->token_endpoint;
-	rq.content_type = FORM_CT;
-	rq.body = form.data;
-	rq.body_len = form.len;
-	if (send_retry(k, &rq, &resp, deadline_ms, "poll", err) != 0)
+	if (post_token_form(k, &rq, &form, &resp, deadline_ms, "poll",
+	    err) != 0)
 		goto out;
 	rc = poll_answer(&resp, out, err);
 	if (rc == 0)
