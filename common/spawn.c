@@ -335,10 +335,15 @@ bkey_spawn(struct bkey_child *ch, const char *helper, const char *conf,
 	}
 	if (fcntl(in_p[1], F_SETFL, O_NONBLOCK) != 0 ||
 	    write_request(in_p[1], request_json, strlen(request_json)) != 0) {
-		bkey_seterr(err, BKEY_ERR_INTERNAL,
-		    "cannot send the request to %s: %s", helper,
-		    strerror(errno));
-		goto out;
+		/* A helper that stopped reading may have said why on its
+		 * stdout: its events decide, never an approval. */
+		if (errno != EPIPE) {
+			bkey_seterr(err, BKEY_ERR_INTERNAL,
+			    "cannot send the request to %s: %s", helper,
+			    strerror(errno));
+			goto out;
+		}
+		ch->request_short = 1;
 	}
 	ret = 0;
 out:
@@ -456,9 +461,11 @@ bkey_spawn_next(struct bkey_child *ch, struct bkey_event *ev,
 		}
 		if (n == 0) {
 			close_fd(&ch->out_fd);
-			return bkey_seterr(err, BKEY_ERR_PROTOCOL,
+			return bkey_seterr(err, BKEY_ERR_PROTOCOL, "%s%s",
 			    ch->line_len ? "helper output ended mid-line" :
-			    "helper exited without a result");
+			    "helper exited without a result",
+			    ch->request_short ? " (it did not read the whole "
+			    "request)" : "");
 		}
 		ch->line_len += (size_t)n;
 	}
@@ -545,6 +552,13 @@ bkey_spawn_finish(struct bkey_child *ch, const struct bkey_event *final,
 	}
 	switch (final->type) {
 	case BKEY_EV_APPROVED:
+		/* It cannot have approved what it never read. */
+		if (ch->request_short) {
+			bkey_spawn_kill(ch);
+			bkey_seterr(err, BKEY_ERR_PROTOCOL, "helper approved "
+			    "a request it did not read in full");
+			return BKEY_ERR_PROTOCOL;
+		}
 		want = BKEY_APPROVED;
 		break;
 	case BKEY_EV_DENIED:

@@ -24,6 +24,8 @@ struct bkey_child {
 	size_t line_len;
 	int exited;			/* reaped (or ECHILD) */
 	int status;			/* wait status when reaped by us */
+	int request_short;		/* it closed stdin before taking all
+					 * of the request: never an approval */
 };
 
 /*
@@ -31,6 +33,10 @@ struct bkey_child {
  * write request_json to its stdin and close it. helper must be an absolute
  * path to a regular file not writable by group/other, owned by root (or the
  * euid). 0 / -1 (BKEY_ERR_CONFIG for a bad helper path, INTERNAL otherwise).
+ * A helper that exits (or closes its stdin) before taking the whole request
+ * is not a spawn failure: it may have written why (an error event), which
+ * bkey_spawn_next then reads; request_short is set and no approved event
+ * from it is ever accepted.
  */
 int bkey_spawn(struct bkey_child *ch, const char *helper, const char *conf,
     int debug, const char *request_json, bkey_error *err);

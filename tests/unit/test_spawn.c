@@ -104,10 +104,21 @@ helper_main(int argc, char **argv)
 
 	if (strstr(getenv("PATH") ? getenv("PATH") : "", "bin") == NULL)
 		bad("no PATH");
-	/* "noread" exits at once, leaving the request unread. */
-	if (argc >= 4 && strcmp(argv[2], "--config") == 0 &&
-	    strcmp(argv[3], "/nonexistent/noread.conf") == 0)
-		_exit(3);
+	/* These exit at once, leaving the request unread: no result, an
+	 * error event, or an approved event. */
+	if (argc >= 4 && strcmp(argv[2], "--config") == 0) {
+		if (strcmp(argv[3], "/nonexistent/noread.conf") == 0)
+			_exit(3);
+		if (strcmp(argv[3], "/nonexistent/early_error.conf") == 0) {
+			out("{\"event\":\"error\",\"reason\":\"config\","
+			    "\"detail\":\"bkey.conf:7: unknown key\"}\n");
+			_exit(78);
+		}
+		if (strcmp(argv[3], "/nonexistent/early_approve.conf") == 0) {
+			out(APPROVED);
+			_exit(0);
+		}
+	}
 	while ((n = read(0, req + len, sizeof(req) - 1 - len)) > 0)
 		len += (size_t)n;
 	req[len] = '\0';
@@ -470,7 +481,8 @@ helper_path_checks(void)
 	snprintf(path, sizeof(path), "%s/helper", dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0700);
 	CHECK(fd >= 0);
-	CHECK(write(fd, "#!/bin/sh\nexit 0\n", 17) == 17);
+	/* It reads its request, as a real helper does: no EPIPE race. */
+	CHECK(write(fd, "#!/bin/sh\ncat >/dev/null\nexit 0\n", 32) == 32);
 	close(fd);
 	CHECK(chmod(path, 0775) == 0);
 	CHECK(bkey_spawn(&ch, path, NULL, 0, "{}", &err) == -1);
@@ -501,29 +513,105 @@ helper_path_checks(void)
 	rmdir(dir);
 }
 
+/* A request larger than a pipe holds: the helper cannot have taken it
+ * without reading, so one that exits at once surely left it short. */
+static char *
+big_request(void)
+{
+	size_t len = 250000;
+	char *big = malloc(len + 1);
+
+	if (big == NULL)
+		return NULL;
+	memset(big, ' ', len);
+	big[len] = '\0';
+	return big;
+}
+
 static void
 unread_request_does_not_raise_sigpipe(void)
 {
 	struct bkey_child ch;
+	struct bkey_event ev;
 	bkey_error err;
-	size_t len = 250000;
-	char *big = malloc(len + 1);
+	char *big = big_request();
 	sigset_t pend;
 
 	if (big == NULL) {
 		CHECK(0);
 		return;
 	}
-	memset(big, ' ', len);
-	big[len] = '\0';
 	/* SIGPIPE stays at its default here: a leak would kill this test. */
 	signal(SIGPIPE, SIG_DFL);
 	CHECK(bkey_spawn(&ch, self, "/nonexistent/noread.conf", 0, big,
-	    &err) == -1);
-	CHECK(err.code == BKEY_ERR_INTERNAL);
+	    &err) == 0);
+	CHECK(ch.request_short);
+	CHECK(bkey_spawn_next(&ch, &ev, bkey_now_ms() + 5000, -1, &err) == -1);
+	CHECK(err.code == BKEY_ERR_PROTOCOL);
+	CHECK(strstr(err.detail, "without a result") != NULL);
+	bkey_spawn_kill(&ch);
 	CHECK(ch.pid == -1);
 	CHECK(sigpending(&pend) == 0 && !sigismember(&pend, SIGPIPE));
 	free(big);
+}
+
+/* Spawn a helper (chosen by conf) that exits without reading its oversized
+ * request and take its first event. 0 when all of that went as expected. */
+static int
+spawn_unread(const char *conf, struct bkey_child *ch, struct bkey_event *ev,
+    bkey_error *err)
+{
+	char *big = big_request();
+	int r = -1;
+
+	if (big != NULL && bkey_spawn(ch, self, conf, 0, big, err) == 0) {
+		if (ch->request_short &&
+		    bkey_spawn_next(ch, ev, bkey_now_ms() + 5000, -1, err) == 0)
+			r = 0;
+		else
+			bkey_spawn_kill(ch);
+	}
+	free(big);
+	return r;
+}
+
+/* A helper that refuses at once (a bad config) and never reads: its own
+ * reason reaches the host, not "cannot send the request". */
+static void
+early_error_event_is_reported(void)
+{
+	struct bkey_child ch;
+	struct bkey_event ev;
+	bkey_error err;
+
+	if (spawn_unread("/nonexistent/early_error.conf", &ch, &ev, &err)) {
+		CHECK(0);
+		return;
+	}
+	CHECK(ev.type == BKEY_EV_ERROR);
+	CHECK(bkey_spawn_finish(&ch, &ev, &err) == BKEY_ERR_CONFIG);
+	CHECK(err.code == BKEY_ERR_CONFIG);
+	CHECK_STR(err.detail, "bkey.conf:7: unknown key");
+	bkey_spawn_kill(&ch);
+}
+
+/* An approval from a helper that never took its whole request is refused. */
+static void
+early_approval_is_refused(void)
+{
+	struct bkey_child ch;
+	struct bkey_event ev;
+	bkey_error err;
+
+	if (spawn_unread("/nonexistent/early_approve.conf", &ch, &ev, &err)) {
+		CHECK(0);
+		return;
+	}
+	CHECK(ev.type == BKEY_EV_APPROVED);
+	CHECK(bkey_spawn_finish(&ch, &ev, &err) == BKEY_ERR_PROTOCOL);
+	CHECK(strstr(err.detail, "did not read") != NULL);
+	CHECK(ch.pid == -1);
+	bkey_spawn_kill(&ch);
 }
 
 int
@@ -566,6 +654,8 @@ main(int argc, char **argv)
 	RUN(finish_without_a_helper_fails);
 	RUN(helper_path_checks);
 	RUN(unread_request_does_not_raise_sigpipe);
+	RUN(early_error_event_is_reported);
+	RUN(early_approval_is_refused);
 	if (leak >= 0)
 		close(leak);
 	UNIT_DONE();
