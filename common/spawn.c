@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -126,16 +127,119 @@ check_helper(const char *helper, char resolved[PATH_MAX], bkey_error *err)
 	return check_dirs(resolved, err);
 }
 
-/* Between fork and exec: async-signal-safe calls only. Never returns. */
+/*
+ * The limits the helper runs with, whatever the host's were: a caller who
+ * starts sudo or su under "prlimit --as=..." or "--nofile=5" must not make
+ * the helper fail in a way that reads as "service unavailable". Soft and
+ * hard are both set, so the helper cannot raise them again. Documented in
+ * docs/pam.md ("What the helper gets").
+ */
+#define HELPER_AS	(BKEY_HELPER_AS_LIMIT == 0 ? RLIM_INFINITY : \
+			    (rlim_t)BKEY_HELPER_AS_LIMIT)
+#define NPROC_MIN	64	/* lower is a caller's trick, not a system's */
+
+static const struct {
+	int res;
+	const char *name;
+	rlim_t value;
+} helper_limits[] = {
+	{ RLIMIT_AS, "RLIMIT_AS", HELPER_AS },
+	{ RLIMIT_DATA, "RLIMIT_DATA", HELPER_AS },
+	/* glibc also sizes each thread's stack (curl's resolver) by this. */
+	{ RLIMIT_STACK, "RLIMIT_STACK", 8UL << 20 },
+	{ RLIMIT_NOFILE, "RLIMIT_NOFILE", 256 },
+	/* It writes only the JWKS cache (<= 64 KiB) and small jti records. */
+	{ RLIMIT_FSIZE, "RLIMIT_FSIZE", 1UL << 20 },
+	/* It sleeps between polls; minutes of CPU mean something is wrong. */
+	{ RLIMIT_CPU, "RLIMIT_CPU", 120 },
+	{ RLIMIT_CORE, "RLIMIT_CORE", 0 },
+	/*
+	 * Counted per user, system-wide: after the drop to run_as every
+	 * helper of that user (each with its resolver thread) counts, and
+	 * without a drop every process of the caller does. The helper never
+	 * forks, so a bound of ours would limit nothing of its own and only
+	 * let other processes make its thread creation fail: it keeps the
+	 * host's hard limit (soft raised to it), which must not be tiny.
+	 */
+	{ RLIMIT_NPROC, "RLIMIT_NPROC", RLIM_INFINITY },
+};
+
+#define NLIMITS (sizeof(helper_limits) / sizeof(helper_limits[0]))
+
+/* Everything the child needs, prepared before fork. */
+struct child_plan {
+	char resolved[PATH_MAX];
+	char *argv[6];
+	char path_env[sizeof("PATH=/usr/bin:/bin")];
+	char *envp[2];
+	struct rlimit lim[NLIMITS];
+	int in_r, out_w, status_w, null_fd, keep_stderr;
+	pid_t parent;
+};
+
+/* What the child reports on the status pipe when it cannot exec. */
+struct child_status {
+	int step;			/* -1 setup or exec, else a limit index */
+	int err;
+};
+
+/*
+ * The values to set: the fixed ones, and for RLIMIT_NPROC the host's hard
+ * limit. Raising a hard limit takes CAP_SYS_RESOURCE; without it, a caller
+ * who lowered one (prlimit --as=N sets soft and hard) stops the spawn in the
+ * child, which names the limit.
+ */
+static int
+plan_limits(struct rlimit lim[NLIMITS], bkey_error *err)
+{
+	struct rlimit cur;
+	rlim_t v;
+	size_t i;
+
+	for (i = 0; i < NLIMITS; i++) {
+		v = helper_limits[i].value;
+		if (helper_limits[i].res == RLIMIT_NPROC) {
+			if (getrlimit(RLIMIT_NPROC, &cur) != 0)
+				return bkey_seterr(err, BKEY_ERR_INTERNAL,
+				    "getrlimit RLIMIT_NPROC: %s",
+				    strerror(errno));
+			v = cur.rlim_max;
+			if (v != RLIM_INFINITY && v < NPROC_MIN)
+				return bkey_seterr(err, BKEY_ERR_INTERNAL,
+				    "cannot give the helper its RLIMIT_NPROC: "
+				    "the hard limit %lu is below %d",
+				    (unsigned long)v, NPROC_MIN);
+		}
+		lim[i].rlim_cur = lim[i].rlim_max = v;
+	}
+	return 0;
+}
+
+/* Tell the parent why the child cannot exec, then exit. */
 static void
-child_exec(const char *helper, char *const argv[], char *const envp[],
-    int in_r, int out_w, int err_w, int null_fd, int keep_stderr,
-    pid_t parent)
+child_fail(int status_fd, int step)
+{
+	struct child_status cs;
+
+	cs.step = step;
+	cs.err = errno;
+	/* Nothing more can be done if this write fails. */
+	if (write(status_fd, &cs, sizeof(cs)) != (ssize_t)sizeof(cs))
+		_exit(127);
+	_exit(127);
+}
+
+/* Between fork and exec: async-signal-safe calls only (setrlimit and
+ * prctl are plain system calls). Never returns. */
+static void
+child_exec(const struct child_plan *pl)
 {
 	struct sigaction sa;
+	struct rlimit nofile;
 	sigset_t all;
-	int in_c, out_c, err_c, err_fd, e;
-	int status_fd = err_w, sig;
+	int in_c, out_c, err_c, err_fd;
+	int status_fd = pl->status_w, sig;
+	size_t i;
 
 	/* Default dispositions: the host's handlers and ignores stay behind. */
 	memset(&sa, 0, sizeof(sa));
@@ -150,29 +254,35 @@ child_exec(const char *helper, char *const argv[], char *const envp[],
 	(void)sigprocmask(SIG_SETMASK, &all, NULL);
 
 	/* If the host dies mid-wait, the helper should not poll on alone. */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
-		goto fail;
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != pl->parent)
+		child_fail(status_fd, -1);
 
+	/* Room for the moves below, whatever soft limit the host had. */
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+	    nofile.rlim_cur != nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	/* Move everything above 2 first so dup2 onto 0..2 cannot clobber. */
-	if ((in_c = fcntl(in_r, F_DUPFD_CLOEXEC, 3)) < 0 ||
-	    (out_c = fcntl(out_w, F_DUPFD_CLOEXEC, 3)) < 0 ||
-	    (err_c = fcntl(err_w, F_DUPFD_CLOEXEC, 3)) < 0)
-		goto fail;
+	if ((in_c = fcntl(pl->in_r, F_DUPFD_CLOEXEC, 3)) < 0 ||
+	    (out_c = fcntl(pl->out_w, F_DUPFD_CLOEXEC, 3)) < 0 ||
+	    (err_c = fcntl(pl->status_w, F_DUPFD_CLOEXEC, 3)) < 0)
+		child_fail(status_fd, -1);
 	/* Keep the host's stderr only if it is a real, separate descriptor. */
-	err_fd = null_fd;
-	if (keep_stderr && fcntl(2, F_GETFD) >= 0 && in_r != 2 &&
-	    out_w != 2 && err_w != 2 && null_fd != 2)
+	err_fd = pl->null_fd;
+	if (pl->keep_stderr && fcntl(2, F_GETFD) >= 0 && pl->in_r != 2 &&
+	    pl->out_w != 2 && pl->status_w != 2 && pl->null_fd != 2)
 		err_fd = 2;
 	if (dup2(in_c, 0) < 0 || dup2(out_c, 1) < 0)
-		goto fail;
+		child_fail(status_fd, -1);
 	if (err_fd != 2 && dup2(err_fd, 2) < 0)
-		goto fail;
+		child_fail(status_fd, -1);
 	/* The exec-status pipe at 3, close-on-exec; everything else closed. */
 	if (err_c != 3) {
 		if (dup3(err_c, 3, O_CLOEXEC) < 0)
-			goto fail;
+			child_fail(status_fd, -1);
 	} else if (fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
-		goto fail;
+		child_fail(status_fd, -1);
 	status_fd = 3;
 	if (close_range(4, ~0U, 0) != 0) {
 		long max = sysconf(_SC_OPEN_MAX);
@@ -183,28 +293,30 @@ child_exec(const char *helper, char *const argv[], char *const envp[],
 		for (fd = 4; fd < max; fd++)
 			(void)close(fd);
 	}
-	execve(helper, argv, envp);
-fail:
-	e = errno;
-	/* Tell the parent why; nothing more can be done if that fails. */
-	if (write(status_fd, &e, sizeof(e)) != (ssize_t)sizeof(e))
-		_exit(127);
-	_exit(127);
+	for (i = 0; i < NLIMITS; i++)
+		if (setrlimit(helper_limits[i].res, &pl->lim[i]) != 0)
+			child_fail(status_fd, (int)i);
+	execve(pl->resolved, pl->argv, pl->envp);
+	child_fail(status_fd, -1);
 }
 
-/* Wait for the child's exec: 0 exec'd, -1 with errno from the child. */
+/* Wait for the child's exec: 0 exec'd, -1 with what failed in *cs. */
 static int
-wait_exec(int err_r)
+wait_exec(int status_r, struct child_status *cs)
 {
-	int e = 0;
 	ssize_t n;
 
+	cs->step = -1;
+	cs->err = 0;
 	do {
-		n = read(err_r, &e, sizeof(e));
+		n = read(status_r, cs, sizeof(*cs));
 	} while (n < 0 && errno == EINTR);
 	if (n == 0)
 		return 0;
-	errno = n == (ssize_t)sizeof(e) ? e : EIO;
+	if (n != (ssize_t)sizeof(*cs)) {
+		cs->step = -1;
+		cs->err = EIO;
+	}
 	return -1;
 }
 
@@ -267,39 +379,42 @@ out:
 	return ret;
 }
 
-int
-bkey_spawn(struct bkey_child *ch, const char *helper, const char *conf,
-    int debug, const char *request_json, bkey_error *err)
+static void
+plan_args(struct child_plan *pl, const char *conf, int debug)
 {
-	char *argv[6];
-	char resolved[PATH_MAX];
-	char path_env[] = "PATH=/usr/bin:/bin";
-	char *envp[] = { path_env, NULL };
-	int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 };
-	int null_fd = -1, argc = 0, ret = -1;
-	pid_t pid, parent = getpid();
+	int argc = 0;
 
-	memset(ch, 0, sizeof(*ch));
-	ch->pid = -1;
-	ch->out_fd = -1;
-	if (request_json == NULL)
-		return bkey_seterr(err, BKEY_ERR_INTERNAL, "no request");
-	if (check_helper(helper, resolved, err) != 0)
-		return -1;
-
-	/* Everything the child needs is prepared before fork. */
-	argv[argc++] = resolved;
-	argv[argc++] = (char *)"--request-stdin";
+	pl->argv[argc++] = pl->resolved;
+	pl->argv[argc++] = (char *)"--request-stdin";
 	if (conf != NULL) {
-		argv[argc++] = (char *)"--config";
-		argv[argc++] = (char *)conf;
+		pl->argv[argc++] = (char *)"--config";
+		pl->argv[argc++] = (char *)conf;
 	}
 	if (debug)
-		argv[argc++] = (char *)"--debug";
-	argv[argc] = NULL;
+		pl->argv[argc++] = (char *)"--debug";
+	pl->argv[argc] = NULL;
+	(void)snprintf(pl->path_env, sizeof(pl->path_env), "PATH=/usr/bin:/bin");
+	pl->envp[0] = pl->path_env;
+	pl->envp[1] = NULL;
+	pl->keep_stderr = debug;
+	pl->parent = getpid();
+}
+
+/*
+ * Fork and exec the planned helper with its stdin and stdout on pipes.
+ * 0 with ch->pid, ch->out_fd and *in_w (the request pipe) set.
+ */
+static int
+start_child(struct bkey_child *ch, struct child_plan *pl, const char *helper,
+    int *in_w, bkey_error *err)
+{
+	struct child_status cs;
+	int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 }, st_p[2] = { -1, -1 };
+	int null_fd = -1, ret = -1;
+	pid_t pid;
 
 	if (pipe2(in_p, O_CLOEXEC) != 0 || pipe2(out_p, O_CLOEXEC) != 0 ||
-	    pipe2(err_p, O_CLOEXEC) != 0) {
+	    pipe2(st_p, O_CLOEXEC) != 0) {
 		bkey_seterr(err, BKEY_ERR_INTERNAL, "pipe: %s",
 		    strerror(errno));
 		goto out;
@@ -309,32 +424,69 @@ bkey_spawn(struct bkey_child *ch, const char *helper, const char *conf,
 		    strerror(errno));
 		goto out;
 	}
-
-	pid = fork();
-	if (pid < 0) {
+	pl->in_r = in_p[0];
+	pl->out_w = out_p[1];
+	pl->status_w = st_p[1];
+	pl->null_fd = null_fd;
+	if ((pid = fork()) < 0) {
 		bkey_seterr(err, BKEY_ERR_INTERNAL, "fork: %s",
 		    strerror(errno));
 		goto out;
 	}
 	if (pid == 0)
-		child_exec(resolved, argv, envp, in_p[0], out_p[1], err_p[1],
-		    null_fd, debug, parent);
-
+		child_exec(pl);
 	ch->pid = pid;
-	close_fd(&in_p[0]);
 	close_fd(&out_p[1]);
-	close_fd(&err_p[1]);
-	close_fd(&null_fd);
+	close_fd(&st_p[1]);
 	ch->out_fd = out_p[0];
 	out_p[0] = -1;
-
-	if (wait_exec(err_p[0]) != 0) {
-		bkey_seterr(err, BKEY_ERR_INTERNAL, "cannot run %s: %s",
-		    helper, strerror(errno));
+	if (wait_exec(st_p[0], &cs) != 0) {
+		if (cs.step >= 0 && (size_t)cs.step < NLIMITS)
+			bkey_seterr(err, BKEY_ERR_INTERNAL, "cannot give the "
+			    "helper its %s (is the caller's hard limit "
+			    "lower?): %s", helper_limits[cs.step].name,
+			    strerror(cs.err));
+		else
+			bkey_seterr(err, BKEY_ERR_INTERNAL, "cannot run %s: %s",
+			    helper, strerror(cs.err));
 		goto out;
 	}
-	if (fcntl(in_p[1], F_SETFL, O_NONBLOCK) != 0 ||
-	    write_request(in_p[1], request_json, strlen(request_json)) != 0) {
+	*in_w = in_p[1];
+	in_p[1] = -1;
+	ret = 0;
+out:
+	close_fd(&in_p[0]);
+	close_fd(&in_p[1]);
+	close_fd(&out_p[0]);
+	close_fd(&out_p[1]);
+	close_fd(&st_p[0]);
+	close_fd(&st_p[1]);
+	close_fd(&null_fd);
+	return ret;
+}
+
+int
+bkey_spawn(struct bkey_child *ch, const char *helper, const char *conf,
+    int debug, const char *request_json, bkey_error *err)
+{
+	struct child_plan pl;
+	int in_w = -1, ret = -1;
+
+	memset(ch, 0, sizeof(*ch));
+	ch->pid = -1;
+	ch->out_fd = -1;
+	memset(&pl, 0, sizeof(pl));
+	if (request_json == NULL)
+		return bkey_seterr(err, BKEY_ERR_INTERNAL, "no request");
+	if (check_helper(helper, pl.resolved, err) != 0)
+		return -1;
+	plan_args(&pl, conf, debug);
+	if (plan_limits(pl.lim, err) != 0)
+		return -1;
+	if (start_child(ch, &pl, helper, &in_w, err) != 0)
+		goto out;
+	if (fcntl(in_w, F_SETFL, O_NONBLOCK) != 0 ||
+	    write_request(in_w, request_json, strlen(request_json)) != 0) {
 		/* A helper that stopped reading may have said why on its
 		 * stdout: its events decide, never an approval. */
 		if (errno != EPIPE) {
@@ -347,13 +499,7 @@ bkey_spawn(struct bkey_child *ch, const char *helper, const char *conf,
 	}
 	ret = 0;
 out:
-	close_fd(&in_p[0]);
-	close_fd(&in_p[1]);
-	close_fd(&out_p[0]);
-	close_fd(&out_p[1]);
-	close_fd(&err_p[0]);
-	close_fd(&err_p[1]);
-	close_fd(&null_fd);
+	close_fd(&in_w);
 	if (ret != 0)
 		bkey_spawn_kill(ch);
 	return ret;

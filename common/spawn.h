@@ -13,6 +13,12 @@
 #include "event.h"
 #include "result.h"
 
+/* The helper's address space and data limit in bytes; 0 = unlimited (the
+ * Makefile sets that for SANITIZE=1: ASan maps terabytes of shadow). */
+#ifndef BKEY_HELPER_AS_LIMIT
+#define BKEY_HELPER_AS_LIMIT (512UL * 1024 * 1024)
+#endif
+
 #ifndef BKEY_HELPER_PATH
 #define BKEY_HELPER_PATH "/usr/local/libexec/bkey/bkey-approve"
 #endif
@@ -33,6 +39,8 @@ struct bkey_child {
  * write request_json to its stdin and close it. helper must be an absolute
  * path to a regular file not writable by group/other, owned by root (or the
  * euid). 0 / -1 (BKEY_ERR_CONFIG for a bad helper path, INTERNAL otherwise).
+ * The helper starts with fixed resource limits (spawn.c helper_limits[]),
+ * not the host's; if one cannot be set, it is not started (INTERNAL).
  * A helper that exits (or closes its stdin) before taking the whole request
  * is not a spawn failure: it may have written why (an error event), which
  * bkey_spawn_next then reads; request_short is set and no approved event

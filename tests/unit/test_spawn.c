@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -93,6 +95,36 @@ check_inherited(int debug)
 		bad("stderr not kept with debug");
 }
 
+/* The helper's fixed limits (docs/pam.md), soft and hard, whatever the
+ * host had; RLIMIT_NPROC is the host's hard limit. */
+static void
+check_limits(void)
+{
+	const rlim_t as = BKEY_HELPER_AS_LIMIT == 0 ? RLIM_INFINITY :
+	    (rlim_t)BKEY_HELPER_AS_LIMIT;
+	const struct { int res; rlim_t want; const char *name; } want[] = {
+		{ RLIMIT_AS, as, "AS" }, { RLIMIT_DATA, as, "DATA" },
+		{ RLIMIT_STACK, 8UL << 20, "STACK" },
+		{ RLIMIT_NOFILE, 256, "NOFILE" },
+		{ RLIMIT_FSIZE, 1UL << 20, "FSIZE" },
+		{ RLIMIT_CPU, 120, "CPU" }, { RLIMIT_CORE, 0, "CORE" },
+	};
+	struct rlimit rl;
+	char why[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		snprintf(why, sizeof(why), "RLIMIT_%s not fixed", want[i].name);
+		if (getrlimit(want[i].res, &rl) != 0 ||
+		    rl.rlim_cur != want[i].want || rl.rlim_max != want[i].want)
+			bad(why);
+	}
+	if (getrlimit(RLIMIT_NPROC, &rl) != 0 || rl.rlim_cur != rl.rlim_max ||
+	    (getenv("WANT_NPROC") != NULL &&
+	    rl.rlim_max != strtoul(getenv("WANT_NPROC"), NULL, 10)))
+		bad("RLIMIT_NPROC not the host's hard limit");
+}
+
 static int
 helper_main(int argc, char **argv)
 {
@@ -140,6 +172,11 @@ helper_main(int argc, char **argv)
 		    strcmp(argv[4], "--debug"))
 			bad("argv");
 		check_inherited(1);
+		out(APPROVED);
+		return 0;
+	}
+	if (MODE("limits")) {
+		check_limits();
 		out(APPROVED);
 		return 0;
 	}
@@ -614,6 +651,110 @@ early_approval_is_refused(void)
 	bkey_spawn_kill(&ch);
 }
 
+/* Host limits a caller chose (soft only: any process may raise them back
+ * up to the hard limit) do not reach the helper. */
+static void
+host_limits_do_not_reach_the_helper(void)
+{
+	const int res[] = { RLIMIT_NOFILE, RLIMIT_STACK, RLIMIT_CPU,
+	    RLIMIT_CORE, RLIMIT_NPROC, RLIMIT_FSIZE };
+	struct rlimit saved[6], rl;
+	size_t i;
+	int n;
+
+	for (i = 0; i < 6; i++)
+		CHECK(getrlimit(res[i], &saved[i]) == 0);
+	rl = saved[0];
+	rl.rlim_cur = 12;			/* NOFILE */
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	rl = saved[1];
+	rl.rlim_cur = saved[1].rlim_max == RLIM_INFINITY ? RLIM_INFINITY :
+	    saved[1].rlim_max;			/* STACK: as large as allowed */
+	CHECK(setrlimit(RLIMIT_STACK, &rl) == 0);
+	rl = saved[2];
+	rl.rlim_cur = 100000;			/* CPU */
+	CHECK(setrlimit(RLIMIT_CPU, &rl) == 0);
+	rl = saved[3];
+	rl.rlim_cur = rl.rlim_max;		/* CORE: dumps allowed */
+	CHECK(setrlimit(RLIMIT_CORE, &rl) == 0);
+	rl = saved[4];
+	rl.rlim_cur = 70;			/* NPROC */
+	CHECK(setrlimit(RLIMIT_NPROC, &rl) == 0);
+	rl = saved[5];
+	rl.rlim_cur = 4096;			/* FSIZE */
+	CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+	{
+		char v[32];
+
+		snprintf(v, sizeof(v), "%lu", (unsigned long)saved[4].rlim_max);
+		setenv("WANT_NPROC", v, 1);
+	}
+	CHECK(run_mode("limits", 0, NULL, &n) == BKEY_APPROVED);
+	unsetenv("WANT_NPROC");
+	for (i = 0; i < 6; i++)
+		CHECK(setrlimit(res[i], &saved[i]) == 0);
+}
+
+/*
+ * In a child process without privileges: a hard limit below the helper's
+ * value (prlimit --nofile=100 sets soft and hard) cannot be raised, and the
+ * helper is not started; the error names the limit. Exit 0 when so.
+ */
+static int
+lowered_hard_limit_child(int res, rlim_t v, const char *name)
+{
+	struct bkey_child ch;
+	struct rlimit rl;
+	bkey_error err;
+
+	memset(&err, 0, sizeof(err));
+	if (geteuid() == 0 && (setgroups(0, NULL) != 0 ||
+	    setresgid(65534, 65534, 65534) != 0 ||
+	    setresuid(65534, 65534, 65534) != 0))
+		return 10;
+	rl.rlim_cur = rl.rlim_max = v;
+	if (setrlimit(res, &rl) != 0)
+		return 11;
+	if (bkey_spawn(&ch, self, NULL, 0, "{\"mode\":\"approve\"}", &err)
+	    != -1)
+		return 12;
+	if (err.code != BKEY_ERR_INTERNAL || ch.pid != -1)
+		return 13;
+	if (strstr(err.detail, name) == NULL)
+		return 14;
+	return 0;
+}
+
+static void
+lowered_hard_limit_stops_the_spawn(void)
+{
+	const struct { int res; rlim_t v; const char *name; } cases[] = {
+		{ RLIMIT_NOFILE, 100, "RLIMIT_NOFILE" },
+		{ RLIMIT_AS, 400UL << 20, "RLIMIT_AS" },
+		{ RLIMIT_NPROC, 10, "RLIMIT_NPROC" },
+	};
+	size_t i;
+	int st;
+	pid_t pid;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* An ASan process cannot live in 400 MiB (its shadow). */
+		if (cases[i].res == RLIMIT_AS && BKEY_HELPER_AS_LIMIT == 0)
+			continue;
+		fflush(stdout);
+		pid = fork();
+		CHECK(pid >= 0);
+		if (pid == 0)
+			_exit(lowered_hard_limit_child(cases[i].res, cases[i].v,
+			    cases[i].name));
+		CHECK(waitpid(pid, &st, 0) == pid);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			printf("# %s: child exit %d\n", cases[i].name,
+			    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -656,6 +797,8 @@ main(int argc, char **argv)
 	RUN(unread_request_does_not_raise_sigpipe);
 	RUN(early_error_event_is_reported);
 	RUN(early_approval_is_refused);
+	RUN(host_limits_do_not_reach_the_helper);
+	RUN(lowered_hard_limit_stops_the_spawn);
 	if (leak >= 0)
 		close(leak);
 	UNIT_DONE();
