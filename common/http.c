@@ -4,16 +4,20 @@
  * headers, timeout) are set again by every bkey_http_do() so nothing of
  * one request leaks into the next.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 #include <sodium.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
 #include "http.h"
+#include "netfail.h"
 #include "result.h"
 
 #ifndef BKEY_VERSION
@@ -23,8 +27,12 @@
 struct bkey_http {
 	CURL *curl;
 	const volatile sig_atomic_t *cancel;
+	char *proxy;			/* copy of the config's; wiped */
 	bkey_buf *sink;			/* body of the running request */
 	int too_large;
+	int sends;			/* requests curl began this transfer */
+	int resent;			/* it tried to send one again */
+	int socket_errno;		/* a socket() of this transfer failed */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -82,6 +90,44 @@ xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 	return (h->cancel != NULL && *h->cancel) ? 1 : 0;
 }
 
+/* Our sockets, so that a socket() failure (EMFILE) is known for what it
+ * is: curl reports it as "could not connect" with a stale errno. */
+static curl_socket_t
+opensocket_cb(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct bkey_http *h = ud;
+	int fd;
+
+	(void)purpose;
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd < 0) {
+		h->socket_errno = errno != 0 ? errno : EIO;
+		return CURL_SOCKET_BAD;
+	}
+	return fd;
+}
+
+/*
+ * Called before each request curl sends. A second one in one transfer is
+ * curl resending by itself on a fresh connection after the server dropped a
+ * reused one: refused, so that our own retry (with the poll interval, or
+ * the backoff) is the only one.
+ */
+static int
+prereq_cb(void *ud, char *conn_primary_ip, char *conn_local_ip,
+    int conn_primary_port, int conn_local_port)
+{
+	struct bkey_http *h = ud;
+
+	(void)conn_primary_ip; (void)conn_local_ip;
+	(void)conn_primary_port; (void)conn_local_port;
+	if (++h->sends > 1) {
+		h->resent = 1;
+		return CURL_PREREQFUNC_ABORT;
+	}
+	return CURL_PREREQFUNC_OK;
+}
+
 #define SETOPT(opt, val) do {						\
 	if (curl_easy_setopt(h->curl, (opt), (val)) != CURLE_OK) {	\
 		bkey_seterr(err, BKEY_ERR_INTERNAL,			\
@@ -102,6 +148,11 @@ bkey_http_new(const struct bkey_config *c, const volatile sig_atomic_t *cancel,
 		return NULL;
 	}
 	h->cancel = cancel;
+	if (c->proxy != NULL && c->proxy[0] != '\0' &&
+	    (h->proxy = strdup(c->proxy)) == NULL) {
+		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
+		goto fail;
+	}
 	if ((h->curl = curl_easy_init()) == NULL) {
 		bkey_seterr(err, BKEY_ERR_INTERNAL, "curl_easy_init failed");
 		goto fail;
@@ -135,6 +186,13 @@ bkey_http_new(const struct bkey_config *c, const volatile sig_atomic_t *cancel,
 	SETOPT(CURLOPT_ERRORBUFFER, h->errbuf);
 	SETOPT(CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
 	SETOPT(CURLOPT_DEFAULT_PROTOCOL, "https");
+	/* We never ask for compression: a compressed body stays raw (and
+	 * fails as JSON) instead of being inflated past the cap. */
+	SETOPT(CURLOPT_HTTP_CONTENT_DECODING, 0L);
+	SETOPT(CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
+	SETOPT(CURLOPT_OPENSOCKETDATA, h);
+	SETOPT(CURLOPT_PREREQFUNCTION, prereq_cb);
+	SETOPT(CURLOPT_PREREQDATA, h);
 	return h;
 fail:
 	bkey_http_free(h);
@@ -150,6 +208,8 @@ bkey_http_free(struct bkey_http *h)
 		return;
 	if (h->curl != NULL)
 		curl_easy_cleanup(h->curl);
+	/* A proxy URL may carry credentials. */
+	bkey_free_secret(&h->proxy);
 	sodium_memzero(h, sizeof(*h));
 	free(h);
 }
@@ -258,35 +318,72 @@ out:
 	return rc;
 }
 
-static int
-classify(struct bkey_http *h, CURLcode cc, bkey_error *err)
+/* The host part of a URL (or of a proxy "host:port"), brackets removed. */
+static void
+url_host(const char *url, char *out, size_t outsz)
 {
-	const char *why = h->errbuf[0] != '\0' ? h->errbuf :
-	    curl_easy_strerror(cc);
+	CURLU *u;
+	char *host = NULL;
+	size_t n;
 
-	switch (cc) {
-	case CURLE_ABORTED_BY_CALLBACK:
-		return bkey_seterr(err, BKEY_ERR_CANCELLED, "cancelled");
-	case CURLE_WRITE_ERROR:
-	case CURLE_FILESIZE_EXCEEDED:
-		if (h->too_large || cc == CURLE_FILESIZE_EXCEEDED)
-			return bkey_seterr(err, BKEY_ERR_PROTOCOL,
-			    "response too large");
-		return bkey_seterr(err, BKEY_ERR_INTERNAL,
-		    "storing response failed");
-	case CURLE_UNSUPPORTED_PROTOCOL:
-		return bkey_seterr(err, BKEY_ERR_PROTOCOL,
-		    "url scheme not allowed: %s", why);
-	case CURLE_OUT_OF_MEMORY:
-		return bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
-	case CURLE_OPERATION_TIMEDOUT:
-		return bkey_seterr(err, BKEY_ERR_UNAVAILABLE,
-		    "timed out: %s", why);
-	default:
-		/* connect, DNS, TLS, reset, garbled HTTP: the service is
-		 * not usable right now; callers may retry. */
-		return bkey_seterr(err, BKEY_ERR_UNAVAILABLE, "%s", why);
+	out[0] = '\0';
+	if (url == NULL || (u = curl_url()) == NULL)
+		return;
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_GUESS_SCHEME |
+	    CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		n = strlen(host);
+		if (n >= 2 && host[0] == '[' && host[n - 1] == ']')
+			(void)snprintf(out, outsz, "%.*s", (int)(n - 2),
+			    host + 1);
+		else
+			(void)snprintf(out, outsz, "%s", host);
 	}
+	curl_free(host);
+	curl_url_cleanup(u);
+}
+
+/* Why the transfer failed: see netfail.h for what counts as unavailable. */
+static int
+classify(struct bkey_http *h, const struct bkey_http_req *rq, CURLcode cc,
+    long long started_ms, bkey_error *err)
+{
+	struct bkey_netfail f;
+	char host[256];
+	long os_errno = 0;
+
+	if (cc == CURLE_ABORTED_BY_CALLBACK && !h->resent &&
+	    h->cancel != NULL && *h->cancel)
+		return bkey_seterr(err, BKEY_ERR_CANCELLED, "cancelled");
+	if (curl_easy_getinfo(h->curl, CURLINFO_OS_ERRNO, &os_errno) !=
+	    CURLE_OK)
+		os_errno = 0;
+	url_host(cc == CURLE_COULDNT_RESOLVE_PROXY ? h->proxy : rq->url,
+	    host, sizeof(host));
+	memset(&f, 0, sizeof(f));
+	f.code = cc;
+	f.os_errno = os_errno;
+	f.errbuf = h->errbuf;
+	f.socket_errno = h->socket_errno;
+	f.resent = h->resent;
+	f.too_large = h->too_large;
+	f.host = host;
+	f.lookup_ms = rq->timeout_ms - (long)(bkey_now_ms() - started_ms);
+	return bkey_netfail_classify(&f, err);
+}
+
+/* A redirect is never followed (its target might be anyone): say so. */
+static int
+refuse_redirect(struct bkey_http *h, long status, bkey_error *err)
+{
+	char *to = NULL;
+
+	if (curl_easy_getinfo(h->curl, CURLINFO_REDIRECT_URL, &to) !=
+	    CURLE_OK || to == NULL)
+		to = (char *)"(no Location)";
+	return bkey_seterr(err, BKEY_ERR_PROTOCOL, "HTTP %ld redirect to "
+	    "%.120s not followed: the service must answer itself", status,
+	    to);
 }
 
 #define SETOPT(opt, val) do {						\
@@ -304,6 +401,7 @@ bkey_http_do(struct bkey_http *h, const struct bkey_http_req *rq,
 	struct curl_slist *hdrs = NULL;
 	CURLcode cc;
 	long status = 0;
+	long long started_ms;
 	int rc = -1;
 
 	resp->status = 0;
@@ -337,12 +435,13 @@ bkey_http_do(struct bkey_http *h, const struct bkey_http_req *rq,
 	SETOPT(CURLOPT_TIMEOUT_MS, rq->timeout_ms > 0 ? rq->timeout_ms : 1L);
 
 	h->sink = &resp->body;
-	h->too_large = 0;
+	h->too_large = h->sends = h->resent = h->socket_errno = 0;
 	h->errbuf[0] = '\0';
+	started_ms = bkey_now_ms();
 	cc = curl_easy_perform(h->curl);
 	h->sink = NULL;
 	if (cc != CURLE_OK) {
-		classify(h, cc, err);
+		classify(h, rq, cc, started_ms, err);
 		goto out;
 	}
 	if (resp->body.failed) {
@@ -354,6 +453,10 @@ bkey_http_do(struct bkey_http *h, const struct bkey_http_req *rq,
 	if (curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status) !=
 	    CURLE_OK || status < 100 || status > 599) {
 		bkey_seterr(err, BKEY_ERR_PROTOCOL, "no HTTP status");
+		goto out;
+	}
+	if (status >= 300 && status < 400) {
+		refuse_redirect(h, status, err);
 		goto out;
 	}
 	resp->status = status;

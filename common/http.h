@@ -39,10 +39,13 @@ struct bkey_http *bkey_http_new(const struct bkey_config *c,
 void bkey_http_free(struct bkey_http *h);
 
 /*
- * Perform one request. 0 when an HTTP response arrived (any status; resp
- * filled, free resp->body with bkey_buf_free). -1 with BKEY_ERR_UNAVAILABLE
- * (connect, DNS, TLS, timeout), BKEY_ERR_PROTOCOL (body over the cap, url
- * not allowed), or BKEY_ERR_CANCELLED.
+ * Perform one request. 0 when an HTTP response arrived (any status but a
+ * 3xx redirect, which is never followed; resp filled, free resp->body with
+ * bkey_buf_free). -1 with BKEY_ERR_UNAVAILABLE (only a real failure to
+ * reach the service: see netfail.h), BKEY_ERR_PROTOCOL (a redirect, body
+ * over the cap, garbled HTTP, url not allowed), BKEY_ERR_CANCELLED, or
+ * BKEY_ERR_INTERNAL (out of memory, threads, descriptors; any other curl
+ * error).
  */
 int bkey_http_do(struct bkey_http *h, const struct bkey_http_req *rq,
     struct bkey_http_resp *resp, bkey_error *err);

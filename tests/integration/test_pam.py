@@ -947,3 +947,48 @@ def test_pam_module_deadline_kills_a_stuck_helper(h):
     assert not os.path.exists("/proc/%d" % pid) or \
         open("/proc/%d/stat" % pid).read().split()[2] == "Z", \
         "stuck helper still running"
+
+
+# ---- issue 7 item 4: the caller's resource limits (appended) -----------------
+def test_pam_rlimit_as_no_unapproved_login(h):
+    # pamtester (the host: su, sshd, ...) run by a caller who lowered the
+    # address space limit (soft and hard), failmode=safe, the helper
+    # reaching the mock through a proxy named in a private /etc/hosts (so
+    # through curl's resolver thread, which 22 MB cannot hold)
+    import shutil
+    if os.geteuid() != 0 or shutil.which("unshare") is None or \
+            shutil.which("prlimit") is None:
+        raise h.Skip("needs root, unshare and prlimit")
+    if sanitizer_preload(paths(h)[0]):
+        raise h.Skip("an ASan build cannot run under an address space "
+                     "limit")
+    hosts = os.path.join(h.tmp, "hosts")
+    nss = os.path.join(h.tmp, "nsswitch.conf")
+    with open(hosts, "w") as f:
+        f.write("127.0.0.1 localhost bkey-proxy.test\n")
+    with open(nss, "w") as f:
+        f.write("hosts: files\n")
+    conf = h.config(proxy="http://bkey-proxy.test:%d" % h.mock.port)
+    svc = service(h, "timeout=3 failmode=safe", conf=conf)
+    ns = ["unshare", "-m", "sh", "-c", 'mount --bind "$1" /etc/hosts && '
+          'mount --bind "$2" /etc/nsswitch.conf && shift 2 && exec "$@"',
+          "sh", hosts, nss]
+    # control: unstarved, a request is sent and approved
+    p = pamtester(h, svc, wrap=ns)
+    assert_pamtester(p, "PAM_SUCCESS")
+    assert decision(p)[1]["outcome"] == "approved", tail(p)
+    h.mock.reset()
+    p = pamtester(h, svc, wrap=ns + ["prlimit", "--as=22000000", "--"])
+    out = decision(p)[1]
+    assert out["outcome"] != "unavailable_allowed", tail(p)
+    raise_ok = subprocess.run(
+        ["prlimit", "--as=1000000000", "--", "sh", "-c",
+         "prlimit --pid $$ --as=unlimited"], capture_output=True)
+    if raise_ok.returncode == 0:
+        # with CAP_SYS_RESOURCE the helper gets its own limits and asks
+        assert_pamtester(p, "PAM_SUCCESS")
+        assert out["outcome"] == "approved" and initiates(h), tail(p)
+    else:
+        # without it the helper is not started: an error, no login
+        assert_pamtester(p, "PAM_SYSTEM_ERR")
+        assert "RLIMIT_AS" in decision(p)[2] and not initiates(h), tail(p)

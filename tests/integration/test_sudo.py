@@ -945,3 +945,56 @@ def test_sudo_e2e_intercept_children(h):
                                        "openid approve:db:drop"], q
     assert q[1]["binding_message"].endswith(": %s -c 'DROP TABLE x'" %
                                             psql), q
+
+
+# ---- issue 7 item 4: the caller's resource limits (appended) -----------------
+def limits_e2e(h):
+    """An E2E whose helper reaches the mock through a proxy with a name
+    (so through curl's resolver thread) from a private /etc/hosts, with
+    failmode=safe: the setup where a starved helper used to read as
+    'unavailable' and the command ran with no request."""
+    if shutil.which("prlimit") is None:
+        raise h.Skip("prlimit not installed")
+    hosts = write_file(os.path.join(h.tmp, "hosts"),
+                       "127.0.0.1 localhost bkey-proxy.test\n")
+    nss = write_file(os.path.join(h.tmp, "nsswitch.conf"), "hosts: files\n")
+    conf = h.config(users={"root": "did:bkey:alice"},
+                    proxy="http://bkey-proxy.test:%d" % h.mock.port)
+    # timeout=3: an "unavailable" is retried until the deadline
+    e = E2E(h, conf=conf, options=["failmode=safe", "timeout=3"])
+    e.mounts += [(hosts, "/etc/hosts"), (nss, "/etc/nsswitch.conf")]
+    return e
+
+
+def can_raise_limits():
+    """Whether this root has CAP_SYS_RESOURCE (raises a hard limit)."""
+    p = subprocess.run(["prlimit", "--as=1000000000", "--", "sh", "-c",
+                        "prlimit --pid $$ --as=unlimited"],
+                       capture_output=True)
+    return p.returncode == 0
+
+
+def test_sudo_e2e_rlimit_as_no_unapproved_run(h):
+    e = limits_e2e(h)
+    marker = os.path.join(h.tmp, "ran")
+    # control: unstarved, the request goes through the resolver and back
+    p = e.run([SUDO, "-n", "/usr/bin/touch", marker])
+    assert p.returncode == 0 and os.path.exists(marker), desc(p)
+    assert len(initiates(h)) == 1, desc(p)
+    os.unlink(marker)
+    h.mock.reset()
+    # prlimit sets soft and hard: sudo cannot raise it for itself
+    p = e.run([SUDO, "-n", "/usr/bin/touch", marker],
+              prefix=["prlimit", "--as=22000000", "--"])
+    assert "unavailable" not in p.stderr, desc(p)
+    if can_raise_limits():
+        # root with CAP_SYS_RESOURCE gives the helper its own limits: the
+        # request is sent and the phone's answer decides
+        assert p.returncode == 0 and os.path.exists(marker), desc(p)
+        assert len(initiates(h)) == 1, desc(p)
+    else:
+        # without it, the helper is not started at all: an error, never
+        # the failmode=safe pass
+        assert p.returncode == 1 and not os.path.exists(marker), desc(p)
+        assert "RLIMIT_AS" in p.stderr, desc(p)
+        assert initiates(h) == [], desc(p)
