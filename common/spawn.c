@@ -138,21 +138,26 @@ check_helper(const char *helper, char resolved[PATH_MAX], bkey_error *err)
 			    (rlim_t)BKEY_HELPER_AS_LIMIT)
 #define NPROC_MIN	64	/* lower is a caller's trick, not a system's */
 
+#define HOST_HARD	RLIM_INFINITY	/* value: the host's hard limit */
+
 static const struct {
 	int res;
 	const char *name;
-	rlim_t value;
+	rlim_t value;			/* soft, and hard unless keep_hard */
+	int keep_hard;			/* hard stays the host's (>= value) */
 } helper_limits[] = {
-	{ RLIMIT_AS, "RLIMIT_AS", HELPER_AS },
-	{ RLIMIT_DATA, "RLIMIT_DATA", HELPER_AS },
+	{ RLIMIT_AS, "RLIMIT_AS", HELPER_AS, 0 },
+	{ RLIMIT_DATA, "RLIMIT_DATA", HELPER_AS, 0 },
 	/* glibc also sizes each thread's stack (curl's resolver) by this. */
-	{ RLIMIT_STACK, "RLIMIT_STACK", 8UL << 20 },
-	{ RLIMIT_NOFILE, "RLIMIT_NOFILE", 256 },
+	{ RLIMIT_STACK, "RLIMIT_STACK", 8UL << 20, 0 },
+	/* The hard limit is left: valgrind (the module's leak test) refuses
+	 * to change it, and the helper never raises its own limits. */
+	{ RLIMIT_NOFILE, "RLIMIT_NOFILE", 256, 1 },
 	/* It writes only the JWKS cache (<= 64 KiB) and small jti records. */
-	{ RLIMIT_FSIZE, "RLIMIT_FSIZE", 1UL << 20 },
+	{ RLIMIT_FSIZE, "RLIMIT_FSIZE", 1UL << 20, 0 },
 	/* It sleeps between polls; minutes of CPU mean something is wrong. */
-	{ RLIMIT_CPU, "RLIMIT_CPU", 120 },
-	{ RLIMIT_CORE, "RLIMIT_CORE", 0 },
+	{ RLIMIT_CPU, "RLIMIT_CPU", 120, 0 },
+	{ RLIMIT_CORE, "RLIMIT_CORE", 0, 0 },
 	/*
 	 * Counted per user, system-wide: after the drop to run_as every
 	 * helper of that user (each with its resolver thread) counts, and
@@ -161,7 +166,7 @@ static const struct {
 	 * let other processes make its thread creation fail: it keeps the
 	 * host's hard limit (soft raised to it), which must not be tiny.
 	 */
-	{ RLIMIT_NPROC, "RLIMIT_NPROC", RLIM_INFINITY },
+	{ RLIMIT_NPROC, "RLIMIT_NPROC", HOST_HARD, 1 },
 };
 
 #define NLIMITS (sizeof(helper_limits) / sizeof(helper_limits[0]))
@@ -198,19 +203,25 @@ plan_limits(struct rlimit lim[NLIMITS], bkey_error *err)
 
 	for (i = 0; i < NLIMITS; i++) {
 		v = helper_limits[i].value;
+		lim[i].rlim_cur = lim[i].rlim_max = v;
+		if (!helper_limits[i].keep_hard)
+			continue;
+		if (getrlimit(helper_limits[i].res, &cur) != 0)
+			return bkey_seterr(err, BKEY_ERR_INTERNAL,
+			    "getrlimit %s: %s", helper_limits[i].name,
+			    strerror(errno));
 		if (helper_limits[i].res == RLIMIT_NPROC) {
-			if (getrlimit(RLIMIT_NPROC, &cur) != 0)
-				return bkey_seterr(err, BKEY_ERR_INTERNAL,
-				    "getrlimit RLIMIT_NPROC: %s",
-				    strerror(errno));
 			v = cur.rlim_max;
 			if (v != RLIM_INFINITY && v < NPROC_MIN)
 				return bkey_seterr(err, BKEY_ERR_INTERNAL,
 				    "cannot give the helper its RLIMIT_NPROC: "
 				    "the hard limit %lu is below %d",
 				    (unsigned long)v, NPROC_MIN);
+			lim[i].rlim_cur = v;
 		}
-		lim[i].rlim_cur = lim[i].rlim_max = v;
+		/* A lower hard limit stays the value: raised if we may. */
+		if (cur.rlim_max == RLIM_INFINITY || cur.rlim_max >= v)
+			lim[i].rlim_max = cur.rlim_max;
 	}
 	return 0;
 }
