@@ -258,7 +258,7 @@ poll_loop(struct approve_run *run, const struct bkey_ciba_started *st,
     long long started_ms, struct bkey_approval *out, bkey_error *err)
 {
 	struct bkey_ciba_poll p;
-	long long limit, next, last = started_ms;
+	long long limit, next, last;
 	long interval_ms;
 	bkey_result res;
 	int expires_first;
@@ -271,6 +271,9 @@ poll_loop(struct approve_run *run, const struct bkey_ciba_started *st,
 	expires_first = limit < run->deadline_ms;
 	if (!expires_first)
 		limit = run->deadline_ms;
+	/* The first poll is an interval after the initiate's answer (+1: the
+	 * clock is in whole ms, never a hair early). */
+	last = bkey_now_ms() + 1;
 
 	for (;;) {
 		next = last + interval_ms;
@@ -286,11 +289,11 @@ poll_loop(struct approve_run *run, const struct bkey_ciba_started *st,
 		}
 		if (bkey_ciba_sleep_until(run->k.cancel, next, err) != 0)
 			return BKEY_ERR_CANCELLED;
-		if (bkey_ciba_poll(&run->k, st->auth_req_id, limit, &p,
-		    err) != 0)
+		if (bkey_ciba_poll(&run->k, st->auth_req_id, interval_ms,
+		    limit, &p, err) != 0)
 			return err != NULL ? err->code : BKEY_ERR_INTERNAL;
 		/* Space polls from the end of the previous answer. */
-		last = bkey_now_ms();
+		last = bkey_now_ms() + 1;
 		switch (p.state) {
 		case BKEY_POLL_PENDING:
 			break;

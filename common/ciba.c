@@ -102,14 +102,16 @@ bkey_ciba_free(struct bkey_ciba *k)
 
 /*
  * Send rq, retrying connection failures and 5xx answers with backoff until
- * deadline_ms. 0 with any non-5xx response in resp (caller frees the body).
+ * deadline_ms. A retry never comes sooner than min_gap_ms after the failed
+ * attempt ended: a poll's retry is still a poll, bound by the interval.
+ * 0 with any non-5xx response in resp (caller frees the body).
  */
 static int
 send_retry(struct bkey_ciba *k, struct bkey_http_req *rq,
-    struct bkey_http_resp *resp, long long deadline_ms, const char *what,
-    bkey_error *err)
+    struct bkey_http_resp *resp, long long deadline_ms, long min_gap_ms,
+    const char *what, bkey_error *err)
 {
-	long backoff = BACKOFF_FIRST_MS;
+	long backoff = BACKOFF_FIRST_MS, wait;
 	long long left;
 	char last[BKEY_DETAIL_MAX] = "no answer";
 	bkey_error e;
@@ -135,13 +137,15 @@ send_retry(struct bkey_ciba *k, struct bkey_http_req *rq,
 		} else {
 			(void)snprintf(last, sizeof(last), "%s", e.detail);
 		}
+		wait = backoff > min_gap_ms ? backoff : min_gap_ms;
 		bkey_ciba_debug("%s failed (%s), retrying in %ld ms", what,
-		    last, backoff);
-		if (bkey_now_ms() + backoff >= deadline_ms)
+		    last, wait);
+		/* +1: the clock is in whole ms; never a hair early. */
+		if (bkey_now_ms() + 1 + wait >= deadline_ms)
 			return bkey_seterr(err, BKEY_ERR_UNAVAILABLE,
 			    "%s: %s", what, last);
 		if (bkey_ciba_sleep_until(k->cancel,
-		    bkey_now_ms() + backoff, err) != 0)
+		    bkey_now_ms() + 1 + wait, err) != 0)
 			return -1;
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
 		    backoff * 2;
@@ -248,7 +252,7 @@ bearer_type_ok(const bkey_json *j)
 static int
 post_token_form(struct bkey_ciba *k, struct bkey_http_req *rq,
     const bkey_buf *form, struct bkey_http_resp *resp, long long deadline_ms,
-    const char *what, bkey_error *err)
+    long min_gap_ms, const char *what, bkey_error *err)
 {
 	if (form->failed)
 		return bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
@@ -256,7 +260,7 @@ post_token_form(struct bkey_ciba *k, struct bkey_http_req *rq,
 	rq->content_type = FORM_CT;
 	rq->body = form->data;
 	rq->body_len = form->len;
-	return send_retry(k, rq, resp, deadline_ms, what, err);
+	return send_retry(k, rq, resp, deadline_ms, min_gap_ms, what, err);
 }
 
 int
@@ -279,8 +283,8 @@ bkey_ciba_client_token(struct bkey_ciba *k, long long deadline_ms,
 	bkey_form_add(&form, "client_id", k->c->client_id);
 	bkey_form_add(&form, "client_secret", k->c->client_secret);
 	bkey_ciba_debug("POST %s (client_credentials)", k->c->token_endpoint);
-	if (post_token_form(k, &rq, &form, &resp, deadline_ms, "client token",
-	    err) != 0)
+	if (post_token_form(k, &rq, &form, &resp, deadline_ms, 0,
+	    "client token", err) != 0)
 		goto out;
 	if (resp.status != 200) {
 		refused(&resp, "client token", err);
@@ -409,7 +413,7 @@ bkey_ciba_initiate(struct bkey_ciba *k, const char *did, const char *scope,
 	rq.body_len = body.len;
 	bkey_ciba_debug("POST %s (initiate, %s dialect)", rq.url,
 	    k->c->dialect == BKEY_DIALECT_CIBA ? "ciba" : "bkey");
-	if (send_retry(k, &rq, &resp, deadline_ms, "initiate", err) != 0)
+	if (send_retry(k, &rq, &resp, deadline_ms, 0, "initiate", err) != 0)
 		goto out;
 	if (resp.status != 200) {
 		refused(&resp, "initiate", err);
@@ -568,7 +572,8 @@ out:
 
 int
 bkey_ciba_poll(struct bkey_ciba *k, const char *auth_req_id,
-    long long deadline_ms, struct bkey_ciba_poll *out, bkey_error *err)
+    long interval_ms, long long deadline_ms, struct bkey_ciba_poll *out,
+    bkey_error *err)
 {
 	struct bkey_http_req rq;
 	struct bkey_http_resp resp;
@@ -589,8 +594,8 @@ bkey_ciba_poll(struct bkey_ciba *k, const char *auth_req_id,
 		bkey_form_add(&form, "client_id", k->c->client_id);
 		bkey_form_add(&form, "client_secret", k->c->client_secret);
 	}
-	if (post_token_form(k, &rq, &form, &resp, deadline_ms, "poll",
-	    err) != 0)
+	if (post_token_form(k, &rq, &form, &resp, deadline_ms, interval_ms,
+	    "poll", err) != 0)
 		goto out;
 	rc = poll_answer(&resp, out, err);
 	if (rc == 0)
@@ -628,7 +633,7 @@ bkey_ciba_get(struct bkey_ciba *k, const char *url, long long deadline_ms,
 	bkey_buf_init(&resp.body, 1);
 	rq.url = url;
 	bkey_ciba_debug("GET %s", url);
-	if (send_retry(k, &rq, &resp, deadline_ms, "GET", err) != 0)
+	if (send_retry(k, &rq, &resp, deadline_ms, 0, "GET", err) != 0)
 		return -1;
 	if (resp.status != 200) {
 		bkey_seterr(err, BKEY_ERR_PROTOCOL, "GET %s: HTTP %ld", url,

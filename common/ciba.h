@@ -2,7 +2,8 @@
  * The individual protocol requests of the approve flow (bkey-api.md), for
  * both dialects: client token, CIBA initiate, one poll, a plain GET. Each
  * request is retried on connection failures and 5xx with backoff (250 ms
- * doubling, capped at 2 s) until its deadline, then BKEY_ERR_UNAVAILABLE.
+ * doubling, capped at 2 s; a poll never sooner than its interval) until its
+ * deadline, then BKEY_ERR_UNAVAILABLE.
  * Internal to bkey-approve (common/approve.c); not used by the modules.
  */
 #ifndef BKEY_CIBA_H
@@ -66,9 +67,11 @@ int bkey_ciba_initiate(struct bkey_ciba *k, const char *did,
     struct bkey_ciba_started *out, bkey_error *err);
 void bkey_ciba_started_free(struct bkey_ciba_started *s);
 
-/* One poll of the token endpoint. 0 with out->state set, -1 on error. */
+/* One poll of the token endpoint. 0 with out->state set, -1 on error.
+ * Retries (5xx, dropped connections) keep interval_ms between requests. */
 int bkey_ciba_poll(struct bkey_ciba *k, const char *auth_req_id,
-    long long deadline_ms, struct bkey_ciba_poll *out, bkey_error *err);
+    long interval_ms, long long deadline_ms, struct bkey_ciba_poll *out,
+    bkey_error *err);
 void bkey_ciba_poll_free(struct bkey_ciba_poll *p);
 
 /* GET url expecting 200; body handed to the caller (bkey_buf_free). */

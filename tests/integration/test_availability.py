@@ -195,3 +195,48 @@ def test_no_thread_for_the_run_as_user_is_internal(h):
     p = run(h, conf, "did:bkey:alice", limits=["--nproc=1"])
     ev = assert_error(p, 70, "internal")
     assert "thread" in ev["detail"], describe(p)
+
+
+# ---- retries keep the poll interval ----------------------------------------
+def approve_did(h, did, timeout_s, **behaviour):
+    h.mock.set(did, **behaviour)
+    return h.cli(["--config", h.config(), "--json", "--did", did,
+                  "--timeout", str(timeout_s)])
+
+
+def poll_times(h, did):
+    """The initiate's and each poll's arrival time, and the polls."""
+    ps = polls(h.mock, did)
+    return [h.mock.requests("/oauth/bc-authorize")[0]["t"]] + \
+        [r["t"] for r in ps], ps
+
+
+def test_poll_retry_after_5xx_keeps_interval(h):
+    did = "did:bkey:retry5xx"
+    p = approve_did(h, did, 20, interval=1, poll_5xx=2)
+    assert_final(p, 0, "approved")
+    t, ps = poll_times(h, did)
+    # Both clocks are the same CLOCK_MONOTONIC and the helper waits from
+    # the end of each answer, rounded up: no jitter to allow for.
+    assert min(gaps(t)) >= 1.0, gaps(t)
+    assert [r["status"] for r in ps] == [503, 503, 200], ps
+    assert_no_violations(h.mock)
+
+
+def test_poll_retry_after_drop_keeps_interval(h):
+    did = "did:bkey:retrydrop"
+    p = approve_did(h, did, 5, interval=1, drop="poll")
+    assert_error(p, 3, "unavailable")
+    t, ps = poll_times(h, did)
+    assert min(gaps(t)) >= 1.0, gaps(t)
+    assert len(ps) >= 3 and all(r["status"] == "dropped" for r in ps), ps
+    assert_no_violations(h.mock)
+
+
+def test_initiate_retry_keeps_its_backoff(h):
+    # Initiate (and client-token) retries are not polls: they back off
+    # from 250 ms, well under an interval.
+    p = approve_did(h, "did:bkey:init5xx", 20, interval=1, initiate_5xx=2)
+    assert_final(p, 0, "approved")
+    t = [r["t"] for r in h.mock.requests("/oauth/bc-authorize")]
+    assert len(t) == 3 and max(gaps(t)) < 0.9, gaps(t)
