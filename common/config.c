@@ -434,9 +434,28 @@ out:
 	return rc;
 }
 
+/*
+ * The client secret, inline or from its file. Without with_secret (a host
+ * module's load) the setting is checked but the value never copied and
+ * the file never opened: only the helper holds the secret.
+ */
+static int
+take_secret(struct bkey_config *c, const struct raw *raw, const char *path,
+    int with_secret, bkey_error *err)
+{
+	if (raw->val[K_CLIENT_SECRET] != NULL)
+		return with_secret ? dup_into(&c->client_secret,
+		    raw->val[K_CLIENT_SECRET], err) : 0;
+	if (*raw->val[K_CLIENT_SECRET_FILE] != '/')
+		return lineerr(err, path, raw->line[K_CLIENT_SECRET_FILE],
+		    "client_secret_file must be an absolute path");
+	return with_secret ? read_secret_file(c,
+	    raw->val[K_CLIENT_SECRET_FILE], err) : 0;
+}
+
 static int
 build(struct bkey_config *c, const struct raw *raw, const char *path,
-    bkey_error *err)
+    int with_secret, bkey_error *err)
 {
 	const char *v;
 	size_t n;
@@ -530,17 +549,12 @@ build(struct bkey_config *c, const struct raw *raw, const char *path,
 	if (dup_into(&c->run_as, v, err) != 0)
 		return -1;
 
-	if (raw->val[K_CLIENT_SECRET] != NULL)
-		return dup_into(&c->client_secret, raw->val[K_CLIENT_SECRET],
-		    err);
-	if (*raw->val[K_CLIENT_SECRET_FILE] != '/')
-		return lineerr(err, path, raw->line[K_CLIENT_SECRET_FILE],
-		    "client_secret_file must be an absolute path");
-	return read_secret_file(c, raw->val[K_CLIENT_SECRET_FILE], err);
+	return take_secret(c, raw, path, with_secret, err);
 }
 
-int
-bkey_config_load(struct bkey_config *c, const char *path, bkey_error *err)
+static int
+load(struct bkey_config *c, const char *path, int with_secret,
+    bkey_error *err)
 {
 	struct raw raw;
 	struct stat st;
@@ -576,7 +590,7 @@ bkey_config_load(struct bkey_config *c, const char *path, bkey_error *err)
 	}
 	if (dup_into(&c->path, path, err) != 0)
 		goto out;
-	if (build(c, &raw, path, err) != 0)
+	if (build(c, &raw, path, with_secret, err) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -589,4 +603,17 @@ out:
 	if (rc != 0)
 		bkey_config_free(c);
 	return rc;
+}
+
+int
+bkey_config_load(struct bkey_config *c, const char *path, bkey_error *err)
+{
+	return load(c, path, 1, err);
+}
+
+int
+bkey_config_load_public(struct bkey_config *c, const char *path,
+    bkey_error *err)
+{
+	return load(c, path, 0, err);
 }

@@ -19,7 +19,8 @@ struct bkey_config {
 	char *api_url;			/* default https://api.bkey.id */
 	char *issuer;			/* default api_url */
 	char *client_id;		/* required */
-	char *client_secret;		/* required (inline or _file); wiped on free */
+	char *client_secret;		/* required (inline or _file); wiped on
+					 * free; NULL from _load_public */
 	bkey_dialect dialect;
 	char *bc_authorize_endpoint;	/* default api_url + /oauth/bc-authorize */
 	char *token_endpoint;		/* default api_url + /oauth/token */
@@ -44,6 +45,11 @@ struct bkey_config {
 /* Load and validate; on success every field above is set (defaults
  * filled in). On failure the struct is left freed. 0 / -1. */
 int bkey_config_load(struct bkey_config *c, const char *path, bkey_error *err);
+/* The same for a host module (sshd, sudo): the whole file is validated,
+ * but client_secret stays NULL: an inline secret is never copied and
+ * client_secret_file is never opened. Only the helper reads the secret. */
+int bkey_config_load_public(struct bkey_config *c, const char *path,
+    bkey_error *err);
 void bkey_config_free(struct bkey_config *c);
 
 /* 1 if url is https://..., or http:// to 127.0.0.0/8, [::1] or localhost. */

@@ -328,7 +328,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		}
 	}
 
-	if (bkey_config_load(&cfg, a.conf, &err) != 0) {
+	if (bkey_config_load_public(&cfg, a.conf, &err) != 0) {
 		log_decision(pamh, LOG_ERR, "error", &it, NULL, t0, err.detail);
 		return PAM_SERVICE_ERR;
 	}

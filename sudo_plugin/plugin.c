@@ -146,7 +146,7 @@ load_config(void)
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&err, 0, sizeof(err));
-	if (bkey_config_load(&cfg, st.opts.conf, &err) != 0) {
+	if (bkey_config_load_public(&cfg, st.opts.conf, &err) != 0) {
 		say("bkey: %s", err.detail[0] ? err.detail :
 		    "cannot load the configuration");
 		return -1;

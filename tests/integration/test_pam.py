@@ -992,3 +992,41 @@ def test_pam_rlimit_as_no_unapproved_login(h):
         # without it the helper is not started: an error, no login
         assert_pamtester(p, "PAM_SYSTEM_ERR")
         assert "RLIMIT_AS" in decision(p)[2] and not initiates(h), tail(p)
+
+
+# ---- issue 7 item 5: the secret stays in the helper (appended) ---------------
+def test_pam_module_never_reads_the_secret(h):
+    # The module loads the config without the secret: it never opens
+    # client_secret_file (strace, without -f: pamtester alone, not the
+    # helper it starts) and never holds the secret, inline or from the
+    # file (its memory, read while it waits for a pending approval).
+    import shutil
+    import hostsecret
+    if shutil.which("strace") is None:
+        raise h.Skip("strace not installed")
+    if os.geteuid() != 0:
+        raise h.Skip("reading another process's memory needs root")
+    if sanitizer_preload(paths(h)[0]):
+        raise h.Skip("ASan's terabyte reservations cannot be scanned")
+    secret = h.mock.client_secret.encode()
+    for secret_file in (False, True):
+        conf = h.config(secret_file=secret_file)
+        sec_path = os.path.join(os.path.dirname(conf), "client_secret")
+        svc = service(h, "timeout=20", conf=conf)
+        trace = os.path.join(h.tmp, "openat.%d" % secret_file)
+        p = pamtester(h, svc, wrap=hostsecret.STRACE + [trace])
+        assert_pamtester(p, "PAM_SUCCESS")
+        hostsecret.assert_not_opened(trace, conf,
+                                     sec_path if secret_file else None)
+        # held pending, the module waits; its memory has no secret
+        h.mock.reset()      # the run above sent a request already
+        h.mock.set("did:bkey:alice", outcome="approve", delay_ms=3000)
+        cmd = ["pamtester", "-v", SERVICE, "alice", "authenticate"]
+        q = h.track(subprocess.Popen(cmd, env=wrapper_env(h, svc),
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE))
+        hostsecret.assert_secret_not_held(h, q, secret, conf.encode(),
+                                          "module")
+        out, _ = q.communicate(timeout=30)
+        assert q.returncode == 0 and b"successfully" in out, out

@@ -998,3 +998,46 @@ def test_sudo_e2e_rlimit_as_no_unapproved_run(h):
         assert p.returncode == 1 and not os.path.exists(marker), desc(p)
         assert "RLIMIT_AS" in p.stderr, desc(p)
         assert initiates(h) == [], desc(p)
+
+
+# ---- issue 7 item 5: the secret stays in the helper (appended) ---------------
+def test_sudo_drv_plugin_never_reads_the_secret(h):
+    # open() loads the config without the secret: the plugin never opens
+    # client_secret_file (strace without -f: the driver, which is sudo's
+    # process here, not the helper) and never holds the secret, inline or
+    # from the file (its memory, read while check() waits for the phone).
+    import hostsecret
+    so, drv, helper = paths(h)
+    if shutil.which("strace") is None:
+        raise h.Skip("strace not installed")
+    if os.geteuid() != 0:
+        raise h.Skip("reading another process's memory needs root")
+    with open(so, "rb") as f:
+        if b"__asan_init" in f.read():
+            raise h.Skip("ASan's terabyte reservations cannot be scanned")
+    secret = h.mock.client_secret.encode()
+    rules = write_rules(h, "# none\n")
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    for secret_file in (False, True):
+        conf = h.config(secret_file=secret_file,
+                        users={"root": "did:bkey:alice"})
+        sec_path = os.path.join(os.path.dirname(conf), "client_secret")
+        cmd = [drv, so, "--opt", "conf=" + conf, "--opt", "rules=" + rules,
+               "--opt", "helper=" + helper, "--check", "--info",
+               "command=/usr/bin/id", "--argv", "1", "id"]
+        trace = os.path.join(h.tmp, "openat.%d" % secret_file)
+        p = subprocess.run(hostsecret.STRACE + [trace] + cmd,
+                           capture_output=True, text=True, timeout=40,
+                           stdin=subprocess.DEVNULL, env=env)
+        assert "check=1" in p.stdout, p.stdout + p.stderr
+        hostsecret.assert_not_opened(trace, conf,
+                                     sec_path if secret_file else None)
+        h.mock.reset()      # the run above sent a request already
+        h.mock.set("did:bkey:alice", outcome="approve", delay_ms=3000)
+        q = h.track(subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=env))
+        hostsecret.assert_secret_not_held(h, q, secret, conf.encode(),
+                                          "plugin")
+        out, _ = q.communicate(timeout=30)
+        assert b"check=1" in out, out

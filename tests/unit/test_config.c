@@ -606,6 +606,67 @@ test_secret_file(void)
 	    ":2: client_secret_file must be an absolute path"));
 }
 
+/* Load conf as a host module does: without the secret. */
+static int
+load_public(const char *content, mode_t mode, struct bkey_config *c,
+    bkey_error *e)
+{
+	write_file(conf, content, strlen(content), mode);
+	memset(e, 0, sizeof(*e));
+	return bkey_config_load_public(c, conf, e);
+}
+
+/* The modules' load: everything checked, the secret never read. */
+static void
+test_public_load_has_no_secret(void)
+{
+	char sec[160], content[512];
+	struct bkey_config c;
+	bkey_error e;
+
+	CHECK(load_public(BASE "users_file = /etc/u\ntimeout = 77\n", 0600,
+	    &c, &e) == 0);
+	CHECK(c.client_secret == NULL);
+	CHECK_STR(c.client_id, "cid");
+	CHECK_STR(c.users_file, "/etc/u");
+	CHECK(c.timeout == 77);
+	bkey_config_free(&c);
+
+	/* The secret file is not opened: one the full load refuses (world
+	 * readable), or one that does not exist, does not matter here. */
+	snprintf(sec, sizeof(sec), "%s/secret", dir);
+	snprintf(content, sizeof(content),
+	    "client_id = cid\nclient_secret_file = %s\n", sec);
+	write_file(sec, "s3cret\n", 7, 0644);
+	CHECK(load(content, 0600, &c, &e) == -1);
+	CHECK(load_public(content, 0600, &c, &e) == 0);
+	CHECK(c.client_secret == NULL);
+	bkey_config_free(&c);
+	unlink(sec);
+	CHECK(load_public(content, 0600, &c, &e) == 0);
+	CHECK(c.client_secret == NULL);
+	bkey_config_free(&c);
+
+	/* Yet the whole file is validated, with FILE:LINE. */
+	CHECK(load_public(BASE "colour = blue\n", 0600, &c, &e) == -1);
+	snprintf(expect, sizeof(expect), "%s:3: unknown key \"colour\"",
+	    conf);
+	CHECK_STR(e.detail, expect);
+	CHECK(c.client_secret == NULL);
+	CHECK(load_public("client_id = a\nclient_secret_file = secret\n",
+	    0600, &c, &e) == -1);
+	snprintf(expect, sizeof(expect),
+	    "%s:2: client_secret_file must be an absolute path", conf);
+	CHECK_STR(e.detail, expect);
+	CHECK(load_public("client_id = a\n", 0600, &c, &e) == -1);
+	CHECK(strstr(e.detail, "client_secret or client_secret_file is "
+	    "required") != NULL);
+	/* An inline secret in a world-readable file is still refused. */
+	CHECK(load_public(BASE, 0644, &c, &e) == -1);
+	CHECK(strstr(e.detail, "world readable") != NULL);
+	CHECK(strstr(e.detail, SECRET_WORD) == NULL);
+}
+
 int
 main(void)
 {
@@ -633,6 +694,7 @@ main(void)
 		SKIP(test_owner, "needs root to chown");
 	RUN(test_secret_file);
 	RUN(test_cafile_checks);
+	RUN(test_public_load_has_no_secret);
 
 	unlink(conf);
 	rmdir(dir);
