@@ -96,6 +96,28 @@ bkey_errno_code(int e)
 }
 
 int
+bkey_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
 bkey_open_dir_checked(int at, const char *name, int follow, const char *shown,
     bkey_error *err)
 {

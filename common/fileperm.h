@@ -29,6 +29,9 @@ int bkey_open_dir_checked(int at, const char *name, int follow,
 /* The result code bkey_open_dir_checked uses for a failed call's errno. */
 int bkey_errno_code(int e);
 
+/* Write all n bytes (EINTR retried). 0, or -1 with errno set. */
+int bkey_write_all(int fd, const void *p, size_t n);
+
 /* Longest line (bytes, without the newline) a config-style file may hold. */
 #define BKEY_LINE_MAX 4096
 /* Largest config-style file read whole. */
