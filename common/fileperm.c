@@ -121,8 +121,14 @@ int
 bkey_open_dir_checked(int at, const char *name, int follow, const char *shown,
     bkey_error *err)
 {
+	return bkey_open_dir_owned(at, name, follow, geteuid(), shown, err);
+}
+
+int
+bkey_open_dir_owned(int at, const char *name, int follow, uid_t owner,
+    const char *shown, bkey_error *err)
+{
 	struct stat st;
-	uid_t euid = geteuid();
 	int fd;
 
 	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
@@ -152,10 +158,10 @@ bkey_open_dir_checked(int at, const char *name, int follow, const char *shown,
 		    (unsigned)(st.st_mode & 07777));
 		goto fail;
 	}
-	if (st.st_uid != 0 && st.st_uid != euid) {
+	if (st.st_uid != 0 && st.st_uid != owner) {
 		bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "%s: is owned by uid %lu, not root or uid %lu", shown,
-		    (unsigned long)st.st_uid, (unsigned long)euid);
+		    (unsigned long)st.st_uid, (unsigned long)owner);
 		goto fail;
 	}
 	return fd;

@@ -3,6 +3,7 @@
 #define BKEY_FILEPERM_H
 
 #include <stdio.h>
+#include <sys/types.h>
 #include "result.h"
 
 #define BKEY_FILE_SECRET 1	/* must not be world readable */
@@ -25,6 +26,11 @@ FILE *bkey_open_checked(const char *path, int flags, bkey_error *err);
  * (permissions, missing, not a directory), else BKEY_ERR_INTERNAL.
  */
 int bkey_open_dir_checked(int at, const char *name, int follow,
+    const char *shown, bkey_error *err);
+/* The same, with owner (not the effective uid) as the other owner
+ * trusted besides root: a root process working in a directory of the
+ * unprivileged user it serves. */
+int bkey_open_dir_owned(int at, const char *name, int follow, uid_t owner,
     const char *shown, bkey_error *err);
 /* The result code bkey_open_dir_checked uses for a failed call's errno. */
 int bkey_errno_code(int e);

@@ -2,6 +2,7 @@
 #ifndef BKEY_JTI_H
 #define BKEY_JTI_H
 
+#include <sys/types.h>
 #include <time.h>
 #include "result.h"
 
@@ -14,5 +15,10 @@
  */
 int bkey_jti_record(const char *state_dir, const char *jti, time_t exp,
     bkey_error *err);
+/* The same; the directories may be owned by root or by owner (instead of
+ * the effective uid): the root monitor recording in the run_as user's
+ * state_dir. */
+int bkey_jti_record_for(const char *state_dir, uid_t owner, const char *jti,
+    time_t exp, bkey_error *err);
 
 #endif

@@ -87,6 +87,19 @@ bkey_utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
+int
+bkey_text_printable(const char *s, size_t n, size_t max)
+{
+	size_t i;
+
+	if (s == NULL || n == 0 || n > max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+			return 0;
+	return bkey_utf8_valid(s, n);
+}
+
 /* Invisible characters that reorder or break displayed text. */
 static int
 is_format_char(uint32_t cp)

@@ -36,5 +36,8 @@ char *bkey_sanitize_details(const char *json, size_t len, int *bad);
 
 /* 1 if s[0..n) is well-formed UTF-8 (no overlongs, surrogates, > U+10FFFF). */
 int bkey_utf8_valid(const char *s, size_t n);
+/* 1 if s[0..n) is 1..max bytes of well-formed UTF-8 without C0 controls
+ * or DEL: a value (a jti) safe to use as it is. */
+int bkey_text_printable(const char *s, size_t n, size_t max);
 
 #endif
