@@ -22,6 +22,22 @@
  * Returns strlen(dst). */
 size_t bkey_sanitize_into(char *dst, size_t dstsz, const char *src,
     size_t srclen);
+/*
+ * Escaping instead of removing, where a person must see what was there
+ * (a user name in a log line or on the phone): C0 controls, DEL and ESC
+ * become \xHH, C1 controls and the invisible reordering characters above
+ * \uHHHH, a backslash \\; valid UTF-8 is kept, invalid bytes become
+ * U+FFFD, and the result is capped as above, never inside an escape. So
+ * "ali\x01ce" is not logged as "alice". Into dst (dstsz >= 4), returns
+ * strlen(dst).
+ */
+size_t bkey_escape_into(char *dst, size_t dstsz, const char *src,
+    size_t srclen);
+/* The same for one key=value log word: blank, '"' and '=' are escaped
+ * too (\x20, \x22, \x3d), so a value cannot fake another field. */
+size_t bkey_escape_word(char *dst, size_t dstsz, const char *src,
+    size_t srclen);
+
 /* Fresh copy, at most max bytes plus NUL (max >= 3); NULL on ENOMEM. */
 char *bkey_sanitize(const char *src, size_t srclen, size_t max);
 
