@@ -192,6 +192,22 @@ emit(struct out *o, const void *p, size_t k)
 		o->mark = o->len;
 }
 
+/* Start writing into dst: 0, or -1 (dst left "" when it has room). */
+static int
+out_begin(struct out *o, char *dst, size_t dstsz, const char *src)
+{
+	if (dst == NULL || dstsz == 0)
+		return -1;
+	if (dstsz < 4 || src == NULL) {
+		dst[0] = '\0';
+		return -1;
+	}
+	memset(o, 0, sizeof(*o));
+	o->d = dst;
+	o->max = dstsz - 1;
+	return 0;
+}
+
 size_t
 bkey_sanitize_into(char *dst, size_t dstsz, const char *src, size_t srclen)
 {
@@ -200,15 +216,8 @@ bkey_sanitize_into(char *dst, size_t dstsz, const char *src, size_t srclen)
 	size_t pos = 0, k;
 	uint32_t cp;
 
-	if (dst == NULL || dstsz == 0)
+	if (out_begin(&o, dst, dstsz, src) != 0)
 		return 0;
-	if (dstsz < 4 || src == NULL) {
-		dst[0] = '\0';
-		return 0;
-	}
-	memset(&o, 0, sizeof(o));
-	o.d = dst;
-	o.max = dstsz - 1;
 	while (pos < srclen && !o.cut) {
 		k = utf8_decode(s + pos, srclen - pos, &cp);
 		if (cp == BAD_CP) {
@@ -258,15 +267,8 @@ escape(char *dst, size_t dstsz, const char *src, size_t srclen, int word)
 	uint32_t cp;
 	int n;
 
-	if (dst == NULL || dstsz == 0)
+	if (out_begin(&o, dst, dstsz, src) != 0)
 		return 0;
-	if (dstsz < 4 || src == NULL) {
-		dst[0] = '\0';
-		return 0;
-	}
-	memset(&o, 0, sizeof(o));
-	o.d = dst;
-	o.max = dstsz - 1;
 	while (pos < srclen && !o.cut) {
 		k = utf8_decode(s + pos, srclen - pos, &cp);
 		if (cp == BAD_CP)
