@@ -481,15 +481,40 @@ resolve_did(const struct bkey_config *c, struct bkey_request *r,
 	return 0;
 }
 
-/* The monitor's whole life: nothing of the config but state_dir (taken
- * by bkey_monitor_fork) stays in its memory; the secret is wiped. */
+/*
+ * Leave root before any network I/O; what needs root stays behind in the
+ * monitor, which keeps nothing of the config but state_dir (the secret is
+ * wiped). 0: go on (the worker, or no drop); 1: this was the monitor, done,
+ * *status set; -1: error in err.
+ */
 static int
-run_monitor(struct bkey_monitor *m, struct bkey_config *cfg,
-    struct bkey_request *req)
+leave_root(struct bkey_config *cfg, struct bkey_request *req,
+    struct bkey_monitor *mon, int *status, bkey_error *err)
 {
-	bkey_config_free(cfg);
-	bkey_request_free(req);
-	return bkey_monitor_run(m, &cancelled);
+	struct bkey_runas ra;
+	char note[256];
+	int rc;
+
+	if (bkey_privdrop_plan(cfg->run_as, cfg->path, &ra, note, sizeof(note),
+	    err) != 0)
+		return -1;
+	if (ra.drop) {
+		rc = bkey_monitor_fork(mon, cfg->state_dir, ra.uid, err);
+		if (rc == 1) {
+			bkey_config_free(cfg);
+			bkey_request_free(req);
+			*status = bkey_monitor_run(mon, &cancelled);
+			return 1;
+		}
+		if (rc < 0)
+			return -1;
+		bkey_out_debug("monitor: pid %ld", (long)getppid());
+		bkey_approve_set_recorder(bkey_monitor_record, mon);
+		if (bkey_privdrop(&ra, note, sizeof(note), err) != 0)
+			return -1;
+	}
+	bkey_out_debug("privileges: %s", note);
+	return 0;
 }
 
 int
@@ -501,8 +526,6 @@ main(int argc, char **argv)
 	struct bkey_approval appr;
 	bkey_error err;
 	bkey_result res;
-	char note[256];
-	struct bkey_runas ra;
 	struct bkey_monitor mon;
 	int status = 0, have_cfg = 0, have_curl = 0, rc;
 
@@ -556,32 +579,15 @@ main(int argc, char **argv)
 		goto done;
 	}
 
-	/* Leave root before any network I/O; what needs root stays in the
-	 * monitor. */
-	if (bkey_privdrop_plan(cfg.run_as, cfg.path, &ra, note, sizeof(note),
-	    &err) != 0) {
+	rc = leave_root(&cfg, &req, &mon, &status, &err);
+	if (rc == 1) {
+		have_cfg = 0;
+		goto out;
+	}
+	if (rc < 0) {
 		res = err.code;
 		goto done;
 	}
-	if (ra.drop) {
-		rc = bkey_monitor_fork(&mon, cfg.state_dir, ra.uid, &err);
-		if (rc == 1) {
-			status = run_monitor(&mon, &cfg, &req);
-			have_cfg = 0;
-			goto out;
-		}
-		if (rc < 0) {
-			res = err.code;
-			goto done;
-		}
-		bkey_out_debug("monitor: pid %ld", (long)getppid());
-		bkey_approve_set_recorder(bkey_monitor_record, &mon);
-		if (bkey_privdrop(&ra, note, sizeof(note), &err) != 0) {
-			res = err.code;
-			goto done;
-		}
-	}
-	bkey_out_debug("privileges: %s", note);
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		bkey_seterr(&err, BKEY_ERR_INTERNAL, "curl_global_init failed");
