@@ -177,7 +177,7 @@ def main():
     ok = True
     try:
         h.begin("demo")
-        conf = h.config()
+        conf = h.config(run_as="")    # the helper runs as the caller
         ok = demo_cli(h, conf) and ok
         ok = demo_pam(h, conf) and ok
         ok = demo_sudo(h) and ok
