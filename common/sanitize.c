@@ -243,13 +243,18 @@ bkey_sanitize_into(char *dst, size_t dstsz, const char *src, size_t srclen)
 	return o.len;
 }
 
-/* The escape for cp, or 0 (kept as it is); word: also blank " = */
+enum esc_mode { ESC_TEXT = 0, ESC_WORD, ESC_QUOTED };
+
+/* The escape for cp, or 0 (kept as it is); a word also escapes blank, "
+ * and =, a quoted value " as \". */
 static int
-escape_cp(uint32_t cp, int word, char *buf, size_t bufsz)
+escape_cp(uint32_t cp, enum esc_mode mode, char *buf, size_t bufsz)
 {
 	if (cp < 0x20 || cp == 0x7F ||
-	    (word && (cp == ' ' || cp == '"' || cp == '=')))
+	    (mode == ESC_WORD && (cp == ' ' || cp == '"' || cp == '=')))
 		return snprintf(buf, bufsz, "\\x%02x", (unsigned)cp);
+	if (mode == ESC_QUOTED && cp == '"')
+		return snprintf(buf, bufsz, "\\\"");
 	if ((cp >= 0x80 && cp <= 0x9F) || is_format_char(cp))
 		return snprintf(buf, bufsz, "\\u%04x", (unsigned)cp);
 	if (cp == '\\')
@@ -258,7 +263,8 @@ escape_cp(uint32_t cp, int word, char *buf, size_t bufsz)
 }
 
 static size_t
-escape(char *dst, size_t dstsz, const char *src, size_t srclen, int word)
+escape(char *dst, size_t dstsz, const char *src, size_t srclen,
+    enum esc_mode mode)
 {
 	const unsigned char *s = (const unsigned char *)src;
 	struct out o;
@@ -273,7 +279,7 @@ escape(char *dst, size_t dstsz, const char *src, size_t srclen, int word)
 		k = utf8_decode(s + pos, srclen - pos, &cp);
 		if (cp == BAD_CP)
 			emit(&o, replacement, 3);
-		else if ((n = escape_cp(cp, word, e, sizeof(e))) > 0)
+		else if ((n = escape_cp(cp, mode, e, sizeof(e))) > 0)
 			emit(&o, e, (size_t)n);	/* whole, or cut before */
 		else
 			emit(&o, s + pos, k);
@@ -286,13 +292,29 @@ escape(char *dst, size_t dstsz, const char *src, size_t srclen, int word)
 size_t
 bkey_escape_into(char *dst, size_t dstsz, const char *src, size_t srclen)
 {
-	return escape(dst, dstsz, src, srclen, 0);
+	return escape(dst, dstsz, src, srclen, ESC_TEXT);
 }
 
 size_t
 bkey_escape_word(char *dst, size_t dstsz, const char *src, size_t srclen)
 {
-	return escape(dst, dstsz, src, srclen, 1);
+	return escape(dst, dstsz, src, srclen, ESC_WORD);
+}
+
+size_t
+bkey_log_word(char *dst, size_t dstsz, const char *src)
+{
+	if (src == NULL || *src == '\0')
+		src = "-";
+	return escape(dst, dstsz, src, strlen(src), ESC_WORD);
+}
+
+size_t
+bkey_log_quoted(char *dst, size_t dstsz, const char *src)
+{
+	if (src == NULL)
+		src = "";
+	return escape(dst, dstsz, src, strlen(src), ESC_QUOTED);
 }
 
 char *

@@ -38,6 +38,15 @@ size_t bkey_escape_into(char *dst, size_t dstsz, const char *src,
 size_t bkey_escape_word(char *dst, size_t dstsz, const char *src,
     size_t srclen);
 
+/*
+ * The two kinds of value in the modules' key=value log lines (one escaping
+ * for both modules): a bare word (bkey_escape_word; "-" for NULL or
+ * empty), and the text inside a "..." value, where '"' is written \" and a
+ * backslash \\, so the value ends only at its closing quote.
+ */
+size_t bkey_log_word(char *dst, size_t dstsz, const char *src);
+size_t bkey_log_quoted(char *dst, size_t dstsz, const char *src);
+
 /* Fresh copy, at most max bytes plus NUL (max >= 3); NULL on ENOMEM. */
 char *bkey_sanitize(const char *src, size_t srclen, size_t max);
 

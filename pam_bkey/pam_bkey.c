@@ -64,17 +64,6 @@ get_items(pam_handle_t *pamh, const char *user, struct pbk_items *it)
 	}
 }
 
-/* A log field value: one word, controls, blanks, quotes and '=' escaped
- * visibly, so a hostile value can neither fake another key=value pair nor
- * pass for another name; "-" when empty. */
-static void
-log_field(char *dst, size_t dstsz, const char *src)
-{
-	if (src == NULL || *src == '\0')
-		src = "-";
-	bkey_escape_word(dst, dstsz, src, strlen(src));
-}
-
 /*
  * The one line per decision. outcome is a fixed word; detail (may be NULL)
  * is free text from the helper or the config, already sanitized.
@@ -85,22 +74,14 @@ log_decision(pam_handle_t *pamh, int prio, const char *outcome,
     long long t0, const char *detail)
 {
 	char u[LOG_FIELD_MAX], s[LOG_FIELD_MAX], r[LOG_FIELD_MAX];
-	char id[LOG_FIELD_MAX], j[LOG_FIELD_MAX], d[BKEY_DETAIL_MAX];
+	char id[LOG_FIELD_MAX], j[LOG_FIELD_MAX], d[2 * BKEY_DETAIL_MAX];
 
-	log_field(u, sizeof(u), it->raw_user);
-	log_field(s, sizeof(s), it->raw_service);
-	log_field(r, sizeof(r), it->raw_rhost);
-	log_field(id, sizeof(id), ev ? ev->auth_req_id : NULL);
-	log_field(j, sizeof(j), ev ? ev->jti : NULL);
-	if (detail != NULL && *detail != '\0') {
-		char *p;
-
-		bkey_sanitize_into(d, sizeof(d), detail, strlen(detail));
-		for (p = d; *p; p++)
-			if (*p == '"')
-				*p = '\'';
-	} else
-		d[0] = '\0';
+	bkey_log_word(u, sizeof(u), it->raw_user);
+	bkey_log_word(s, sizeof(s), it->raw_service);
+	bkey_log_word(r, sizeof(r), it->raw_rhost);
+	bkey_log_word(id, sizeof(id), ev ? ev->auth_req_id : NULL);
+	bkey_log_word(j, sizeof(j), ev ? ev->jti : NULL);
+	(void)bkey_log_quoted(d, sizeof(d), detail);
 	pam_syslog(pamh, prio, "outcome=%s user=%s service=%s rhost=%s "
 	    "auth_req_id=%s jti=%s elapsed_ms=%lld%s%s%s", outcome, u, s, r,
 	    id, j, bkey_now_ms() - t0, d[0] ? " detail=\"" : "", d,

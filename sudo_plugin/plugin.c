@@ -342,42 +342,6 @@ struct decision {
 	long long t0;
 };
 
-/*
- * A bare log value: sanitized, with blanks, quotes and '=' replaced so a
- * name or a server-chosen id cannot fake another key=value pair; "-" when
- * empty.
- */
-static void
-log_word(char *dst, size_t dstsz, const char *src)
-{
-	char *p;
-
-	if (src == NULL || *src == '\0')
-		src = "-";
-	(void)bkey_sanitize_into(dst, dstsz, src, strlen(src));
-	for (p = dst; *p != '\0'; p++)
-		if (*p == ' ' || *p == '"' || *p == '=' || *p == '\\')
-			*p = '_';
-}
-
-/* The command for command="...": sanitized, then '"' and '\\' escaped
- * with a backslash, so the value ends only at its closing quote. */
-static void
-log_quoted(char *dst, size_t dstsz, const char *src)
-{
-	char clean[LOG_CMD_MAX + 4];
-	size_t i, o = 0;
-
-	(void)bkey_sanitize_into(clean, sizeof(clean), src ? src : "",
-	    src ? strlen(src) : 0);
-	for (i = 0; clean[i] != '\0' && o + 3 <= dstsz; i++) {
-		if (clean[i] == '"' || clean[i] == '\\')
-			dst[o++] = '\\';
-		dst[o++] = clean[i];
-	}
-	dst[o] = '\0';
-}
-
 static void
 log_decision(const struct decision *d, int prio)
 {
@@ -388,18 +352,18 @@ log_decision(const struct decision *d, int prio)
 	    LOG_CMD_MAX) : NULL;
 	long long ms = bkey_now_ms() - d->t0;
 
-	log_quoted(cmd, sizeof(cmd), d->f.full);
+	bkey_log_quoted(cmd, sizeof(cmd), d->f.full);
 	/* Out of memory for the words still says that there were some. */
-	log_quoted(env, sizeof(env), d->f.env == NULL ? "" : words != NULL ?
+	bkey_log_quoted(env, sizeof(env), d->f.env == NULL ? "" : words != NULL ?
 	    words : "?");
 	free(words);
-	log_word(user, sizeof(user), st.user);
-	log_word(runas, sizeof(runas), d->f.runas);
-	log_word(scope, sizeof(scope), d->rule &&
+	bkey_log_word(user, sizeof(user), st.user);
+	bkey_log_word(runas, sizeof(runas), d->f.runas);
+	bkey_log_word(scope, sizeof(scope), d->rule &&
 	    d->rule->action == RULE_APPROVE ? d->rule->scope : NULL);
-	log_word(did, sizeof(did), d->approver_did);
-	log_word(id, sizeof(id), d->auth_req_id);
-	log_word(jti, sizeof(jti), d->jti);
+	bkey_log_word(did, sizeof(did), d->approver_did);
+	bkey_log_word(id, sizeof(id), d->auth_req_id);
+	bkey_log_word(jti, sizeof(jti), d->jti);
 	if (d->rule == NULL || d->rule->line == 0)
 		(void)snprintf(rule, sizeof(rule), "default");
 	else

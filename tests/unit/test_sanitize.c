@@ -471,6 +471,25 @@ escape_capped_whole(void)
 	}
 }
 
+/* The modules' log values: a word cannot fake a field, a quoted value
+ * ends only at its closing quote, names stay visibly distinct. */
+static void
+log_values(void)
+{
+	char buf[128];
+
+	bkey_log_word(buf, sizeof(buf), NULL);
+	CHECK_STR(buf, "-");
+	bkey_log_word(buf, sizeof(buf), "");
+	CHECK_STR(buf, "-");
+	bkey_log_word(buf, sizeof(buf), "ali\x01" "ce x=\"y\"");
+	CHECK_STR(buf, "ali\\x01ce\\x20x\\x3d\\x22y\\x22");
+	bkey_log_quoted(buf, sizeof(buf), "echo \"a\\b\" x=1\n");
+	CHECK_STR(buf, "echo \\\"a\\\\b\\\" x=1\\x0a");
+	bkey_log_quoted(buf, sizeof(buf), NULL);
+	CHECK_STR(buf, "");
+}
+
 int
 main(void)
 {
@@ -492,5 +511,6 @@ main(void)
 	RUN(details_basic);
 	RUN(details_rejects);
 	RUN(details_caps);
+	RUN(log_values);
 	UNIT_DONE();
 }
