@@ -126,5 +126,21 @@ uninstall:
 	rm -f $(DESTDIR)$(HELPER) $(DESTDIR)$(BINDIR)/bkey-approve \
 	  $(DESTDIR)$(PAMDIR)/pam_bkey.so $(DESTDIR)$(SUDOPLUGDIR)/bkey_approval.so
 
+# Manual pages, uncompressed (Debian's dh_compress gzips them).
+MANDIR    ?= $(PREFIX)/share/man
+MAN_PAGES := $(sort $(wildcard man/*.[158]))
+.PHONY: install-man uninstall-man
+install: install-man
+uninstall: uninstall-man
+install-man:
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8
+uninstall-man:
+	rm -f $(foreach p,$(MAN_PAGES),\
+	  $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
+
 clean:
 	rm -rf $(B)
