@@ -35,7 +35,6 @@
 #include "sanitize.h"
 #include "users.h"
 
-#define VERSION "0.1.0"
 #define STDIN_MAX (64 * 1024)
 #define MAX_DETAILS 32
 #define TIMEOUT_MAX 3600
@@ -264,7 +263,7 @@ parse_args(int argc, char **argv, struct opts *o, int *status)
 			o->debug = 1;
 			break;
 		case OPT_VERSION:
-			(void)printf("bkey-approve " VERSION "\n");
+			(void)printf("bkey-approve " BKEY_VERSION "\n");
 			*status = fflush(stdout) == 0 ? 0 : 70;
 			return 1;
 		case OPT_HELP:

@@ -40,10 +40,6 @@
 #include "rules.h"
 #include "wait.h"
 
-#ifndef BKEY_VERSION
-#define BKEY_VERSION "0.1"
-#endif
-
 #define LOG_CMD_MAX	512	/* command in the syslog line */
 #define FIELD_MAX	256	/* cwd, tty, names in action_details */
 #define ENV_DETAIL_MAX	384	/* action_details.env */
