@@ -348,59 +348,108 @@ put_command(bkey_buf *b, const struct cmd_view *v, size_t max)
 	}
 }
 
-char *
-cmd_env_words(char *const *env, size_t max)
+/* "NAME=value" quoted, with the value cut to vmax bytes ("…" added). */
+static void
+put_env_word(bkey_buf *b, const char *e, size_t vmax)
 {
-	bkey_buf b;
+	const char *eq = strchr(e, '=');
+	size_t nlen = eq != NULL ? (size_t)(eq - e) + 1 : strlen(e);
+	size_t vlen = strlen(e + nlen), cut;
+	char *w;
+
+	if (vlen <= vmax) {
+		cmd_quote(b, e);
+		return;
+	}
+	/* Never half a character before the ellipsis. */
+	cut = vmax;
+	while (cut > 0 && ((unsigned char)e[nlen + cut] & 0xc0) == 0x80)
+		cut--;
+	if ((w = malloc(nlen + cut + sizeof(ELLIPSIS))) == NULL) {
+		b->failed = 1;
+		return;
+	}
+	memcpy(w, e, nlen + cut);
+	memcpy(w + nlen + cut, ELLIPSIS, sizeof(ELLIPSIS));
+	cmd_quote(b, w);
+	free(w);
+}
+
+/* All of env with every value cut to vmax bytes, into b. */
+static void
+put_env_words(bkey_buf *b, char *const *env, size_t vmax)
+{
 	char *const *e;
 
-	bkey_buf_init(&b, max * 24 + 8192);
 	for (e = env; e != NULL && *e != NULL; e++) {
 		if (e != env)
-			bkey_buf_puts(&b, " ");
-		quote_capped(&b, *e, max);
-		if (b.len > max)
-			break;	/* the rest would be cut */
+			bkey_buf_puts(b, " ");
+		put_env_word(b, *e, vmax);
 	}
-	return finish(&b, max);
 }
 
-/* " (env: WORDS)" for the message, at most max bytes, "" for none. */
-static char *
-env_suffix(char *const *env, size_t max)
-{
-	static const char pre[] = " (env: ";
-	char *words, *out;
-	size_t room;
-
-	if (env == NULL || env[0] == NULL)
-		return strdup("");
-	room = max > sizeof(pre) + 5 ? max - sizeof(pre) : 4;
-	if ((words = cmd_env_words(env, room)) == NULL)
-		return NULL;
-	if (asprintf(&out, "%s%s)", pre, words) < 0)
-		out = NULL;
-	free(words);
-	return out;
-}
-
-char *
-cmd_message(const struct cmd_view *v, size_t max)
+int
+cmd_env_words(char *const *env, size_t max, char **out)
 {
 	bkey_buf b;
-	char *env, *out = NULL;
-	size_t elen, room;
+	size_t vmax = max;
 
+	*out = NULL;
 	/*
-	 * The variables are never cut away by a long command: they keep up
-	 * to half the message, and the command what is left.
+	 * Every name is shown: values are cut shorter and shorter (to
+	 * nothing but "…") until all of them fit.
 	 */
-	if ((env = env_suffix(v->env, max / 2)) == NULL)
-		return NULL;
-	elen = strlen(env);
-	room = max - elen;
+	for (;;) {
+		bkey_buf_init(&b, max * 24 + 8192);
+		put_env_words(&b, env, vmax);
+		if (b.failed && !b.overflow) {
+			bkey_buf_free(&b);
+			return -1;
+		}
+		if (!b.failed && b.len <= max)
+			break;
+		bkey_buf_free(&b);
+		if (vmax == 0)
+			return 1;
+		vmax /= 2;
+	}
+	if ((*out = bkey_buf_steal(&b)) == NULL)
+		*out = strdup("");
+	return *out != NULL ? 0 : -1;
+}
+
+/* " (env: WORDS)" for the message in at most max bytes, "" for none.
+ * 0, 1 the names do not fit, -1 ENOMEM. */
+static int
+env_suffix(char *const *env, size_t max, char **out)
+{
+	static const char pre[] = " (env: ";
+	char *words;
+	int rc;
+
+	*out = NULL;
+	if (env == NULL || env[0] == NULL)
+		return (*out = strdup("")) != NULL ? 0 : -1;
+	if (max < sizeof(pre) + 1)
+		return 1;
+	if ((rc = cmd_env_words(env, max - sizeof(pre), &words)) != 0)
+		return rc;
+	if (asprintf(out, "%s%s)", pre, words) < 0) {
+		*out = NULL;
+		rc = -1;
+	}
+	free(words);
+	return rc;
+}
+
+/* user → runas on host: command args (or edit files), in at most room. */
+static char *
+command_part(const struct cmd_view *v, size_t room)
+{
+	bkey_buf b;
+
 	/* Room for the cut plus the last argument's quoting. */
-	bkey_buf_init(&b, max * 24 + 8192);
+	bkey_buf_init(&b, room * 24 + 8192);
 	quote_capped(&b, v->user, room);
 	bkey_buf_puts(&b, " " ARROW " ");
 	quote_capped(&b, v->runas, room);
@@ -416,16 +465,36 @@ cmd_message(const struct cmd_view *v, size_t max)
 		if (v->argv != NULL && v->argv[0] != NULL)
 			put_args(&b, v->argv + 1, room);
 	}
-	if ((out = finish(&b, room)) != NULL && elen > 0) {
-		char *both;
+	return finish(&b, room);
+}
 
-		if (asprintf(&both, "%s%s", out, env) < 0)
-			both = NULL;
-		free(out);
-		out = both;
+#define CMD_PART_MIN	64	/* kept for the command when the env is long */
+
+int
+cmd_message(const struct cmd_view *v, size_t max, char **out)
+{
+	char *env = NULL, *cmd = NULL;
+	int rc;
+
+	*out = NULL;
+	/*
+	 * The variables are never cut away by a long command: they get
+	 * half the message, or all but CMD_PART_MIN bytes when their names
+	 * need it; if even that is too little, the message cannot be told.
+	 */
+	rc = env_suffix(v->env, max / 2, &env);
+	if (rc == 1 && max > CMD_PART_MIN)
+		rc = env_suffix(v->env, max - CMD_PART_MIN, &env);
+	if (rc != 0)
+		return rc;
+	if ((cmd = command_part(v, max - strlen(env))) == NULL ||
+	    asprintf(out, "%s%s", cmd, env) < 0) {
+		*out = NULL;
+		rc = -1;
 	}
+	free(cmd);
 	free(env);
-	return out;
+	return rc;
 }
 
 char *

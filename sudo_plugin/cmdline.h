@@ -60,15 +60,20 @@ struct cmd_view {
  * change is shown whole as given, followed by "(now RESOLVED)" when that
  * differs. argv[1..] follow,
  * quoted; with edit_files (sudoedit), "edit FILE…". Caller-set variables
- * end it as " (env: NAME=value …)", which keeps up to half of max however
- * long the command is. Capped at max bytes with "…"; malloc'd, NULL on
- * ENOMEM.
+ * end it as " (env: NAME=value …)": every name is shown, values cut as
+ * needed, in half of max however long the command is (all but 64 bytes
+ * when the names need more). The command part is capped with "…".
+ * 0 with a malloc'd *out of at most max bytes; 1 when the variables'
+ * names alone do not fit (the approval cannot be asked for honestly);
+ * -1 ENOMEM.
  */
-char *cmd_message(const struct cmd_view *v, size_t max);
+int cmd_message(const struct cmd_view *v, size_t max, char **out);
 
-/* env words (NAME=value) quoted like arguments, joined by spaces, capped
- * at max with "…". malloc'd, NULL on ENOMEM. */
-char *cmd_env_words(char *const *env, size_t max);
+/* env words (NAME=value) quoted like arguments, joined by spaces, in at
+ * most max bytes: every name is shown, the values cut shorter (down to
+ * "…") until they fit. 0 with a malloc'd *out; 1 if the names alone do
+ * not fit; -1 ENOMEM. */
+int cmd_env_words(char *const *env, size_t max, char **out);
 
 /* command_path followed by argv[1..], each quoted; capped at max. */
 char *cmd_full(const char *command_path, char *const argv[], size_t max);

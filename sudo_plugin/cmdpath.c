@@ -7,7 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "cmdpath.h"
 
@@ -82,6 +86,20 @@ struct walk {
 	int trusted;
 };
 
+/* The directory walked so far (done) is on a procfs. */
+static int
+in_procfs(const struct walk *w)
+{
+	char dir[CMDPATH_MAX];
+	struct statfs fs;
+
+	memcpy(dir, w->done, w->dlen);
+	dir[w->dlen] = '\0';
+	if (w->dlen == 0)
+		(void)snprintf(dir, sizeof(dir), "/");
+	return statfs(dir, &fs) != 0 || fs.f_type == PROC_SUPER_MAGIC;
+}
+
 /* Replace the first n bytes of todo with link's target. 0 / -1. */
 static int
 follow(struct walk *w, const char *target, size_t tlen, size_t n)
@@ -132,6 +150,12 @@ step(struct walk *w, size_t n)
 		return -1;
 	if (!root_only(&st))
 		w->trusted = 0;
+	if (S_ISLNK(st.st_mode) && in_procfs(w)) {
+		/* /proc/PID/fd/N and the like: their text is not where they
+		 * lead (another mount namespace, a deleted file). */
+		errno = EXDEV;
+		return -1;
+	}
 	if (S_ISLNK(st.st_mode)) {
 		tl = readlink(w->done, target, sizeof(target));
 		if (tl < 0)
@@ -154,26 +178,52 @@ consumed:
 	return 0;
 }
 
+/*
+ * The walk agrees with the kernel: the file the path opens is the file
+ * found, and root's files on a nosuid mount (removable media, a user's
+ * FUSE mount) are not root's to trust. 0 / -1 (ESTALE: they differ).
+ */
+static int
+confirm(const char *abs, struct walk *w, struct stat *st)
+{
+	struct stat kst;
+	struct statvfs vfs;
+
+	if (stat(abs, &kst) != 0 || stat(w->done, st) != 0)
+		return -1;
+	if (kst.st_dev != st->st_dev || kst.st_ino != st->st_ino) {
+		errno = ESTALE;
+		return -1;
+	}
+	if (statvfs(w->done, &vfs) != 0 || (vfs.f_flag & ST_NOSUID))
+		w->trusted = 0;
+	return 0;
+}
+
 int
 cmdpath_resolve(const char *path, const char *cwd, char *out,
-    size_t outsz, int *trusted)
+    size_t outsz, int *trusted, struct stat *st)
 {
+	char abs[CMDPATH_MAX];
+	struct stat local;
 	struct walk *w;
-	struct stat st;
 	int ret = -1, saved;
 
 	*trusted = 0;
+	if (st == NULL)
+		st = &local;
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return -1;
 	if (path == NULL || *path == '\0' ||
-	    absolute(path, cwd, w->todo, sizeof(w->todo)) != 0) {
+	    absolute(path, cwd, abs, sizeof(abs)) != 0) {
 		errno = ENAMETOOLONG;
 		goto out;
 	}
+	memcpy(w->todo, abs, strlen(abs) + 1);
 	/* The root directory itself is walked too. */
-	if (lstat("/", &st) != 0)
+	if (lstat("/", st) != 0)
 		goto out;
-	w->trusted = root_only(&st);
+	w->trusted = root_only(st);
 	while (w->todo[0] != '\0') {
 		size_t n;
 
@@ -192,6 +242,8 @@ cmdpath_resolve(const char *path, const char *cwd, char *out,
 		errno = ENAMETOOLONG;
 		goto out;
 	}
+	if (confirm(abs, w, st) != 0)
+		goto out;
 	memcpy(out, w->done, w->dlen + 1);
 	*trusted = w->trusted;
 	ret = 0;

@@ -10,6 +10,7 @@
 #define BKEY_SUDO_CMDPATH_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 #define CMDPATH_MAX	4096		/* longest path handled, with NUL */
 
@@ -23,15 +24,18 @@ int cmdpath_normalize(const char *path, const char *cwd, char *out,
 
 /*
  * Resolve path (relative to cwd when not absolute) as the kernel would,
- * following every symbolic link, into out (the realpath). *trusted is 1
- * when nobody but root can change what the path names: every directory
- * walked, every link followed and the file itself are owned by root and
- * not writable by group or others (a sticky directory does not count:
- * anyone may add a link of their own there). 0 / -1 (errno: ENOENT,
- * ELOOP, ENAMETOOLONG, ENOTDIR, ...).
+ * following every symbolic link, into out (the realpath), and *st (may be
+ * NULL) of the file. *trusted is 1 when nobody but root can change what
+ * the path names: every directory walked, every link followed and the
+ * file itself are owned by root and not writable by group or others (a
+ * sticky directory does not count: anyone may add a link of their own
+ * there), and the file is not on a nosuid mount. 0 / -1 (errno: ENOENT,
+ * ELOOP, ENAMETOOLONG, ENOTDIR; EXDEV for a link inside /proc, whose text
+ * is not where it leads; ESTALE when the kernel opens another file than
+ * the walk found).
  */
 int cmdpath_resolve(const char *path, const char *cwd, char *out,
-    size_t outsz, int *trusted);
+    size_t outsz, int *trusted, struct stat *st);
 
 /*
  * A file for sudoedit, made absolute against cwd and normalized: the

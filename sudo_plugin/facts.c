@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmdline.h"
 #include "facts.h"
@@ -41,9 +43,14 @@ edit_files(char *const command_info[], char *const run_argv[])
 	return cmd_edit_files(run_argv, n);
 }
 
-/* Each file absolute and normalized; a NULL-terminated malloc'd vector. */
+/*
+ * Each file absolute and normalized, against the caller's cwd (sudoedit
+ * opens them from the front end, before any runcwd): a NULL-terminated
+ * malloc'd vector. 0, -1 (ENOMEM), 1 a name that cannot be normalized
+ * (too long): never matched as typed instead, which a deny would miss.
+ */
 static int
-absolute_files(struct cmd_facts *f)
+absolute_files(struct cmd_facts *f, const char *user_cwd)
 {
 	char buf[CMDPATH_MAX];
 	size_t n = 0, i;
@@ -53,14 +60,43 @@ absolute_files(struct cmd_facts *f)
 	if ((f->edit_abs = calloc(n + 1, sizeof(*f->edit_abs))) == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
-		/* An unusable name (too long) is shown and matched as is. */
-		if (cmdpath_edit_file(f->edit_raw[i], f->cwd, buf,
+		if (cmdpath_edit_file(f->edit_raw[i], user_cwd, buf,
 		    sizeof(buf)) != 0)
-			(void)snprintf(buf, sizeof(buf), "%s", f->edit_raw[i]);
+			return 1;
 		if ((f->edit_abs[i] = strdup(buf)) == NULL)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * The file the command names. sudoers found it, so any failure but "no
+ * such file" (a name that only fails at exec) is a refusal: a path too
+ * deep, a loop or a /proc link would otherwise be judged by its text.
+ * 0, or -1 with the reason in errbuf.
+ */
+static int
+resolve(struct cmd_facts *f, char *errbuf, size_t errsz)
+{
+	struct stat st;
+
+	/* Relative to where it runs: sudo changes to runcwd before exec. */
+	if (cmdpath_normalize(f->command, f->cwd, f->typed,
+	    sizeof(f->typed)) != 0)
+		(void)snprintf(f->typed, sizeof(f->typed), "%s", f->command);
+	if (cmdpath_resolve(f->command, f->cwd, f->resolved,
+	    sizeof(f->resolved), &f->trusted, &st) == 0) {
+		f->dev = st.st_dev;
+		f->ino = st.st_ino;
+		return 0;
+	}
+	f->resolved[0] = '\0';
+	f->trusted = 0;
+	if (errno == ENOENT)
+		return 0;
+	(void)snprintf(errbuf, errsz, "cannot tell which file %s is (%s)",
+	    f->command, strerror(errno));
+	return -1;
 }
 
 static void
@@ -134,23 +170,23 @@ cmd_facts_gather(struct cmd_facts *f, char *const command_info[],
 	if (take_info(f, command_info, run_argv, user_cwd) != 0)
 		return ferr(errbuf, errsz,
 		    "sudo passed no command, runas user or argv");
-	/* sudo resolved a relative command against the user's cwd. */
-	if (cmdpath_normalize(f->command, user_cwd, f->typed,
-	    sizeof(f->typed)) != 0)
-		(void)snprintf(f->typed, sizeof(f->typed), "%s", f->command);
-	if (cmdpath_resolve(f->command, user_cwd, f->resolved,
-	    sizeof(f->resolved), &f->trusted) != 0) {
-		f->resolved[0] = '\0';
-		f->trusted = 0;
-	}
+	if (resolve(f, errbuf, errsz) != 0)
+		return -1;
 	f->edit_raw = edit_files(command_info, run_argv);
 	/* sudoedit runs the editor as the caller: the variables it gets
 	 * give it nothing the caller does not have. */
 	if (f->edit_raw == NULL && callerenv_find(src, run_envp, &f->env) != 0)
 		goto nomem;
-	if (f->edit_raw != NULL && (absolute_files(f) != 0 ||
-	    (f->args_norm = cmd_join_args(f->edit_abs)) == NULL))
-		goto nomem;
+	if (f->edit_raw != NULL) {
+		int rc = absolute_files(f, user_cwd);
+
+		if (rc > 0)
+			return ferr(errbuf, errsz, "a file to edit has a name "
+			    "too long to judge");
+		if (rc < 0 || (f->args_norm = cmd_join_args(f->edit_abs)) ==
+		    NULL)
+			goto nomem;
+	}
 	f->args = cmd_join_args(f->edit_raw != NULL ? f->edit_raw :
 	    run_argv + 1);
 	f->full = cmd_full(cmd_facts_path(f), run_argv, CMD_FULL_MAX);
@@ -176,6 +212,21 @@ cmd_facts_free(struct cmd_facts *f)
 	free(f->args_norm);
 	free(f->full);
 	memset(f, 0, sizeof(*f));
+}
+
+int
+cmd_facts_unchanged(const struct cmd_facts *f)
+{
+	char now[CMDPATH_MAX];
+	struct stat st;
+	int trusted;
+
+	if (f->resolved[0] == '\0')
+		return access(f->typed, F_OK) != 0;
+	return cmdpath_resolve(f->command, f->cwd, now, sizeof(now),
+	    &trusted, &st) == 0 && strcmp(now, f->resolved) == 0 &&
+	    trusted == f->trusted && st.st_dev == f->dev &&
+	    st.st_ino == f->ino;
 }
 
 const char *

@@ -9,6 +9,8 @@
 #ifndef BKEY_SUDO_FACTS_H
 #define BKEY_SUDO_FACTS_H
 
+#include <sys/types.h>
+
 #include <sodium.h>
 
 #include "callerenv.h"
@@ -25,6 +27,8 @@ struct cmd_facts {
 	char typed[CMDPATH_MAX];	/* command normalized by text, or as is */
 	char resolved[CMDPATH_MAX];	/* the file it names; "" if unknown */
 	int trusted;			/* only root can change that */
+	dev_t dev;			/* and which file it is */
+	ino_t ino;
 	char **env;			/* caller-set NAME=value, or NULL */
 	char *const *edit_raw;		/* sudoedit: files as passed, or NULL */
 	char **edit_abs;		/* sudoedit: the same, absolute */
@@ -35,15 +39,24 @@ struct cmd_facts {
 };
 
 /*
- * Gather the facts; user_cwd is where sudo was run (relative commands and
- * sudoedit files are relative to it). 0, or -1 with the reason in errbuf
- * (sudo passed no command, runas user or argv; out of memory).
+ * Gather the facts; user_cwd is where sudo was run (sudoedit's files and,
+ * without runcwd, a relative command are relative to it). 0, or -1 with
+ * the reason in errbuf (sudo passed no command, runas user or argv; the
+ * file it names cannot be told; a file to edit cannot be normalized; out
+ * of memory): a check() that must refuse.
  */
 int cmd_facts_gather(struct cmd_facts *f, char *const command_info[],
     char *const run_argv[], char *const run_envp[],
     const struct callerenv_src *src, const char *user_cwd, char *errbuf,
     size_t errsz);
 void cmd_facts_free(struct cmd_facts *f);
+
+/*
+ * 1 if the command still names the file it named when gathered (an
+ * approval wait is long: a link the caller owns could be swapped in the
+ * meantime); 0 if not. A command that was not there must still not be.
+ */
+int cmd_facts_unchanged(const struct cmd_facts *f);
 
 /* The command part of a rule subject (user, groups, runas left alone). */
 void cmd_facts_subject(const struct cmd_facts *f, struct rule_subject *s);

@@ -42,7 +42,8 @@
 
 #define LOG_CMD_MAX	512	/* command in the syslog line */
 #define FIELD_MAX	256	/* cwd, tty, names in action_details */
-#define ENV_DETAIL_MAX	384	/* action_details.env */
+#define ENV_DETAIL_MAX	256	/* action_details.env: all names, within
+				 * the helper's cap of a detail value */
 #define MEMORY_MAX	32	/* approved commands remembered (intercept) */
 
 /* Everything open() gathers; freed by close(). */
@@ -71,6 +72,8 @@ static struct {
 	size_t n;
 	int any;			/* at least one approval granted */
 	char auth_req_id[256];		/* of the last approval */
+	unsigned long checks;		/* check() calls so far */
+	struct callerenv_seen env;	/* the first command's run_envp */
 } memory;
 
 /* Rejection texts for errstr: static, so valid until (and after) close. */
@@ -78,6 +81,7 @@ static const char ERR_DENIED[] = "approval denied";
 static const char ERR_RULE[] = "command denied by bkey rule";
 static const char ERR_EXPIRED[] = "approval request expired";
 static const char ERR_FAILED[] = "approval failed";
+static const char ERR_CHANGED[] = "command changed during the approval";
 static const char ERR_CANCELLED[] = "approval cancelled";
 static const char ERR_UNAVAIL[] = "approval service unavailable";
 static const char ERR_NOUSER[] = "no BKey identity for the approver";
@@ -344,12 +348,14 @@ log_decision(const struct decision *d, int prio)
 	char cmd[2 * LOG_CMD_MAX + 8], env[2 * LOG_CMD_MAX + 8];
 	char user[FIELD_MAX], runas[FIELD_MAX], did[FIELD_MAX], id[FIELD_MAX];
 	char jti[FIELD_MAX], scope[FIELD_MAX], rule[64], line[4096];
-	char *words = d->f.env != NULL ? cmd_env_words(d->f.env,
-	    LOG_CMD_MAX) : NULL;
+	char *words = NULL;
 	long long ms = bkey_now_ms() - d->t0;
 
 	bkey_log_quoted(cmd, sizeof(cmd), d->f.full);
-	/* Out of memory for the words still says that there were some. */
+	/* Names that do not fit, or no memory: still say there were some. */
+	if (d->f.env != NULL && cmd_env_words(d->f.env, LOG_CMD_MAX,
+	    &words) != 0)
+		words = NULL;
 	bkey_log_quoted(env, sizeof(env), d->f.env == NULL ? "" : words != NULL ?
 	    words : "?");
 	free(words);
@@ -420,7 +426,7 @@ put_details(bkey_jobj *o, const struct decision *d, const char *msg)
 	bkey_jobj_str(o, "description", msg);
 	if (f->env != NULL) {
 		/* Quoted and escaped like the arguments: already plain. */
-		if ((env = cmd_env_words(f->env, ENV_DETAIL_MAX)) == NULL)
+		if (cmd_env_words(f->env, ENV_DETAIL_MAX, &env) != 0)
 			return -1;
 		bkey_jobj_str(o, "env", env);
 		free(env);
@@ -470,9 +476,10 @@ out:
 	return out;
 }
 
-/* What the phone shows: "alice → postgres on db-prod-1: psql ...". */
-static char *
-phone_message(const struct decision *d)
+/* What the phone shows: "alice → postgres on db-prod-1: psql ...".
+ * 0, 1 it cannot be shown (too many variables), -1 ENOMEM. */
+static int
+phone_message(const struct decision *d, char **msg)
 {
 	const struct cmd_facts *f = &d->f;
 	struct cmd_view v;
@@ -492,7 +499,7 @@ phone_message(const struct decision *d)
 	v.argv = f->argv;
 	v.edit_files = f->edit_abs;
 	v.env = f->env;
-	return cmd_message(&v, BKEY_MESSAGE_MAX);
+	return cmd_message(&v, BKEY_MESSAGE_MAX, msg);
 }
 
 struct pending_ctx {
@@ -541,8 +548,15 @@ request_approval(struct decision *d, const char **errstr)
 		goto out;
 	}
 	(void)snprintf(d->approver_did, sizeof(d->approver_did), "%s", did);
-	msg = phone_message(d);
-	if (msg == NULL || (req = build_request(d, did, msg)) == NULL) {
+	if ((rc = phone_message(d, &msg)) == 1) {
+		say("bkey: too many environment variables to show on the "
+		    "phone; command refused");
+		d->outcome = "error";
+		*errstr = ERR_FAILED;
+		ret = 0;
+		goto out;
+	}
+	if (rc != 0 || (req = build_request(d, did, msg)) == NULL) {
 		say("bkey: out of memory");
 		d->outcome = "error";
 		*errstr = ERR_INTERNAL;
@@ -568,6 +582,15 @@ request_approval(struct decision *d, const char **errstr)
 		res = BKEY_ERR_PROTOCOL;
 		bkey_seterr(&err, res, "the approval is for another user or "
 		    "scope");
+	}
+	/* The wait is long: what the path names must be what was shown. */
+	if (res == BKEY_APPROVED && !cmd_facts_unchanged(&d->f)) {
+		say("bkey: %s changed while waiting for the approval; command "
+		    "refused", d->f.command);
+		d->outcome = "changed";
+		*errstr = ERR_CHANGED;
+		ret = 0;
+		goto out;
 	}
 	switch (res) {
 	case BKEY_APPROVED:
@@ -729,7 +752,14 @@ bk_check(char *const command_info[], char *const run_argv[],
 		say("bkey: check() before open()");
 		return -1;
 	}
-	/* run_envp is judged (caller-set variables), never used. */
+	/*
+	 * run_envp is judged (caller-set variables), never used. In
+	 * intercept mode the first check() is sudo's command; what its
+	 * children add to that environment, the caller's command added.
+	 */
+	st.caller.parent = memory.checks++ > 0 ? &memory.env : NULL;
+	if (st.caller.parent == NULL)
+		callerenv_remember(&memory.env, run_envp);
 	if (cmd_facts_gather(&d.f, command_info, run_argv, run_envp,
 	    &st.caller, st.cwd, why, sizeof(why)) != 0) {
 		say("bkey: %s", why);

@@ -501,7 +501,7 @@ parse_rule(struct rule *r, char **tok, int ntok, const char *name,
 	/* A bare name matches a program of that name anywhere, for instance
 	 * a copy of a shell in the user's home: never without an approval. */
 	if (r->action == RULE_ALLOW && r->command != NULL &&
-	    r->command[0] != '/')
+	    r->command[0] != '/' && strcmp(r->command, "sudoedit") != 0)
 		return errf(errbuf, errsz, "%s:%d: allow needs an absolute "
 		    "command path, not the bare name '%.60s'", name, lineno,
 		    r->command);
@@ -750,9 +750,11 @@ allow_matches(const struct rule *r, const struct rule_subject *s)
 
 	if (s->env != NULL && s->env[0] != NULL)
 		return 0;
-	if (r->command != NULL && (edit ? !command_matches(r, s->command) :
-	    !s->trusted || s->resolved == NULL ||
-	    !command_matches(r, s->resolved)))
+	/* Even "allow anything": never a file the caller could change. */
+	if (!edit && (!s->trusted || s->resolved == NULL))
+		return 0;
+	if (r->command != NULL && !command_matches(r, edit ? s->command :
+	    s->resolved))
 		return 0;
 	return !r->has_args || args_match(r, edit && s->args_norm != NULL ?
 	    s->args_norm : s->args);

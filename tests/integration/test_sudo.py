@@ -284,9 +284,10 @@ def test_sudo_drv_intercept_memory_keeps_env(h):
 
 def test_sudo_drv_sudoedit_relative(h):
     # sudoedit from inside /etc: the phone shows the absolute file
+    # (sudoedit opens the files from the caller's cwd, whatever runcwd)
     argv = ["/usr/bin/vi", "--", "hosts", "../etc//passwd"]
     r = drive(h, [(argv, {"command": "/usr/bin/vi", "sudoedit": "true",
-                          "cwd": "/etc"})])
+                          "cwd": "/srv"})], uinfo=["cwd=/etc"])
     assert r.checks == [1], str(r)
     q = initiates(h)[0]
     assert q["binding_message"].split(" ", 1)[1] == \

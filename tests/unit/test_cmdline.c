@@ -99,6 +99,7 @@ show(const char *user, const char *runas, const char *host, const char *cmd,
     char *const *edit, char *const *env, size_t max)
 {
 	struct cmd_view v;
+	char *out;
 
 	memset(&v, 0, sizeof(v));
 	v.user = user;
@@ -110,7 +111,9 @@ show(const char *user, const char *runas, const char *host, const char *cmd,
 	v.argv = argv;
 	v.edit_files = edit;
 	v.env = env;
-	return cmd_message(&v, max);
+	if (cmd_message(&v, max, &out) != 0)
+		return NULL;
+	return out;
 }
 
 static void
@@ -269,8 +272,12 @@ test_message_env(void)
 	char *argv[] = { "uptime", NULL };
 	char *longv[] = { "x", big, NULL };
 	char *env[] = { "LD_PRELOAD=./x.so", "PGOPTIONS=-c x", NULL };
-	char *benv[] = { "LD_PRELOAD=./x.so", big, NULL };
+	char *benv[] = { big, "PYTHONPATH=/home/evil", NULL };
+	char *many[40];
+	char names[40][16];
+	struct cmd_view v;
 	char *m;
+	size_t i;
 
 	m = show("u", NULL, NULL, "/usr/bin/uptime", "/usr/bin/uptime", 1,
 	    argv, NULL, env, 256);
@@ -285,18 +292,38 @@ test_message_env(void)
 	CHECK(m != NULL && strstr(m, "\xe2\x80\xa6 (env: LD_PRELOAD=./x.so "
 	    "'PGOPTIONS=-c x')") != NULL);
 	free(m);
-	/* long variables are capped within their half, with "…" */
+	/* a long value is cut, the next variable's name still shows */
 	memcpy(big, "HUGE=", 5);
 	m = show("u", NULL, NULL, "/usr/bin/uptime", "/usr/bin/uptime", 1,
 	    argv, NULL, benv, 256);
 	CHECK(m != NULL && strlen(m) <= 256);
-	CHECK(m != NULL && strstr(m, ": uptime (env: LD_PRELOAD=./x.so "
-	    "HUGE=AAA") != NULL);
-	CHECK(m != NULL && strstr(m, "\xe2\x80\xa6)") != NULL);
+	CHECK(m != NULL && strstr(m, ": uptime (env: 'HUGE=AAA") != NULL);
+	CHECK(m != NULL && strstr(m, "\xe2\x80\xa6' PYTHONPATH=") != NULL);
 	free(m);
-	m = cmd_env_words(env, 384);
+	/* more names than a message can show: it cannot be asked */
+	for (i = 0; i < 39; i++) {
+		(void)snprintf(names[i], sizeof(names[i]), "VARIABLE%02zu=1",
+		    i);
+		many[i] = names[i];
+	}
+	many[39] = NULL;
+	memset(&v, 0, sizeof(v));
+	v.user = "u";
+	v.runas = "root";
+	v.host = "h";
+	v.command = "/usr/bin/id";
+	v.argv = argv;
+	v.env = many;
+	CHECK(cmd_message(&v, 256, &m) == 1 && m == NULL);
+	CHECK(cmd_env_words(env, 384, &m) == 0);
 	CHECK_STR(m, "LD_PRELOAD=./x.so 'PGOPTIONS=-c x'");
 	free(m);
+	/* values cut down to "…", all names kept */
+	CHECK(cmd_env_words(benv, 40, &m) == 0);
+	CHECK(m != NULL && strstr(m, "'HUGE=") == m &&
+	    strstr(m, " 'PYTHONPATH=") != NULL && strlen(m) <= 40);
+	free(m);
+	CHECK(cmd_env_words(benv, 10, &m) == 1);
 }
 
 static void

@@ -33,7 +33,7 @@ resolves(const char *path, const char *cwd, const char *want, int trusted)
 {
 	int t = -1;
 
-	if (cmdpath_resolve(path, cwd, buf, sizeof(buf), &t) != 0)
+	if (cmdpath_resolve(path, cwd, buf, sizeof(buf), &t, NULL) != 0)
 		return 0;
 	return strcmp(buf, want) == 0 && t == trusted;
 }
@@ -67,8 +67,8 @@ test_resolve_system(void)
 	CHECK(resolves("true", "/usr/bin", real, 1));
 	CHECK(resolves("../bin/./true", "/usr/sbin", real, 1));
 	CHECK(cmdpath_resolve("/usr/bin/no-such-program", NULL, buf,
-	    sizeof(buf), &t) == -1 && errno == ENOENT && t == 0);
-	CHECK(cmdpath_resolve("true", NULL, buf, sizeof(buf), &t) == -1);
+	    sizeof(buf), &t, NULL) == -1 && errno == ENOENT && t == 0);
+	CHECK(cmdpath_resolve("true", NULL, buf, sizeof(buf), &t, NULL) == -1);
 }
 
 /* Links are followed as the kernel does; anything the caller could
@@ -100,11 +100,11 @@ test_resolve_links(void)
 	CHECK(resolves("dirlink/../d/prog", tmp, want, 0));
 	/* a link the caller owns to root's program: the program, untrusted */
 	CHECK(resolves("abs", tmp, real, 0));
-	CHECK(cmdpath_resolve("loop1", tmp, buf, sizeof(buf), &t) == -1 &&
+	CHECK(cmdpath_resolve("loop1", tmp, buf, sizeof(buf), &t, NULL) == -1 &&
 	    errno == ELOOP);
-	CHECK(cmdpath_resolve("dangling", tmp, buf, sizeof(buf), &t) == -1 &&
+	CHECK(cmdpath_resolve("dangling", tmp, buf, sizeof(buf), &t, NULL) == -1 &&
 	    errno == ENOENT);
-	CHECK(cmdpath_resolve("d/prog/x", tmp, buf, sizeof(buf), &t) == -1 &&
+	CHECK(cmdpath_resolve("d/prog/x", tmp, buf, sizeof(buf), &t, NULL) == -1 &&
 	    errno == ENOTDIR);
 }
 
