@@ -365,6 +365,32 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                    "definitely lost: ", "Conditional jump or move")
 
 
+def account_files(h, accounts):
+    """Copies of /etc/passwd, group and shadow in h.tmp with accounts
+    (a list of (name, uid, home)) added, same modes and owners, for a
+    bind mount over the real ones inside a private mount namespace.
+    Returns the (copy, original) pairs."""
+    lines = {
+        "passwd": "".join("%s:x:%d:%d::%s:/bin/sh\n" % (n, u, u, home)
+                          for n, u, home in accounts),
+        "group": "".join("%s:x:%d:\n" % (n, u) for n, u, _ in accounts),
+        "shadow": "".join("%s:*:19000:0:99999:7:::\n" % n
+                          for n, _, _ in accounts)}
+    pairs = []
+    for name, text in lines.items():
+        src = "/etc/" + name
+        if not os.path.exists(src):
+            raise Skip("%s missing" % src)
+        dst = os.path.join(h.tmp, name)
+        shutil.copy2(src, dst)
+        with open(dst, "a") as f:
+            f.write(text)
+        os.chmod(dst, os.stat(src).st_mode & 0o777)
+        os.chown(dst, 0, os.stat(src).st_gid)
+        pairs.append((dst, src))
+    return pairs
+
+
 def check_sanitizer(stderr):
     for mark in SANITIZER_MARKS:
         if mark in (stderr or ""):

@@ -20,7 +20,7 @@ import stat
 import subprocess
 import time
 
-from harness import free_port
+from harness import account_files, free_port
 
 ARROW = "\u2192"
 CODE_LINE = re.compile(
@@ -1041,21 +1041,7 @@ TEST_USER, TEST_UID = "bkeytest", 47111
 def test_sudo_e2e_non_root_caller(h):
     e = E2E(h, users={TEST_USER: "did:bkey:alice"},
             sudoers_extra="%s ALL=(ALL) NOPASSWD: ALL\n" % TEST_USER)
-    for name, line in (
-            ("passwd", "%s:x:%d:%d:bkey test:/nonexistent:/bin/sh\n" % (
-                TEST_USER, TEST_UID, TEST_UID)),
-            ("group", "%s:x:%d:\n" % (TEST_USER, TEST_UID)),
-            ("shadow", "%s:*:19000:0:99999:7:::\n" % TEST_USER)):
-        src = "/etc/" + name
-        if not os.path.exists(src):
-            raise h.Skip("%s missing" % src)
-        dst = os.path.join(h.tmp, name)
-        shutil.copy2(src, dst)
-        with open(dst, "a") as f:
-            f.write(line)
-        os.chmod(dst, os.stat(src).st_mode & 0o777)
-        os.chown(dst, 0, os.stat(src).st_gid)
-        e.mounts.append((dst, src))
+    e.mounts += account_files(h, [(TEST_USER, TEST_UID, "/nonexistent")])
     marker = os.path.join(h.tmp, "ran")
     setpriv = ["setpriv", "--reuid=%d" % TEST_UID, "--regid=%d" % TEST_UID,
                "--init-groups"]

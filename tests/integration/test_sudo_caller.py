@@ -8,12 +8,12 @@ the fail-closed outcome.
 
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import account_files  # noqa: E402
 from test_sudo import (E2E, SUDO, desc, initiates, real,  # noqa: E402
                        write_file)
 
@@ -32,19 +32,7 @@ class CallerE2E(E2E):
         self.home = os.path.join(h.tmp, "home")
         os.makedirs(self.home, exist_ok=True)
         os.chown(self.home, CALLER_UID, CALLER_UID)
-        for name, line in (
-                ("passwd", "%s:x:%d:%d:atk:%s:/bin/sh\n" % (
-                    CALLER, CALLER_UID, CALLER_UID, self.home)),
-                ("group", "%s:x:%d:\n" % (CALLER, CALLER_UID)),
-                ("shadow", "%s:*:19000:0:99999:7:::\n" % CALLER)):
-            src = "/etc/" + name
-            dst = os.path.join(h.tmp, name)
-            shutil.copy2(src, dst)
-            with open(dst, "a") as f:
-                f.write(line)
-            os.chmod(dst, os.stat(src).st_mode & 0o777)
-            os.chown(dst, 0, os.stat(src).st_gid)
-            self.mounts.append((dst, src))
+        self.mounts += account_files(h, [(CALLER, CALLER_UID, self.home)])
 
     def argv(self, cmd, prefix=()):
         script = "".join("mount --bind %s %s && " % (shlex.quote(s),
