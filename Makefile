@@ -1,6 +1,9 @@
 # pam_bkey: phone-biometric approval for PAM and sudo.
-#   make            build everything (release flags)
-#   make check      build, then run every test (tests/run.py)
+#   make            build the product (release flags)
+#   make check      build it and the tests, then run every test
+#   make WERROR=1   warnings are errors (CI, developers)
+#   CPPFLAGS, CFLAGS and LDFLAGS from the environment or the command line
+#   (dpkg-buildflags) are added after the project's own
 #   make demo       an approved and a denied login and sudo command, on the mock
 #   make install    honours DESTDIR and PREFIX
 #   make SANITIZE=1 check   the same under ASan/UBSan
@@ -9,17 +12,27 @@ PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
 LIBEXECDIR  ?= $(PREFIX)/libexec
 SYSCONFDIR  ?= /etc
-PAMDIR      ?= /lib/$(shell gcc -print-multiarch 2>/dev/null || echo .)/security
+PAMDIR      ?= /lib/$(or $(MULTIARCH),.)/security
 SUDOPLUGDIR ?= $(LIBEXECDIR)/sudo
 STATEDIR    ?= /var/lib/bkey
 HELPER      ?= $(LIBEXECDIR)/bkey/bkey-approve
 
+VERSION := 0.2.0
+
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
 B       := build
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
-WARN    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
+# Our flags come first; CPPFLAGS, CFLAGS and LDFLAGS from outside (for
+# instance dpkg-buildflags) are added after them, so a packager's flags
+# win where they differ and the hardening below is never lost.
+# WERROR=1 (CI, developers) turns warnings into errors; packagers opt in.
+WARN    := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wvla
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
 ifeq ($(SANITIZE),1)
 OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
            -fno-sanitize-recover=all
@@ -30,16 +43,16 @@ else
 OPT     := -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
 SANLD   :=
 endif
-CFLAGS  ?=
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -fPIC \
+BK_CPPFLAGS := -D_GNU_SOURCE -DBKEY_VERSION='"$(VERSION)"' \
            -DBKEY_HELPER_PATH='"$(HELPER)"' \
            -DBKEY_DEFAULT_CONFIG='"$(SYSCONFDIR)/bkey/bkey.conf"' \
            -DBKEY_DEFAULT_USERS='"$(SYSCONFDIR)/bkey/users"' \
            -DBKEY_DEFAULT_STATEDIR='"$(STATEDIR)"' \
            -DBKEY_DEFAULT_RULES='"$(SYSCONFDIR)/bkey/sudo.rules"' \
            -Icommon
-LDFLAGS ?=
-LDFLAGS += -Wl,-z,relro,-z,now -Wl,--as-needed $(SANLD)
+ALL_CFLAGS  = -std=c11 $(WARN) $(OPT) -fPIC -MMD -MP $(BK_CPPFLAGS) \
+           $(CPPFLAGS) $(CFLAGS)
+ALL_LDFLAGS = -Wl,-z,relro,-z,now -Wl,--as-needed $(SANLD) $(LDFLAGS)
 NETLIBS := -lcurl -lsodium
 MODLIBS := -lsodium
 
@@ -58,55 +71,62 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
 PROGS := $(B)/bkey-approve $(B)/pam_bkey.so $(B)/bkey_approval.so
 
-.PHONY: all check unit demo install uninstall clean bench FORCE
-all: $(PROGS) $(UNIT_BIN) $(TESTDRV_BIN)
+.PHONY: all tests check unit demo install uninstall clean bench FORCE
+# The product only; the tests and their drivers are built by check.
+all: $(PROGS)
+tests: $(UNIT_BIN) $(TESTDRV_BIN)
 
 # Paths are compiled in (the modules' default helper, config, rules):
 # rebuild when they change, e.g. "make install PREFIX=/usr" after "make".
 STAMP := $(B)/paths.stamp
-STAMP_TEXT := $(HELPER) $(SYSCONFDIR) $(STATEDIR) sanitize=$(SANITIZE)
+STAMP_TEXT := $(VERSION) $(HELPER) $(SYSCONFDIR) $(STATEDIR) \
+  sanitize=$(SANITIZE) werror=$(WERROR) $(CPPFLAGS) $(CFLAGS)
 $(STAMP): FORCE
 	@mkdir -p $(B)
 	@echo '$(STAMP_TEXT)' | cmp -s - $@ || echo '$(STAMP_TEXT)' > $@
 
-$(B)/%.o: %.c $(STAMP) $(wildcard common/*.h) $(wildcard pam_bkey/*.h) $(wildcard sudo_plugin/*.h) $(wildcard cli/*.h)
+$(B)/%.o: %.c $(STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(CORE_LIB): $(CORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(B)/bkey-approve: $(CLI_SRC:%.c=$(B)/%.o) $(CORE_LIB)
-	$(CC) $(CFLAGS) -pie -o $@ $^ $(LDFLAGS) $(NETLIBS)
+	$(CC) $(ALL_CFLAGS) -pie -o $@ $^ $(ALL_LDFLAGS) $(NETLIBS)
 
 # The modules export only their entry points (version scripts) and never
 # link libcurl: all network code runs in the helper.
 $(B)/pam_bkey.so: $(PAM_SRC:%.c=$(B)/%.o) $(CORE_LIB) pam_bkey/pam_bkey.map
-	$(CC) $(CFLAGS) -shared -o $@ $(filter %.o %.a,$^) \
-	  -Wl,--version-script=pam_bkey/pam_bkey.map $(LDFLAGS) -lpam $(MODLIBS)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $(filter %.o %.a,$^) \
+	  -Wl,--version-script=pam_bkey/pam_bkey.map $(ALL_LDFLAGS) -lpam \
+	  $(MODLIBS)
 
 $(B)/bkey_approval.so: $(SUDO_SRC:%.c=$(B)/%.o) $(CORE_LIB) sudo_plugin/bkey_approval.map
-	$(CC) $(CFLAGS) -shared -o $@ $(filter %.o %.a,$^) \
-	  -Wl,--version-script=sudo_plugin/bkey_approval.map $(LDFLAGS) $(MODLIBS)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $(filter %.o %.a,$^) \
+	  -Wl,--version-script=sudo_plugin/bkey_approval.map $(ALL_LDFLAGS) \
+	  $(MODLIBS)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(CORE_LIB) \
-    $(wildcard sudo_plugin/*.[ch]) $(wildcard pam_bkey/*.[ch])
+# Unit tests include the sources they test (sudo_plugin/*.c and such).
+$(B)/tests/%: tests/unit/%.c $(CORE_LIB) $(STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(CORE_LIB) $(LDFLAGS) $(NETLIBS)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(CORE_LIB) $(ALL_LDFLAGS) \
+	  $(NETLIBS)
 
-$(B)/tests/%: tests/drivers/%.c $(CORE_LIB)
+$(B)/tests/%: tests/drivers/%.c $(CORE_LIB) $(STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(CORE_LIB) $(LDFLAGS) -ldl -lpam -lpamtest $(NETLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(CORE_LIB) $(ALL_LDFLAGS) -ldl -lpam \
+	  $(NETLIBS)
 
-$(B)/bench/%: bench/%.c $(CORE_LIB)
+$(B)/bench/%: bench/%.c $(CORE_LIB) $(STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(CORE_LIB) $(LDFLAGS) $(NETLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(CORE_LIB) $(ALL_LDFLAGS) $(NETLIBS)
 
-check: all
+check: all tests
 	$(PYTHON) tests/run.py --build $(B) $(TESTS)
 
-demo: all
+demo: all tests
 	$(PYTHON) tests/demo.py --build $(B)
 
 bench: all $(BENCH_BIN)
@@ -128,5 +148,24 @@ uninstall:
 	rm -f $(DESTDIR)$(HELPER) $(DESTDIR)$(BINDIR)/bkey-approve \
 	  $(DESTDIR)$(PAMDIR)/pam_bkey.so $(DESTDIR)$(SUDOPLUGDIR)/bkey_approval.so
 
+# Manual pages, uncompressed (Debian's dh_compress gzips them).
+MANDIR    ?= $(PREFIX)/share/man
+MAN_PAGES := $(sort $(wildcard man/*.[158]))
+.PHONY: install-man uninstall-man
+install: install-man
+uninstall: uninstall-man
+install-man:
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8
+uninstall-man:
+	rm -f $(foreach p,$(MAN_PAGES),\
+	  $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
+
 clean:
 	rm -rf $(B)
+
+# Header dependencies, written by -MMD.
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

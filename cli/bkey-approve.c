@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "config.h"
 #include "jsonw.h"
+#include "monitor.h"
 #include "output.h"
 #include "privdrop.h"
 #include "request.h"
@@ -34,7 +35,6 @@
 #include "sanitize.h"
 #include "users.h"
 
-#define VERSION "0.1.0"
 #define STDIN_MAX (64 * 1024)
 #define MAX_DETAILS 32
 #define TIMEOUT_MAX 3600
@@ -50,11 +50,11 @@ struct opts {
 	int json, request_stdin, debug;
 };
 
+/* The number, so the monitor can forward the same signal. */
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	cancelled = 1;
+	cancelled = sig;
 }
 
 static void
@@ -91,6 +91,11 @@ harden(void)
 	/* Nothing of the caller's environment reaches libcurl: no proxies,
 	 * no SSLKEYLOGFILE, no CURL_HOME. */
 	if (clearenv() != 0 || setenv("PATH", "/usr/bin:/bin", 1) != 0)
+		return -1;
+	/* Started with euid 0 by a setuid host (sudo, su), the real uid is
+	 * the caller's, who could then signal us (SIGSTOP past a timeout):
+	 * all of our ids become root's. */
+	if (geteuid() == 0 && setresuid(0, 0, 0) != 0)
 		return -1;
 	umask(077);
 	if (setrlimit(RLIMIT_CORE, &rl) != 0)
@@ -258,7 +263,7 @@ parse_args(int argc, char **argv, struct opts *o, int *status)
 			o->debug = 1;
 			break;
 		case OPT_VERSION:
-			(void)printf("bkey-approve " VERSION "\n");
+			(void)printf("bkey-approve " BKEY_VERSION "\n");
 			*status = fflush(stdout) == 0 ? 0 : 70;
 			return 1;
 		case OPT_HELP:
@@ -475,6 +480,42 @@ resolve_did(const struct bkey_config *c, struct bkey_request *r,
 	return 0;
 }
 
+/*
+ * Leave root before any network I/O; what needs root stays behind in the
+ * monitor, which keeps nothing of the config but state_dir (the secret is
+ * wiped). 0: go on (the worker, or no drop); 1: this was the monitor, done,
+ * *status set; -1: error in err.
+ */
+static int
+leave_root(struct bkey_config *cfg, struct bkey_request *req,
+    struct bkey_monitor *mon, int *status, bkey_error *err)
+{
+	struct bkey_runas ra;
+	char note[256];
+	int rc;
+
+	if (bkey_privdrop_plan(cfg->run_as, cfg->path, &ra, note, sizeof(note),
+	    err) != 0)
+		return -1;
+	if (ra.drop) {
+		rc = bkey_monitor_fork(mon, cfg->state_dir, ra.uid, err);
+		if (rc == 1) {
+			bkey_config_free(cfg);
+			bkey_request_free(req);
+			*status = bkey_monitor_run(mon, &cancelled);
+			return 1;
+		}
+		if (rc < 0)
+			return -1;
+		bkey_out_debug("monitor: pid %ld", (long)getppid());
+		bkey_approve_set_recorder(bkey_monitor_record, mon);
+		if (bkey_privdrop(&ra, note, sizeof(note), err) != 0)
+			return -1;
+	}
+	bkey_out_debug("privileges: %s", note);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -484,14 +525,16 @@ main(int argc, char **argv)
 	struct bkey_approval appr;
 	bkey_error err;
 	bkey_result res;
-	char note[256];
-	int status = 0, have_cfg = 0, have_curl = 0, dropped = 0, rc;
+	struct bkey_monitor mon;
+	int status = 0, have_cfg = 0, have_curl = 0, rc;
 
 	memset(&o, 0, sizeof(o));
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&req, 0, sizeof(req));
 	memset(&appr, 0, sizeof(appr));
 	memset(&err, 0, sizeof(err));
+	memset(&mon, 0, sizeof(mon));
+	mon.fd = -1;
 	bkey_out_init(wants_json(argc, argv), 0);
 	if (harden() != 0) {
 		bkey_seterr(&err, BKEY_ERR_INTERNAL, "cannot harden the process");
@@ -535,13 +578,15 @@ main(int argc, char **argv)
 		goto done;
 	}
 
-	/* Leave root before any network I/O. */
-	if (bkey_privdrop(cfg.run_as, &dropped, note, sizeof(note),
-	    &err) != 0) {
+	rc = leave_root(&cfg, &req, &mon, &status, &err);
+	if (rc == 1) {
+		have_cfg = 0;
+		goto out;
+	}
+	if (rc < 0) {
 		res = err.code;
 		goto done;
 	}
-	bkey_out_debug("privileges: %s", note);
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		bkey_seterr(&err, BKEY_ERR_INTERNAL, "curl_global_init failed");
@@ -573,8 +618,11 @@ done:
 		if (res == BKEY_APPROVED)
 			res = BKEY_ERR_INTERNAL;
 	}
+	/* The worker tells its monitor the final event is out. */
+	bkey_monitor_final(&mon);
 	status = bkey_result_exit(res);
 out:
+	bkey_monitor_close(&mon);
 	bkey_approval_free(&appr);
 	bkey_request_free(&req);
 	if (have_cfg)

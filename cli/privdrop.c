@@ -6,9 +6,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/types.h>
-#include <unistd.h>
-
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "account.h"
 #include "privdrop.h"
@@ -52,41 +51,57 @@ out:
 }
 
 int
-bkey_privdrop(const char *run_as, int *dropped, char *note, size_t notesz,
-    bkey_error *err)
+bkey_privdrop_plan(const char *run_as, const char *conf,
+    struct bkey_runas *ra, char *note, size_t notesz, bkey_error *err)
 {
-	uid_t uid, ru, eu, su;
-	gid_t gid, rg, eg, sg;
-	pid_t parent = getppid();
-	int nogroups = 0, deathsig = 0, r;
+	int r;
 
-	*dropped = 0;
+	memset(ra, 0, sizeof(*ra));
+	ra->name = run_as;
 	if (notesz > 0)
 		note[0] = '\0';
+	if (run_as == NULL || run_as[0] == '\0') {
+		(void)snprintf(note, notesz, "run_as is empty: running as the "
+		    "caller (uid %lu)", (unsigned long)geteuid());
+		return 0;
+	}
+	/* A failed look-up (NSS down) must not be taken for "no such user". */
+	if ((r = bkey_account_user(run_as, &ra->uid, &ra->gid)) < 0)
+		return bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "%s: cannot look up run_as user '%s'", conf, run_as);
+	if (r == 1)
+		return bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "%s: run_as user '%s' does not exist (create it, or write "
+		    "\"run_as =\" to run as the caller)", conf, run_as);
 	if (geteuid() != 0) {
 		(void)snprintf(note, notesz, "not root (uid %lu): no switch",
 		    (unsigned long)geteuid());
 		return 0;
 	}
-	if (run_as == NULL || run_as[0] == '\0') {
-		(void)snprintf(note, notesz, "no run_as user: staying root");
-		return 0;
-	}
-	/* A failed look-up (NSS down) must not be taken for "no such user",
-	 * which would keep the network code running as root. */
-	if ((r = bkey_account_user(run_as, &uid, &gid)) < 0)
-		return bkey_seterr(err, BKEY_ERR_CONFIG,
-		    "cannot look up run_as user '%s'", run_as);
-	if (r == 1) {
-		(void)snprintf(note, notesz,
-		    "run_as user '%s' does not exist: staying root", run_as);
-		return 0;
-	}
-	if (uid == 0) {
+	if (ra->uid == 0) {
 		(void)snprintf(note, notesz,
 		    "run_as user '%s' is root: no switch", run_as);
 		return 0;
 	}
+	ra->drop = 1;
+	return 0;
+}
+
+int
+bkey_privdrop(const struct bkey_runas *ra, char *note, size_t notesz,
+    bkey_error *err)
+{
+	const char *run_as = ra->name;
+	uid_t uid = ra->uid, ru, eu, su;
+	gid_t gid = ra->gid, rg, eg, sg;
+	pid_t parent = getppid();
+	int nogroups = 0, deathsig = 0;
+
+	if (notesz > 0)
+		note[0] = '\0';
+	if (!ra->drop || uid == 0 || geteuid() != 0)
+		return bkey_seterr(err, BKEY_ERR_INTERNAL,
+		    "privilege drop misused");
 	if (prctl(PR_GET_PDEATHSIG, &deathsig, 0, 0, 0) != 0)
 		deathsig = 0;
 	/* Groups first, while we still may; then gid, then uid. */
@@ -115,14 +130,13 @@ bkey_privdrop(const char *run_as, int *dropped, char *note, size_t notesz,
 		return bkey_seterr(err, BKEY_ERR_INTERNAL,
 		    "group drop to '%s' can be undone", run_as);
 	/* Credential changes re-enable dumping and clear the parent-death
-	 * signal a spawning module set: restore both, then make sure the
-	 * parent did not go away in between. */
+	 * signal: restore both, then make sure the parent did not go away
+	 * in between. */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (deathsig != 0 && prctl(PR_SET_PDEATHSIG, deathsig, 0, 0, 0) == 0 &&
 	    getppid() != parent)
 		return bkey_seterr(err, BKEY_ERR_CANCELLED,
 		    "caller went away during start-up");
-	*dropped = 1;
 	(void)snprintf(note, notesz, "switched to '%s' (uid %lu, gid %lu)",
 	    run_as, (unsigned long)uid, (unsigned long)gid);
 	return 0;

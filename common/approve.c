@@ -47,6 +47,16 @@ bkey_approve_set_debug(void (*fn)(const char *msg))
 	bkey_ciba_set_debug(fn);
 }
 
+static bkey_record_fn recorder;
+static void *recorder_ctx;
+
+void
+bkey_approve_set_recorder(bkey_record_fn fn, void *ctx)
+{
+	recorder = fn;
+	recorder_ctx = ctx;
+}
+
 static int
 fetch_jwks(void *ctx, const char *url, bkey_buf *body, bkey_error *err)
 {
@@ -105,14 +115,7 @@ verify_jwt(struct approve_run *run, const char *token, const char *what,
 static int
 printable_claim(const char *s)
 {
-	size_t i, n;
-
-	if (s == NULL || (n = strlen(s)) == 0 || n > CLAIM_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
-			return 0;
-	return bkey_utf8_valid(s, n);
+	return s != NULL && bkey_text_printable(s, strlen(s), CLAIM_MAX);
 }
 
 /*
@@ -177,7 +180,9 @@ finish_approved(struct approve_run *run, const struct bkey_ciba_poll *p,
 			goto fail;
 		}
 	}
-	rc = bkey_jti_record(run->c->state_dir, at.jti, (time_t)at.exp, err);
+	rc = recorder != NULL ? recorder(recorder_ctx, run->c->state_dir,
+	    at.jti, (time_t)at.exp, err) :
+	    bkey_jti_record(run->c->state_dir, at.jti, (time_t)at.exp, err);
 	if (rc == 1) {
 		bkey_seterr(err, BKEY_ERR_TOKEN, "token replayed");
 		goto fail;

@@ -9,6 +9,7 @@
 #define BKEY_APPROVE_H
 
 #include <signal.h>
+#include <time.h>
 #include "config.h"
 #include "request.h"
 #include "result.h"
@@ -39,6 +40,15 @@ bkey_result bkey_approve(const struct bkey_config *c,
     bkey_pending_cb on_pending, void *ctx, struct bkey_approval *out,
     bkey_error *err);
 void bkey_approval_free(struct bkey_approval *a);
+
+/*
+ * Where the jti record is made: fn answers as bkey_jti_record does (0
+ * recorded, 1 replay, -1 with err). NULL (the default) records in this
+ * process; bkey-approve's worker hands it to its root-side monitor.
+ */
+typedef int (*bkey_record_fn)(void *ctx, const char *state_dir,
+    const char *jti, time_t exp, bkey_error *err);
+void bkey_approve_set_recorder(bkey_record_fn fn, void *ctx);
 
 /* Route protocol diagnostics (--debug) to fn; NULL (the default) drops
  * them. Messages are sanitized and never carry secrets or tokens. */

@@ -288,7 +288,9 @@ parse_lines(char *buf, size_t len, const char *path, struct raw *raw,
 		if (has_control(val))
 			return lineerr(err, path, ln,
 			    "value of %s contains a control character", key);
-		if (*val == '\0' && i != K_PROXY && i != K_CAFILE)
+		/* run_as = (empty): run as the caller, on purpose. */
+		if (*val == '\0' && i != K_PROXY && i != K_CAFILE &&
+		    i != K_RUN_AS)
 			return lineerr(err, path, ln, "empty value for %s", key);
 		raw->val[i] = val;
 		raw->line[i] = ln;
@@ -543,7 +545,7 @@ build(struct bkey_config *c, const struct raw *raw, const char *path,
 		return -1;
 
 	v = raw->val[K_RUN_AS] != NULL ? raw->val[K_RUN_AS] : DEFAULT_RUN_AS;
-	if (!bkey_username_valid(v))
+	if (*v != '\0' && !bkey_username_valid(v))
 		return lineerr(err, path, raw->line[K_RUN_AS],
 		    "run_as is not a valid user name");
 	if (dup_into(&c->run_as, v, err) != 0)

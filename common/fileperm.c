@@ -96,11 +96,39 @@ bkey_errno_code(int e)
 }
 
 int
+bkey_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
 bkey_open_dir_checked(int at, const char *name, int follow, const char *shown,
     bkey_error *err)
 {
+	return bkey_open_dir_owned(at, name, follow, geteuid(), shown, err);
+}
+
+int
+bkey_open_dir_owned(int at, const char *name, int follow, uid_t owner,
+    const char *shown, bkey_error *err)
+{
 	struct stat st;
-	uid_t euid = geteuid();
 	int fd;
 
 	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
@@ -130,10 +158,10 @@ bkey_open_dir_checked(int at, const char *name, int follow, const char *shown,
 		    (unsigned)(st.st_mode & 07777));
 		goto fail;
 	}
-	if (st.st_uid != 0 && st.st_uid != euid) {
+	if (st.st_uid != 0 && st.st_uid != owner) {
 		bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "%s: is owned by uid %lu, not root or uid %lu", shown,
-		    (unsigned long)st.st_uid, (unsigned long)euid);
+		    (unsigned long)st.st_uid, (unsigned long)owner);
 		goto fail;
 	}
 	return fd;

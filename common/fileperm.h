@@ -3,6 +3,7 @@
 #define BKEY_FILEPERM_H
 
 #include <stdio.h>
+#include <sys/types.h>
 #include "result.h"
 
 #define BKEY_FILE_SECRET 1	/* must not be world readable */
@@ -26,8 +27,16 @@ FILE *bkey_open_checked(const char *path, int flags, bkey_error *err);
  */
 int bkey_open_dir_checked(int at, const char *name, int follow,
     const char *shown, bkey_error *err);
+/* The same, with owner (not the effective uid) as the other owner
+ * trusted besides root: a root process working in a directory of the
+ * unprivileged user it serves. */
+int bkey_open_dir_owned(int at, const char *name, int follow, uid_t owner,
+    const char *shown, bkey_error *err);
 /* The result code bkey_open_dir_checked uses for a failed call's errno. */
 int bkey_errno_code(int e);
+
+/* Write all n bytes (EINTR retried). 0, or -1 with errno set. */
+int bkey_write_all(int fd, const void *p, size_t n);
 
 /* Longest line (bytes, without the newline) a config-style file may hold. */
 #define BKEY_LINE_MAX 4096

@@ -2,16 +2,23 @@
 #ifndef BKEY_JTI_H
 #define BKEY_JTI_H
 
+#include <sys/types.h>
 #include <time.h>
 #include "result.h"
 
 /*
- * Record jti (expires at exp) in STATE_DIR/jti/. Atomic (O_CREAT|O_EXCL on a
- * file named by a hash of jti); entries past exp + leeway are pruned.
+ * Record jti (expires at exp) in STATE_DIR/jti/. Atomic (a whole record
+ * written under a temporary name, then link()ed to a name made of a hash
+ * of jti); entries a day past exp are pruned. A failure leaves no record.
  * Returns 0 if recorded now, 1 if already seen (replay), -1 on error
- * (BKEY_ERR_INTERNAL or BKEY_ERR_CONFIG with the path in err).
+ * (BKEY_ERR_INTERNAL or BKEY_ERR_CONFIG; the path and strerror in err).
  */
 int bkey_jti_record(const char *state_dir, const char *jti, time_t exp,
     bkey_error *err);
+/* The same; the directories may be owned by root or by owner (instead of
+ * the effective uid): the root monitor recording in the run_as user's
+ * state_dir. */
+int bkey_jti_record_for(const char *state_dir, uid_t owner, const char *jti,
+    time_t exp, bkey_error *err);
 
 #endif

@@ -30,6 +30,33 @@ member_is(const bkey_json *j, int obj, const char *key, const char *want,
 }
 
 /*
+ * key_ops (RFC 7517 4.3), when present, must be an array of strings that
+ * holds "verify". 1 usable for verifying, 0 not (absent is usable).
+ */
+static int
+key_ops_allow_verify(const bkey_json *j, int obj)
+{
+	char *s = NULL;
+	int v, n, i, el, found = 0;
+
+	if ((v = bkey_json_find(j, obj, "key_ops")) < 0)
+		return 1;
+	if (bkey_json_type_of(j, v) != BKEY_JSON_ARRAY)
+		return 0;
+	n = bkey_json_size(j, v);
+	for (i = 0; i < n; i++) {
+		el = bkey_json_array_at(j, v, i);
+		if (el < 0 || bkey_json_type_of(j, el) != BKEY_JSON_STRING ||
+		    bkey_json_str(j, el, &s) != 0)
+			return 0;
+		found |= strcmp(s, "verify") == 0;
+		free(s);
+		s = NULL;
+	}
+	return found;
+}
+
+/*
  * Examine one JWK. Returns 1 with *k filled when usable, 0 when skipped.
  * A private key has already been ruled out by the caller.
  */
@@ -44,7 +71,8 @@ parse_key(const bkey_json *j, int obj, struct bkey_jwk *k)
 	if (!member_is(j, obj, "kty", "OKP", 1) ||
 	    !member_is(j, obj, "crv", "Ed25519", 1) ||
 	    !member_is(j, obj, "alg", "EdDSA", 0) ||
-	    !member_is(j, obj, "use", "sig", 0))
+	    !member_is(j, obj, "use", "sig", 0) ||
+	    !key_ops_allow_verify(j, obj))
 		goto out;
 	if (bkey_json_opt_str(j, obj, "x", &x) != 1)
 		goto out;

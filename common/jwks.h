@@ -17,7 +17,8 @@ struct bkey_jwks {
 
 /*
  * Parse a JWKS document. Keys with kty != OKP, crv != Ed25519, alg present
- * and != EdDSA, use present and != sig, or x not 32 bytes are skipped; a key
+ * and != EdDSA, use present and != sig, key_ops present and not an array
+ * of strings holding "verify", or x not 32 bytes are skipped; a key
  * carrying a private "d" makes the whole set invalid. A set with no usable
  * key is an error (BKEY_ERR_PROTOCOL). 0 / -1.
  */

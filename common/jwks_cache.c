@@ -124,23 +124,6 @@ out:
 	return rc;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Atomically replace the cache file; failures only cost a refetch later. */
 static void
 write_cache(const struct bkey_jwks_cache *jc, const bkey_buf *body)
@@ -164,7 +147,7 @@ write_cache(const struct bkey_jwks_cache *jc, const bkey_buf *body)
 		    jc->state_dir, tmp, strerror(errno));
 		goto out;
 	}
-	if (fchmod(fd, 0644) != 0 || write_all(fd, body->data, body->len) != 0 ||
+	if (fchmod(fd, 0644) != 0 || bkey_write_all(fd, body->data, body->len) != 0 ||
 	    fsync(fd) != 0) {
 		bkey_ciba_debug("jwks cache: cannot write %s/%s: %s",
 		    jc->state_dir, tmp, strerror(errno));

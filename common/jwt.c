@@ -267,10 +267,13 @@ check_claims(const bkey_json *j, const struct bkey_jwt_expect *want,
 		tokerr(err, "token nbf malformed");
 		goto out;
 	}
-	if (now > sat_add(c->exp, leeway)) {
+	/* RFC 7519: valid only while now < exp; the leeway widens that,
+	 * and at exp + leeway the token is dead. */
+	if (now >= sat_add(c->exp, leeway)) {
 		tokerr(err, "token expired");
 		goto out;
 	}
+	/* Usable from nbf (- leeway) on, not a second before. */
 	if (bkey_json_find(j, 0, "nbf") >= 0 &&
 	    now < sat_sub(c->nbf, leeway)) {
 		tokerr(err, "token not yet valid");

@@ -5,6 +5,7 @@
  * boundary with a trailing ellipsis.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,6 +86,19 @@ bkey_utf8_valid(const char *s, size_t n)
 		pos += k;
 	}
 	return 1;
+}
+
+int
+bkey_text_printable(const char *s, size_t n, size_t max)
+{
+	size_t i;
+
+	if (s == NULL || n == 0 || n > max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+			return 0;
+	return bkey_utf8_valid(s, n);
 }
 
 /* Invisible characters that reorder or break displayed text. */
@@ -178,6 +192,22 @@ emit(struct out *o, const void *p, size_t k)
 		o->mark = o->len;
 }
 
+/* Start writing into dst: 0, or -1 (dst left "" when it has room). */
+static int
+out_begin(struct out *o, char *dst, size_t dstsz, const char *src)
+{
+	if (dst == NULL || dstsz == 0)
+		return -1;
+	if (dstsz < 4 || src == NULL) {
+		dst[0] = '\0';
+		return -1;
+	}
+	memset(o, 0, sizeof(*o));
+	o->d = dst;
+	o->max = dstsz - 1;
+	return 0;
+}
+
 size_t
 bkey_sanitize_into(char *dst, size_t dstsz, const char *src, size_t srclen)
 {
@@ -186,15 +216,8 @@ bkey_sanitize_into(char *dst, size_t dstsz, const char *src, size_t srclen)
 	size_t pos = 0, k;
 	uint32_t cp;
 
-	if (dst == NULL || dstsz == 0)
+	if (out_begin(&o, dst, dstsz, src) != 0)
 		return 0;
-	if (dstsz < 4 || src == NULL) {
-		dst[0] = '\0';
-		return 0;
-	}
-	memset(&o, 0, sizeof(o));
-	o.d = dst;
-	o.max = dstsz - 1;
 	while (pos < srclen && !o.cut) {
 		k = utf8_decode(s + pos, srclen - pos, &cp);
 		if (cp == BAD_CP) {
@@ -218,6 +241,80 @@ bkey_sanitize_into(char *dst, size_t dstsz, const char *src, size_t srclen)
 	}
 	dst[o.len] = '\0';
 	return o.len;
+}
+
+enum esc_mode { ESC_TEXT = 0, ESC_WORD, ESC_QUOTED };
+
+/* The escape for cp, or 0 (kept as it is); a word also escapes blank, "
+ * and =, a quoted value " as \". */
+static int
+escape_cp(uint32_t cp, enum esc_mode mode, char *buf, size_t bufsz)
+{
+	if (cp < 0x20 || cp == 0x7F ||
+	    (mode == ESC_WORD && (cp == ' ' || cp == '"' || cp == '=')))
+		return snprintf(buf, bufsz, "\\x%02x", (unsigned)cp);
+	if (mode == ESC_QUOTED && cp == '"')
+		return snprintf(buf, bufsz, "\\\"");
+	if ((cp >= 0x80 && cp <= 0x9F) || is_format_char(cp))
+		return snprintf(buf, bufsz, "\\u%04x", (unsigned)cp);
+	if (cp == '\\')
+		return snprintf(buf, bufsz, "\\\\");
+	return 0;
+}
+
+static size_t
+escape(char *dst, size_t dstsz, const char *src, size_t srclen,
+    enum esc_mode mode)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	struct out o;
+	char e[8];
+	size_t pos = 0, k;
+	uint32_t cp;
+	int n;
+
+	if (out_begin(&o, dst, dstsz, src) != 0)
+		return 0;
+	while (pos < srclen && !o.cut) {
+		k = utf8_decode(s + pos, srclen - pos, &cp);
+		if (cp == BAD_CP)
+			emit(&o, replacement, 3);
+		else if ((n = escape_cp(cp, mode, e, sizeof(e))) > 0)
+			emit(&o, e, (size_t)n);	/* whole, or cut before */
+		else
+			emit(&o, s + pos, k);
+		pos += k;
+	}
+	dst[o.len] = '\0';
+	return o.len;
+}
+
+size_t
+bkey_escape_into(char *dst, size_t dstsz, const char *src, size_t srclen)
+{
+	return escape(dst, dstsz, src, srclen, ESC_TEXT);
+}
+
+size_t
+bkey_escape_word(char *dst, size_t dstsz, const char *src, size_t srclen)
+{
+	return escape(dst, dstsz, src, srclen, ESC_WORD);
+}
+
+size_t
+bkey_log_word(char *dst, size_t dstsz, const char *src)
+{
+	if (src == NULL || *src == '\0')
+		src = "-";
+	return escape(dst, dstsz, src, strlen(src), ESC_WORD);
+}
+
+size_t
+bkey_log_quoted(char *dst, size_t dstsz, const char *src)
+{
+	if (src == NULL)
+		src = "";
+	return escape(dst, dstsz, src, strlen(src), ESC_QUOTED);
 }
 
 char *

@@ -22,6 +22,31 @@
  * Returns strlen(dst). */
 size_t bkey_sanitize_into(char *dst, size_t dstsz, const char *src,
     size_t srclen);
+/*
+ * Escaping instead of removing, where a person must see what was there
+ * (a user name in a log line or on the phone): C0 controls, DEL and ESC
+ * become \xHH, C1 controls and the invisible reordering characters above
+ * \uHHHH, a backslash \\; valid UTF-8 is kept, invalid bytes become
+ * U+FFFD, and the result is capped as above, never inside an escape. So
+ * "ali\x01ce" is not logged as "alice". Into dst (dstsz >= 4), returns
+ * strlen(dst).
+ */
+size_t bkey_escape_into(char *dst, size_t dstsz, const char *src,
+    size_t srclen);
+/* The same for one key=value log word: blank, '"' and '=' are escaped
+ * too (\x20, \x22, \x3d), so a value cannot fake another field. */
+size_t bkey_escape_word(char *dst, size_t dstsz, const char *src,
+    size_t srclen);
+
+/*
+ * The two kinds of value in the modules' key=value log lines (one escaping
+ * for both modules): a bare word (bkey_escape_word; "-" for NULL or
+ * empty), and the text inside a "..." value, where '"' is written \" and a
+ * backslash \\, so the value ends only at its closing quote.
+ */
+size_t bkey_log_word(char *dst, size_t dstsz, const char *src);
+size_t bkey_log_quoted(char *dst, size_t dstsz, const char *src);
+
 /* Fresh copy, at most max bytes plus NUL (max >= 3); NULL on ENOMEM. */
 char *bkey_sanitize(const char *src, size_t srclen, size_t max);
 
@@ -36,5 +61,8 @@ char *bkey_sanitize_details(const char *json, size_t len, int *bad);
 
 /* 1 if s[0..n) is well-formed UTF-8 (no overlongs, surrogates, > U+10FFFF). */
 int bkey_utf8_valid(const char *s, size_t n);
+/* 1 if s[0..n) is 1..max bytes of well-formed UTF-8 without C0 controls
+ * or DEL: a value (a jti) safe to use as it is. */
+int bkey_text_printable(const char *s, size_t n, size_t max);
 
 #endif

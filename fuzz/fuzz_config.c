@@ -86,7 +86,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    c.clock_leeway > 300)
 		abort();
 	if (c.client_secret[0] == '\0' || c.client_id[0] == '\0' ||
-	    !bkey_username_valid(c.run_as))
+	    (c.run_as[0] != '\0' && !bkey_username_valid(c.run_as)))
 		abort();
 	bkey_config_free(&c);
 	return 0;

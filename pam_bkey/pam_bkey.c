@@ -31,15 +31,17 @@
 #define REQUEST_MAX	(16 * 1024)
 #define LOG_FIELD_MAX	128
 
-/* One sanitized PAM item into dst ("" when unset). */
-static void
+/* One PAM item, escaped, into dst ("" when unset); its raw value back. */
+static const char *
 get_item(pam_handle_t *pamh, int type, char *dst, size_t dstsz)
 {
 	const void *v = NULL;
 
 	dst[0] = '\0';
-	if (pam_get_item(pamh, type, &v) == PAM_SUCCESS && v != NULL)
-		bkey_sanitize_into(dst, dstsz, v, strlen(v));
+	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS || v == NULL)
+		return NULL;
+	bkey_escape_into(dst, dstsz, v, strlen(v));
+	return v;
 }
 
 static void
@@ -48,30 +50,18 @@ get_items(pam_handle_t *pamh, const char *user, struct pbk_items *it)
 	char host[HOST_NAME_MAX + 1];
 
 	memset(it, 0, sizeof(*it));
-	bkey_sanitize_into(it->user, sizeof(it->user), user, strlen(user));
-	get_item(pamh, PAM_SERVICE, it->service, sizeof(it->service));
-	get_item(pamh, PAM_RHOST, it->rhost, sizeof(it->rhost));
-	get_item(pamh, PAM_TTY, it->tty, sizeof(it->tty));
+	bkey_escape_into(it->user, sizeof(it->user), user, strlen(user));
+	it->raw_user = user;
+	it->raw_service = get_item(pamh, PAM_SERVICE, it->service,
+	    sizeof(it->service));
+	it->raw_rhost = get_item(pamh, PAM_RHOST, it->rhost,
+	    sizeof(it->rhost));
+	(void)get_item(pamh, PAM_TTY, it->tty, sizeof(it->tty));
 	if (gethostname(host, sizeof(host)) == 0) {
 		host[sizeof(host) - 1] = '\0';
-		bkey_sanitize_into(it->host, sizeof(it->host), host,
+		bkey_escape_into(it->host, sizeof(it->host), host,
 		    strlen(host));
 	}
-}
-
-/* A log field value: sanitized text with blanks and quotes replaced, so a
- * hostile value cannot fake another key=value pair; "-" when empty. */
-static void
-log_field(char *dst, size_t dstsz, const char *src)
-{
-	char *p;
-
-	if (src == NULL || *src == '\0')
-		src = "-";
-	bkey_sanitize_into(dst, dstsz, src, strlen(src));
-	for (p = dst; *p; p++)
-		if (*p == ' ' || *p == '"' || *p == '=')
-			*p = '_';
 }
 
 /*
@@ -84,22 +74,14 @@ log_decision(pam_handle_t *pamh, int prio, const char *outcome,
     long long t0, const char *detail)
 {
 	char u[LOG_FIELD_MAX], s[LOG_FIELD_MAX], r[LOG_FIELD_MAX];
-	char id[LOG_FIELD_MAX], j[LOG_FIELD_MAX], d[BKEY_DETAIL_MAX];
+	char id[LOG_FIELD_MAX], j[LOG_FIELD_MAX], d[2 * BKEY_DETAIL_MAX];
 
-	log_field(u, sizeof(u), it->user);
-	log_field(s, sizeof(s), it->service);
-	log_field(r, sizeof(r), it->rhost);
-	log_field(id, sizeof(id), ev ? ev->auth_req_id : NULL);
-	log_field(j, sizeof(j), ev ? ev->jti : NULL);
-	if (detail != NULL && *detail != '\0') {
-		char *p;
-
-		bkey_sanitize_into(d, sizeof(d), detail, strlen(detail));
-		for (p = d; *p; p++)
-			if (*p == '"')
-				*p = '\'';
-	} else
-		d[0] = '\0';
+	bkey_log_word(u, sizeof(u), it->raw_user);
+	bkey_log_word(s, sizeof(s), it->raw_service);
+	bkey_log_word(r, sizeof(r), it->raw_rhost);
+	bkey_log_word(id, sizeof(id), ev ? ev->auth_req_id : NULL);
+	bkey_log_word(j, sizeof(j), ev ? ev->jti : NULL);
+	(void)bkey_log_quoted(d, sizeof(d), detail);
 	pam_syslog(pamh, prio, "outcome=%s user=%s service=%s rhost=%s "
 	    "auth_req_id=%s jti=%s elapsed_ms=%lld%s%s%s", outcome, u, s, r,
 	    id, j, bkey_now_ms() - t0, d[0] ? " detail=\"" : "", d,

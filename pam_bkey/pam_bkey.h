@@ -24,14 +24,17 @@ struct pbk_args {
 	int debug;
 };
 
-/* PAM items, each sanitized (control characters and escapes removed,
- * capped); "" when unset. */
+/* PAM items as a person may read them (bkey_escape_into: controls
+ * escaped visibly, never deleted, so "ali\x01ce" is not "alice"; capped);
+ * "" when unset. raw_*: the values as PAM holds them, for the log line's
+ * own escaping (valid during the call only). */
 struct pbk_items {
 	char user[PBK_ITEM_MAX];
 	char service[PBK_ITEM_MAX];
 	char host[PBK_ITEM_MAX];
 	char rhost[PBK_ITEM_MAX];
 	char tty[PBK_ITEM_MAX];
+	const char *raw_user, *raw_service, *raw_rhost;
 };
 
 /* args.c: PAM_SUCCESS, or PAM_SERVICE_ERR after logging the bad argument. */

@@ -5,6 +5,7 @@
  * could otherwise make "rm -rf /srv/old" look like something harmless.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +70,31 @@ u_hidden(uint32_t c)
 	    (c >= 0xe0000 && c <= 0xe0fff) || (c & 0xfffe) == 0xfffe;
 }
 
+/*
+ * Quotation-mark look-alikes: inside an argument, a "’" can read as the end
+ * of a quoted word and make one argument look like two. Shown as \u
+ * escapes too.
+ */
+static int
+u_quote_like(uint32_t c)
+{
+	return c == 0xab || c == 0xb4 || c == 0xbb ||
+	    (c >= 0x2b9 && c <= 0x2bc) || (c >= 0x2c8 && c <= 0x2cb) ||
+	    c == 0x2ee || c == 0x5f3 || c == 0x5f4 || c == 0x1fef ||
+	    c == 0x1ffd || (c >= 0x2018 && c <= 0x201f) ||
+	    (c >= 0x2032 && c <= 0x2037) || c == 0x2039 || c == 0x203a ||
+	    (c >= 0x275b && c <= 0x2760) || c == 0x2e42 ||
+	    (c >= 0x301d && c <= 0x301f) || c == 0xa78b || c == 0xa78c ||
+	    c == 0xff02 || c == 0xff07 || c == 0xff40;
+}
+
+/* Shown as an escape rather than as itself. */
+static int
+u_escaped(uint32_t c)
+{
+	return u_hidden(c) || u_quote_like(c);
+}
+
 static int
 plain_byte(unsigned char c)
 {
@@ -96,7 +122,7 @@ quote_level(const unsigned char *s, size_t n)
 			i++;
 			continue;
 		}
-		if ((k = u8_next(s + i, n - i, &cp)) == 0 || u_hidden(cp))
+		if ((k = u8_next(s + i, n - i, &cp)) == 0 || u_escaped(cp))
 			return 2;
 		level = 1;
 		i += k;
@@ -170,7 +196,7 @@ quote_n(bkey_buf *b, const char *arg, size_t n)
 			i++;
 			continue;
 		}
-		if (u_hidden(cp)) {
+		if (u_escaped(cp)) {
 			if (cp > 0xffff)
 				put_hex(b, "\\U", cp, 8);
 			else
@@ -294,31 +320,181 @@ display_name(const char *path)
 	return path;
 }
 
-char *
-cmd_message(const char *user, const char *runas, const char *host,
-    const char *command_path, char *const argv[], char *const *edit_files,
-    size_t max)
+/* The command's name: see struct cmd_view. */
+static void
+put_command(bkey_buf *b, const struct cmd_view *v, size_t max)
+{
+	const char *typed = v->typed != NULL ? v->typed : v->command;
+
+	if (v->resolved != NULL && v->trusted) {
+		/* Another spelling of the same name (/bin/x, /usr/bin/x) is
+		 * shown once; a link to another program shows both. */
+		if (strcmp(cmd_basename(typed), cmd_basename(v->resolved)) !=
+		    0) {
+			quote_capped(b, display_name(typed), max);
+			bkey_buf_puts(b, " (");
+			quote_capped(b, display_name(v->resolved), max);
+			bkey_buf_puts(b, ")");
+		} else
+			quote_capped(b, display_name(v->resolved), max);
+		return;
+	}
+	/* A path the caller can change: shown whole, and what it named. */
+	quote_capped(b, v->command, max);
+	if (v->resolved != NULL && strcmp(v->resolved, v->command) != 0) {
+		bkey_buf_puts(b, " (now ");
+		quote_capped(b, v->resolved, max);
+		bkey_buf_puts(b, ")");
+	}
+}
+
+/* "NAME=value" quoted, with the value cut to vmax bytes ("…" added). */
+static void
+put_env_word(bkey_buf *b, const char *e, size_t vmax)
+{
+	const char *eq = strchr(e, '=');
+	size_t nlen = eq != NULL ? (size_t)(eq - e) + 1 : strlen(e);
+	size_t vlen = strlen(e + nlen), cut;
+	char *w;
+
+	if (vlen <= vmax) {
+		cmd_quote(b, e);
+		return;
+	}
+	/* Never half a character before the ellipsis. */
+	cut = vmax;
+	while (cut > 0 && ((unsigned char)e[nlen + cut] & 0xc0) == 0x80)
+		cut--;
+	if ((w = malloc(nlen + cut + sizeof(ELLIPSIS))) == NULL) {
+		b->failed = 1;
+		return;
+	}
+	memcpy(w, e, nlen + cut);
+	memcpy(w + nlen + cut, ELLIPSIS, sizeof(ELLIPSIS));
+	cmd_quote(b, w);
+	free(w);
+}
+
+/* All of env with every value cut to vmax bytes, into b. */
+static void
+put_env_words(bkey_buf *b, char *const *env, size_t vmax)
+{
+	char *const *e;
+
+	for (e = env; e != NULL && *e != NULL; e++) {
+		if (e != env)
+			bkey_buf_puts(b, " ");
+		put_env_word(b, *e, vmax);
+	}
+}
+
+int
+cmd_env_words(char *const *env, size_t max, char **out)
+{
+	bkey_buf b;
+	size_t vmax = max;
+
+	*out = NULL;
+	/*
+	 * Every name is shown: values are cut shorter and shorter (to
+	 * nothing but "…") until all of them fit.
+	 */
+	for (;;) {
+		bkey_buf_init(&b, max * 24 + 8192);
+		put_env_words(&b, env, vmax);
+		if (b.failed && !b.overflow) {
+			bkey_buf_free(&b);
+			return -1;
+		}
+		if (!b.failed && b.len <= max)
+			break;
+		bkey_buf_free(&b);
+		if (vmax == 0)
+			return 1;
+		vmax /= 2;
+	}
+	if ((*out = bkey_buf_steal(&b)) == NULL)
+		*out = strdup("");
+	return *out != NULL ? 0 : -1;
+}
+
+/* " (env: WORDS)" for the message in at most max bytes, "" for none.
+ * 0, 1 the names do not fit, -1 ENOMEM. */
+static int
+env_suffix(char *const *env, size_t max, char **out)
+{
+	static const char pre[] = " (env: ";
+	char *words;
+	int rc;
+
+	*out = NULL;
+	if (env == NULL || env[0] == NULL)
+		return (*out = strdup("")) != NULL ? 0 : -1;
+	if (max < sizeof(pre) + 1)
+		return 1;
+	if ((rc = cmd_env_words(env, max - sizeof(pre), &words)) != 0)
+		return rc;
+	if (asprintf(out, "%s%s)", pre, words) < 0) {
+		*out = NULL;
+		rc = -1;
+	}
+	free(words);
+	return rc;
+}
+
+/* user → runas on host: command args (or edit files), in at most room. */
+static char *
+command_part(const struct cmd_view *v, size_t room)
 {
 	bkey_buf b;
 
 	/* Room for the cut plus the last argument's quoting. */
-	bkey_buf_init(&b, max * 24 + 8192);
-	quote_capped(&b, user, max);
+	bkey_buf_init(&b, room * 24 + 8192);
+	quote_capped(&b, v->user, room);
 	bkey_buf_puts(&b, " " ARROW " ");
-	quote_capped(&b, runas, max);
+	quote_capped(&b, v->runas, room);
 	bkey_buf_puts(&b, " on ");
-	quote_capped(&b, host, max);
+	quote_capped(&b, v->host, room);
 	bkey_buf_puts(&b, ":");
-	if (edit_files != NULL) {
+	if (v->edit_files != NULL) {
 		bkey_buf_puts(&b, " edit");
-		put_args(&b, edit_files, max);
+		put_args(&b, v->edit_files, room);
 	} else {
 		bkey_buf_puts(&b, " ");
-		quote_capped(&b, display_name(command_path), max);
-		if (argv != NULL && argv[0] != NULL)
-			put_args(&b, argv + 1, max);
+		put_command(&b, v, room);
+		if (v->argv != NULL && v->argv[0] != NULL)
+			put_args(&b, v->argv + 1, room);
 	}
-	return finish(&b, max);
+	return finish(&b, room);
+}
+
+#define CMD_PART_MIN	64	/* kept for the command when the env is long */
+
+int
+cmd_message(const struct cmd_view *v, size_t max, char **out)
+{
+	char *env = NULL, *cmd = NULL;
+	int rc;
+
+	*out = NULL;
+	/*
+	 * The variables are never cut away by a long command: they get
+	 * half the message, or all but CMD_PART_MIN bytes when their names
+	 * need it; if even that is too little, the message cannot be told.
+	 */
+	rc = env_suffix(v->env, max / 2, &env);
+	if (rc == 1 && max > CMD_PART_MIN)
+		rc = env_suffix(v->env, max - CMD_PART_MIN, &env);
+	if (rc != 0)
+		return rc;
+	if ((cmd = command_part(v, max - strlen(env))) == NULL ||
+	    asprintf(out, "%s%s", cmd, env) < 0) {
+		*out = NULL;
+		rc = -1;
+	}
+	free(cmd);
+	free(env);
+	return rc;
 }
 
 char *

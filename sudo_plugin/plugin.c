@@ -32,18 +32,18 @@
 #include "request.h"
 #include "spawn.h"
 #include "users.h"
+#include "callerenv.h"
 #include "cmdline.h"
+#include "cmdpath.h"
+#include "facts.h"
 #include "options.h"
 #include "rules.h"
 #include "wait.h"
 
-#ifndef BKEY_VERSION
-#define BKEY_VERSION "0.1"
-#endif
-
-#define CMD_FULL_MAX	1024	/* action_details.command */
 #define LOG_CMD_MAX	512	/* command in the syslog line */
 #define FIELD_MAX	256	/* cwd, tty, names in action_details */
+#define ENV_DETAIL_MAX	256	/* action_details.env: all names, within
+				 * the helper's cap of a detail value */
 #define MEMORY_MAX	32	/* approved commands remembered (intercept) */
 
 /* Everything open() gathers; freed by close(). */
@@ -58,6 +58,7 @@ static struct plugin_state {
 	char *users_file;
 	long timeout;
 	struct rules rules;
+	struct callerenv_src caller;	/* sudo's vectors, not copies */
 } st;
 
 /*
@@ -71,6 +72,8 @@ static struct {
 	size_t n;
 	int any;			/* at least one approval granted */
 	char auth_req_id[256];		/* of the last approval */
+	unsigned long checks;		/* check() calls so far */
+	struct callerenv_seen env;	/* the first command's run_envp */
 } memory;
 
 /* Rejection texts for errstr: static, so valid until (and after) close. */
@@ -78,6 +81,7 @@ static const char ERR_DENIED[] = "approval denied";
 static const char ERR_RULE[] = "command denied by bkey rule";
 static const char ERR_EXPIRED[] = "approval request expired";
 static const char ERR_FAILED[] = "approval failed";
+static const char ERR_CHANGED[] = "command changed during the approval";
 static const char ERR_CANCELLED[] = "approval cancelled";
 static const char ERR_UNAVAIL[] = "approval service unavailable";
 static const char ERR_NOUSER[] = "no BKey identity for the approver";
@@ -194,10 +198,12 @@ bk_open(unsigned int version, sudo_conv_t conversation,
 	int rc;
 
 	(void)settings;
-	(void)submit_optind;
-	(void)submit_argv;
-	(void)submit_envp;
 	state_free();
+	/* sudo's own argv and the caller's environment: they stay valid
+	 * for the life of the sudo process, so pointers are enough. */
+	st.caller.submit_argv = submit_argv;
+	st.caller.submit_optind = submit_optind;
+	st.caller.submit_envp = submit_envp;
 	st.conv = conversation;
 	st.printf_fn = sudo_plugin_printf;
 	if (SUDO_API_VERSION_GET_MAJOR(version) != SUDO_API_VERSION_MAJOR) {
@@ -313,33 +319,6 @@ groups_load(gid_t **list, int *n)
 	return 0;
 }
 
-/* path and argv, length-prefixed so no two commands hash alike. */
-static int
-command_hash(const char *path, char *const argv[],
-    unsigned char out[crypto_generichash_BYTES])
-{
-	crypto_generichash_state h;
-	unsigned long long len;
-	char *const *a;
-
-	if (crypto_generichash_init(&h, NULL, 0, crypto_generichash_BYTES) !=
-	    0)
-		return -1;
-	len = strlen(path);
-	(void)crypto_generichash_update(&h, (const unsigned char *)&len,
-	    sizeof(len));
-	(void)crypto_generichash_update(&h, (const unsigned char *)path,
-	    len);
-	for (a = argv; a != NULL && *a != NULL; a++) {
-		len = strlen(*a);
-		(void)crypto_generichash_update(&h,
-		    (const unsigned char *)&len, sizeof(len));
-		(void)crypto_generichash_update(&h,
-		    (const unsigned char *)*a, len);
-	}
-	return crypto_generichash_final(&h, out, crypto_generichash_BYTES);
-}
-
 static int
 remembered(const unsigned char hash[crypto_generichash_BYTES])
 {
@@ -354,12 +333,7 @@ remembered(const unsigned char hash[crypto_generichash_BYTES])
 
 /* All the facts about one check() that the log line and request need. */
 struct decision {
-	const char *command;		/* command_info command= */
-	const char *runas;
-	const char *runas_group;	/* sudo -g, or NULL */
-	const char *runas_uid;
-	const char *cwd;
-	char *full;			/* quoted command line, capped */
+	struct cmd_facts f;		/* what runs */
 	const struct rule *rule;
 	const char *outcome;
 	char approver_did[BKEY_DID_MAX + 1];
@@ -368,66 +342,39 @@ struct decision {
 	long long t0;
 };
 
-/*
- * A bare log value: sanitized, with blanks, quotes and '=' replaced so a
- * name or a server-chosen id cannot fake another key=value pair; "-" when
- * empty.
- */
-static void
-log_word(char *dst, size_t dstsz, const char *src)
-{
-	char *p;
-
-	if (src == NULL || *src == '\0')
-		src = "-";
-	(void)bkey_sanitize_into(dst, dstsz, src, strlen(src));
-	for (p = dst; *p != '\0'; p++)
-		if (*p == ' ' || *p == '"' || *p == '=' || *p == '\\')
-			*p = '_';
-}
-
-/* The command for command="...": sanitized, then '"' and '\\' escaped
- * with a backslash, so the value ends only at its closing quote. */
-static void
-log_quoted(char *dst, size_t dstsz, const char *src)
-{
-	char clean[LOG_CMD_MAX + 4];
-	size_t i, o = 0;
-
-	(void)bkey_sanitize_into(clean, sizeof(clean), src ? src : "",
-	    src ? strlen(src) : 0);
-	for (i = 0; clean[i] != '\0' && o + 3 <= dstsz; i++) {
-		if (clean[i] == '"' || clean[i] == '\\')
-			dst[o++] = '\\';
-		dst[o++] = clean[i];
-	}
-	dst[o] = '\0';
-}
-
 static void
 log_decision(const struct decision *d, int prio)
 {
-	char cmd[2 * LOG_CMD_MAX + 8], user[FIELD_MAX], runas[FIELD_MAX];
-	char did[FIELD_MAX], id[FIELD_MAX], jti[FIELD_MAX], scope[FIELD_MAX];
-	char rule[64], line[3072];
+	char cmd[2 * LOG_CMD_MAX + 8], env[2 * LOG_CMD_MAX + 8];
+	char user[FIELD_MAX], runas[FIELD_MAX], did[FIELD_MAX], id[FIELD_MAX];
+	char jti[FIELD_MAX], scope[FIELD_MAX], rule[64], line[4096];
+	char *words = NULL;
 	long long ms = bkey_now_ms() - d->t0;
 
-	log_quoted(cmd, sizeof(cmd), d->full);
-	log_word(user, sizeof(user), st.user);
-	log_word(runas, sizeof(runas), d->runas);
-	log_word(scope, sizeof(scope), d->rule &&
+	bkey_log_quoted(cmd, sizeof(cmd), d->f.full);
+	/* Names that do not fit, or no memory: still say there were some. */
+	if (d->f.env != NULL && cmd_env_words(d->f.env, LOG_CMD_MAX,
+	    &words) != 0)
+		words = NULL;
+	bkey_log_quoted(env, sizeof(env), d->f.env == NULL ? "" : words != NULL ?
+	    words : "?");
+	free(words);
+	bkey_log_word(user, sizeof(user), st.user);
+	bkey_log_word(runas, sizeof(runas), d->f.runas);
+	bkey_log_word(scope, sizeof(scope), d->rule &&
 	    d->rule->action == RULE_APPROVE ? d->rule->scope : NULL);
-	log_word(did, sizeof(did), d->approver_did);
-	log_word(id, sizeof(id), d->auth_req_id);
-	log_word(jti, sizeof(jti), d->jti);
+	bkey_log_word(did, sizeof(did), d->approver_did);
+	bkey_log_word(id, sizeof(id), d->auth_req_id);
+	bkey_log_word(jti, sizeof(jti), d->jti);
 	if (d->rule == NULL || d->rule->line == 0)
 		(void)snprintf(rule, sizeof(rule), "default");
 	else
 		(void)snprintf(rule, sizeof(rule), "line %d", d->rule->line);
 	(void)snprintf(line, sizeof(line),
-	    "outcome=%s user=%s runas=%s command=\"%s\" rule=\"%s\" "
-	    "scope=%s approver=%s auth_req_id=%s jti=%s elapsed_ms=%lld",
-	    d->outcome, user, runas, cmd, rule, scope, did, id, jti, ms);
+	    "outcome=%s user=%s runas=%s command=\"%s\" env=\"%s\" "
+	    "rule=\"%s\" scope=%s approver=%s auth_req_id=%s jti=%s "
+	    "elapsed_ms=%lld", d->outcome, user, runas, cmd, env, rule, scope,
+	    did, id, jti, ms);
 	/* Open and close around the line: sudo logs with its own ident. */
 	openlog("sudo-bkey", LOG_PID, LOG_AUTHPRIV);
 	syslog(prio, "%s", line);
@@ -468,6 +415,39 @@ put_field(bkey_jobj *o, const char *key, const char *val)
 	bkey_jobj_str(o, key, clean);
 }
 
+/* action_details: what the phone's detail view and the audit trail get. */
+static int
+put_details(bkey_jobj *o, const struct decision *d, const char *msg)
+{
+	const struct cmd_facts *f = &d->f;
+	char *env = NULL;
+
+	bkey_jobj_str(o, "type", "sudo");
+	bkey_jobj_str(o, "description", msg);
+	if (f->env != NULL) {
+		/* Quoted and escaped like the arguments: already plain. */
+		if (cmd_env_words(f->env, ENV_DETAIL_MAX, &env) != 0)
+			return -1;
+		bkey_jobj_str(o, "env", env);
+		free(env);
+	}
+	bkey_jobj_str(o, "command", f->full);
+	if (strcmp(cmd_facts_path(f), f->command) != 0)
+		put_field(o, "typed_command", f->command);
+	else if (f->resolved[0] != '\0' && strcmp(f->resolved,
+	    f->command) != 0)
+		put_field(o, "resolves_to", f->resolved);
+	put_field(o, "cwd", f->cwd);
+	put_field(o, "tty", st.tty);
+	put_field(o, "runas_user", f->runas);
+	put_field(o, "runas_uid", f->runas_uid);
+	if (f->runas_group != NULL)
+		put_field(o, "runas_group", f->runas_group);
+	put_field(o, "user", st.user);
+	put_field(o, "host", st.host);
+	return 0;
+}
+
 /* The --request-stdin object. malloc'd, NULL on failure. */
 static char *
 build_request(const struct decision *d, const char *did, const char *msg)
@@ -479,18 +459,7 @@ build_request(const struct decision *d, const char *did, const char *msg)
 	bkey_buf_init(&det, 16384);
 	bkey_buf_init(&req, 32768);
 	bkey_jobj_begin(&o, &det);
-	bkey_jobj_str(&o, "type", "sudo");
-	bkey_jobj_str(&o, "description", msg);
-	bkey_jobj_str(&o, "command", d->full);
-	put_field(&o, "cwd", d->cwd);
-	put_field(&o, "tty", st.tty);
-	put_field(&o, "runas_user", d->runas);
-	put_field(&o, "runas_uid", d->runas_uid);
-	if (d->runas_group != NULL)
-		put_field(&o, "runas_group", d->runas_group);
-	put_field(&o, "user", st.user);
-	put_field(&o, "host", st.host);
-	if (bkey_jobj_end(&o) != 0)
+	if (put_details(&o, d, msg) != 0 || bkey_jobj_end(&o) != 0)
 		goto out;
 	bkey_jobj_begin(&r, &req);
 	bkey_jobj_str(&r, "did", did);
@@ -505,6 +474,32 @@ out:
 	bkey_buf_free(&det);
 	bkey_buf_free(&req);
 	return out;
+}
+
+/* What the phone shows: "alice → postgres on db-prod-1: psql ...".
+ * 0, 1 it cannot be shown (too many variables), -1 ENOMEM. */
+static int
+phone_message(const struct decision *d, char **msg)
+{
+	const struct cmd_facts *f = &d->f;
+	struct cmd_view v;
+	char as[2 * FIELD_MAX];
+
+	/* "root:shadow" for sudo -g shadow: the group is a privilege too. */
+	(void)snprintf(as, sizeof(as), "%s%s%s", f->runas,
+	    f->runas_group ? ":" : "", f->runas_group ? f->runas_group : "");
+	memset(&v, 0, sizeof(v));
+	v.user = st.user;
+	v.runas = as;
+	v.host = st.host;
+	v.command = f->command;
+	v.typed = f->typed;
+	v.resolved = f->resolved[0] != '\0' ? f->resolved : NULL;
+	v.trusted = f->trusted;
+	v.argv = f->argv;
+	v.edit_files = f->edit_abs;
+	v.env = f->env;
+	return cmd_message(&v, BKEY_MESSAGE_MAX, msg);
 }
 
 struct pending_ctx {
@@ -527,16 +522,14 @@ on_pending(const struct bkey_event *ev, void *ctx)
 
 /* Ask for the approval of d; returns the check() code. */
 static int
-request_approval(struct decision *d, char *const run_argv[],
-    char *const *edit_files, const unsigned char hash[],
-    const char **errstr)
+request_approval(struct decision *d, const char **errstr)
 {
 	struct pending_ctx pc;
 	struct wait_req rq;
 	struct wait_res rs;
 	bkey_error err;
 	bkey_result res;
-	char *did = NULL, *msg = NULL, *req = NULL, as[2 * FIELD_MAX];
+	char *did = NULL, *msg = NULL, *req = NULL;
 	int ret = -1, rc;
 
 	memset(&err, 0, sizeof(err));
@@ -555,12 +548,15 @@ request_approval(struct decision *d, char *const run_argv[],
 		goto out;
 	}
 	(void)snprintf(d->approver_did, sizeof(d->approver_did), "%s", did);
-	/* "root:shadow" for sudo -g shadow: the group is a privilege too. */
-	(void)snprintf(as, sizeof(as), "%s%s%s", d->runas,
-	    d->runas_group ? ":" : "", d->runas_group ? d->runas_group : "");
-	msg = cmd_message(st.user, as, st.host, d->command, run_argv,
-	    edit_files, BKEY_MESSAGE_MAX);
-	if (msg == NULL || (req = build_request(d, did, msg)) == NULL) {
+	if ((rc = phone_message(d, &msg)) == 1) {
+		say("bkey: too many environment variables to show on the "
+		    "phone; command refused");
+		d->outcome = "error";
+		*errstr = ERR_FAILED;
+		ret = 0;
+		goto out;
+	}
+	if (rc != 0 || (req = build_request(d, did, msg)) == NULL) {
 		say("bkey: out of memory");
 		d->outcome = "error";
 		*errstr = ERR_INTERNAL;
@@ -587,11 +583,20 @@ request_approval(struct decision *d, char *const run_argv[],
 		bkey_seterr(&err, res, "the approval is for another user or "
 		    "scope");
 	}
+	/* The wait is long: what the path names must be what was shown. */
+	if (res == BKEY_APPROVED && !cmd_facts_unchanged(&d->f)) {
+		say("bkey: %s changed while waiting for the approval; command "
+		    "refused", d->f.command);
+		d->outcome = "changed";
+		*errstr = ERR_CHANGED;
+		ret = 0;
+		goto out;
+	}
 	switch (res) {
 	case BKEY_APPROVED:
 		(void)snprintf(d->jti, sizeof(d->jti), "%s", rs.final.jti);
 		if (memory.n < MEMORY_MAX)
-			memcpy(memory.hash[memory.n++], hash,
+			memcpy(memory.hash[memory.n++], d->f.hash,
 			    crypto_generichash_BYTES);
 		memory.any = 1;
 		(void)snprintf(memory.auth_req_id, sizeof(memory.auth_req_id),
@@ -659,21 +664,86 @@ out:
 	return ret;
 }
 
+/* The rule for d's command. 0 / -1 (a group look-up failed: said). */
+static int
+match_rule(struct decision *d)
+{
+	struct rule_subject subj;
+	gid_t *gids = NULL;
+	int ngids = 0;
+
+	if (st.rules.uses_groups && groups_load(&gids, &ngids) != 0)
+		return -1;
+	memset(&subj, 0, sizeof(subj));
+	subj.user = st.user;
+	subj.gids = gids;
+	subj.ngroups = (size_t)ngids;
+	subj.runas = d->f.runas;
+	subj.cwd = st.cwd;	/* where sudo resolved a relative command */
+	cmd_facts_subject(&d->f, &subj);
+	d->rule = rules_match(&st.rules, &subj);
+	free(gids);
+	return 0;
+}
+
+/*
+ * Intercept mode: a program run by an approved command is covered by that
+ * approval, unless a rule of its own (not the default) asks for an
+ * approval, which it then gets. The very same file, argv and caller-set
+ * variables approved before are always covered.
+ */
+static int
+covered(const struct decision *d)
+{
+	return remembered(d->f.hash) || (memory.any && d->rule->line == 0);
+}
+
+/* Act on d's rule: the check() code, *prio for the log line. */
+static int
+apply_rule(struct decision *d, int *prio, const char **errstr)
+{
+	int ret;
+
+	*prio = LOG_INFO;
+	*errstr = NULL;
+	switch (d->rule->action) {
+	case RULE_DENY:
+		if (d->rule->reason != NULL)
+			say("bkey: %s", d->rule->reason);
+		else
+			say("bkey: this command is not allowed (%s:%d)",
+			    st.rules.path, d->rule->line);
+		d->outcome = "denied-by-rule";
+		*errstr = ERR_RULE;
+		*prio = LOG_WARNING;
+		return 0;
+	case RULE_ALLOW:
+		d->outcome = "allowed-by-rule";
+		return 1;
+	case RULE_APPROVE:
+		break;
+	}
+	if (covered(d)) {
+		(void)snprintf(d->auth_req_id, sizeof(d->auth_req_id), "%s",
+		    memory.auth_req_id);
+		d->outcome = "covered";
+		return 1;
+	}
+	ret = request_approval(d, errstr);
+	*prio = ret == 1 ? LOG_NOTICE : ret == 0 ? LOG_WARNING : LOG_ERR;
+	if (ret == 1)
+		*errstr = NULL;
+	return ret;
+}
+
 static int
 bk_check(char *const command_info[], char *const run_argv[],
     char *const run_envp[], const char **errstr)
 {
 	struct decision d;
-	struct rule_subject subj;
-	unsigned char hash[crypto_generichash_BYTES];
-	char *const *edit_files = NULL;
-	char *args = NULL;
-	gid_t *gids = NULL;
-	int ngids = 0;
-	const char *v;
+	char why[128];
 	int ret = -1, prio = LOG_ERR;
 
-	(void)run_envp;		/* the caller's: never used */
 	memset(&d, 0, sizeof(d));
 	d.t0 = bkey_now_ms();
 	d.outcome = "error";
@@ -682,105 +752,25 @@ bk_check(char *const command_info[], char *const run_argv[],
 		say("bkey: check() before open()");
 		return -1;
 	}
-	d.command = kv_get(command_info, "command");
-	d.runas = kv_get(command_info, "runas_user");
-	d.runas_group = kv_get(command_info, "runas_group");
-	d.runas_uid = kv_get(command_info, "runas_uid");
-	if (d.runas_uid == NULL)
-		d.runas_uid = "";
-	d.cwd = kv_get(command_info, "cwd");
-	if (d.cwd == NULL)
-		d.cwd = kv_get(command_info, "runcwd");
-	if (d.cwd == NULL)
-		d.cwd = st.cwd;
-	if (d.command == NULL || *d.command == '\0' || d.runas == NULL ||
-	    run_argv == NULL || run_argv[0] == NULL) {
-		say("bkey: sudo passed no command, runas user or argv");
+	/*
+	 * run_envp is judged (caller-set variables), never used. In
+	 * intercept mode the first check() is sudo's command; what its
+	 * children add to that environment, the caller's command added.
+	 */
+	st.caller.parent = memory.checks++ > 0 ? &memory.env : NULL;
+	if (st.caller.parent == NULL)
+		callerenv_remember(&memory.env, run_envp);
+	if (cmd_facts_gather(&d.f, command_info, run_argv, run_envp,
+	    &st.caller, st.cwd, why, sizeof(why)) != 0) {
+		say("bkey: %s", why);
 		goto out;	/* logged like every decision */
 	}
-	if ((v = kv_get(command_info, "sudoedit")) != NULL &&
-	    strcmp(v, "true") == 0) {
-		const char *nf = kv_get(command_info, "sudoedit_nfiles");
-		long n = 0;
-
-		/* A bad count falls back to the "--" separator. */
-		if (nf != NULL) {
-			char *end;
-
-			errno = 0;
-			n = strtol(nf, &end, 10);
-			if (*nf == '\0' || *end != '\0' || errno != 0)
-				n = 0;
-		}
-		edit_files = cmd_edit_files(run_argv, n);
-	}
-	d.full = cmd_full(d.command, run_argv, CMD_FULL_MAX);
-	args = cmd_join_args(edit_files ? edit_files : run_argv + 1);
-	if (d.full == NULL || args == NULL) {
-		say("bkey: out of memory");
+	if (match_rule(&d) != 0)
 		goto out;
-	}
-	if (st.rules.uses_groups && groups_load(&gids, &ngids) != 0)
-		goto out;
-	memset(&subj, 0, sizeof(subj));
-	subj.user = st.user;
-	subj.gids = gids;
-	subj.ngroups = (size_t)ngids;
-	subj.runas = d.runas;
-	subj.command = edit_files ? "sudoedit" : d.command;
-	subj.args = args;
-	subj.cwd = st.cwd;	/* where sudo resolved a relative command */
-	d.rule = rules_match(&st.rules, &subj);
-	if (command_hash(d.command, run_argv, hash) != 0) {
-		say("bkey: hashing failed");
-		goto out;
-	}
-
-	switch (d.rule->action) {
-	case RULE_DENY:
-		if (d.rule->reason != NULL)
-			say("bkey: %s", d.rule->reason);
-		else
-			say("bkey: this command is not allowed (%s:%d)",
-			    st.rules.path, d.rule->line);
-		d.outcome = "denied-by-rule";
-		*errstr = ERR_RULE;
-		prio = LOG_WARNING;
-		ret = 0;
-		break;
-	case RULE_ALLOW:
-		d.outcome = "allowed-by-rule";
-		*errstr = NULL;
-		prio = LOG_INFO;
-		ret = 1;
-		break;
-	case RULE_APPROVE:
-		/*
-		 * Intercept mode: a program run by an approved command is
-		 * covered by that approval, unless a rule of its own (not the
-		 * default) asks for an approval, which it then gets. The very
-		 * same command line approved before is always covered.
-		 */
-		if (remembered(hash) || (memory.any && d.rule->line == 0)) {
-			(void)snprintf(d.auth_req_id, sizeof(d.auth_req_id),
-			    "%s", memory.auth_req_id);
-			d.outcome = "covered";
-			*errstr = NULL;
-			prio = LOG_INFO;
-			ret = 1;
-			break;
-		}
-		ret = request_approval(&d, run_argv, edit_files, hash, errstr);
-		prio = ret == 1 ? LOG_NOTICE : ret == 0 ? LOG_WARNING : LOG_ERR;
-		if (ret == 1)
-			*errstr = NULL;
-		break;
-	}
+	ret = apply_rule(&d, &prio, errstr);
 out:
 	log_decision(&d, prio);
-	free(d.full);
-	free(args);
-	free(gids);
+	cmd_facts_free(&d.f);
 	/* Nothing but an explicit decision above ever returns 1. */
 	return ret;
 }

@@ -1,7 +1,8 @@
 /*
  * The sudo rules file (see rules.h and examples/sudo.rules).
  *
- *   [user=LIST] [runas=LIST] [command=GLOB] [args=ERE | iargs=ERE] ACTION [OPTS]
+ *   [user=LIST] [runas=LIST] [command=GLOB] [args=ERE | iargs=ERE]
+ *   [env=ERE] ACTION [OPTS]
  *   ACTION: approve [scope=SCOPE] [approver=UNIXNAME|DID] | allow |
  *           deny [reason=TEXT]
  *
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "account.h"
+#include "cmdpath.h"
 #include "fileperm.h"
 #include "request.h"
 #include "users.h"
@@ -75,6 +77,8 @@ rule_free(struct rule *r)
 	free(r->command);
 	if (r->has_args)
 		regfree(&r->args_re);
+	if (r->has_env)
+		regfree(&r->env_re);
 	free(r->scope);
 	free(r->approver);
 	free(r->reason);
@@ -343,6 +347,26 @@ regex_too_complex(const char *re)
 	return NULL;
 }
 
+/* Compile an ERE for args=, iargs= or env=. 0 / -1 (message in errbuf). */
+static int
+compile_re(regex_t *re, const char *val, int icase, const char *name,
+    int lineno, char *errbuf, size_t errsz)
+{
+	int flags = REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0), rc;
+	const char *why;
+	char msg[128];
+
+	if ((why = regex_too_complex(val)) != NULL)
+		return errf(errbuf, errsz, "%s:%d: regular expression too "
+		    "complex: %s", name, lineno, why);
+	if ((rc = regcomp(re, val, flags)) != 0) {
+		(void)regerror(rc, re, msg, sizeof(msg));
+		return errf(errbuf, errsz, "%s:%d: bad regular expression: %s",
+		    name, lineno, msg);
+	}
+	return 0;
+}
+
 static int
 set_once(char **slot, const char *val, const char *key, const char *name,
     int lineno, char *errbuf, size_t errsz)
@@ -413,28 +437,20 @@ parse_rule(struct rule *r, char **tok, int ntok, const char *name,
 				    name, lineno, errbuf, errsz) != 0)
 					return -1;
 			} else if (KEY("args") || KEY("iargs")) {
-				int flags = REG_EXTENDED | REG_NOSUB, rc;
-				const char *why;
-				char msg[128];
-
 				if (r->has_args)
 					goto twice;
 				r->args_icase = t[0] == 'i';
-				if (r->args_icase)
-					flags |= REG_ICASE;
-				if ((why = regex_too_complex(val)) != NULL)
-					return errf(errbuf, errsz,
-					    "%s:%d: regular expression too "
-					    "complex: %s", name, lineno, why);
-				if ((rc = regcomp(&r->args_re, val, flags)) !=
-				    0) {
-					(void)regerror(rc, &r->args_re, msg,
-					    sizeof(msg));
-					return errf(errbuf, errsz,
-					    "%s:%d: bad regular expression: %s",
-					    name, lineno, msg);
-				}
+				if (compile_re(&r->args_re, val, r->args_icase,
+				    name, lineno, errbuf, errsz) != 0)
+					return -1;
 				r->has_args = 1;
+			} else if (KEY("env")) {
+				if (r->has_env)
+					goto twice;
+				if (compile_re(&r->env_re, val, 0, name,
+				    lineno, errbuf, errsz) != 0)
+					return -1;
+				r->has_env = 1;
 			} else if (KEY("scope") || KEY("approver") ||
 			    KEY("reason")) {
 				return errf(errbuf, errsz,
@@ -471,7 +487,7 @@ parse_rule(struct rule *r, char **tok, int ntok, const char *name,
 			    errbuf, errsz) != 0)
 				return -1;
 		} else if (KEY("user") || KEY("runas") || KEY("command") ||
-		    KEY("args") || KEY("iargs")) {
+		    KEY("args") || KEY("iargs") || KEY("env")) {
 			return errf(errbuf, errsz,
 			    "%s:%d: %.*s= must come before the action", name,
 			    lineno, (int)klen, t);
@@ -485,10 +501,15 @@ parse_rule(struct rule *r, char **tok, int ntok, const char *name,
 	/* A bare name matches a program of that name anywhere, for instance
 	 * a copy of a shell in the user's home: never without an approval. */
 	if (r->action == RULE_ALLOW && r->command != NULL &&
-	    r->command[0] != '/')
+	    r->command[0] != '/' && strcmp(r->command, "sudoedit") != 0)
 		return errf(errbuf, errsz, "%s:%d: allow needs an absolute "
 		    "command path, not the bare name '%.60s'", name, lineno,
 		    r->command);
+	/* A command the caller set variables for is never allowed. */
+	if (r->action == RULE_ALLOW && r->has_env)
+		return errf(errbuf, errsz, "%s:%d: env= cannot be used with "
+		    "allow (an allow never applies when the caller sets "
+		    "variables)", name, lineno);
 	if (r->action == RULE_APPROVE && r->scope == NULL &&
 	    (r->scope = strdup(RULES_DEFAULT_SCOPE)) == NULL)
 		return errf(errbuf, errsz, "%s:%d: out of memory", name,
@@ -663,70 +684,6 @@ user_matches(const struct rule *r, const struct rule_subject *s)
 	return 0;
 }
 
-/* 1 if path is absolute with no empty, "." or ".." component. */
-static int
-path_canonical(const char *path)
-{
-	const char *p;
-
-	if (path == NULL || path[0] != '/')
-		return 0;
-	for (p = path; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		if (p[1] == '/' || (p[1] == '.' && (p[2] == '/' ||
-		    p[2] == '\0' || (p[2] == '.' && (p[3] == '/' ||
-		    p[3] == '\0')))))
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * path (relative to cwd when it is not absolute) with empty, "." and ".."
- * components resolved by text, into out. 0 / -1 (no absolute cwd, too
- * long). Only ever used to make more rules match, never fewer.
- */
-static int
-path_normalize(const char *path, const char *cwd, char *out, size_t outsz)
-{
-	char tmp[RULES_PATH_MAX];
-	size_t len = 0;
-	char *p, *save = NULL;
-	int n;
-
-	if (path[0] == '/')
-		n = snprintf(tmp, sizeof(tmp), "%s", path);
-	else if (cwd != NULL && cwd[0] == '/')
-		n = snprintf(tmp, sizeof(tmp), "%s/%s", cwd, path);
-	else
-		return -1;
-	if (n < 0 || (size_t)n >= sizeof(tmp) || outsz < 2)
-		return -1;
-	for (p = strtok_r(tmp, "/", &save); p != NULL;
-	    p = strtok_r(NULL, "/", &save)) {
-		size_t pl = strlen(p);
-
-		if (strcmp(p, ".") == 0)
-			continue;
-		if (strcmp(p, "..") == 0) {
-			/* back to the '/' before the last component */
-			while (len > 0 && out[--len] != '/')
-				continue;
-			continue;
-		}
-		if (len + 1 + pl + 1 > outsz)
-			return -1;
-		out[len++] = '/';
-		memcpy(out + len, p, pl);
-		len += pl;
-	}
-	if (len == 0)
-		out[len++] = '/';
-	out[len] = '\0';
-	return 0;
-}
-
 static int
 command_matches(const struct rule *r, const char *cmd)
 {
@@ -744,35 +701,101 @@ command_matches(const struct rule *r, const char *cmd)
 	return fnmatch(r->command, base, 0) == 0;
 }
 
+/* Some caller-set variable matches the rule's env= expression. */
+static int
+env_matches(const struct rule *r, char *const *env)
+{
+	for (; env != NULL && *env != NULL; env++)
+		if (regexec(&r->env_re, *env, 0, NULL, 0) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+args_match(const struct rule *r, const char *args)
+{
+	return regexec(&r->args_re, args ? args : "", 0, NULL, 0) == 0;
+}
+
+/*
+ * Every spelling of the command a deny or approve rule may match: as
+ * sudo passed it, normalized by text, the resolved file. NULL-terminated.
+ */
+struct spellings {
+	const char *v[4];
+	char norm[CMDPATH_MAX];
+};
+
+static void
+spellings_of(const struct rule_subject *s, struct spellings *sp)
+{
+	size_t n = 0;
+
+	sp->v[n++] = s->command;
+	/* "sudoedit" is a word, not a path. */
+	if (s->command != NULL && strcmp(s->command, "sudoedit") != 0 &&
+	    cmdpath_normalize(s->command, s->cwd, sp->norm,
+	    sizeof(sp->norm)) == 0 && strcmp(sp->norm, s->command) != 0)
+		sp->v[n++] = sp->norm;
+	if (s->resolved != NULL)
+		sp->v[n++] = s->resolved;
+	sp->v[n] = NULL;
+}
+
+/* An allow rule: the resolved file, the absolute files, no caller env. */
+static int
+allow_matches(const struct rule *r, const struct rule_subject *s)
+{
+	int edit = s->command != NULL && strcmp(s->command, "sudoedit") == 0;
+
+	if (s->env != NULL && s->env[0] != NULL)
+		return 0;
+	/* Even "allow anything": never a file the caller could change. */
+	if (!edit && (!s->trusted || s->resolved == NULL))
+		return 0;
+	if (r->command != NULL && !command_matches(r, edit ? s->command :
+	    s->resolved))
+		return 0;
+	return !r->has_args || args_match(r, edit && s->args_norm != NULL ?
+	    s->args_norm : s->args);
+}
+
+/* A deny or approve rule: any spelling of the command and the files. */
+static int
+other_matches(const struct rule *r, const struct rule_subject *s,
+    const struct spellings *sp)
+{
+	size_t i;
+
+	if (r->has_env && !env_matches(r, s->env))
+		return 0;
+	if (r->has_args && !args_match(r, s->args) &&
+	    (s->args_norm == NULL || !args_match(r, s->args_norm)))
+		return 0;
+	if (r->command == NULL)
+		return 1;
+	for (i = 0; sp->v[i] != NULL; i++)
+		if (command_matches(r, sp->v[i]))
+			return 1;
+	return 0;
+}
+
 const struct rule *
 rules_match(const struct rules *rs, const struct rule_subject *s)
 {
-	char norm[RULES_PATH_MAX];
-	const char *alt = NULL;
+	struct spellings sp;
 	size_t i;
-	int odd;
 
-	/* "sudoedit" is a word, not a path. */
-	odd = s->command != NULL && strcmp(s->command, "sudoedit") != 0 &&
-	    !path_canonical(s->command);
-	if (odd && path_normalize(s->command, s->cwd, norm, sizeof(norm)) ==
-	    0)
-		alt = norm;
+	spellings_of(s, &sp);
 	for (i = 0; rs != NULL && i < rs->n; i++) {
 		const struct rule *r = &rs->v[i];
 
 		if (!user_matches(r, s) || !name_in(r->runas, r->nrunas,
 		    s->runas))
 			continue;
-		if (odd && r->action == RULE_ALLOW && r->command != NULL)
-			continue;
-		if (!command_matches(r, s->command) &&
-		    (alt == NULL || !command_matches(r, alt)))
-			continue;
-		if (r->has_args && regexec(&r->args_re, s->args ? s->args :
-		    "", 0, NULL, 0) != 0)
-			continue;
-		return r;
+		if (r->action == RULE_ALLOW ? allow_matches(r, s) :
+		    other_matches(r, s, &sp))
+			return r;
 	}
 	return &default_rule;
 }

@@ -18,7 +18,6 @@
 
 #define RULES_DEFAULT_SCOPE	"approve:sudo"
 #define RULES_LINE_MAX		4096	/* longer lines are an error */
-#define RULES_PATH_MAX		4096	/* longest command path normalized */
 #define RULES_REASON_MAX	200
 
 enum rule_action { RULE_APPROVE = 0, RULE_ALLOW, RULE_DENY };
@@ -35,6 +34,8 @@ struct rule {
 	regex_t args_re;
 	int has_args;
 	int args_icase;
+	regex_t env_re;			/* env=: some caller-set NAME=value */
+	int has_env;
 	enum rule_action action;
 	char *scope;			/* approve: never NULL after parsing */
 	char *approver;			/* approve: unix name or DID; NULL: self */
@@ -56,7 +57,14 @@ struct rule_subject {
 	const char *runas;		/* runas user name */
 	const char *command;		/* command_info command=, or "sudoedit" */
 	const char *cwd;		/* the user's cwd, for a relative command */
+	const char *resolved;		/* the file command names (cmdpath_resolve);
+					 * NULL if unknown, or for "sudoedit" */
+	int trusted;			/* only root can change what it names */
 	const char *args;		/* run_argv[1..] joined by single spaces */
+	const char *args_norm;		/* sudoedit: the files made absolute and
+					 * normalized, joined; else NULL */
+	char *const *env;		/* variables the caller set (NAME=value),
+					 * NULL-terminated; NULL: none */
 };
 
 /* Empty rule set: every command falls to the default rule. */
@@ -90,10 +98,12 @@ int rules_resolve_groups(struct rules *rs, char *errbuf, size_t errsz);
 
 /*
  * The first rule matching s, or the built-in default (approve:sudo,
- * line 0) when none does. Never NULL. sudo passes the command as typed
- * ("/usr/bin//shred", "../bin/shred"): such a path is also matched in its
- * normalized form, so deny and approve rules still apply, but never by an
- * allow rule, so no spelling of a path reaches an allow it would not.
+ * line 0) when none does. Never NULL. Deny and approve rules match any
+ * spelling of the command (as sudo passes it, normalized by text, and the
+ * resolved file) and of sudoedit's files (as typed, and absolute). An
+ * allow rule applies only to the resolved file (so never when it is not
+ * known or the caller could change it), only to the absolute sudoedit
+ * files, and never when the caller set any environment variable.
  */
 const struct rule *rules_match(const struct rules *rs,
     const struct rule_subject *s);

@@ -126,20 +126,8 @@ def demo_sudo(h):
         pwd.getpwnam("postgres")
     except KeyError:
         entries.append(("postgres", uid + 1))
-    for name, lines in (
-            ("passwd", "".join("%s:x:%d:%d::/nonexistent:/bin/sh\n"
-                               % (n, i, i) for n, i in entries)),
-            ("group", "".join("%s:x:%d:\n" % (n, i) for n, i in entries)),
-            ("shadow", "".join("%s:*:19000:0:99999:7:::\n" % n
-                               for n, _ in entries))):
-        src = "/etc/" + name
-        dst = os.path.join(h.tmp, name)
-        shutil.copy2(src, dst)
-        with open(dst, "a") as f:
-            f.write(lines)
-        os.chmod(dst, os.stat(src).st_mode & 0o777)
-        os.chown(dst, 0, os.stat(src).st_gid)
-        e.mounts.append((dst, src))
+    e.mounts += harness.account_files(
+        h, [(n, i, "/nonexistent") for n, i in entries])
     # A pretend psql, seen at /usr/local/bin inside the private mount
     # namespace only (a program outside the system directories would be
     # shown to the phone by its full path).
@@ -177,7 +165,7 @@ def main():
     ok = True
     try:
         h.begin("demo")
-        conf = h.config()
+        conf = h.config(run_as="")    # the helper runs as the caller
         ok = demo_cli(h, conf) and ok
         ok = demo_pam(h, conf) and ok
         ok = demo_sudo(h) and ok

@@ -259,7 +259,9 @@ class Harness:
             "dialect": m.dialect,
             "users_file": users_path,
             "state_dir": state,
-            "run_as": NO_SUCH_USER,
+            # Empty: the helper runs as the caller; tests that want the
+            # root-side monitor and a real drop set run_as themselves.
+            "run_as": "",
             "connect_timeout": "3",
         }
         if m.ca_file:
@@ -271,12 +273,30 @@ class Harness:
             conf["client_secret_file"] = sp
         conf.update(overrides)
         lines = ["# written by tests/harness.py for %s" % self.test_name]
-        lines += ["%s = %s" % (k, v) for k, v in conf.items()
+        lines += [("%s = %s" % (k, v)).rstrip() for k, v in conf.items()
                   if v is not None]
         lines += list(extra_lines)
         path = os.path.join(d, "bkey.conf")
         self._write(path, "\n".join(lines) + "\n", 0o600, uid, gid)
         return path
+
+    def nobody_config(self, **overrides):
+        """A config with run_as = nobody (a real drop, so the root-side
+        monitor runs) and a state dir nobody owns: (pwd entry, path).
+        Skips when not root or there is no nobody."""
+        import pwd
+        if os.getuid() != 0:
+            raise Skip("needs root (a privilege drop)")
+        try:
+            pw = pwd.getpwnam("nobody")
+        except KeyError:
+            raise Skip("no 'nobody' user")
+        overrides.setdefault("run_as", "nobody")
+        cfg = self.config(**overrides)
+        state = overrides.get("state_dir") or \
+            os.path.join(os.path.dirname(cfg), "state")
+        os.chown(state, pw.pw_uid, pw.pw_gid)
+        return pw, cfg
 
     @staticmethod
     def _write(path, text, mode, uid, gid):
@@ -345,6 +365,32 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                    "definitely lost: ", "Conditional jump or move")
 
 
+def account_files(h, accounts):
+    """Copies of /etc/passwd, group and shadow in h.tmp with accounts
+    (a list of (name, uid, home)) added, same modes and owners, for a
+    bind mount over the real ones inside a private mount namespace.
+    Returns the (copy, original) pairs."""
+    lines = {
+        "passwd": "".join("%s:x:%d:%d::%s:/bin/sh\n" % (n, u, u, home)
+                          for n, u, home in accounts),
+        "group": "".join("%s:x:%d:\n" % (n, u) for n, u, _ in accounts),
+        "shadow": "".join("%s:*:19000:0:99999:7:::\n" % n
+                          for n, _, _ in accounts)}
+    pairs = []
+    for name, text in lines.items():
+        src = "/etc/" + name
+        if not os.path.exists(src):
+            raise Skip("%s missing" % src)
+        dst = os.path.join(h.tmp, name)
+        shutil.copy2(src, dst)
+        with open(dst, "a") as f:
+            f.write(text)
+        os.chmod(dst, os.stat(src).st_mode & 0o777)
+        os.chown(dst, 0, os.stat(src).st_gid)
+        pairs.append((dst, src))
+    return pairs
+
+
 def check_sanitizer(stderr):
     for mark in SANITIZER_MARKS:
         if mark in (stderr or ""):
@@ -353,6 +399,15 @@ def check_sanitizer(stderr):
                 continue
             raise AssertionError("sanitizer/valgrind report: " +
                                  stderr[stderr.index(mark):][:1500])
+
+
+def children(pid):
+    """The pids of pid's children (from /proc)."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
 
 
 def free_port():

@@ -3,11 +3,15 @@
  * pam_authenticate with chosen items and flags, recording every
  * conversation message with its time, the result and the PAM environment.
  *
- *   pam_cue [-s] [-r RHOST] [-t TTY] [-a enter|fail|text] [-e] [-c]
+ *   pam_cue [-s] [-r RHOST] [-t TTY] [-a MODE] [-e] [-c]
  *       [-E NAME=VALUE]... SERVICE USER
  *     -s  PAM_SILENT
  *     -a  how prompts are answered: an empty line (default), a conversation
- *         failure, or the text "hunter2"
+ *         failure, or the text "hunter2"; hostile conversations:
+ *         failall (PAM_CONV_ERR for every message, info too), buferr
+ *         (PAM_BUF_ERR), nullresp (PAM_SUCCESS with no response array),
+ *         nullitem (an array whose resp is NULL), garbage (4 KiB of
+ *         control and high bytes)
  *     -e  print the PAM environment after authenticating
  *     -E  put NAME=VALUE into the PAM environment before (a stale value)
  *     -c  call pam_setcred(PAM_ESTABLISH_CRED) after authenticating
@@ -58,31 +62,69 @@ style_name(int s)
 	}
 }
 
+/* 4 KiB of every byte but NUL, controls and ESC sequences included. */
+static char *
+garbage(void)
+{
+	char *g = malloc(4097);
+	int i;
+
+	if (g == NULL)
+		return NULL;
+	for (i = 0; i < 4096; i++)
+		g[i] = (char)(1 + i % 255);
+	g[4096] = '\0';
+	return g;
+}
+
+/* The hostile answers that do not depend on the message. 1 if handled. */
+static int
+conv_hostile(int n, struct pam_response **resp, int *rc)
+{
+	if (strcmp(answer, "failall") == 0)
+		*rc = PAM_CONV_ERR;
+	else if (strcmp(answer, "buferr") == 0)
+		*rc = PAM_BUF_ERR;
+	else if (strcmp(answer, "nullresp") == 0) {
+		*resp = NULL;
+		*rc = PAM_SUCCESS;
+	} else if (strcmp(answer, "nullitem") == 0) {
+		*resp = calloc((size_t)n, sizeof(**resp));
+		*rc = *resp != NULL ? PAM_SUCCESS : PAM_BUF_ERR;
+	} else
+		return 0;
+	return 1;
+}
+
 static int
 conv(int n, const struct pam_message **msg, struct pam_response **resp,
     void *data)
 {
 	struct pam_response *r;
-	int i;
+	int i, rc;
 
 	(void)data;
 	if (n <= 0 || n > PAM_MAX_NUM_MSG)
 		return PAM_CONV_ERR;
+	for (i = 0; i < n; i++)
+		printf("conv style=%s t_ms=%lld text=%s\n",
+		    style_name(msg[i]->msg_style), now_ms() - t0,
+		    msg[i]->msg ? msg[i]->msg : "(null)");
+	fflush(stdout);
+	if (conv_hostile(n, resp, &rc))
+		return rc;
 	if ((r = calloc((size_t)n, sizeof(*r))) == NULL)
 		return PAM_BUF_ERR;
 	for (i = 0; i < n; i++) {
 		int st = msg[i]->msg_style;
 
-		printf("conv style=%s t_ms=%lld text=%s\n", style_name(st),
-		    now_ms() - t0, msg[i]->msg ? msg[i]->msg : "(null)");
-		fflush(stdout);
 		if (st == PAM_PROMPT_ECHO_OFF || st == PAM_PROMPT_ECHO_ON) {
 			if (strcmp(answer, "fail") == 0) {
 				free(r);
 				return PAM_CONV_ERR;
 			}
-			r[i].resp = strdup(strcmp(answer, "text") == 0 ?
-			    "hunter2" : "");
+			r[i].resp = strcmp(answer, "garbage") == 0 ? garbage() :
+			    strdup(strcmp(answer, "text") == 0 ? "hunter2" : "");
 			if (r[i].resp == NULL) {
 				free(r);
 				return PAM_BUF_ERR;
@@ -158,7 +200,7 @@ main(int argc, char **argv)
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr, "usage: pam_cue [-s] [-r RHOST] [-t TTY] "
-		    "[-a enter|fail|text] [-e] [-c] [-E NAME=VALUE]... "
+		    "[-a MODE] [-e] [-c] [-E NAME=VALUE]... "
 		    "SERVICE USER\n");
 		return 2;
 	}

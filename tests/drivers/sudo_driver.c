@@ -7,8 +7,13 @@
  * Usage:
  *   sudo_driver PLUGIN.so [--opt WORD]... [--uinfo K=V]... [--uinfo-del K]
  *       [--api-major N] [--signal-on-pending INT|TERM|HUP|QUIT]
- *       [--show-version]
- *       [--check [--info K=V]... [--argv N ARG1 ... ARGN]]...
+ *       [--show-version] [--setting K=V]... [--submit-env K=V]...
+ *       [--submit-argv OPTIND N ARG1 ... ARGN]
+ *       [--check [--info K=V]... [--env K=V]... [--argv N ARG1 ... ARGN]]...
+ *
+ * --submit-argv and --submit-env are what open() gets as sudo's own argv
+ * (with the index of the command in it) and the caller's environment;
+ * --env builds the run_envp of one check().
  *
  * Output (stdout, one line each, flushed):
  *   open=R errstr=S            conv[0xTYPE]: TEXT      printf[0xTYPE]: TEXT
@@ -250,7 +255,9 @@ main(int argc, char *argv[])
 {
 	struct approval_plugin *p;
 	struct kv opts = { .n = 0 }, uinfo = { .n = 0 }, settings = { .n = 0 };
-	struct kv info;
+	struct kv subenv = { .n = 0 }, subargv = { .n = 0 };
+	struct kv info, runenv;
+	int suboptind = 1;
 	const char *errstr;
 	unsigned int version = SUDO_API_VERSION;
 	char *empty[] = { NULL };
@@ -285,6 +292,23 @@ main(int argc, char *argv[])
 			signal_on_pending = parse_sig(argv[++i]);
 		else if (strcmp(argv[i], "--show-version") == 0)
 			show_version = 1;
+		else if (strcmp(argv[i], "--setting") == 0 && i + 1 < argc)
+			kv_set(&settings, argv[++i]);
+		else if (strcmp(argv[i], "--submit-env") == 0 && i + 1 < argc)
+			kv_add(&subenv, argv[++i]);
+		else if (strcmp(argv[i], "--submit-argv") == 0 &&
+		    i + 2 < argc) {
+			int n, k;
+
+			suboptind = atoi(argv[++i]);
+			n = atoi(argv[++i]);
+			if (n < 0 || n > MAXV || i + n >= argc) {
+				fprintf(stderr, "bad --submit-argv count\n");
+				return 2;
+			}
+			for (k = 0; k < n; k++)
+				kv_add(&subargv, argv[++i]);
+		}
 		else {
 			fprintf(stderr, "bad argument %s\n", argv[i]);
 			return 2;
@@ -326,6 +350,7 @@ main(int argc, char *argv[])
 
 		/* argv[i] is "--check" */
 		memset(&info, 0, sizeof(info));
+		memset(&runenv, 0, sizeof(runenv));
 		kv_set(&info, "runas_user=root");
 		kv_set(&info, "runas_uid=0");
 		kv_set(&info, "cwd=/tmp");
@@ -333,6 +358,9 @@ main(int argc, char *argv[])
 		for (i++; i < argc && strcmp(argv[i], "--check") != 0; i++) {
 			if (strcmp(argv[i], "--info") == 0 && i + 1 < argc)
 				kv_set(&info, argv[++i]);
+			else if (strcmp(argv[i], "--env") == 0 &&
+			    i + 1 < argc)
+				kv_add(&runenv, argv[++i]);
 			else if (strcmp(argv[i], "--argv") == 0 &&
 			    i + 1 < argc) {
 				int n = atoi(argv[++i]), k;
@@ -354,14 +382,17 @@ main(int argc, char *argv[])
 		snap(&before);
 		errstr = NULL;
 		rc = p->open(version, fake_conv, fake_printf, settings.v,
-		    uinfo.v, 1, empty, empty, opts.n ? opts.v : empty, &errstr);
+		    uinfo.v, suboptind, subargv.n ? subargv.v : empty,
+		    subenv.n ? subenv.v : empty, opts.n ? opts.v : empty,
+		    &errstr);
 		printf("open=%d errstr=%s\n", rc, errstr ? errstr : "(null)");
 		fflush(stdout);
 		if (rc != 1)
 			continue;
 		errstr = NULL;
 		t0 = now_ms();
-		rc = p->check(info.v, cargv, empty, &errstr);
+		rc = p->check(info.v, cargv, runenv.n ? runenv.v : empty,
+		    &errstr);
 		printf("check=%d errstr=%s elapsed_ms=%lld\n", rc,
 		    errstr ? errstr : "(null)", now_ms() - t0);
 		fflush(stdout);

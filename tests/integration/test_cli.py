@@ -14,8 +14,8 @@ import signal
 import stat
 import time
 
-from harness import (free_port, assert_error, assert_exit, assert_final,
-                     assert_no_violations, describe, events)
+from harness import (children, free_port, assert_error, assert_exit,
+                     assert_final, assert_no_violations, describe, events)
 
 DID = "did:bkey:alice"
 CIBA = "urn:openid:params:grant-type:ciba"
@@ -216,12 +216,7 @@ def test_secret_never_in_json_nor_argv(h):
     assert_no_violations(m)
 
 
-def _children(pid):
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
+_children = children
 
 
 def test_user_lookup(h):
@@ -604,23 +599,13 @@ def test_jwks_cached_and_rotation(h):
 
 def _nobody_config(h):
     """A config with run_as = nobody and a state dir nobody owns."""
-    import pwd
-    if os.getuid() != 0:
-        raise h.Skip("needs root")
-    try:
-        pw = pwd.getpwnam("nobody")
-    except KeyError:
-        raise h.Skip("no 'nobody' user")
-    cfg = h.config(run_as="nobody")
-    os.chown(os.path.join(os.path.dirname(cfg), "state"), pw.pw_uid,
-             pw.pw_gid)
-    os.chmod(os.path.dirname(cfg), 0o755)
-    return pw, cfg
+    return h.nobody_config()
 
 
 def test_privilege_drop_to_run_as(h):
     # Started as root with an existing run_as user: everything after the
-    # config (network, JWKS cache, jti record) runs as that user only.
+    # config (network, JWKS cache) runs as that user only; the jti record
+    # is made by the root-side monitor (root's reserved blocks).
     pw, cfg = _nobody_config(h)
     state = os.path.join(os.path.dirname(cfg), "state")
     p = h.cli(["--config", cfg, "--json", "--debug", "--did", DID,
@@ -628,29 +613,62 @@ def test_privilege_drop_to_run_as(h):
     assert_final(p, 0, "approved", sub=DID)
     assert "switched to 'nobody' (uid %d, gid %d)" % (
         pw.pw_uid, pw.pw_gid) in p.stderr, p.stderr
-    owners = {os.lstat(os.path.join(dp, f)).st_uid
-              for dp, _, fs in os.walk(state) for f in fs}
-    assert owners == {pw.pw_uid}, owners
-    # The same state_dir owned by root is refused by the dropped helper.
-    os.chown(state, 0, 0)
+    owners = {}
+    for dp, _, fs in os.walk(state):
+        for f in fs:
+            part = os.path.relpath(dp, state).split(os.sep)[0]
+            owners.setdefault(part, set()).add(
+                os.lstat(os.path.join(dp, f)).st_uid)
+    assert owners.get(".") == {pw.pw_uid}, owners     # the JWKS cache
+    assert owners.get("jti") == {0}, owners           # the monitor's
+    # A state_dir owned by someone else than root or run_as: refused by
+    # the monitor, as a configuration error.
+    os.chown(state, 4242, 4242)
     assert_error(h.cli(["--config", cfg, "--json", "--did", DID,
                         "--message", "x"]), 78, "config")
 
 
-def test_run_as_missing_stays_and_says_so(h):
-    # A run_as user that does not exist: no switch, said at debug level
-    # only, and the approval goes ahead.
-    if os.getuid() != 0:
-        raise h.Skip("needs root")
+def test_run_as_missing_is_a_config_error(h):
+    # A run_as user that does not exist is a configuration error (78)
+    # naming the user and the file, before any request; never "stay root".
     cfg = h.config(run_as="bkey-no-such-user")
+    p = h.cli(["--config", cfg, "--json", "--did", DID, "--message", "x"])
+    ev = assert_error(p, 78, "config")
+    assert "run_as user 'bkey-no-such-user' does not exist" in \
+        ev["detail"], ev
+    assert cfg in ev["detail"], ev
+    assert h.mock.requests() == [], "a request was sent"
+    # The default (bkey) is looked up too.
+    if _user_exists("bkey"):
+        return
+    cfg = h.config(run_as=None)
+    ev = assert_error(h.cli(["--config", cfg, "--json", "--did", DID,
+                             "--message", "x"]), 78, "config")
+    assert "run_as user 'bkey' does not exist" in ev["detail"], ev
+
+
+def _user_exists(name):
+    import pwd
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def test_run_as_empty_runs_as_the_caller(h):
+    # "run_as =" on purpose: no switch, no monitor, said at debug level.
+    cfg = h.config(run_as="")
     p = h.cli(["--config", cfg, "--json", "--debug", "--did", DID,
                "--message", "x"])
     assert_final(p, 0, "approved", sub=DID)
-    assert "debug: privileges: run_as user 'bkey-no-such-user' does not " \
-        "exist: staying root" in p.stderr, p.stderr
-    p = h.cli(["--config", cfg, "--json", "--did", DID, "--message", "x"])
-    assert_final(p, 0, "approved", sub=DID)
-    assert "run_as" not in p.stderr, p.stderr
+    assert "debug: privileges: run_as is empty: running as the caller " \
+        "(uid %d)" % os.geteuid() in p.stderr, p.stderr
+    assert "monitor" not in p.stderr, p.stderr
+    state = os.path.join(os.path.dirname(cfg), "state")
+    owners = {os.lstat(os.path.join(dp, f)).st_uid
+              for dp, _, fs in os.walk(state) for f in fs}
+    assert owners == {os.geteuid()}, owners
 
 
 HOST_SCRIPT = r"""
@@ -1082,7 +1100,7 @@ def test_example_config_documents_every_key_and_loads(h):
     text += "".join("%s = %s\n" % kv for kv in (
         ("api_url", m.url), ("users_file", os.path.join(base, "users")),
         ("state_dir", os.path.join(base, "state")),
-        ("run_as", "bkey-no-such-user")))
+        ("run_as", "")))
     cfg = os.path.join(base, "example.conf")
     with open(cfg, "w") as f:
         f.write(text)

@@ -595,12 +595,15 @@ def test_pam_hostile_rhost_sanitized_and_capped(h):
     p = pamtester(h, service(h), rhost=evil)
     assert_pamtester(p, "PAM_SUCCESS")
     body = initiate_json(h)
+    # Escaped visibly (issue 7: never deleted), so the phone shows what
+    # was there and no control reaches it.
+    shown = ("evil\\x1b[31mred\\x1b]0;title\\x07\\x0d\\x0a\\x09FAKE "
+             "outcome=approved \\x7f\\u0085\ufffdAAA")
     for text in (body["binding_message"], body["action_details"]["rhost"]):
         assert not re.search("[\x00-\x1f\x7f\x80-\x9f]", text), repr(text)
-        assert "\x1b" not in text and "[31m" not in text, repr(text)
+        assert "\x1b" not in text, repr(text)
     rh = body["action_details"]["rhost"]
-    assert rh.startswith("evilredFAKE outcome=approved \ufffdAAA"), \
-        repr(rh[:60])
+    assert rh.startswith(shown), repr(rh[:80])
     assert len(rh.encode()) <= 255 and rh.endswith("\u2026"), len(rh)
     assert len(body["binding_message"].encode()) <= 256 + 7, \
         len(body["binding_message"].encode())
@@ -608,8 +611,8 @@ def test_pam_hostile_rhost_sanitized_and_capped(h):
     pr, f, text = decision(p)
     assert text.count("outcome=") == 1, text
     assert f["outcome"] == "approved", text
-    assert f["rhost"].startswith("evilredFAKE_outcome_approved_\ufffdAAA"), \
-        text
+    assert f["rhost"].startswith(
+        shown.replace(" ", "\\x20").replace("=", "\\x3d")), text
     assert "\x1b" not in text and "\n" not in text and len(text) < 1024, \
         text
 
@@ -618,7 +621,7 @@ def test_pam_hostile_user_name(h):
     p = pamtester(h, service(h), user="alice\x1b[2J\nroot")
     assert_pamtester(p, "PAM_USER_UNKNOWN")
     pr, f, text = decision(p)
-    assert f["user"] == "aliceroot", text
+    assert f["user"] == "alice\\x1b[2J\\x0aroot", text
     assert "\x1b" not in text and "\n" not in text, text
     assert not initiates(h)
 
@@ -947,6 +950,101 @@ def test_pam_module_deadline_kills_a_stuck_helper(h):
     assert not os.path.exists("/proc/%d" % pid) or \
         open("/proc/%d/stat" % pid).read().split()[2] == "Z", \
         "stuck helper still running"
+
+
+# ---- issue 7: names escaped visibly; issue 6: the hostile caller ---------------
+def test_pam_control_char_user_is_not_another_name(h):
+    # "ali\x01ce" was logged as user=alice: with nouserok, "ignored
+    # user=alice" for an alice who was never asked. Escaped, it cannot
+    # pass for alice, in the log or anywhere a person reads it.
+    svc = service(h, "nouserok", stack=["auth required " + PERMIT])
+    p = pamtester(h, svc, user="ali\x01ce")
+    assert_pamtester(p, "PAM_SUCCESS")
+    pr, f, text = decision(p)
+    assert f["outcome"] == "ignored" and f["user"] == "ali\\x01ce", text
+    assert "user=alice " not in text, text
+    assert not initiates(h)
+
+
+def _long_hostile(n=4096):
+    return "\x01\x1b[2J\u202e\\ x=y\"" + "B" * n
+
+
+def test_pam_hostile_tty_and_long_names_capped(h):
+    # PAM_TTY and PAM_RHOST with controls and 4 KiB: escaped and capped on
+    # the phone and in the log, outcome unchanged (the phone's). A 4 KiB
+    # user name: escaped and capped in the log, unknown user, no request.
+    evil = _long_hostile()
+    c = cue_run(h, service(h, "[message=%u on %t from %r]"),
+                opts=["-t", evil, "-r", evil])
+    assert c.result == "PAM_SUCCESS", tail(c.p)
+    body = initiate_json(h)
+    msg = CODE_RE.sub("", body["binding_message"])
+    assert msg.startswith("alice on \\x01\\x1b[2J\\u202e\\\\ x=y\"BBB"), msg
+    assert len(body["binding_message"].encode()) <= 256, body
+    for k in ("tty", "rhost"):
+        v = body["action_details"][k]
+        assert v.startswith("\\x01\\x1b[2J\\u202e\\\\ x=y\"BB"), v[:40]
+        assert len(v.encode()) <= 255 and v.endswith("\u2026"), len(v)
+    pr, f, text = decision(c.p)
+    assert f["outcome"] == "approved", text
+    assert f["rhost"].startswith("\\x01\\x1b[2J\\u202e\\\\\\x20x\\x3dy\\x22B"), \
+        text
+    assert f["rhost"].endswith("\u2026") and len(text) < 1024, text
+    h.mock.reset()
+    p = pamtester(h, service(h), user="\x01" + "u" * 4096)
+    assert_pamtester(p, "PAM_USER_UNKNOWN")
+    pr, f, text = decision(p)
+    assert f["user"].startswith("\\x01uuu") and f["user"].endswith(
+        "\u2026") and len(text) < 1024, text
+    assert not initiates(h)
+
+
+def test_pam_hostile_conversation_fails_closed(h):
+    # A conversation that fails (any error code, info messages too) is a
+    # denial with the helper reaped; NULL or garbage replies to the
+    # prompt count as Enter: the outcome stays the phone's.
+    for mode, cue in (("failall", "cue=info"), ("failall", "cue=prompt"),
+                      ("buferr", "cue=prompt")):
+        h.mock.reset()
+        h.mock.set("did:bkey:alice", outcome="never")
+        c = cue_run(h, service(h, cue), opts=["-a", mode])
+        assert c.result == "PAM_AUTH_ERR", (mode, cue, tail(c.p))
+        assert decision(c.p)[1]["outcome"] == "conv_error", tail(c.p)
+        assert c.t < 2000, c.t
+    for mode in ("nullresp", "nullitem", "garbage"):
+        for outcome, want in (("deny", "PAM_AUTH_ERR"),
+                              ("approve", "PAM_SUCCESS")):
+            h.mock.reset()
+            h.mock.set("did:bkey:alice", outcome=outcome, delay_ms=200)
+            c = cue_run(h, service(h, "cue=prompt"), opts=["-a", mode])
+            assert c.result == want, (mode, outcome, tail(c.p))
+            assert "hunter2" not in c.p.stdout + c.p.stderr
+
+
+def _helpers_with(conf):
+    out = []
+    for d in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                if conf.encode() in f.read():
+                    out.append(int(d))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def test_pam_prompt_with_stdin_closed(h):
+    # cue=prompt when the application's stdin is closed (pamtester reads
+    # the answer there): the prompt fails, the login is denied, and the
+    # helper is killed and reaped.
+    h.mock.set("did:bkey:alice", outcome="never")
+    conf = h.config()
+    svc = service(h, "cue=prompt", conf=conf)
+    p = pamtester(h, svc, wrap=["sh", "-c", 'exec "$@" <&-', "sh"])
+    assert_pamtester(p, "PAM_AUTH_ERR")
+    assert decision(p)[1]["outcome"] == "conv_error", tail(p)
+    assert not _helpers_with(conf), "helper left behind"
 
 
 # ---- issue 7 item 4: the caller's resource limits (appended) -----------------

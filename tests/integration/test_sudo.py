@@ -20,7 +20,7 @@ import stat
 import subprocess
 import time
 
-from harness import free_port
+from harness import account_files, free_port
 
 ARROW = "\u2192"
 CODE_LINE = re.compile(
@@ -76,10 +76,11 @@ class Run:
 
 
 def drive(h, checks, conf=None, rules="", helper=None, opts=(), uinfo=(),
-          pre=(), timeout=40, env=None):
-    """Run the driver. checks: list of (argv, info dict). rules: text of a
-    rules file ("" = comments only), a path (str starting with '/'), or None
-    for no rules= option."""
+          pre=(), timeout=40, env=None, submit=None, submit_env=()):
+    """Run the driver. checks: list of (argv, info dict) or (argv, info,
+    run_envp list). rules: text of a rules file ("" = comments only), a path
+    (str starting with '/'), or None for no rules= option. submit: (optind,
+    sudo's argv) and submit_env: the caller's environment, for open()."""
     so, drv, default_helper = paths(h)
     cmd = [drv, so]
     o = []
@@ -97,10 +98,18 @@ def drive(h, checks, conf=None, rules="", helper=None, opts=(), uinfo=(),
     for x in uinfo:
         cmd += ["--uinfo", x]
     cmd += list(pre)
-    for argv, info in checks:
+    if submit is not None:
+        cmd += ["--submit-argv", str(submit[0]), str(len(submit[1]))] + \
+            list(submit[1])
+    for x in submit_env:
+        cmd += ["--submit-env", x]
+    for check in checks:
+        argv, info = check[0], check[1]
         cmd.append("--check")
         for k, v in (info or {}).items():
             cmd += ["--info", "%s=%s" % (k, v)]
+        for x in (check[2] if len(check) > 2 else ()):
+            cmd += ["--env", x]
         cmd += ["--argv", str(len(argv))] + list(argv)
     p = subprocess.run(cmd, capture_output=True, timeout=timeout,
                        encoding="utf-8", errors="replace",
@@ -110,6 +119,30 @@ def drive(h, checks, conf=None, rules="", helper=None, opts=(), uinfo=(),
     r = Run(p)
     assert p.returncode == 0, str(r)
     return r
+
+
+SYSTEM_DIRS = ("/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin",
+               "/usr/local/sbin")
+
+
+def real(path):
+    """The file a root-owned command path names on this machine (the
+    plugin judges and shows that one: /bin/sh may be dash, psql
+    pg_wrapper); the path itself when there is none."""
+    return os.path.realpath(path) if os.path.exists(path) else path
+
+
+def shown(path):
+    """How the phone names a root-owned command (see cmdline.h)."""
+    def disp(p):
+        return os.path.basename(p) if os.path.dirname(p) in SYSTEM_DIRS \
+            else p
+    r = real(path)
+    if not os.path.exists(path):
+        return path
+    if os.path.basename(r) == os.path.basename(path):
+        return disp(r)
+    return "%s (%s)" % (disp(path), disp(r))
 
 
 PSQL = (["psql", "-c", "DROP TABLE users_archive"],
@@ -141,12 +174,13 @@ def test_sudo_drv_approved_message(h):
     q = reqs[0]
     assert q["login_hint"] == "did:bkey:alice", q
     assert q["scope"] == "openid approve:sudo", q
-    want = "alice %s postgres on db-prod-1: psql -c 'DROP TABLE " \
-        "users_archive'" % ARROW
+    want = "alice %s postgres on db-prod-1: %s -c 'DROP TABLE " \
+        "users_archive'" % (ARROW, shown("/usr/bin/psql"))
     assert q["binding_message"] == "[%s] %s" % (m.group(1), want), q
     d = q["action_details"]
     assert d["type"] == "sudo" and d["description"] == want, d
-    assert d["command"] == "/usr/bin/psql -c 'DROP TABLE users_archive'", d
+    assert d["command"] == "%s -c 'DROP TABLE users_archive'" % real(
+        "/usr/bin/psql"), d
     assert (d["cwd"], d["tty"], d["runas_user"], d["runas_uid"], d["user"],
             d["host"]) == ("/srv", "/dev/pts/9", "postgres", "105", "alice",
                            "db-prod-1"), d
@@ -160,7 +194,8 @@ def test_sudo_drv_hostile_argv_quoting(h):
     r = drive(h, [(argv, {"command": "/bin/sh"})])
     assert r.checks == [1], str(r)
     q = initiates(h)[0]
-    want = ("alice %s root on testhost: sh -c $'echo ok\\nrm -rf /' "
+    want = ("alice %s root on testhost: " + shown("/bin/sh") +
+            " -c $'echo ok\\nrm -rf /' "
             "'it'\\''s' 'two words' $'\\e[2J\\e]0;pwned\\x07' "
             "$'a\\u202eb' ''") % ARROW
     assert q["binding_message"].split(" ", 1)[1] == want, q
@@ -200,8 +235,63 @@ def test_sudo_drv_long_argv_capped(h):
     msg = q["binding_message"].split(" ", 1)[1]
     assert msg.endswith("\u2026") and len(msg.encode()) <= 256, msg
     cmd = q["action_details"]["command"]
-    assert cmd.startswith("/bin/echo word000 word001") and \
+    assert cmd.startswith(real("/bin/echo") + " word000 word001") and \
         cmd.endswith("\u2026") and len(cmd.encode()) <= 1024, cmd
+
+
+def test_sudo_drv_caller_env(h):
+    # run_envp against what open() was given: the typed VAR=value words
+    # and the caller's own values count; what sudo itself sets does not
+    sudo_argv = ["sudo", "-u", "root", "LD_PRELOAD=./x.so", "uptime"]
+    run_env = ["PATH=/usr/bin:/bin", "HOME=/root", "USER=root",
+               "LD_PRELOAD=./x.so", "PYTHONPATH=/home/alice/py",
+               "LANG=C.UTF-8", "SUDO_USER=alice"]
+    caller = ["PATH=/usr/bin:/bin", "HOME=/home/alice", "USER=alice",
+              "PYTHONPATH=/home/alice/py", "LANG=C.UTF-8"]
+    up = (["uptime"], {"command": "/usr/bin/uptime"}, run_env)
+    rules = "command=%s allow\n" % real("/usr/bin/uptime")
+    r = drive(h, [up], rules=rules, submit=(4, sudo_argv),
+              submit_env=caller, opts=["debug"])
+    assert r.checks == [1], str(r)
+    q = initiates(h)
+    assert len(q) == 1, "an allow applied to a command with LD_PRELOAD"
+    words = "LD_PRELOAD=./x.so PYTHONPATH=/home/alice/py"
+    assert q[0]["binding_message"].endswith(
+        ": %s (env: %s)" % (shown("/usr/bin/uptime"), words)), q
+    assert q[0]["action_details"]["env"] == words, q
+    assert 'env="%s"' % words in r.out, str(r)
+    # the same environment without the caller's additions: allowed
+    h.mock.reset()
+    plain = (["uptime"], {"command": "/usr/bin/uptime"},
+             [x for x in run_env if not x.startswith(("LD_", "PYTHON"))])
+    r = drive(h, [plain], rules=rules, submit=(4, sudo_argv),
+              submit_env=caller)
+    assert r.checks == [1] and initiates(h) == [], str(r)
+
+
+def test_sudo_drv_intercept_memory_keeps_env(h):
+    # "covered" only for the identical file, argv and caller-set variables
+    rules = "command=/usr/bin/psql approve scope=approve:db\n"
+    sub = (2, ["sudo", "PGHOST=a", "psql"])
+    one = (PSQL[0], PSQL[1], ["PGHOST=a"])
+    other = (PSQL[0], PSQL[1], ["PGHOST=a", "PGOPTIONS=-c x"])
+    r = drive(h, [one, one, other], rules=rules, submit=sub,
+              submit_env=["PGOPTIONS=-c x"], opts=["debug"])
+    assert r.checks == [1, 1, 1], str(r)
+    assert r.out.count("outcome=covered") == 1, str(r)
+    assert len(initiates(h)) == 2, initiates(h)
+
+
+def test_sudo_drv_sudoedit_relative(h):
+    # sudoedit from inside /etc: the phone shows the absolute file
+    # (sudoedit opens the files from the caller's cwd, whatever runcwd)
+    argv = ["/usr/bin/vi", "--", "hosts", "../etc//passwd"]
+    r = drive(h, [(argv, {"command": "/usr/bin/vi", "sudoedit": "true",
+                          "cwd": "/srv"})], uinfo=["cwd=/etc"])
+    assert r.checks == [1], str(r)
+    q = initiates(h)[0]
+    assert q["binding_message"].split(" ", 1)[1] == \
+        "alice %s root on testhost: edit /etc/hosts /etc/passwd" % ARROW, q
 
 
 def test_sudo_drv_runas_group_shown(h):
@@ -211,7 +301,8 @@ def test_sudo_drv_runas_group_shown(h):
     assert r.checks == [1], str(r)
     q = initiates(h)[0]
     assert q["binding_message"].split(" ", 1)[1].startswith(
-        "alice %s postgres:shadow on testhost: psql" % ARROW), q
+        "alice %s postgres:shadow on testhost: %s -c" % (
+            ARROW, shown("/usr/bin/psql"))), q
     assert q["action_details"]["runas_group"] == "shadow", q
 
 
@@ -509,16 +600,19 @@ def test_sudo_drv_request_sent_to_helper(h):
                                     "--debug"]
     with open(os.path.join(d, "request")) as f:
         req = json.load(f)
-    msg = "alice %s postgres on db-prod-1: psql -c 'DROP TABLE " \
-        "users_archive'" % ARROW
+    msg = "alice %s postgres on db-prod-1: %s -c 'DROP TABLE " \
+        "users_archive'" % (ARROW, shown("/usr/bin/psql"))
+    details = {
+        "type": "sudo", "description": msg,
+        "command": "%s -c 'DROP TABLE users_archive'" % real(
+            "/usr/bin/psql"),
+        "cwd": "/srv", "tty": "/dev/pts/9", "runas_user": "postgres",
+        "runas_uid": "105", "user": "alice", "host": "db-prod-1"}
+    if real("/usr/bin/psql") != "/usr/bin/psql":
+        details["typed_command"] = "/usr/bin/psql"
     assert req == {
         "did": "did:bkey:alice", "scope": "approve:sudo", "message": msg,
-        "action_details": {
-            "type": "sudo", "description": msg,
-            "command": "/usr/bin/psql -c 'DROP TABLE users_archive'",
-            "cwd": "/srv", "tty": "/dev/pts/9", "runas_user": "postgres",
-            "runas_uid": "105", "user": "alice", "host": "db-prod-1"},
-        "timeout": 42}, req
+        "action_details": details, "timeout": 42}, req
     assert initiates(h) == []
 
 
@@ -586,7 +680,7 @@ def test_sudo_drv_intercept_children(h):
     h.mock.reset()
     r = drive(h, [(["ls"], {"command": "/bin/ls"}),
                   (["ls"], {"command": "/bin/ls"})],
-              rules="command=/bin/ls allow\n")
+              rules="command=%s allow\n" % real("/bin/ls"))
     assert r.checks == [1, 1] and initiates(h) == [], str(r)
     cfg = h.config(users={"alice": "did:bkey:deny"})
     r = drive(h, [parent, (["ls"], {"command": "/bin/ls"})], conf=cfg)
@@ -599,7 +693,8 @@ def test_sudo_drv_log_line(h):
     assert m, str(r)
     line = m.group(1)
     for part in ("outcome=approved", "user=alice", "runas=postgres",
-                 "command=\"/usr/bin/psql -c 'DROP TABLE users_archive'\"",
+                 "command=\"%s -c 'DROP TABLE users_archive'\"" %
+                 real("/usr/bin/psql"), 'env=""',
                  "scope=approve:sudo", "approver=did:bkey:alice",
                  "auth_req_id=", "jti=", "elapsed_ms="):
         assert part in line, (part, line)
@@ -620,12 +715,13 @@ def test_sudo_drv_log_line_fields_cannot_be_faked(h):
     # logfmt: quoted values with \" and \\ escapes, bare words otherwise
     pairs = re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s"]+)(?:\s|$)', line)
     keys = [k for k, _ in pairs]
-    assert keys == ["outcome", "user", "runas", "command", "rule", "scope",
-                    "approver", "auth_req_id", "jti", "elapsed_ms"], line
+    assert keys == ["outcome", "user", "runas", "command", "env", "rule",
+                    "scope", "approver", "auth_req_id", "jti",
+                    "elapsed_ms"], line
     f = dict(pairs)
     assert f["outcome"] == "denied" and f["user"] == "alice", line
     cmd = f["command"][1:-1].replace('\\"', '"').replace("\\\\", "\\")
-    assert cmd == "/bin/echo %s %s" % (shlex.quote(argv[1]),
+    assert cmd == "%s %s %s" % (real("/bin/echo"), shlex.quote(argv[1]),
                                        shlex.quote(argv[2])), (cmd, line)
 
 
@@ -735,8 +831,8 @@ def test_sudo_e2e_approved_exit_status(h):
     assert len(q) == 1, q
     host = os.uname().nodename.split(".")[0]
     assert q[0]["binding_message"] == (
-        "[%s] root %s root on %s: sh -c 'echo yes > %s; exit 7'" % (
-            m.group(1), ARROW, host, marker)), q[0]
+        "[%s] root %s root on %s: %s -c 'echo yes > %s; exit 7'" % (
+            m.group(1), ARROW, host, shown("/usr/bin/sh"), marker)), q[0]
 
 
 def test_sudo_e2e_denied(h):
@@ -827,18 +923,94 @@ def test_sudo_e2e_allow_rule(h):
 
 
 def test_sudo_e2e_path_spellings(h):
-    # sudo passes the command as typed: another spelling of a denied path
-    # is still denied, and never reaches an allow rule
+    # sudo passes the command as typed: every spelling of a denied file is
+    # denied; an allow applies to the file itself, never through a path
+    # the caller could change
     e = E2E(h, rules="command=/usr/bin/shred deny reason=\"no shred\"\n"
-            "command=/usr/bin/true allow\n")
-    for cmd in ("/usr/bin//shred", "/usr/bin/../bin/shred"):
+            "command=%s allow\n" % real("/usr/bin/true"))
+    link = os.path.join(h.tmp, "harmless")
+    os.symlink("/usr/bin/shred", link)
+    for cmd in ("/usr/bin//shred", "/usr/bin/../bin/shred", "/bin/shred",
+                link):
         p = e.run([SUDO, "-n", cmd, "--version"])
-        assert p.returncode == 1 and "bkey: no shred" in p.stderr, desc(p)
+        assert p.returncode == 1 and "bkey: no shred" in p.stderr, \
+            (cmd, desc(p))
         assert p.stdout == "", desc(p)
-    p = e.run([SUDO, "-n", "/usr/bin/true"])
-    assert p.returncode == 0 and initiates(h) == [], desc(p)
-    p = e.run([SUDO, "-n", "/usr/bin/./true"])
-    assert p.returncode == 0 and len(initiates(h)) == 1, desc(p)
+    for cmd in ("/usr/bin/true", "/usr/bin/./true", "/bin/true"):
+        p = e.run([SUDO, "-n", cmd])
+        assert p.returncode == 0, (cmd, desc(p))
+    assert initiates(h) == []
+    tlink = os.path.join(h.tmp, "t")
+    os.symlink("/usr/bin/true", tlink)
+    p = e.run([SUDO, "-n", tlink])
+    assert p.returncode == 0, desc(p)
+    q = initiates(h)
+    assert len(q) == 1, q
+    assert q[0]["binding_message"].endswith(": %s (now %s)" % (
+        tlink, real("/usr/bin/true"))), q
+
+
+def test_sudo_e2e_caller_env(h):
+    # sudo VAR=value, -E and --preserve-env: the variables reach the
+    # command, so no allow applies, the phone names them, rules match them
+    e = E2E(h, rules="env=\"^LD_\" deny reason=\"no loader tricks\"\n"
+            "command=%s allow\n" % real("/usr/bin/id"))
+    # no variables of the caller's: the allow applies, nothing is sent
+    p = e.run([SUDO, "-n", "/usr/bin/id", "-u"])
+    assert p.returncode == 0 and p.stdout == "0\n", desc(p)
+    assert initiates(h) == [], "a plain allowed command asked"
+    p = e.run([SUDO, "-n", "LD_PRELOAD=/nonexistent/x.so", "/usr/bin/id"])
+    assert p.returncode == 1 and "bkey: no loader tricks" in p.stderr, \
+        desc(p)
+    assert p.stdout == "" and initiates(h) == [], desc(p)
+    cases = [
+        ([SUDO, "-n", "PYTHONPATH=/tmp/evil py", "/usr/bin/id", "-u"], {},
+         "'PYTHONPATH=/tmp/evil py'"),
+        ([SUDO, "-n", "-E", "/usr/bin/id", "-u"], {"PGHOST": "evil"},
+         "PGHOST=evil"),
+        ([SUDO, "-n", "--preserve-env=PGOPTIONS", "/usr/bin/id", "-u"],
+         {"PGOPTIONS": "-c x"}, "'PGOPTIONS=-c x'")]
+    for argv, env, word in cases:
+        h.mock.reset()
+        p = subprocess.run(e.argv(argv), capture_output=True, timeout=40,
+                           encoding="utf-8", stdin=subprocess.DEVNULL,
+                           env=dict(e.env(), **env))
+        assert p.returncode == 0 and p.stdout == "0\n", (argv, desc(p))
+        q = initiates(h)
+        assert len(q) == 1, (argv, q)
+        assert q[0]["binding_message"].endswith("(env: %s)" % word), q
+        assert q[0]["action_details"]["env"] == word, q
+
+
+def test_sudo_e2e_sudoedit_spellings(h):
+    # sudoedit's files as typed, made absolute: a deny for one file holds
+    # for every spelling of it
+    e = E2E(h, rules="command=sudoedit args=\"^%s/secret$\" deny "
+            "reason=\"not that file\"\n" % re.escape(h.tmp))
+    secret = write_file(os.path.join(h.tmp, "secret"), "x\n", 0o600)
+    link = os.path.join(h.tmp, "dirlink")
+    os.symlink(h.tmp, link)
+    env = dict(e.env(), SUDO_EDITOR="/bin/true")
+    for files, cwd in (([h.tmp + "//secret"], "/"), (["secret"], h.tmp),
+                       (["./sub/../secret"], h.tmp),
+                       ([link + "/secret"], "/")):
+        if "sub" in files[0]:
+            os.makedirs(os.path.join(h.tmp, "sub"), exist_ok=True)
+        p = subprocess.run(e.argv([SUDO, "-n", "-e"] + files),
+                           capture_output=True, timeout=40, cwd=cwd,
+                           encoding="utf-8", stdin=subprocess.DEVNULL,
+                           env=env)
+        assert p.returncode == 1 and "bkey: not that file" in p.stderr, \
+            (files, desc(p))
+    assert initiates(h) == []
+    # another file asks, and the phone shows it absolute
+    p = subprocess.run(e.argv([SUDO, "-n", "-e", "other"]),
+                       capture_output=True, timeout=40, cwd=h.tmp,
+                       encoding="utf-8", stdin=subprocess.DEVNULL, env=env)
+    q = initiates(h)
+    assert len(q) == 1, (q, desc(p))
+    assert q[0]["binding_message"].endswith(": edit %s/other" % h.tmp), q
+    assert open(secret).read() == "x\n"
 
 
 def test_sudo_e2e_db_drop_scope(h):
@@ -869,21 +1041,7 @@ TEST_USER, TEST_UID = "bkeytest", 47111
 def test_sudo_e2e_non_root_caller(h):
     e = E2E(h, users={TEST_USER: "did:bkey:alice"},
             sudoers_extra="%s ALL=(ALL) NOPASSWD: ALL\n" % TEST_USER)
-    for name, line in (
-            ("passwd", "%s:x:%d:%d:bkey test:/nonexistent:/bin/sh\n" % (
-                TEST_USER, TEST_UID, TEST_UID)),
-            ("group", "%s:x:%d:\n" % (TEST_USER, TEST_UID)),
-            ("shadow", "%s:*:19000:0:99999:7:::\n" % TEST_USER)):
-        src = "/etc/" + name
-        if not os.path.exists(src):
-            raise h.Skip("%s missing" % src)
-        dst = os.path.join(h.tmp, name)
-        shutil.copy2(src, dst)
-        with open(dst, "a") as f:
-            f.write(line)
-        os.chmod(dst, os.stat(src).st_mode & 0o777)
-        os.chown(dst, 0, os.stat(src).st_gid)
-        e.mounts.append((dst, src))
+    e.mounts += account_files(h, [(TEST_USER, TEST_UID, "/nonexistent")])
     marker = os.path.join(h.tmp, "ran")
     setpriv = ["setpriv", "--reuid=%d" % TEST_UID, "--regid=%d" % TEST_UID,
                "--init-groups"]
@@ -945,6 +1103,24 @@ def test_sudo_e2e_intercept_children(h):
                                        "openid approve:db:drop"], q
     assert q[1]["binding_message"].endswith(": %s -c 'DROP TABLE x'" %
                                             psql), q
+
+
+def test_sudo_e2e_intercept_other_spelling(h):
+    # intercept: a shell denied /usr/bin/shred retries /bin/shred (the
+    # same file on a merged /usr) through PATH; that one is denied too,
+    # never "covered" by the shell's own approval
+    if real("/bin/shred") != real("/usr/bin/shred"):
+        raise h.Skip("/bin/shred is not /usr/bin/shred here (no merged /usr)")
+    rules = write_rules(h, "command=/usr/bin/shred deny reason=\"no "
+                        "shredding\"\n", name="i.rules")
+    e = E2E(h, rules=rules, sudoers_extra="Defaults intercept\n")
+    out = os.path.join(h.tmp, "shred.out")
+    p = e.run([SUDO, "-n", "sh", "-c", "PATH=/usr/bin:/bin; shred --version "
+               "> %s; /bin/shred --version >> %s; echo done" % (out, out)])
+    assert p.returncode == 0 and p.stdout == "done\n", desc(p)
+    assert open(out).read() == "", "shred ran: " + desc(p)
+    assert p.stderr.count("bkey: no shredding") >= 2, desc(p)
+    assert len(initiates(h)) == 1, initiates(h)
 
 
 # ---- issue 7 item 4: the caller's resource limits (appended) -----------------

@@ -91,12 +91,37 @@ test_basename_editfiles(void)
 	CHECK_STR(cmd_edit_files(a3, 9)[0], "/etc/hosts");	/* nfiles bogus */
 }
 
+/* cmd_message with a trusted resolved path equal to command (the usual
+ * case of a system program), host "h" and runas "root" unless given. */
+static char *
+show(const char *user, const char *runas, const char *host, const char *cmd,
+    const char *resolved, int trusted, char *const *argv,
+    char *const *edit, char *const *env, size_t max)
+{
+	struct cmd_view v;
+	char *out;
+
+	memset(&v, 0, sizeof(v));
+	v.user = user;
+	v.runas = runas != NULL ? runas : "root";
+	v.host = host != NULL ? host : "h";
+	v.command = cmd;
+	v.resolved = resolved;
+	v.trusted = trusted;
+	v.argv = argv;
+	v.edit_files = edit;
+	v.env = env;
+	if (cmd_message(&v, max, &out) != 0)
+		return NULL;
+	return out;
+}
+
 static void
 test_message_example(void)
 {
 	char *argv[] = { "psql", "-c", "DROP TABLE users_archive", NULL };
-	char *m = cmd_message("alice", "postgres", "db-prod-1",
-	    "/usr/bin/psql", argv, NULL, 256);
+	char *m = show("alice", "postgres", "db-prod-1", "/usr/bin/psql",
+	    "/usr/bin/psql", 1, argv, NULL, NULL, 256);
 
 	CHECK_STR(m, "alice \xe2\x86\x92 postgres on db-prod-1: psql -c "
 	    "'DROP TABLE users_archive'");
@@ -108,11 +133,25 @@ test_message_hostile(void)
 {
 	char *argv[] = { "sh", "-c", "echo ok\nrm -rf /", "\x1b]0;pwn\x07",
 	    "a b", NULL };
-	char *m = cmd_message("al ice", "root", "h", "/bin/sh", argv, NULL,
-	    256);
+	char *m = show("al ice", NULL, NULL, "/bin/sh", "/bin/sh", 1, argv,
+	    NULL, NULL, 256);
 
 	CHECK_STR(m, "'al ice' \xe2\x86\x92 root on h: sh -c "
 	    "$'echo ok\\nrm -rf /' $'\\e]0;pwn\\x07' 'a b'");
+	free(m);
+}
+
+/* Quotation-mark look-alikes would make one argument read as two. */
+static void
+test_message_quote_lookalikes(void)
+{
+	char *argv[] = { "rm", "-rf", "/srv/old\xe2\x80\x99 \xe2\x80\x98/",
+	    "\xef\xbc\x87x", "\xc2\xabx\xc2\xbb", NULL };
+	char *m = show("u", NULL, NULL, "/usr/bin/rm", "/usr/bin/rm", 1, argv,
+	    NULL, NULL, 256);
+
+	CHECK_STR(m, "u \xe2\x86\x92 root on h: rm -rf "
+	    "$'/srv/old\\u2019 \\u2018/' $'\\uff07x' $'\\u00abx\\u00bb'");
 	free(m);
 }
 
@@ -121,8 +160,8 @@ test_message_sudoedit(void)
 {
 	char *argv[] = { "/usr/bin/vi", "--", "/etc/hosts", "/etc/my file",
 	    NULL };
-	char *m = cmd_message("bob", "root", "web1", "/usr/bin/vi", argv,
-	    cmd_edit_files(argv, 0), 256);
+	char *m = show("bob", NULL, "web1", "/usr/bin/vi", "/usr/bin/vi", 1,
+	    argv, cmd_edit_files(argv, 0), NULL, 256);
 
 	CHECK_STR(m, "bob \xe2\x86\x92 root on web1: edit /etc/hosts "
 	    "'/etc/my file'");
@@ -137,13 +176,15 @@ test_message_capped(void)
 	char *m;
 
 	memset(big, 'A', sizeof(big) - 1);
-	m = cmd_message("u", "root", "h", "/bin/x", argv, NULL, 256);
+	m = show("u", NULL, NULL, "/bin/x", "/bin/x", 1, argv, NULL, NULL,
+	    256);
 	CHECK(m != NULL && strlen(m) == 256);
 	CHECK(m != NULL && strcmp(m + 253, "\xe2\x80\xa6") == 0);
 	free(m);
 	/* a huge argument full of control bytes still fits and is capped */
 	memset(big, '\n', sizeof(big) - 1);
-	m = cmd_message("u", "root", "h", "/bin/x", argv, NULL, 256);
+	m = show("u", NULL, NULL, "/bin/x", "/bin/x", 1, argv, NULL, NULL,
+	    256);
 	CHECK(m != NULL && strlen(m) <= 256);
 	CHECK(m != NULL && strstr(m, "$'\\n\\n") != NULL);
 	free(m);
@@ -162,27 +203,127 @@ test_message_command_name(void)
 	char *edit[] = { "edit", "/etc/shadow", NULL };
 	char *a, *b;
 
-	a = cmd_message("u", "root", "h", "/usr/bin/psql", argv, NULL, 256);
-	b = cmd_message("u", "root", "h", "/home/u/psql", argv, NULL, 256);
+	a = show("u", NULL, NULL, "/usr/bin/psql", "/usr/bin/psql", 1, argv,
+	    NULL, NULL, 256);
+	b = show("u", NULL, NULL, "/home/u/psql", "/home/u/psql", 0, argv,
+	    NULL, NULL, 256);
 	CHECK_STR(a, "u \xe2\x86\x92 root on h: psql -c x");
 	CHECK_STR(b, "u \xe2\x86\x92 root on h: /home/u/psql -c x");
 	free(a);
 	free(b);
-	/* odd spellings of a system path show the path as typed */
-	a = cmd_message("u", "root", "h", "/usr/bin//psql", argv, NULL, 256);
-	CHECK_STR(a, "u \xe2\x86\x92 root on h: /usr/bin//psql -c x");
+	/* odd spellings of a system path show the file they name */
+	a = show("u", NULL, NULL, "/usr/bin//psql", "/usr/bin/psql", 1, argv,
+	    NULL, NULL, 256);
+	CHECK_STR(a, "u \xe2\x86\x92 root on h: psql -c x");
 	free(a);
-	a = cmd_message("u", "root", "h", "./psql", argv, NULL, 256);
-	CHECK_STR(a, "u \xe2\x86\x92 root on h: ./psql -c x");
+	/* another spelling of the same name: once (merged /usr) */
+	a = show("u", NULL, NULL, "/bin/psql", "/usr/bin/psql", 1, argv,
+	    NULL, NULL, 256);
+	CHECK_STR(a, "u \xe2\x86\x92 root on h: psql -c x");
+	free(a);
+	/* a link to a program of another name: both */
+	a = show("u", NULL, NULL, "/usr/bin/vi", "/usr/bin/vim.basic", 1,
+	    argv, NULL, NULL, 256);
+	CHECK_STR(a, "u \xe2\x86\x92 root on h: vi (vim.basic) -c x");
+	free(a);
+	a = show("u", NULL, NULL, "/usr/bin/psql",
+	    "/usr/share/postgresql-common/pg_wrapper", 1, argv, NULL, NULL,
+	    256);
+	CHECK_STR(a, "u \xe2\x86\x92 root on h: psql "
+	    "(/usr/share/postgresql-common/pg_wrapper) -c x");
+	free(a);
+	/* the same name in another directory: the file's whole path */
+	a = show("u", NULL, NULL, "/usr/local/bin/psql", "/opt/pg/psql", 1,
+	    argv, NULL, NULL, 256);
+	CHECK_STR(a, "u \xe2\x86\x92 root on h: /opt/pg/psql -c x");
+	free(a);
+	/* a path the caller can change: as given, and what it named */
+	a = show("u", NULL, NULL, "./psql", "/home/u/bin/psql", 0, argv,
+	    NULL, NULL, 256);
+	CHECK_STR(a, "u \xe2\x86\x92 root on h: ./psql (now "
+	    "/home/u/bin/psql) -c x");
+	free(a);
+	a = show("u", NULL, NULL, "/home/u/ls", "/usr/bin/rm", 0, argv,
+	    NULL, NULL, 256);
+	CHECK_STR(a, "u \xe2\x86\x92 root on h: /home/u/ls (now "
+	    "/usr/bin/rm) -c x");
+	free(a);
+	/* a path that does not resolve: as given, whole */
+	a = show("u", NULL, NULL, "/usr/bin/gone", NULL, 0, argv, NULL, NULL,
+	    256);
+	CHECK_STR(a, "u \xe2\x86\x92 root on h: /usr/bin/gone -c x");
 	free(a);
 	/* sudoedit /etc/shadow vs sudo edit /etc/shadow (run-mailcap) */
-	a = cmd_message("u", "root", "h", "/usr/bin/vi", files,
-	    cmd_edit_files(files, 1), 256);
-	b = cmd_message("u", "root", "h", "/usr/bin/edit", edit, NULL, 256);
+	a = show("u", NULL, NULL, "/usr/bin/vi", "/usr/bin/vi", 1, files,
+	    cmd_edit_files(files, 1), NULL, 256);
+	b = show("u", NULL, NULL, "/usr/bin/edit", "/usr/bin/edit", 1, edit,
+	    NULL, NULL, 256);
 	CHECK_STR(a, "u \xe2\x86\x92 root on h: edit /etc/shadow");
 	CHECK_STR(b, "u \xe2\x86\x92 root on h: /usr/bin/edit /etc/shadow");
 	free(a);
 	free(b);
+}
+
+/* Caller-set variables are named, quoted, and never cut away. */
+static void
+test_message_env(void)
+{
+	static char big[3000];
+	char *argv[] = { "uptime", NULL };
+	char *longv[] = { "x", big, NULL };
+	char *env[] = { "LD_PRELOAD=./x.so", "PGOPTIONS=-c x", NULL };
+	char *benv[] = { big, "PYTHONPATH=/home/evil", NULL };
+	char *many[40];
+	char names[40][16];
+	struct cmd_view v;
+	char *m;
+	size_t i;
+
+	m = show("u", NULL, NULL, "/usr/bin/uptime", "/usr/bin/uptime", 1,
+	    argv, NULL, env, 256);
+	CHECK_STR(m, "u \xe2\x86\x92 root on h: uptime (env: "
+	    "LD_PRELOAD=./x.so 'PGOPTIONS=-c x')");
+	free(m);
+	/* a long command leaves the variables their half */
+	memset(big, 'A', sizeof(big) - 1);
+	m = show("u", NULL, NULL, "/bin/x", "/bin/x", 1, longv, NULL, env,
+	    256);
+	CHECK(m != NULL && strlen(m) <= 256);
+	CHECK(m != NULL && strstr(m, "\xe2\x80\xa6 (env: LD_PRELOAD=./x.so "
+	    "'PGOPTIONS=-c x')") != NULL);
+	free(m);
+	/* a long value is cut, the next variable's name still shows */
+	memcpy(big, "HUGE=", 5);
+	m = show("u", NULL, NULL, "/usr/bin/uptime", "/usr/bin/uptime", 1,
+	    argv, NULL, benv, 256);
+	CHECK(m != NULL && strlen(m) <= 256);
+	CHECK(m != NULL && strstr(m, ": uptime (env: 'HUGE=AAA") != NULL);
+	CHECK(m != NULL && strstr(m, "\xe2\x80\xa6' PYTHONPATH=") != NULL);
+	free(m);
+	/* more names than a message can show: it cannot be asked */
+	for (i = 0; i < 39; i++) {
+		(void)snprintf(names[i], sizeof(names[i]), "VARIABLE%02zu=1",
+		    i);
+		many[i] = names[i];
+	}
+	many[39] = NULL;
+	memset(&v, 0, sizeof(v));
+	v.user = "u";
+	v.runas = "root";
+	v.host = "h";
+	v.command = "/usr/bin/id";
+	v.argv = argv;
+	v.env = many;
+	CHECK(cmd_message(&v, 256, &m) == 1 && m == NULL);
+	CHECK(cmd_env_words(env, 384, &m) == 0);
+	CHECK_STR(m, "LD_PRELOAD=./x.so 'PGOPTIONS=-c x'");
+	free(m);
+	/* values cut down to "…", all names kept */
+	CHECK(cmd_env_words(benv, 40, &m) == 0);
+	CHECK(m != NULL && strstr(m, "'HUGE=") == m &&
+	    strstr(m, " 'PYTHONPATH=") != NULL && strlen(m) <= 40);
+	free(m);
+	CHECK(cmd_env_words(benv, 10, &m) == 1);
 }
 
 static void
@@ -210,9 +351,11 @@ main(void)
 	RUN(test_basename_editfiles);
 	RUN(test_message_example);
 	RUN(test_message_hostile);
+	RUN(test_message_quote_lookalikes);
 	RUN(test_message_sudoedit);
 	RUN(test_message_capped);
 	RUN(test_message_command_name);
+	RUN(test_message_env);
 	RUN(test_join_args);
 	UNIT_DONE();
 }

@@ -1,9 +1,14 @@
 /* Unit tests: jti replay records (common/jti.c). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -250,6 +255,115 @@ test_bad_state_dir(void)
 	rm_rf(state);
 }
 
+/* Entries in the record's shard directory (".", ".." not counted). */
+static int
+shard_entries(const char *state, const char *jti)
+{
+	char rec[256];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	record_path(rec, sizeof(rec), state, jti);
+	rec[strlen(rec) - 65] = '\0';
+	if ((d = opendir(rec)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * A write that fails leaves no record (nor a temporary file) behind, and
+ * the error names the path and says why; the jti can be recorded later.
+ */
+static void
+test_failed_write_leaves_nothing(void)
+{
+	char state[128], rec[256];
+	struct rlimit old, small = { 0, 0 };
+	struct stat st;
+	bkey_error e;
+	int rc;
+
+	make_state(state, sizeof(state), "fsize", 0700);
+	/* The shard exists, so only the file write meets the limit. */
+	CHECK(bkey_jti_record(state, "warm-up", time(NULL) + 60, &e) == 0);
+	same_shard(rec, sizeof(rec), "warm-up", "big");
+	signal(SIGXFSZ, SIG_IGN);
+	CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
+	small.rlim_max = old.rlim_max;
+	CHECK(setrlimit(RLIMIT_FSIZE, &small) == 0);
+	memset(&e, 0, sizeof(e));
+	rc = bkey_jti_record(state, rec, time(NULL) + 60, &e);
+	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+	signal(SIGXFSZ, SIG_DFL);
+	CHECK(rc == -1);
+	CHECK(e.code == BKEY_ERR_INTERNAL);
+	CHECK(strstr(e.detail, strerror(EFBIG)) != NULL);
+	CHECK(strstr(e.detail, state) != NULL);
+	CHECK(shard_entries(state, rec) == 1);
+	{
+		char path[256];
+
+		record_path(path, sizeof(path), state, rec);
+		CHECK(lstat(path, &st) == -1 && errno == ENOENT);
+	}
+	/* Nothing was recorded: the same jti is new, not a replay. */
+	CHECK(bkey_jti_record(state, rec, time(NULL) + 60, &e) == 0);
+	CHECK(shard_entries(state, rec) == 2);
+	rm_rf(state);
+}
+
+static char full_state[128];
+
+/* A private mount namespace with a 64 KiB tmpfs at full_state. */
+static int
+mount_small_tmpfs(void)
+{
+	make_state(full_state, sizeof(full_state), "full", 0700);
+	if (unshare(CLONE_NEWNS) != 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mount("tmpfs", full_state, "tmpfs", 0, "size=64k,mode=0700") != 0) {
+		rm_rf(full_state);
+		return -1;
+	}
+	return 0;
+}
+
+/* A full tmpfs (no reserve for anyone): ENOSPC, said, nothing left. */
+static void
+test_full_filesystem(void)
+{
+	char fill[256], buf[4096];
+	const char *state = full_state;
+	bkey_error e;
+	int fd;
+
+	snprintf(fill, sizeof(fill), "%s/fill", state);
+	fd = open(fill, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CHECK(fd >= 0);
+	memset(buf, 'x', sizeof(buf));
+	while (fd >= 0 && write(fd, buf, sizeof(buf)) > 0)
+		;
+	if (fd >= 0)
+		close(fd);
+	memset(&e, 0, sizeof(e));
+	CHECK(bkey_jti_record(state, "full-jti", time(NULL) + 60, &e) == -1);
+	CHECK(e.code == BKEY_ERR_INTERNAL);
+	CHECK(strstr(e.detail, "No space left on device") != NULL);
+	CHECK(strstr(e.detail, state) != NULL);
+	CHECK(shard_entries(state, "full-jti") == 0);
+	/* Room again: recorded, so nothing was taken for seen. */
+	CHECK(unlink(fill) == 0);
+	CHECK(bkey_jti_record(state, "full-jti", time(NULL) + 60, &e) == 0);
+	CHECK(bkey_jti_record(state, "full-jti", time(NULL) + 60, &e) == 1);
+	CHECK(umount(state) == 0);
+	rm_rf(state);
+}
+
 int
 main(void)
 {
@@ -265,6 +379,13 @@ main(void)
 	RUN(test_first_and_replay);
 	RUN(test_prune);
 	RUN(test_bad_state_dir);
+	RUN(test_failed_write_leaves_nothing);
+	if (geteuid() != 0)
+		SKIP(test_full_filesystem, "needs root to mount a tmpfs");
+	else if (mount_small_tmpfs() != 0)
+		SKIP(test_full_filesystem, "cannot mount a tmpfs here");
+	else
+		RUN(test_full_filesystem);
 
 	rm_rf(dir);
 	UNIT_DONE();

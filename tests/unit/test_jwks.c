@@ -133,6 +133,59 @@ rsa_and_others_skipped(void)
 	bkey_jwks_free(&ks);
 }
 
+/* A set whose only key carries key_ops OPS: 1 usable, 0 refused. */
+static int
+usable_with_key_ops(const char *ops)
+{
+	struct bkey_jwks ks;
+	bkey_error e;
+	char js[512];
+	int r;
+
+	snprintf(js, sizeof(js), "{\"keys\":[{\"kty\":\"OKP\",\"crv\":"
+	    "\"Ed25519\",\"x\":\"%s\",\"kid\":\"k\",\"key_ops\":%s}]}",
+	    x1, ops);
+	r = parse(&ks, js, &e);
+	if (r == 0) {
+		r = ks.n == 1 && bkey_jwks_find(&ks, "k") != NULL;
+		bkey_jwks_free(&ks);
+		return r;
+	}
+	return refused(js) ? 0 : -1;
+}
+
+/* RFC 7517 4.3: a key whose key_ops lacks "verify" is not for us. */
+static void
+key_ops_checked(void)
+{
+	struct bkey_jwks ks;
+	bkey_error e;
+	char js[1024];
+
+	CHECK(usable_with_key_ops("[\"verify\"]") == 1);
+	CHECK(usable_with_key_ops("[\"sign\",\"verify\"]") == 1);
+	CHECK(usable_with_key_ops("[\"sign\"]") == 0);
+	CHECK(usable_with_key_ops("[\"encrypt\",\"wrapKey\"]") == 0);
+	CHECK(usable_with_key_ops("[]") == 0);
+	CHECK(usable_with_key_ops("[\"Verify\"]") == 0);
+	/* Not an array of strings: a malformed key, never used. */
+	CHECK(usable_with_key_ops("\"verify\"") == 0);
+	CHECK(usable_with_key_ops("[\"verify\",1]") == 0);
+	CHECK(usable_with_key_ops("[[\"verify\"]]") == 0);
+	CHECK(usable_with_key_ops("{\"verify\":true}") == 0);
+	CHECK(usable_with_key_ops("null") == 0);
+	/* The others in the set still count. */
+	snprintf(js, sizeof(js), "{\"keys\":["
+	    "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"%s\",\"kid\":\"a\","
+	    "\"key_ops\":[\"sign\"]},"
+	    "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"%s\",\"kid\":\"b\"}"
+	    "]}", x1, x2);
+	CHECK(parse(&ks, js, &e) == 0);
+	CHECK(ks.n == 1 && bkey_jwks_find(&ks, "a") == NULL &&
+	    bkey_jwks_find(&ks, "b") != NULL);
+	bkey_jwks_free(&ks);
+}
+
 static void
 only_rsa_is_no_usable_key(void)
 {
@@ -284,6 +337,7 @@ main(void)
 	RUN(key_without_kid);
 	RUN(find_by_kid_of_two);
 	RUN(rsa_and_others_skipped);
+	RUN(key_ops_checked);
 	RUN(only_rsa_is_no_usable_key);
 	RUN(private_key_refused);
 	RUN(x_wrong_length);

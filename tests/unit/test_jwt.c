@@ -716,7 +716,8 @@ time_checks(void)
 {
 	REFUSE_CLAIMS(exp, num(NOW - 31), "token expired");
 	REFUSE_CLAIMS(exp, num(NOW - 3600), "token expired");
-	ACCEPT_CLAIMS(exp, num(NOW - 30));
+	REFUSE_CLAIMS(exp, num(NOW - 30), "token expired");
+	ACCEPT_CLAIMS(exp, num(NOW - 29));
 	ACCEPT_CLAIMS(exp, num(NOW - 1));
 	ACCEPT_CLAIMS(exp, num(NOW));
 	REFUSE_CLAIMS(nbf, num(NOW + 31), "token not yet valid");
@@ -764,8 +765,55 @@ leeway_zero_and_negative(void)
 	w.leeway = -1000;
 	CHECK(refused_as(t, &ks1, &w, "expired"));
 	w.leeway = 1;
+	CHECK(refused_as(t, &ks1, &w, "expired"));
+	w.leeway = 2;
 	CHECK(accepted(t, &ks1, &w));
 	free(t);
+}
+
+/* One token with exp (and nbf, when nbf_set) checked at now, leeway. */
+static int
+valid_at(long long exp, long long nbf, int nbf_set, long long now,
+    long leeway)
+{
+	struct claims c;
+	struct bkey_jwt_expect w;
+	char *t;
+	int ok;
+
+	std_claims(&c);
+	std_want(&w);
+	c.iat = num(NOW - 3600);
+	c.exp = num(exp);
+	c.nbf = nbf_set ? num(nbf) : NULL;
+	w.now = (time_t)now;
+	w.leeway = leeway;
+	t = sign(STD_HDR, &c);
+	ok = accepted(t, &ks1, &w);
+	free(t);
+	return ok;
+}
+
+/*
+ * RFC 7519 4.1.4/4.1.5: valid while now < exp (+ leeway), and from
+ * now >= nbf (- leeway). Each border: one second before, at, after.
+ */
+static void
+exp_nbf_borders(void)
+{
+	long lw[] = { 0, 30 };
+	size_t i;
+
+	for (i = 0; i < sizeof(lw) / sizeof(lw[0]); i++) {
+		long long e = NOW + 100, n = NOW - 100, l = lw[i];
+
+		CHECK(valid_at(e, 0, 0, e + l - 1, l));
+		CHECK(!valid_at(e, 0, 0, e + l, l));
+		CHECK(!valid_at(e, 0, 0, e + l + 1, l));
+		CHECK(!valid_at(e, n, 1, n - l - 1, l));
+		CHECK(valid_at(e, n, 1, n - l, l));
+		CHECK(valid_at(e, n, 1, n - l + 1, l));
+	}
 }
 
 static void
@@ -1234,6 +1282,7 @@ main(void)
 	RUN(scope_checks);
 	RUN(time_checks);
 	RUN(leeway_zero_and_negative);
+	RUN(exp_nbf_borders);
 	RUN(missing_and_mistyped);
 	RUN(duplicate_keys);
 	RUN(shape_checks);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "../../sudo_plugin/cmdpath.c"
 #include "../../sudo_plugin/rules.c"
 
 static char errbuf[512];
@@ -70,6 +71,9 @@ subj(const char *user, const char *runas, const char *cmd, const char *args)
 	s.user = user;
 	s.runas = runas;
 	s.command = cmd;
+	/* The usual case: a root-owned program that is not a link. */
+	s.resolved = cmd != NULL && cmd[0] == '/' ? cmd : NULL;
+	s.trusted = s.resolved != NULL;
 	s.args = args;
 	return s;
 }
@@ -144,6 +148,7 @@ test_match(void)
 	s.ngroups = 2;
 	CHECK(rules_match(&rs, &s)->line == 8);
 	s.command = "/bin/sub/ls";
+	s.resolved = s.command;
 	CHECK(rules_match(&rs, &s)->line == 0);
 	/* not in the group: carol by name instead */
 	s = subj("carol", "root", "/usr/bin/systemctl", "show x");
@@ -213,15 +218,23 @@ test_path_spellings(void)
 			printf("  (%s not denied)\n", denied[i][0]);
 		CHECK(rules_match(&rs, &s)->line == 1);
 	}
-	/* an allow only for the plain path: other spellings ask */
+	/* an allow applies to the resolved file, whatever the spelling */
 	s.cwd = "/usr";
 	s.command = "/usr/bin/uptime";
+	s.resolved = "/usr/bin/uptime";
 	CHECK(rules_match(&rs, &s)->line == 2);
 	s.command = "/usr/bin//uptime";
-	CHECK(rules_match(&rs, &s)->line == 3);
+	CHECK(rules_match(&rs, &s)->line == 2);
 	s.command = "bin/uptime";
+	CHECK(rules_match(&rs, &s)->line == 2);
+	/* ... only when it is known and only root can change it */
+	s.trusted = 0;
+	CHECK(rules_match(&rs, &s)->line == 3);
+	s.trusted = 1;
+	s.resolved = NULL;
 	CHECK(rules_match(&rs, &s)->line == 3);
 	/* ".." above the root stays at the root */
+	s.resolved = NULL;
 	s.command = "/../../usr/bin/shred";
 	CHECK(rules_match(&rs, &s)->line == 1);
 	/* no cwd for a relative path: the raw text only */
@@ -236,6 +249,99 @@ test_path_spellings(void)
 	s.cwd = "/usr";
 	s.command = "/usr/bin//uptime";
 	CHECK(rules_match(&rs, &s)->line == 1);
+	rules_free(&rs);
+}
+
+/* The same program under another name: the resolved file decides. */
+static void
+test_resolved_file(void)
+{
+	struct rules rs;
+	struct rule_subject s = subj("a", "root", "/bin/shred", "");
+
+	CHECK(parse(&rs, "command=/usr/bin/shred deny\n"
+	    "command=vim.basic deny\n"
+	    "command=/usr/bin/id allow\n"
+	    "command=/bin/true allow\n") == 0);
+	/* merged /usr: /bin/shred is /usr/bin/shred */
+	s.resolved = "/usr/bin/shred";
+	CHECK(rules_match(&rs, &s)->line == 1);
+	/* a link the caller controls still meets the deny it points at */
+	s.command = "/home/a/harmless";
+	s.trusted = 0;
+	CHECK(rules_match(&rs, &s)->line == 1);
+	/* a bare name matches the resolved file's name too (vi -> vim) */
+	s = subj("a", "root", "/usr/bin/vi", "");
+	s.resolved = "/usr/bin/vim.basic";
+	CHECK(rules_match(&rs, &s)->line == 2);
+	/* allow: the rule's path must be the resolved file */
+	s = subj("a", "root", "/bin/id", "");
+	s.resolved = "/usr/bin/id";
+	CHECK(rules_match(&rs, &s)->line == 3);
+	s = subj("a", "root", "/bin/true", "");
+	s.resolved = "/usr/bin/true";
+	CHECK(rules_match(&rs, &s)->line == 0);
+	/* a caller's link to an allowed program: not allowed */
+	s = subj("a", "root", "/home/a/id", "");
+	s.resolved = "/usr/bin/id";
+	s.trusted = 0;
+	CHECK(rules_match(&rs, &s)->line == 0);
+	rules_free(&rs);
+}
+
+/* Variables the caller set: no allow, matched by env=. */
+static void
+test_env_rules(void)
+{
+	struct rules rs;
+	struct rule_subject s = subj("a", "root", "/usr/bin/id", "");
+	char *env[] = { "PGHOST=evil", "LD_PRELOAD=./x.so", NULL };
+	char *pg[] = { "PGHOST=evil", NULL };
+
+	CHECK(parse(&rs, "env=\"^LD_\" deny reason=\"no loader tricks\"\n"
+	    "command=/usr/bin/psql env=\"^PG\" approve scope=approve:db\n"
+	    "command=/usr/bin/id allow\n") == 0);
+	CHECK(rules_match(&rs, &s)->line == 3);
+	s.env = env;
+	CHECK(rules_match(&rs, &s)->line == 1);
+	/* an allow never applies while the caller sets variables */
+	s.env = pg;
+	CHECK(rules_match(&rs, &s)->line == 0);
+	s = subj("a", "root", "/usr/bin/psql", "");
+	CHECK(rules_match(&rs, &s)->line == 0);
+	s.env = pg;
+	CHECK(rules_match(&rs, &s)->line == 2);
+	rules_free(&rs);
+	CHECK(fails_with("env=\"^LD_\" allow\n",
+	    "t.rules:1: env= cannot be used with allow"));
+	CHECK(fails_with("env=\"(\" deny\n",
+	    "t.rules:1: bad regular expression"));
+	CHECK(fails_with("env=a env=b deny\n", "t.rules:1: 'env=b' given "
+	    "twice"));
+	CHECK(fails_with("deny env=a\n",
+	    "t.rules:1: env= must come before the action"));
+}
+
+/* sudoedit's files: deny and approve see both forms, allow the absolute. */
+static void
+test_sudoedit_forms(void)
+{
+	struct rules rs;
+	struct rule_subject s = subj("a", "root", "sudoedit", "shadow");
+
+	s.resolved = NULL;
+	s.args_norm = "/etc/shadow";
+	CHECK(parse(&rs, "command=sudoedit args=\"^/etc/shadow$\" deny\n"
+	    "command=/usr/bin/sudoedit args=x allow\n"
+	    "args=\"^/etc/motd$\" allow\n") == 0);
+	CHECK(rules_match(&rs, &s)->line == 1);
+	s.args = "/etc/motd";
+	s.args_norm = "/etc/motd";
+	CHECK(rules_match(&rs, &s)->line == 3);
+	/* a typed form that looks allowed but names another file */
+	s.args = "/etc/motd";
+	s.args_norm = "/srv/motd";
+	CHECK(rules_match(&rs, &s)->line == 0);
 	rules_free(&rs);
 }
 
@@ -408,6 +514,9 @@ main(void)
 	RUN(test_match);
 	RUN(test_groups);
 	RUN(test_path_spellings);
+	RUN(test_resolved_file);
+	RUN(test_env_rules);
+	RUN(test_sudoedit_forms);
 	RUN(test_default);
 	RUN(test_errors);
 	RUN(test_regex_complexity_allows_normal);

@@ -375,11 +375,130 @@ details_caps(void)
 	free(r);
 }
 
+/* escape s[0..n) into a buffer of sz bytes (word: bkey_escape_word) */
+static const char *
+esc(const char *s, size_t n, size_t sz, int word)
+{
+	static char out[8192];
+	size_t len;
+
+	memset(out, 'Z', sizeof(out));
+	len = word ? bkey_escape_word(out, sz, s, n) :
+	    bkey_escape_into(out, sz, s, n);
+	if (len != strlen(out) || (sz > 0 && len >= sz) ||
+	    out[sz < sizeof(out) ? sz : 0] != 'Z')
+		return "(overrun)";
+	return out;
+}
+
+#define ESC(s, sz) esc((s), sizeof(s) - 1, (sz), 0)
+#define WORD(s, sz) esc((s), sizeof(s) - 1, (sz), 1)
+
+static void
+escape_controls_visible(void)
+{
+	/* The case: not collapsed into another name. */
+	CHECK_STR(ESC("ali\x01" "ce", 64), "ali\\x01ce");
+	CHECK_STR(ESC("a\tb\rc\nd\x7f" "e\x1b" "f", 64),
+	    "a\\x09b\\x0dc\\x0ad\\x7fe\\x1bf");
+	CHECK_STR(ESC("ab\0cd", 64), "ab\\x00cd");
+	/* C1 controls and invisible reordering characters, by code point */
+	CHECK_STR(ESC("a\xc2\x85" "b\xc2\x9b" "c", 64), "a\\u0085b\\u009bc");
+	CHECK_STR(ESC("x\xe2\x80\xae" "y\xe2\x80\x8f", 64),
+	    "x\\u202ey\\u200f");
+	/* The escape character itself, so the result reads back one way. */
+	CHECK_STR(ESC("a\\x01", 64), "a\\\\x01");
+	CHECK_STR(ESC("\\", 64), "\\\\");
+	/* A whole escape sequence stays visible, byte by byte. */
+	CHECK_STR(ESC("\x1b[2J", 64), "\\x1b[2J");
+}
+
+static void
+escape_keeps_text(void)
+{
+	CHECK_STR(ESC("alice", 64), "alice");
+	CHECK_STR(ESC("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 a=b \"q\"",
+	    64), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 a=b \"q\"");
+	CHECK_STR(ESC("", 64), "");
+	/* Invalid bytes, overlongs, surrogates: one U+FFFD each. */
+	CHECK_STR(ESC("a\xff" "b\xc0\xaf" "c\xed\xa0\x80" "d", 64),
+	    "a" FFFD "b" FFFD FFFD "c" FFFD FFFD FFFD "d");
+	CHECK_STR(ESC("a\xe2\x82", 64), "a" FFFD);
+}
+
+static void
+escape_word_is_one_field(void)
+{
+	CHECK_STR(WORD("FAKE outcome=approved \"x\"", 64),
+	    "FAKE\\x20outcome\\x3dapproved\\x20\\x22x\\x22");
+	CHECK_STR(WORD("a\\x20b", 64), "a\\\\x20b");
+	CHECK_STR(WORD("ali\x01" "ce", 64), "ali\\x01ce");
+	CHECK_STR(WORD("caf\xc3\xa9", 64), "caf\xc3\xa9");
+}
+
+static void
+escape_capped_whole(void)
+{
+	char big[4096];
+
+	/* Room for exactly the text: kept. One byte less: cut with "...". */
+	CHECK_STR(ESC("abcdef", 7), "abcdef");
+	CHECK_STR(ESC("abcdefg", 7), "abc" ELL);
+	/* An escape is never split: "\x01" (4 bytes) fits whole or not. */
+	CHECK_STR(ESC("ab\x01" "cdefgh", 10), "ab\\x01" ELL);
+	CHECK_STR(ESC("abcde\x01", 8), "abcd" ELL);
+	CHECK_STR(ESC("ab\x01" "c", 10), "ab\\x01c");
+	CHECK_STR(ESC("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 8),
+	    "\xc3\xa9\xc3\xa9" ELL);
+	/* 4 KiB of controls: capped, no overrun, ends in the ellipsis. */
+	memset(big, '\x01', sizeof(big));
+	{
+		const char *r = esc(big, sizeof(big), 128, 0);
+
+		CHECK(strlen(r) <= 127);
+		CHECK(strlen(r) >= 3 &&
+		    strcmp(r + strlen(r) - 3, ELL) == 0);
+		CHECK(strncmp(r, "\\x01\\x01", 8) == 0);
+	}
+	/* Degenerate buffers */
+	CHECK(bkey_escape_into(NULL, 0, "a", 1) == 0);
+	{
+		char tiny[3] = "xx";
+
+		CHECK(bkey_escape_into(tiny, sizeof(tiny), "abc", 3) == 0 &&
+		    tiny[0] == '\0');
+		CHECK(bkey_escape_into(tiny, sizeof(tiny), NULL, 0) == 0);
+	}
+}
+
+/* The modules' log values: a word cannot fake a field, a quoted value
+ * ends only at its closing quote, names stay visibly distinct. */
+static void
+log_values(void)
+{
+	char buf[128];
+
+	bkey_log_word(buf, sizeof(buf), NULL);
+	CHECK_STR(buf, "-");
+	bkey_log_word(buf, sizeof(buf), "");
+	CHECK_STR(buf, "-");
+	bkey_log_word(buf, sizeof(buf), "ali\x01" "ce x=\"y\"");
+	CHECK_STR(buf, "ali\\x01ce\\x20x\\x3d\\x22y\\x22");
+	bkey_log_quoted(buf, sizeof(buf), "echo \"a\\b\" x=1\n");
+	CHECK_STR(buf, "echo \\\"a\\\\b\\\" x=1\\x0a");
+	bkey_log_quoted(buf, sizeof(buf), NULL);
+	CHECK_STR(buf, "");
+}
+
 int
 main(void)
 {
 	unit_suite = "sanitize";
 	RUN(plain_text_kept);
+	RUN(escape_controls_visible);
+	RUN(escape_keeps_text);
+	RUN(escape_word_is_one_field);
+	RUN(escape_capped_whole);
 	RUN(c0_del_c1_removed);
 	RUN(escape_sequences_removed);
 	RUN(invalid_utf8_replaced);
@@ -392,5 +511,6 @@ main(void)
 	RUN(details_basic);
 	RUN(details_rejects);
 	RUN(details_caps);
+	RUN(log_values);
 	UNIT_DONE();
 }
