@@ -435,3 +435,105 @@ def test_tls_mock_serves_with_test_ca(h):
         raise AssertionError("TLS accepted without the test CA")
     except urllib.error.URLError as e:
         assert isinstance(e.reason, ssl.SSLCertVerificationError), e
+
+
+# ---- a hostile server (issue 7 item 6): the mock really does it -------------
+def _open(m, path):
+    """GET path; (connection, response) with the body not yet read."""
+    u = urllib.parse.urlsplit(m.url)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    c.request("GET", path)
+    return c, c.getresponse()
+
+
+def _jwks_raw(m):
+    c, r = _open(m, "/oauth/jwks")
+    try:
+        return r, r.read()
+    finally:
+        c.close()
+
+
+def test_hostile_redirect(h):
+    m = h.mock
+    for status in (301, 302, 307, 308):
+        m.set("did:bkey:alice", redirect="jwks", redirect_status=status,
+              redirect_to="https://evil.example/keys")
+        r, _ = _jwks_raw(m)
+        assert r.status == status, r.status
+        assert r.getheader("Location") == "https://evil.example/keys"
+    m.set("did:bkey:alice", redirect=["token"])
+    st, _ = _form(m, "/oauth/token", {
+        "grant_type": "client_credentials", "client_id": m.client_id,
+        "client_secret": m.client_secret})
+    assert st == 302
+    st, obj = _req(m, "POST", "/_mock/behaviour", json.dumps(
+        {"did": "did:bkey:x", "behaviour": {"redirect_status": 200}}))
+    assert st == 400, (st, obj)
+
+
+def test_hostile_big_bodies(h):
+    import gzip
+    m = h.mock
+    m.set("did:bkey:alice", gzip="jwks")
+    r, raw = _jwks_raw(m)
+    assert r.getheader("Content-Encoding") == "gzip"
+    assert len(raw) < 64 * 1024, len(raw)           # a bomb: small ...
+    big = gzip.decompress(raw)
+    assert len(big) > 10 << 20, len(big)            # ... inflating past 10 MiB
+    assert json.loads(big)["keys"][0]["kty"] == "OKP"
+    m.set("did:bkey:alice", chunked="jwks", big_bytes=200000)
+    r, raw = _jwks_raw(m)
+    assert r.getheader("Transfer-Encoding") == "chunked"
+    assert r.getheader("Content-Length") is None
+    assert len(raw) > 200000 and json.loads(raw)["keys"]
+    m.set("did:bkey:alice", huge="jwks")
+    r, raw = _jwks_raw(m)
+    assert int(r.getheader("Content-Length")) == len(raw) > 10 << 20
+    assert json.loads(raw)["keys"]
+
+
+def test_hostile_drip(h):
+    m = h.mock
+    m.set("did:bkey:alice", drip="jwks", drip_ms=100)
+    c, r = _open(m, "/oauth/jwks")
+    try:
+        assert r.status == 200 and int(r.getheader("Content-Length")) > 10
+        t0 = time.monotonic()
+        first = r.read(4)
+        took = time.monotonic() - t0
+        assert first == b'{"ke', first
+        assert 0.35 <= took < 2, took           # one byte per 100 ms
+        m.reset()                               # ends the drip
+        try:
+            r.read()
+            raise AssertionError("the drip ran to the end")
+        except http.client.IncompleteRead:
+            pass
+    finally:
+        c.close()
+    reqs = m.requests("/oauth/jwks")
+    assert reqs == [], reqs                     # reset cleared the log
+
+
+def test_hostile_dup_kid(h):
+    m = h.mock
+    _, raw = _jwks_raw(m)
+    assert len(json.loads(raw)["keys"]) == 1
+    m.set("did:bkey:alice", dup_kid=True)
+    _, raw = _jwks_raw(m)
+    keys = json.loads(raw)["keys"]
+    assert len(keys) == 2 and keys[0]["kid"] == keys[1]["kid"] == \
+        m.info()["kid"], keys
+    assert keys[0]["x"] != keys[1]["x"]
+    # the first one is the key that signs
+    tok = _client_token(m)
+    hd, p, s = tok.split(".")
+    nacl.signing.VerifyKey(_b64d(keys[0]["x"])).verify(
+        (hd + "." + p).encode(), _b64d(s))
+    try:
+        nacl.signing.VerifyKey(_b64d(keys[1]["x"])).verify(
+            (hd + "." + p).encode(), _b64d(s))
+        raise AssertionError("the impostor key verifies")
+    except nacl.exceptions.BadSignatureError:
+        pass

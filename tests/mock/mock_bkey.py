@@ -42,6 +42,7 @@ STRICTNESS (beyond the letter of the public docs, to catch client bugs):
 
 import argparse
 import base64
+import gzip
 import hashlib
 import hmac
 import json
@@ -84,6 +85,18 @@ BEHAVIOUR_DEFAULTS = {
     "bad_token": None, "id_token": None, "hang_ms": 60000,
 }
 OUTCOMES = ("approve", "deny", "expire", "never")
+# A hostile server (issue 7 item 6): more faults by endpoint name, and
+# their settings. dup_kid (bool) makes the JWKS publish a second key under
+# the signing key's kid.
+HOSTILE = ("redirect", "drip", "gzip", "chunked", "huge")
+FAULTS = ("drop", "hang", "malformed", "oversized") + HOSTILE
+REDIRECTS = (301, 302, 303, 307, 308)
+BEHAVIOUR_DEFAULTS.update({
+    "redirect": None, "redirect_status": 302,
+    "redirect_to": "https://evil.example/oauth/token",
+    "drip": None, "drip_ms": 1000, "gzip": None, "chunked": None,
+    "huge": None, "big_bytes": 10 << 20, "dup_kid": False,
+})
 
 
 def b64u(data):
@@ -119,6 +132,7 @@ class State:
         self.key = Key()                    # publishes and signs
         self.unpublished = Key()            # for unknown_kid
         self.privkey = Key()                # for jwk_private
+        self.impostor = Key()               # for dup_kid
         self.issued_jtis = []               # survives reset (reuse_jti)
         self.client_tokens = {}             # token -> (client_id, exp)
         self.base_url = None
@@ -164,7 +178,9 @@ class State:
             raise ValueError("bad outcome %r" % b["outcome"])
         if b["bad_token"] is not None and b["bad_token"] not in BAD_TOKENS:
             raise ValueError("bad bad_token %r" % b["bad_token"])
-        for k in ("drop", "hang", "malformed", "oversized"):
+        if b["redirect_status"] not in REDIRECTS:
+            raise ValueError("bad redirect_status %r" % b["redirect_status"])
+        for k in FAULTS:
             v = b[k]
             if v is None:
                 continue
@@ -189,7 +205,7 @@ class State:
             else:
                 cands = list(reversed(list(self.behaviours.values())))
             for b in cands:
-                for f in ("drop", "hang", "malformed", "oversized"):
+                for f in FAULTS:
                     if b.get(f) and endpoint in b[f]:
                         return f, b
         return None, None
@@ -315,6 +331,11 @@ class State:
         with self.lock:
             self.key = Key()
 
+    def dup_kid(self):
+        """True if any DID's behaviour asks for a duplicate kid."""
+        with self.lock:
+            return any(b.get("dup_kid") for b in self.behaviours.values())
+
 
 class Reject(Exception):
     def __init__(self, status, error, description, violation=True):
@@ -410,7 +431,64 @@ class Handler(BaseHTTPRequestHandler):
             obj = dict(good_obj)
             obj["padding"] = "A" * (70 * 1024)
             self.send_json(200, obj)
+        elif fault in HOSTILE:
+            getattr(self, "hostile_" + fault)(b, good_obj)
         return True
+
+    # ---- a hostile server ------------------------------------------------
+    def hostile_redirect(self, b, good_obj):
+        """The answer is elsewhere: a 3xx to redirect_to."""
+        self.send_raw(b["redirect_status"], b'{"moved":true}',
+                      extra={"Location": b["redirect_to"]})
+
+    def hostile_drip(self, b, good_obj):
+        """A 200 whose body comes one byte per drip_ms (slowloris); reset
+        or shutdown ends it."""
+        body = jdump(good_obj).encode()
+        ev = self.server.state.release
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.flush()
+        self.rec["status"] = "dripping"
+        for i in range(len(body)):
+            if ev.wait(float(b["drip_ms"]) / 1000.0):
+                return self.drop()
+            self.wfile.write(body[i:i + 1])
+            self.wfile.flush()
+        self.rec["status"] = "dripped"
+
+    def padded(self, b, good_obj):
+        """The good answer padded to big_bytes of valid JSON."""
+        return jdump(dict(good_obj, padding="A" * int(b["big_bytes"])))
+
+    def hostile_gzip(self, b, good_obj):
+        """Content-Encoding gzip never asked for: a small body that inflates
+        to big_bytes (a decompression bomb)."""
+        body = gzip.compress(self.padded(b, good_obj).encode(), 9)
+        self.send_raw(200, body, extra={"Content-Encoding": "gzip"})
+        self.rec["response"] = "(gzip, %d bytes)" % len(body)
+
+    def hostile_chunked(self, b, good_obj):
+        """big_bytes of JSON, chunked: no Content-Length to refuse early."""
+        body = self.padded(b, good_obj).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.rec["status"] = 200
+        self.rec["response"] = "(chunked, %d bytes)" % len(body)
+        for i in range(0, len(body), 16384):
+            part = body[i:i + 16384]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+        self.wfile.write(b"0\r\n\r\n")
+
+    def hostile_huge(self, b, good_obj):
+        """big_bytes of JSON with its Content-Length."""
+        self.rec["status"] = 200        # if the client hangs up mid-way
+        self.send_raw(200, self.padded(b, good_obj).encode())
+        self.rec["response"] = "(huge)"
 
     def violation(self, reason):
         st = self.server.state
@@ -598,6 +676,11 @@ class Handler(BaseHTTPRequestHandler):
     def jwks(self):
         st = self.server.state
         good = st.jwks()
+        if st.dup_kid():
+            # A second key under the signing key's kid, after the real one:
+            # a verifier that takes the first match would still accept.
+            extra = dict(st.impostor.jwk(), kid=st.key.kid)
+            good = {"keys": good["keys"] + [extra]}
         fault, b = st.fault(None, "jwks")
         if self.apply_fault(fault, b, good):
             return
