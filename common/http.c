@@ -21,7 +21,7 @@
 #include "result.h"
 
 #ifndef BKEY_VERSION
-#define BKEY_VERSION "0.1.0"
+#error "BKEY_VERSION comes from the Makefile's VERSION"
 #endif
 
 struct bkey_http {
