@@ -2,8 +2,8 @@
 """
 A mock BKey issuer: OpenID CIBA (poll mode) with EdDSA-signed JWTs.
 
-Speaks the API of ../../../shared/reference/bkey-api.md (and BKey's OpenAPI
-description) in two dialects:
+Speaks the BKey API as docs/protocol.md describes it, in its two
+dialects:
   bkey  client token (client_credentials) first, then a JSON bc-authorize
         with "Authorization: Bearer <client token>"; polls carry
         client_id/client_secret in the form body (client_secret_post) or
@@ -36,7 +36,8 @@ STRICTNESS (beyond the letter of the public docs, to catch client bugs):
   - the first poll must come no sooner than `interval` after the initiate,
     each next poll no sooner than `interval` after the previous one, and a
     slow_down adds 5 s (50 ms tolerance); early polls get slow_down.
-  - a parameter repeated in a form is invalid_request (RFC 6749 3.1/3.2).
+  - a parameter repeated in a form is invalid_request (docs/protocol.md
+    "Dialects": the OAuth rule for token-endpoint forms).
   - the client secret must never appear in a JSON body or a query string.
 """
 
