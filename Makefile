@@ -129,7 +129,7 @@ check: all tests
 demo: all tests
 	$(PYTHON) tests/demo.py --build $(B)
 
-bench: all $(BENCH_BIN)
+bench: all $(TESTDRV_BIN) $(BENCH_BIN)
 	$(PYTHON) bench/run.py --build $(B)
 
 install: all

@@ -1,5 +1,5 @@
 /*
- * CIBA protocol requests (bkey-api.md "The approve flow"), both dialects.
+ * CIBA protocol requests (docs/protocol.md), both dialects.
  * bkey: client token by client_credentials, JSON initiate with Bearer,
  *       polls with client_id/client_secret in the form body.
  * ciba: form-encoded initiate and polls, client_secret_basic.

@@ -1,5 +1,5 @@
 /*
- * The individual protocol requests of the approve flow (bkey-api.md), for
+ * The individual protocol requests of the approve flow (docs/protocol.md), for
  * both dialects: client token, CIBA initiate, one poll, a plain GET. Each
  * request is retried on connection failures and 5xx with backoff (250 ms
  * doubling, capped at 2 s; a poll never sooner than its interval) until its

@@ -1,5 +1,5 @@
 /*
- * Verifying the approval token (bkey-api.md "The approval token").
+ * Verifying the approval token (docs/protocol.md "The approval token").
  * Order matters: shape, then header (alg pinned), then key by kid, then the
  * signature; only a token whose signature verified has its claims read.
  */
@@ -267,7 +267,7 @@ check_claims(const bkey_json *j, const struct bkey_jwt_expect *want,
 		tokerr(err, "token nbf malformed");
 		goto out;
 	}
-	/* RFC 7519: valid only while now < exp; the leeway widens that,
+	/* protocol.md: valid only while now < exp; the leeway widens that,
 	 * and at exp + leeway the token is dead. */
 	if (now >= sat_add(c->exp, leeway)) {
 		tokerr(err, "token expired");

@@ -1,4 +1,4 @@
-/* Verifying EdDSA-signed JWTs as bkey-api.md "The approval token" says. */
+/* Verifying EdDSA-signed JWTs as docs/protocol.md "The approval token" says. */
 #ifndef BKEY_JWT_H
 #define BKEY_JWT_H
 

@@ -106,6 +106,21 @@ class Mock:
     def violations(self):
         return self._call("GET", "/_mock/violations")
 
+    def initiates(self):
+        """The recorded bc-authorize requests."""
+        return self.requests("/oauth/bc-authorize")
+
+    def initiate_bodies(self):
+        """The bc-authorize bodies: the JSON object (bkey dialect) or the
+        form (ciba dialect)."""
+        return [r["json"] if r["json"] is not None else r["form"]
+                for r in self.initiates()]
+
+    def stats(self):
+        """Connections and TLS handshakes since the mock started, and the
+        answer_ms every answer waits (mock.config(answer_ms=N); reset: 0)."""
+        return self._call("GET", "/_mock/stats")
+
     def reset(self):
         self.dialect = "bkey"
         self._call("POST", "/_mock/reset", {})
@@ -408,6 +423,73 @@ def children(pid):
             return [int(x) for x in f.read().split()]
     except OSError:
         return []
+
+
+def multiarch():
+    """The Debian multiarch triplet (x86_64-linux-gnu, aarch64-linux-gnu)."""
+    for cmd in (["cc", "-print-multiarch"],
+                ["dpkg-architecture", "-qDEB_HOST_MULTIARCH"]):
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True)
+        except OSError:
+            continue
+        if p.returncode == 0 and p.stdout.strip():
+            return p.stdout.strip()
+    raise Skip("cannot tell the multiarch directory")
+
+
+def pam_module(name):
+    """The path of a system PAM module, e.g. pam_module("pam_permit.so")."""
+    for d in ("/lib", "/usr/lib"):
+        path = os.path.join(d, multiarch(), "security", name)
+        if os.path.exists(path):
+            return path
+    raise Skip("%s not installed" % name)
+
+
+def helper_procs(conf=None, parent=None, exe=None):
+    """Running helpers a module started (an argument is --request-stdin),
+    narrowed to those with conf as an argument, parent as their parent
+    and exe as their executable: other tests may run helpers meanwhile."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                argv = f.read().split(b"\0")
+            if exe is not None and os.readlink("/proc/%s/exe" % d) != exe:
+                continue
+            if parent is not None:
+                with open("/proc/%s/stat" % d) as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                if ppid != parent:
+                    continue
+        except (OSError, ValueError):
+            continue
+        if b"--request-stdin" not in argv:
+            continue
+        if conf is not None and conf.encode() not in argv:
+            continue
+        out.append(int(d))
+    return out
+
+
+def fake_helper(h, lines=(), then="exit 0"):
+    """A root-owned 0755 shell script standing in for bkey-approve: saves
+    its argv and stdin in its dir, prints lines, then runs the shell text
+    `then`. Returns (path, dir)."""
+    d = os.path.join(h.tmp, "fake")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "bkey-approve")
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n"
+                "printf '%%s\\n' \"$*\" > %s/argv\n"
+                "cat > %s/request\n" % (d, d) +
+                "".join("printf '%%s\\n' '%s'\n" % l for l in lines) +
+                then + "\n")
+    os.chmod(path, 0o755)
+    return path, d
 
 
 def free_port():

@@ -45,10 +45,6 @@ def polls(m):
             if (r["form"] or {}).get("grant_type") == CIBA]
 
 
-def initiates(m):
-    return m.requests("/oauth/bc-authorize")
-
-
 def approved_token(m):
     for r in reversed(polls(m)):
         if r["status"] == 200:
@@ -65,7 +61,7 @@ def check_pending(ev, m=None, expires_in=None, interval=0):
     if expires_in is not None:
         assert ev["expires_in"] == expires_in, ev
     if m is not None:
-        ids = [r.get("auth_req_id") for r in initiates(m)]
+        ids = [r.get("auth_req_id") for r in m.initiates()]
         assert ev["auth_req_id"] in ids, (ev, ids)
 
 
@@ -117,7 +113,7 @@ def test_approved(h):
           if r["form"]["grant_type"] == "client_credentials"]
     assert len(cc) == 1, cc
     ctok = json.loads(cc[0]["response"])["access_token"]
-    (ini,) = initiates(m)
+    (ini,) = m.initiates()
     assert ini["headers"]["authorization"] == "Bearer " + ctok
     assert ini["headers"]["content-type"].startswith("application/json")
     body = ini["json"]
@@ -223,7 +219,7 @@ def test_user_lookup(h):
     p = h.cli(["--config", h.config(), "--json", "--user", "bob",
                "--message", "hi"])
     assert_final(p, 0, "approved", sub="did:bkey:bob")
-    assert initiates(h.mock)[0]["json"]["login_hint"] == "did:bkey:bob"
+    assert h.mock.initiates()[0]["json"]["login_hint"] == "did:bkey:bob"
 
 
 def test_user_unmapped_is_config_error(h):
@@ -238,7 +234,7 @@ def test_human_output(h):
     p = h.cli(["--config", h.config(), "--did", DID, "--message", "hi"])
     assert_exit(p, 0)
     assert p.stdout == "", p.stdout
-    code = CODE_RE.match(initiates(m)[0]["json"]["binding_message"]).group(1)
+    code = CODE_RE.match(m.initiates()[0]["json"]["binding_message"]).group(1)
     first = [ln for ln in p.stderr.splitlines() if ln.strip()][0]
     assert code in first, (code, p.stderr)
 
@@ -253,7 +249,7 @@ def test_human_run_overhead_under_a_second(h):
     took = time.monotonic() - t0
     assert_exit(p, 0)
     lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
-    code = CODE_RE.match(initiates(m)[0]["json"]["binding_message"]).group(1)
+    code = CODE_RE.match(m.initiates()[0]["json"]["binding_message"]).group(1)
     assert code in lines[0], p.stderr
     assert lines[-1] == "Approved by " + DID, p.stderr
     if not h.cli_wrapper:           # valgrind is slower by design
@@ -266,7 +262,7 @@ def test_detail_flags(h):
                          "amount=29.99", "--detail", "env=prod",
                          "--detail", "description=a b=c"])
     assert_final(p, 0, "approved")
-    det = initiates(m)[0]["json"]["action_details"]
+    det = m.initiates()[0]["json"]["action_details"]
     assert det["type"] == "deploy" and det["env"] == "prod", det
     assert det["description"] == "a b=c", det
     assert str(det["amount"]) == "29.99", det
@@ -280,7 +276,7 @@ def test_detail_flags_sanitized_not_refused(h):
     p = approve(h, args=["--detail", "note=ab\udcffcd",
                          "--detail", "cmd=ls\x1b[2J -l\n"])
     assert_final(p, 0, "approved")
-    det = initiates(m)[0]["json"]["action_details"]
+    det = m.initiates()[0]["json"]["action_details"]
     assert det == {"note": "ab\ufffdcd", "cmd": "ls -l"}, det
     assert_no_violations(m)
 
@@ -369,7 +365,7 @@ def test_interval_honoured(h):
     p = approve(h)
     assert_final(p, 0, "approved")
     check_pending(events(p.stdout)[0], m, interval=1)
-    ts = [initiates(m)[0]["t"]] + [r["t"] for r in polls(m)]
+    ts = [m.initiates()[0]["t"]] + [r["t"] for r in polls(m)]
     gaps = [b - a for a, b in zip(ts, ts[1:])]
     assert all(g >= 0.95 for g in gaps), gaps
     assert len(gaps) <= 3, gaps     # not hammering the server either
@@ -398,7 +394,7 @@ def test_interval_absent_means_5s(h):
     p = approve(h)
     assert_final(p, 0, "approved")
     assert events(p.stdout)[0]["interval"] == 5, p.stdout
-    gap = polls(m)[0]["t"] - initiates(m)[0]["t"]
+    gap = polls(m)[0]["t"] - m.initiates()[0]["t"]
     assert gap >= 4.95, gap
     assert_no_violations(m)
 
@@ -432,7 +428,7 @@ def test_5xx_forever(h):
     p = approve(h, args=["--timeout", "2"])
     assert_error(p, 3, "unavailable")
     assert time.monotonic() - t0 < 5.0
-    assert len(initiates(m)) >= 2, "no retry"
+    assert len(m.initiates()) >= 2, "no retry"
 
 
 def test_drop_initiate(h):
@@ -533,7 +529,7 @@ def test_initiate_error(h):
     p = approve(h)
     ev = assert_error(p, 4, "protocol")
     assert "invalid_request" in ev["detail"], ev
-    assert len(initiates(h.mock)) == 1, "a 4xx from initiate was retried"
+    assert len(h.mock.initiates()) == 1, "a 4xx from initiate was retried"
 
 
 def test_wrong_client_secret(h):
@@ -852,7 +848,7 @@ def test_ciba_dialect(h):
         ("%s:%s" % (m.client_id, m.client_secret)).encode()).decode()
     assert not [r for r in m.requests("/oauth/token")
                 if r["form"]["grant_type"] == "client_credentials"]
-    (ini,) = initiates(m)
+    (ini,) = m.initiates()
     assert ini["headers"]["authorization"] == basic
     assert ini["headers"]["content-type"].startswith(
         "application/x-www-form-urlencoded")
@@ -928,7 +924,7 @@ def test_request_stdin_user(h):
                                       "amount": 3},
                    "timeout": 10})
     assert_final(p, 0, "approved", sub=DID, scope="approve:sudo")
-    body = initiates(m)[0]["json"]
+    body = m.initiates()[0]["json"]
     assert CODE_RE.match(body["binding_message"]).group(2) == "sudo ls"
     assert body["action_details"]["command"] == "/bin/ls"
     assert body["action_details"]["type"] == "sudo"
@@ -939,7 +935,7 @@ def test_request_stdin_user(h):
 def test_request_stdin_did(h):
     p = _stdin(h, {"did": "did:bkey:deny", "message": "x"})
     assert_final(p, 1, "denied")
-    assert initiates(h.mock)[0]["json"]["scope"].split() == \
+    assert h.mock.initiates()[0]["json"]["scope"].split() == \
         ["openid", "approve:action"]
 
 
@@ -1051,7 +1047,7 @@ def test_config_requested_expiry_clamped(h):
     m = h.mock
     assert_final(approve(h, cfg=h.config(timeout=5)), 0, "approved")
     assert_final(approve(h, cfg=h.config(timeout=1000)), 0, "approved")
-    got = [r["json"].get("requested_expiry", 300) for r in initiates(m)]
+    got = [r["json"].get("requested_expiry", 300) for r in m.initiates()]
     assert got == [30, 600], got
 
 
@@ -1071,7 +1067,7 @@ def test_requested_expiry_defaults_to_run_timeout(h):
     cfg2 = h.config(requested_expiry=60)
     assert_final(approve(h, cfg=cfg2, args=["--timeout", "300"]), 0,
                  "approved")
-    got = [r["json"].get("requested_expiry", 300) for r in initiates(m)]
+    got = [r["json"].get("requested_expiry", 300) for r in m.initiates()]
     assert got == [300, 45, 600, 60], got
     assert_no_violations(m)
 
@@ -1127,7 +1123,7 @@ def test_hostile_message_argv(h):
     m = h.mock
     p = approve(h, message=HOSTILE)
     assert_final(p, 0, "approved")
-    msg = initiates(m)[0]["json"]["binding_message"]
+    msg = m.initiates()[0]["json"]["binding_message"]
     _check_sanitized(msg)
     assert msg.endswith("\u2026"), repr(msg[-10:])
     mt = CODE_RE.match(msg)
@@ -1145,7 +1141,7 @@ def test_hostile_request_stdin(h):
                    "message": "bad\u0085c1\u009b2J\u202e" + "m" * 4096,
                    "action_details": det})
     assert_final(p, 0, "approved")
-    body = initiates(m)[0]["json"]
+    body = m.initiates()[0]["json"]
     _check_sanitized(body["binding_message"])
     assert body["binding_message"].endswith("\u2026")
     d = body["action_details"]

@@ -14,12 +14,11 @@ import socket
 import subprocess
 import time
 
-from harness import free_port
+from harness import fake_helper, free_port, helper_procs, pam_module
 
 SERVICE = "bkeytest"
 WRAPPER = "libpam_wrapper.so"
 NSS_WRAPPER = "libnss_wrapper.so"
-PERMIT = "/lib/x86_64-linux-gnu/security/pam_permit.so"
 
 # pam_strerror() texts pamtester prints, by code name.
 STRERROR = {
@@ -139,13 +138,12 @@ def decision(p):
     return pr, fields, text
 
 
-def initiates(h):
-    return [r for r in h.mock.requests() if r["path"].endswith(
-        "/bc-authorize")]
+def permit_line():
+    return "auth required " + pam_module("pam_permit.so")
 
 
 def initiate_json(h):
-    reqs = initiates(h)
+    reqs = h.mock.initiates()
     assert len(reqs) == 1, "want one bc-authorize, got %d" % len(reqs)
     r = reqs[0]
     return r["json"] if r["json"] is not None else r["form"]
@@ -263,18 +261,18 @@ def test_pam_unmapped_user(h):
     p = pamtester(h, service(h), user="carol")
     assert_pamtester(p, "PAM_USER_UNKNOWN")
     assert decision(p)[1]["outcome"] == "unknown_user", tail(p)
-    assert not initiates(h), "an unmapped user reached the server"
+    assert not h.mock.initiates(), "an unmapped user reached the server"
 
 
 def test_pam_unmapped_user_nouserok_is_ignore(h):
     # [ignore=ignore] then pam_permit: PAM_IGNORE is the only module
     # result that reaches pam_permit without a request to the server.
     h.mock.set("did:bkey:carol", outcome="deny")
-    svc = service(h, "nouserok", stack=["auth required " + PERMIT])
+    svc = service(h, "nouserok", stack=[permit_line()])
     p = pamtester(h, svc, user="carol")
     assert_pamtester(p, "PAM_SUCCESS")
     assert decision(p)[1]["outcome"] == "ignored", tail(p)
-    assert not initiates(h)
+    assert not h.mock.initiates()
     # A mapped user still needs approval under nouserok.
     h.mock.set("did:bkey:alice", outcome="deny")
     p = pamtester(h, svc, user="alice")
@@ -284,11 +282,11 @@ def test_pam_unmapped_user_nouserok_is_ignore(h):
 def test_pam_groups_member_needs_approval(h):
     nss = nss_files(h, {"admins": (2000, ["alice"]), "staff": (3000, [])})
     h.mock.set("did:bkey:alice", outcome="deny")
-    svc = service(h, "groups=staff,admins", stack=["auth required " + PERMIT])
+    svc = service(h, "groups=staff,admins", stack=[permit_line()])
     p = pamtester(h, svc, nss=nss)
     assert_pamtester(p, "PAM_AUTH_ERR")
     assert decision(p)[1]["outcome"] == "denied", tail(p)
-    assert len(initiates(h)) == 1
+    assert len(h.mock.initiates()) == 1
     # The primary group counts too.
     h.mock.reset()
     p = pamtester(h, service(h, "groups=bob"), user="bob", nss=nss)
@@ -299,12 +297,12 @@ def test_pam_groups_member_needs_approval(h):
 def test_pam_groups_non_member_is_ignore(h):
     nss = nss_files(h, {"admins": (2000, ["bob"])})
     h.mock.set("did:bkey:alice", outcome="deny")
-    svc = service(h, "groups=admins", stack=["auth required " + PERMIT])
+    svc = service(h, "groups=admins", stack=[permit_line()])
     p = pamtester(h, svc, nss=nss)
     assert_pamtester(p, "PAM_SUCCESS")
     f = decision(p)[1]
     assert f["outcome"] == "ignored", tail(p)
-    assert not initiates(h), "a non-member was sent for approval"
+    assert not h.mock.initiates(), "a non-member was sent for approval"
 
 
 def test_pam_groups_unknown_group_fails_closed(h):
@@ -312,7 +310,7 @@ def test_pam_groups_unknown_group_fails_closed(h):
     p = pamtester(h, service(h, "groups=admins,nosuchgroup"), nss=nss)
     assert_pamtester(p, "PAM_SERVICE_ERR")
     assert any("unknown group nosuchgroup" in t for _, t in logs(p)), tail(p)
-    assert not initiates(h)
+    assert not h.mock.initiates()
     # With groups=, a name the system does not know is an unknown user.
     p = pamtester(h, service(h, "groups=admins"), user="carol", nss=nss)
     assert_pamtester(p, "PAM_USER_UNKNOWN")
@@ -406,7 +404,7 @@ def test_pam_groups_lookup_failure_fails_closed(h):
     # a member" (PAM_IGNORE): it is a system error.
     nss = nss_files(h, {"admins": (2000, ["alice"])})
     svc = service(h, "groups=admins nouserok",
-                  stack=["auth required " + PERMIT])
+                  stack=[permit_line()])
     for what in ("pw:alice", "gr:admins", "list:alice"):
         so, env = nss_fail_env(h, what)
         e = wrapper_env(h, svc, nss)
@@ -416,7 +414,7 @@ def test_pam_groups_lookup_failure_fails_closed(h):
         pr, f, text = decision(p)
         assert f["outcome"] == "error" and "look-up failed" in text, \
             (what, text)
-        assert not initiates(h)
+        assert not h.mock.initiates()
     # The shim passes other look-ups through: a member still needs approval.
     so, env = nss_fail_env(h, "pw:nobody-else")
     env["LD_PRELOAD"] = preload_first(so,
@@ -464,7 +462,7 @@ def test_pam_user_spelling_maps_to_the_account(h):
         f.write(NSS_ICASE_SHIM)
     subprocess.run(["cc", "-shared", "-fPIC", "-o", so, src, "-ldl"],
                    check=True)
-    svc = service(h, "nouserok", stack=["auth required " + PERMIT])
+    svc = service(h, "nouserok", stack=[permit_line()])
     env = {"LD_PRELOAD": preload_first(so, wrapper_env(h, svc,
                                                        nss)["LD_PRELOAD"])}
     h.mock.set("did:bkey:alice", outcome="deny")
@@ -476,7 +474,7 @@ def test_pam_user_spelling_maps_to_the_account(h):
     # groups= looks at the account's memberships, not those of the
     # spelling (group member lists name "alice").
     nss = nss_files(h, {"admins": (2000, ["alice"])})
-    svc = service(h, "groups=admins", stack=["auth required " + PERMIT])
+    svc = service(h, "groups=admins", stack=[permit_line()])
     h.mock.reset()
     h.mock.set("did:bkey:alice", outcome="deny")
     p = pamtester(h, svc, user="ALICE", nss=nss, env=env)
@@ -484,11 +482,11 @@ def test_pam_user_spelling_maps_to_the_account(h):
     assert decision(p)[1]["outcome"] == "denied", tail(p)
     # A name no account answers to is still "not enrolled".
     h.mock.reset()
-    svc = service(h, "nouserok", stack=["auth required " + PERMIT])
+    svc = service(h, "nouserok", stack=[permit_line()])
     p = pamtester(h, svc, user="carol", nss=nss, env=env)
     assert_pamtester(p, "PAM_SUCCESS")
     assert decision(p)[1]["outcome"] == "ignored", tail(p)
-    assert not initiates(h)
+    assert not h.mock.initiates()
 
 
 def test_pam_server_down_failmode_secure(h):
@@ -543,7 +541,7 @@ def test_pam_bad_config(h):
     assert_pamtester(p, "PAM_SERVICE_ERR")
     pr, f, text = decision(p)
     assert f["outcome"] == "error" and "no_such_key" in text, text
-    assert not initiates(h)
+    assert not h.mock.initiates()
     # A config file others can write is refused the same way.
     conf = h.config()
     os.chmod(conf, 0o666)
@@ -571,7 +569,7 @@ def test_pam_unknown_argument(h):
         assert_pamtester(p, "PAM_SERVICE_ERR")
         assert any('invalid or unknown module argument "%s"' % bad in t
                    for _, t in logs(p)), (args, tail(p))
-    assert not initiates(h)
+    assert not h.mock.initiates()
 
 
 def test_pam_scope_and_message_template(h):
@@ -607,7 +605,7 @@ def test_pam_hostile_rhost_sanitized_and_capped(h):
     assert len(rh.encode()) <= 255 and rh.endswith("\u2026"), len(rh)
     assert len(body["binding_message"].encode()) <= 256 + 7, \
         len(body["binding_message"].encode())
-    assert len(initiates(h)[0]["body"]) < 4096
+    assert len(h.mock.initiates()[0]["body"]) < 4096
     pr, f, text = decision(p)
     assert text.count("outcome=") == 1, text
     assert f["outcome"] == "approved", text
@@ -623,7 +621,7 @@ def test_pam_hostile_user_name(h):
     pr, f, text = decision(p)
     assert f["user"] == "alice\\x1b[2J\\x0aroot", text
     assert "\x1b" not in text and "\n" not in text, text
-    assert not initiates(h)
+    assert not h.mock.initiates()
 
 
 # ---- pam_cue: cue text per mode, PAM_SILENT, environment -----------------------
@@ -713,31 +711,13 @@ def test_pam_conversation_failure_is_auth_err(h):
     assert decision(c.p)[1]["outcome"] == "conv_error", tail(c.p)
 
 
-def helper_children(pid):
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                st = f.read()
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                cmd = f.read()
-        except OSError:
-            continue
-        ppid = int(st.rsplit(")", 1)[1].split()[1])
-        if ppid == pid and b"--request-stdin" in cmd:
-            out.append(int(d))
-    return out
-
-
 def test_pam_interrupted_wait_is_auth_err(h):
     h.mock.set("did:bkey:alice", outcome="never")
     proc = cue_run(h, service(h, "cue=info"), wait=False)
     deadline = time.monotonic() + 10
     kids = []
     while not kids and time.monotonic() < deadline:
-        kids = helper_children(proc.pid)
+        kids = helper_procs(parent=proc.pid)
         time.sleep(0.05)
     assert kids, "helper not found"
     time.sleep(0.3)			# let it reach the pending state
@@ -748,7 +728,7 @@ def test_pam_interrupted_wait_is_auth_err(h):
     assert c.result == "PAM_AUTH_ERR", tail(p)
     assert decision(p)[1]["outcome"] in ("cancelled", "protocol"), tail(p)
     assert c.children == "none", tail(p)
-    assert not helper_children(proc.pid)
+    assert not helper_procs(parent=proc.pid)
 
 
 def test_pam_deadline_kills_helper(h):
@@ -839,22 +819,6 @@ def approved(sub="did:bkey:alice", scope="approve:login"):
     return ('{"event":"approved","sub":"%s","jti":"j-1",'
             '"scope":"%s","exp":4102444800,"auth_req_id":"r-1"}'
             % (sub, scope))
-
-
-def fake_helper(h, lines, then="exit 0"):
-    """A root-owned 0755 shell script standing in for bkey-approve: saves
-    its argv and stdin, prints lines, then runs `then`."""
-    d = os.path.join(h.tmp, "fake")
-    os.makedirs(d, exist_ok=True)
-    path = os.path.join(d, "bkey-approve")
-    with open(path, "w") as f:
-        f.write("#!/bin/sh\n"
-                "printf '%%s\\n' \"$*\" > %s/argv\n"
-                "cat > %s/request\n" % (d, d) +
-                "".join("printf '%%s\\n' '%s'\n" % l for l in lines) +
-                then + "\n")
-    os.chmod(path, 0o755)
-    return path, d
 
 
 def test_pam_request_sent_to_helper(h):
@@ -957,13 +921,13 @@ def test_pam_control_char_user_is_not_another_name(h):
     # "ali\x01ce" was logged as user=alice: with nouserok, "ignored
     # user=alice" for an alice who was never asked. Escaped, it cannot
     # pass for alice, in the log or anywhere a person reads it.
-    svc = service(h, "nouserok", stack=["auth required " + PERMIT])
+    svc = service(h, "nouserok", stack=[permit_line()])
     p = pamtester(h, svc, user="ali\x01ce")
     assert_pamtester(p, "PAM_SUCCESS")
     pr, f, text = decision(p)
     assert f["outcome"] == "ignored" and f["user"] == "ali\\x01ce", text
     assert "user=alice " not in text, text
-    assert not initiates(h)
+    assert not h.mock.initiates()
 
 
 def _long_hostile(n=4096):
@@ -997,7 +961,7 @@ def test_pam_hostile_tty_and_long_names_capped(h):
     pr, f, text = decision(p)
     assert f["user"].startswith("\\x01uuu") and f["user"].endswith(
         "\u2026") and len(text) < 1024, text
-    assert not initiates(h)
+    assert not h.mock.initiates()
 
 
 def test_pam_hostile_conversation_fails_closed(h):
@@ -1022,18 +986,6 @@ def test_pam_hostile_conversation_fails_closed(h):
             assert "hunter2" not in c.p.stdout + c.p.stderr
 
 
-def _helpers_with(conf):
-    out = []
-    for d in os.listdir("/proc"):
-        try:
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                if conf.encode() in f.read():
-                    out.append(int(d))
-        except (OSError, ValueError):
-            continue
-    return out
-
-
 def test_pam_prompt_with_stdin_closed(h):
     # cue=prompt when the application's stdin is closed (pamtester reads
     # the answer there): the prompt fails, the login is denied, and the
@@ -1044,7 +996,7 @@ def test_pam_prompt_with_stdin_closed(h):
     p = pamtester(h, svc, wrap=["sh", "-c", 'exec "$@" <&-', "sh"])
     assert_pamtester(p, "PAM_AUTH_ERR")
     assert decision(p)[1]["outcome"] == "conv_error", tail(p)
-    assert not _helpers_with(conf), "helper left behind"
+    assert not helper_procs(conf), "helper left behind"
 
 
 # ---- issue 7 item 4: the caller's resource limits (appended) -----------------
@@ -1085,11 +1037,12 @@ def test_pam_rlimit_as_no_unapproved_login(h):
     if raise_ok.returncode == 0:
         # with CAP_SYS_RESOURCE the helper gets its own limits and asks
         assert_pamtester(p, "PAM_SUCCESS")
-        assert out["outcome"] == "approved" and initiates(h), tail(p)
+        assert out["outcome"] == "approved" and h.mock.initiates(), tail(p)
     else:
         # without it the helper is not started: an error, no login
         assert_pamtester(p, "PAM_SYSTEM_ERR")
-        assert "RLIMIT_AS" in decision(p)[2] and not initiates(h), tail(p)
+        assert "RLIMIT_AS" in decision(p)[2] and \
+            not h.mock.initiates(), tail(p)
 
 
 # ---- issue 7 item 5: the secret stays in the helper (appended) ---------------

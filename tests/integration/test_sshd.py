@@ -14,7 +14,7 @@ import socket
 import subprocess
 import time
 
-from harness import free_port
+from harness import free_port, helper_procs, pam_module
 
 SSHD = "/usr/sbin/sshd"
 PRIVSEP = "/run/sshd"
@@ -49,12 +49,7 @@ def require(h):
         # test_pam covers the module under ASan through pam_wrapper.
         raise h.Skip("module built with sanitizers (SANITIZE=1)")
     for name in ("pam_permit.so", "pam_deny.so"):
-        if not os.path.exists(pam_lib(name)):
-            raise h.Skip("%s not found" % pam_lib(name))
-
-
-def pam_lib(name):
-    return os.path.join("/lib/x86_64-linux-gnu/security", name)
+        pam_module(name)        # skips when it is missing
 
 
 def keygen(path):
@@ -84,12 +79,13 @@ class Sshd:
                     "password required %s\n" % (
                         os.path.join(h.build, "pam_bkey.so"), self.conf,
                         os.path.join(h.build, "bkey-approve"), module_args,
-                        pam_lib("pam_permit.so"), pam_lib("pam_permit.so"),
-                        pam_lib("pam_deny.so")))
+                        pam_module("pam_permit.so"),
+                        pam_module("pam_permit.so"),
+                        pam_module("pam_deny.so")))
         with open(os.path.join(pamd, "other"), "w") as f:
             f.write("auth required %s\naccount required %s\n"
                     "session required %s\npassword required %s\n" % ((
-                        pam_lib("pam_deny.so"),) * 4))
+                        pam_module("pam_deny.so"),) * 4))
         self.port = free_port()
         cfg = os.path.join(t, "sshd_config")
         with open(cfg, "w") as f:
@@ -195,11 +191,6 @@ class Sshd:
         return child.exitstatus, out, codes
 
 
-def initiates(h):
-    return [r["json"] or r["form"] for r in h.mock.requests()
-            if r["path"].endswith("/bc-authorize")]
-
-
 def login_once(h, **behaviour):
     """One login against a fresh sshd, the mock set to behaviour for root.
     Returns (sshd, exit status, transcript text, codes prompted)."""
@@ -220,7 +211,7 @@ def test_sshd_approved_login_runs_command(h):
                                                         sshd.log_text())
     assert re.search(r"^OK\r?$", text, re.M), text
     assert len(codes) == 1, codes
-    bodies = initiates(h)
+    bodies = h.mock.initiate_bodies()
     assert len(bodies) == 1, bodies
     msg = bodies[0]["binding_message"]
     # The code the user saw is the one the phone shows.
@@ -244,22 +235,8 @@ def test_sshd_denied_login_fails(h):
     assert "Accepted keyboard-interactive" not in sshd.log_text()
     assert codes, "no approval prompt: %r" % text
     # Every prompt was a fresh request, each denied.
-    assert len(initiates(h)) == len(codes), (initiates(h), codes)
-
-
-def helpers_for(conf):
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                cmd = f.read().split(b"\0")
-        except OSError:
-            continue
-        if b"--request-stdin" in cmd and conf.encode() in cmd:
-            out.append(int(d))
-    return out
+    bodies = h.mock.initiate_bodies()
+    assert len(bodies) == len(codes), (bodies, codes)
 
 
 def test_sshd_client_gone_mid_wait_stops_helper(h):
@@ -271,12 +248,12 @@ def test_sshd_client_gone_mid_wait_stops_helper(h):
     try:
         child = sshd.client()
         child.expect(PROMPT)
-        assert helpers_for(sshd.conf), "no helper while the prompt is up"
+        assert helper_procs(sshd.conf), "no helper while the prompt is up"
         child.close(force=True)
         deadline = time.monotonic() + 8
-        while helpers_for(sshd.conf) and time.monotonic() < deadline:
+        while helper_procs(sshd.conf) and time.monotonic() < deadline:
             time.sleep(0.1)
-        left = helpers_for(sshd.conf)
+        left = helper_procs(sshd.conf)
     finally:
         sshd.stop()
     assert not left, "helper still running after the client left: %r" % left

@@ -20,7 +20,7 @@ import stat
 import subprocess
 import time
 
-from harness import account_files, free_port
+from harness import account_files, fake_helper, free_port, helper_procs
 
 ARROW = "\u2192"
 CODE_LINE = re.compile(
@@ -151,8 +151,7 @@ PSQL = (["psql", "-c", "DROP TABLE users_archive"],
 
 
 def initiates(h, mock=None):
-    return [r["json"] for r in (mock or h.mock).requests(
-        "/oauth/bc-authorize")]
+    return (mock or h.mock).initiate_bodies()
 
 
 def assert_clean(r, n=1):
@@ -540,11 +539,6 @@ def test_sudo_drv_check_errors(h):
     assert r.opens == [-1] or r.checks == [-1], str(r)
 
 
-def fake_helper(h, body):
-    return write_file(os.path.join(h.tmp, "fake-helper"),
-                      "#!/bin/sh\ncat >/dev/null\n" + body, 0o755)
-
-
 def test_sudo_drv_helper_lies(h):
     pend = 'echo \'{"event":"pending","auth_req_id":"r1","code":"1234",' \
         '"expires_in":60,"interval":1}\'\n'
@@ -569,7 +563,7 @@ def test_sudo_drv_helper_lies(h):
                                          "openid approve:sudo")), 1),
     ]
     for body, want in cases:
-        r = drive(h, [PSQL], helper=fake_helper(h, body))
+        r = drive(h, [PSQL], helper=fake_helper(h, then=body)[0])
         assert r.checks == [want], "%r: %s" % (body, r)
         assert_clean(r)
 
@@ -855,23 +849,6 @@ def test_sudo_e2e_open_error_blocks(h):
     assert initiates(h) == []
 
 
-def helper_procs(helper, conf):
-    """Running helpers started with our config (other tests may run
-    bkey-approve at the same time)."""
-    out = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                if os.readlink("/proc/%s/exe" % pid) != helper:
-                    continue
-                with open("/proc/%s/cmdline" % pid, "rb") as f:
-                    if conf.encode() in f.read().split(b"\0"):
-                        out.append(int(pid))
-            except OSError:
-                pass
-    return out
-
-
 def test_sudo_e2e_ctrl_c(h):
     e = E2E(h, users={"root": "did:bkey:never"})
     _, _, helper = paths(h)
@@ -900,7 +877,7 @@ def test_sudo_e2e_ctrl_c(h):
     assert p.returncode == 1, "exit %s, stderr %r" % (p.returncode, err)
     assert not os.path.exists(marker), err
     assert b"bkey: approval cancelled" in err, err
-    assert helper_procs(helper, e.conf) == [], "helper left running"
+    assert helper_procs(e.conf, exe=helper) == [], "helper left running"
 
 
 def test_sudo_e2e_list_and_validate_send_nothing(h):

@@ -2,8 +2,8 @@
 """
 A mock BKey issuer: OpenID CIBA (poll mode) with EdDSA-signed JWTs.
 
-Speaks the API of ../../../shared/reference/bkey-api.md (and BKey's OpenAPI
-description) in two dialects:
+Speaks the BKey API as docs/protocol.md describes it, in its two
+dialects:
   bkey  client token (client_credentials) first, then a JSON bc-authorize
         with "Authorization: Bearer <client token>"; polls carry
         client_id/client_secret in the form body (client_secret_post) or
@@ -36,7 +36,8 @@ STRICTNESS (beyond the letter of the public docs, to catch client bugs):
   - the first poll must come no sooner than `interval` after the initiate,
     each next poll no sooner than `interval` after the previous one, and a
     slow_down adds 5 s (50 ms tolerance); early polls get slow_down.
-  - a parameter repeated in a form is invalid_request (RFC 6749 3.1/3.2).
+  - a parameter repeated in a form is invalid_request (docs/protocol.md
+    "Dialects": the OAuth rule for token-endpoint forms).
   - the client secret must never appear in a JSON body or a query string.
 """
 
@@ -136,6 +137,10 @@ class State:
         self.issued_jtis = []               # survives reset (reuse_jti)
         self.client_tokens = {}             # token -> (client_id, exp)
         self.base_url = None
+        # For the benchmark: accepted connections and TLS handshakes since
+        # the start (reset keeps them), and how long every answer waits.
+        self.stats = {"connections": 0, "tls_handshakes": 0}
+        self.answer_ms = 0
         self.reset()
 
     def reset(self):
@@ -152,6 +157,7 @@ class State:
             self.violations = []
             self.auth = {}                  # auth_req_id -> dict
             self.jwks_private = False
+            self.answer_ms = 0
             self.release.set()
             self.release = threading.Event()
 
@@ -346,6 +352,9 @@ class Reject(Exception):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY the body
+    # waits for the client's delayed ACK (40 ms a request on loopback).
+    disable_nagle_algorithm = True
     server_version = "mock-bkey/1"
     sys_version = ""
 
@@ -551,7 +560,41 @@ class Handler(BaseHTTPRequestHandler):
         except (ConnectionError, ssl.SSLError, socket.timeout):
             self.close_connection = True
 
-    do_GET = do_POST = do_PUT = do_DELETE = handle_one
+    def setup(self):
+        """Count connections; do the TLS handshake here so it is counted
+        (one per connection: a client that keeps its connection alive
+        shakes hands once)."""
+        super().setup()
+        st = self.server.state
+        with st.lock:
+            st.stats["connections"] += 1
+            self.conn_no = st.stats["connections"]
+        self.handshake_ms = 0.0
+        if isinstance(self.connection, ssl.SSLSocket):
+            # the server's own CPU for it: the wall time would include
+            # the client's share of the exchange
+            t0 = time.thread_time()
+            self.connection.do_handshake()
+            self.handshake_ms = (time.thread_time() - t0) * 1000.0
+            with st.lock:
+                st.stats["tls_handshakes"] += 1
+
+    def handle_timed(self):
+        """handle_one, after the answer_ms the benchmark asked for; the
+        record gets served_ms, the time the server took (wait included;
+        the first request of a connection also the handshake's)."""
+        t0 = time.monotonic()
+        wait_ms = self.server.state.answer_ms
+        if wait_ms and not self.path.startswith("/_mock/"):
+            time.sleep(wait_ms / 1000.0)
+        self.handle_one()
+        if getattr(self, "rec", None) is not None:
+            self.rec["served_ms"] = (time.monotonic() - t0) * 1000.0 + \
+                self.handshake_ms
+            self.handshake_ms = 0.0
+            self.rec["connection"] = self.conn_no
+
+    do_GET = do_POST = do_PUT = do_DELETE = handle_timed
 
     # ---- request helpers -------------------------------------------------
     def ctype(self):
@@ -988,6 +1031,9 @@ class Handler(BaseHTTPRequestHandler):
                         st.settings[k] = v
                     elif k in ("issuer", "client_id", "client_secret"):
                         st.settings[k] = v
+                    elif k == "answer_ms" and isinstance(v, int) and \
+                            0 <= v <= 10000:
+                        st.answer_ms = v
                     else:
                         raise ValueError("bad setting %r=%r" % (k, v))
             if p == "/_mock/config":
@@ -1000,6 +1046,10 @@ class Handler(BaseHTTPRequestHandler):
                     reqs = [r for r in st.requests
                             if not q.get("path") or r["path"] == q["path"][0]]
                     return self.send_json(200, reqs)
+            if p == "/_mock/stats":
+                with st.lock:
+                    return self.send_json(200, dict(
+                        st.stats, answer_ms=st.answer_ms))
             if p == "/_mock/violations":
                 with st.lock:
                     return self.send_json(200, st.violations)
