@@ -1,5 +1,5 @@
 /*
- * common/netfail.c: only a real failure to reach the service is
+ * helper/netfail.c: only a real failure to reach the service is
  * "unavailable"; what a starved process makes curl report is "internal".
  */
 #include <errno.h>
