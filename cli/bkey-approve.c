@@ -37,7 +37,6 @@
 
 #define STDIN_MAX (64 * 1024)
 #define MAX_DETAILS 32
-#define TIMEOUT_MAX 3600
 
 static volatile sig_atomic_t cancelled;
 
@@ -72,7 +71,8 @@ usage(FILE *f)
 "  --scope SCOPE      action scope (default: the configured scope)\n"
 "  --message TEXT     what to approve, shown on the phone\n"
 "  --detail KEY=VALUE add a string to action_details (repeatable)\n"
-"  --timeout SECONDS  overall deadline, 1..3600 (default: configured)\n"
+"  --timeout SECONDS  overall deadline, 1.." BKEY_STR(BKEY_TIMEOUT_MAX)
+    " (default: configured)\n"
 "  --json             JSON event lines on stdout\n"
 "  --request-stdin    read the request as one JSON object on stdin\n"
 "  --debug            diagnostics on stderr\n"
@@ -246,10 +246,12 @@ parse_args(int argc, char **argv, struct opts *o, int *status)
 			break;
 		case OPT_TIMEOUT:
 			dup |= o->timeout != 0;
-			if (parse_long(optarg, 1, TIMEOUT_MAX, &o->timeout)) {
+			if (parse_long(optarg, BKEY_TIMEOUT_MIN,
+			    BKEY_TIMEOUT_MAX, &o->timeout)) {
 				*status = usage_error("--timeout must be a "
-				    "number of seconds from 1 to 3600, not "
-				    "'%s'", optarg);
+				    "number of seconds from %d to %d, not "
+				    "'%s'", BKEY_TIMEOUT_MIN, BKEY_TIMEOUT_MAX,
+				    optarg);
 				return -1;
 			}
 			break;

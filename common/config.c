@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "config.h"
 #include "fileperm.h"
+#include "lines.h"
 #include "request.h"
 #include "users.h"
 
@@ -141,6 +142,13 @@ port_ok(const char *p, size_t n)
 		v = v * 10 + (unsigned long)(p[i] - '0');
 	}
 	return v >= 1 && v <= 65535;
+}
+
+long
+bkey_expiry_clamp(long t)
+{
+	return t < BKEY_EXPIRY_MIN ? BKEY_EXPIRY_MIN :
+	    t > BKEY_EXPIRY_MAX ? BKEY_EXPIRY_MAX : t;
 }
 
 int
@@ -516,17 +524,17 @@ build(struct bkey_config *c, const struct raw *raw, const char *path,
 	if (str_opt(&c->scope, raw, K_SCOPE, DEFAULT_SCOPE, err) != 0)
 		return -1;
 
-	if (num_opt(&c->timeout, raw, K_TIMEOUT, 120, 1, 3600, path,
-	    err) != 0)
+	if (num_opt(&c->timeout, raw, K_TIMEOUT, BKEY_TIMEOUT_DEFAULT,
+	    BKEY_TIMEOUT_MIN, BKEY_TIMEOUT_MAX, path, err) != 0)
 		return -1;
-	def_expiry = c->timeout < 30 ? 30 : c->timeout > 600 ? 600 :
-	    c->timeout;
+	def_expiry = bkey_expiry_clamp(c->timeout);
 	if (num_opt(&c->requested_expiry, raw, K_REQUESTED_EXPIRY, def_expiry,
-	    30, 600, path, err) != 0 ||
-	    num_opt(&c->connect_timeout, raw, K_CONNECT_TIMEOUT, 10, 1, 120,
-	    path, err) != 0 ||
-	    num_opt(&c->clock_leeway, raw, K_CLOCK_LEEWAY, 30, 0, 300, path,
-	    err) != 0)
+	    BKEY_EXPIRY_MIN, BKEY_EXPIRY_MAX, path, err) != 0 ||
+	    num_opt(&c->connect_timeout, raw, K_CONNECT_TIMEOUT,
+	    BKEY_CONNECT_TIMEOUT_DEFAULT, 1, BKEY_CONNECT_TIMEOUT_MAX, path,
+	    err) != 0 ||
+	    num_opt(&c->clock_leeway, raw, K_CLOCK_LEEWAY, BKEY_LEEWAY_DEFAULT,
+	    0, BKEY_LEEWAY_MAX, path, err) != 0)
 		return -1;
 	c->requested_expiry_set = raw->val[K_REQUESTED_EXPIRY] != NULL;
 

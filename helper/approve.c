@@ -16,6 +16,7 @@
 #include "ciba.h"
 #include "clock.h"
 #include "config.h"
+#include "event.h"
 #include "jti.h"
 #include "jwks.h"
 #include "jwks_cache.h"
@@ -28,9 +29,7 @@
 #define DEFAULT_INTERVAL_MS 5000
 #define MIN_INTERVAL_MS 200
 #define SLOW_DOWN_MS 5000
-#define EXPIRY_MIN 30
-#define EXPIRY_MAX 600
-#define CLAIM_MAX 255			/* event fields are 256 bytes */
+#define CLAIM_MAX (BKEY_EVENT_FIELD_SIZE - 1)	/* fits an event field */
 
 struct approve_run {
 	const struct bkey_config *c;
@@ -229,11 +228,7 @@ effective_expiry(const struct bkey_config *c, long timeout)
 	/* No point asking the phone to wait longer than we will. */
 	if (timeout < e)
 		e = timeout;
-	if (e < EXPIRY_MIN)
-		e = EXPIRY_MIN;
-	if (e > EXPIRY_MAX)
-		e = EXPIRY_MAX;
-	return e;
+	return bkey_expiry_clamp(e);
 }
 
 /* "[CODE] message", capped as a whole at BKEY_MESSAGE_MAX bytes. */
@@ -361,7 +356,7 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 	    c->scope;
 	timeout = r->timeout > 0 ? r->timeout : c->timeout;
 	if (timeout <= 0)
-		timeout = 120;
+		timeout = BKEY_TIMEOUT_DEFAULT;
 	run.deadline_ms = bkey_now_ms() + timeout * 1000LL;
 	bkey_jwks_cache_init(&run.jc, c->state_dir, c->jwks_uri, fetch_jwks,
 	    &run);

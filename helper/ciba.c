@@ -18,6 +18,7 @@
 #include "ciba.h"
 #include "clock.h"
 #include "config.h"
+#include "event.h"
 #include "http.h"
 #include "json.h"
 #include "jsonw.h"
@@ -29,7 +30,7 @@
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS 2000
 #define SLEEP_SLICE_MS 20
-#define AUTH_REQ_ID_MAX 255
+#define AUTH_REQ_ID_MAX (BKEY_EVENT_FIELD_SIZE - 1)	/* fits the event */
 
 static void (*debug_fn)(const char *msg);
 
