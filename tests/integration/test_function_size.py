@@ -23,12 +23,8 @@ STILL_LONG = {
     "pam_bkey/args.c:pbk_args_parse": 81,
     "common/spawn.c:bkey_spawn_next": 81,
     "helper/ciba.c:bkey_ciba_initiate": 99,
-    "common/config.c:build": 97,
     "helper/approve.c:finish_approved": 95,
-    "common/users.c:bkey_users_lookup": 94,
     "helper/approve.c:bkey_approve": 93,
-    "helper/jwt.c:bkey_jwt_verify": 92,
-    "helper/jwt.c:check_claims": 89,
     "helper/http.c:bkey_http_do": 83,
 }
 
