@@ -22,10 +22,6 @@ STILL_LONG = {
     "sudo_plugin/options.c:opts_parse": 83,
     "pam_bkey/args.c:pbk_args_parse": 81,
     "common/spawn.c:bkey_spawn_next": 81,
-    "helper/ciba.c:bkey_ciba_initiate": 99,
-    "helper/approve.c:finish_approved": 95,
-    "helper/approve.c:bkey_approve": 93,
-    "helper/http.c:bkey_http_do": 83,
 }
 
 
