@@ -48,17 +48,29 @@ BK_CPPFLAGS := -D_GNU_SOURCE -DBKEY_VERSION='"$(VERSION)"' \
            -DBKEY_DEFAULT_CONFIG='"$(SYSCONFDIR)/bkey/bkey.conf"' \
            -DBKEY_DEFAULT_USERS='"$(SYSCONFDIR)/bkey/users"' \
            -DBKEY_DEFAULT_STATEDIR='"$(STATEDIR)"' \
-           -DBKEY_DEFAULT_RULES='"$(SYSCONFDIR)/bkey/sudo.rules"' \
-           -Icommon
+           -DBKEY_DEFAULT_RULES='"$(SYSCONFDIR)/bkey/sudo.rules"'
+# The modules see only common/'s headers; the helper, its tests and the
+# bench see helper/'s too (set per folder below).
+BK_INC      = -Icommon -Ihelper
 ALL_CFLAGS  = -std=c11 $(WARN) $(OPT) -fPIC -MMD -MP $(BK_CPPFLAGS) \
-           $(CPPFLAGS) $(CFLAGS)
+           $(BK_INC) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -Wl,-z,relro,-z,now -Wl,--as-needed $(SANLD) $(LDFLAGS)
+# A module must resolve every symbol at link time: a call into helper/
+# (network, token code) is then a link error, not a load-time surprise.
+MOD_LDFLAGS = -Wl,-z,defs $(ALL_LDFLAGS)
 NETLIBS := -lcurl -lsodium
 MODLIBS := -lsodium
 
+# Two archives: common/ is what the modules may link; helper/ holds the
+# network and token code, linked only into bkey-approve and the tests.
 CORE_SRC  := $(sort $(wildcard common/*.c))
 CORE_OBJ  := $(CORE_SRC:%.c=$(B)/%.o)
 CORE_LIB  := $(B)/libbkeycore.a
+HELP_SRC  := $(sort $(wildcard helper/*.c))
+HELP_OBJ  := $(HELP_SRC:%.c=$(B)/%.o)
+HELP_LIB  := $(B)/libbkeyhelper.a
+# Both archives, helper first: it calls into common.
+NET_LIBS_A := $(HELP_LIB) $(CORE_LIB)
 CLI_SRC   := $(sort $(wildcard cli/*.c))
 PAM_SRC   := $(sort $(wildcard pam_bkey/*.c))
 SUDO_SRC  := $(sort $(wildcard sudo_plugin/*.c))
@@ -89,39 +101,53 @@ $(B)/%.o: %.c $(STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+$(B)/common/%.o $(B)/pam_bkey/%.o $(B)/sudo_plugin/%.o: BK_INC = -Icommon
+
 $(CORE_LIB): $(CORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/bkey-approve: $(CLI_SRC:%.c=$(B)/%.o) $(CORE_LIB)
+$(HELP_LIB): $(HELP_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/bkey-approve: $(CLI_SRC:%.c=$(B)/%.o) $(NET_LIBS_A)
 	$(CC) $(ALL_CFLAGS) -pie -o $@ $^ $(ALL_LDFLAGS) $(NETLIBS)
 
-# The modules export only their entry points (version scripts) and never
-# link libcurl: all network code runs in the helper.
+# The modules export only their entry points (version scripts), link
+# common/ only and never libcurl: all network code runs in the helper.
+# $(call module_link,MAP,LIBS): the one recipe for every module.
+define module_link
+$(CC) $(ALL_CFLAGS) -shared -o $@ $(filter %.o %.a,$^) \
+  -Wl,--version-script=$(1) $(MOD_LDFLAGS) $(2)
+endef
+
 $(B)/pam_bkey.so: $(PAM_SRC:%.c=$(B)/%.o) $(CORE_LIB) pam_bkey/pam_bkey.map
-	$(CC) $(ALL_CFLAGS) -shared -o $@ $(filter %.o %.a,$^) \
-	  -Wl,--version-script=pam_bkey/pam_bkey.map $(ALL_LDFLAGS) -lpam \
-	  $(MODLIBS)
+	$(call module_link,pam_bkey/pam_bkey.map,-lpam $(MODLIBS))
 
 $(B)/bkey_approval.so: $(SUDO_SRC:%.c=$(B)/%.o) $(CORE_LIB) sudo_plugin/bkey_approval.map
-	$(CC) $(ALL_CFLAGS) -shared -o $@ $(filter %.o %.a,$^) \
-	  -Wl,--version-script=sudo_plugin/bkey_approval.map $(ALL_LDFLAGS) \
-	  $(MODLIBS)
+	$(call module_link,sudo_plugin/bkey_approval.map,$(MODLIBS))
+
+# A module that calls helper code: tests/integration/test_boundary.py
+# builds it (never "all" nor "tests") and expects the link to fail.
+$(B)/tests/integration/%.o: BK_INC = -Icommon
+$(B)/tests/boundary_probe.so: $(B)/tests/integration/boundary_probe.o $(CORE_LIB) pam_bkey/pam_bkey.map
+	$(call module_link,pam_bkey/pam_bkey.map,-lpam $(MODLIBS))
 
 # Unit tests include the sources they test (sudo_plugin/*.c and such).
-$(B)/tests/%: tests/unit/%.c $(CORE_LIB) $(STAMP)
+$(B)/tests/%: tests/unit/%.c $(NET_LIBS_A) $(STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(CORE_LIB) $(ALL_LDFLAGS) \
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(NET_LIBS_A) $(ALL_LDFLAGS) \
 	  $(NETLIBS)
 
-$(B)/tests/%: tests/drivers/%.c $(CORE_LIB) $(STAMP)
+$(B)/tests/%: tests/drivers/%.c $(NET_LIBS_A) $(STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(CORE_LIB) $(ALL_LDFLAGS) -ldl -lpam \
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(NET_LIBS_A) $(ALL_LDFLAGS) -ldl -lpam \
 	  $(NETLIBS)
 
-$(B)/bench/%: bench/%.c $(CORE_LIB) $(STAMP)
+$(B)/bench/%: bench/%.c $(NET_LIBS_A) $(STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(CORE_LIB) $(ALL_LDFLAGS) $(NETLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(NET_LIBS_A) $(ALL_LDFLAGS) $(NETLIBS)
 
 check: all tests
 	$(PYTHON) tests/run.py --build $(B) $(TESTS)

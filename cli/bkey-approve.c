@@ -37,7 +37,6 @@
 
 #define STDIN_MAX (64 * 1024)
 #define MAX_DETAILS 32
-#define TIMEOUT_MAX 3600
 
 static volatile sig_atomic_t cancelled;
 
@@ -72,7 +71,8 @@ usage(FILE *f)
 "  --scope SCOPE      action scope (default: the configured scope)\n"
 "  --message TEXT     what to approve, shown on the phone\n"
 "  --detail KEY=VALUE add a string to action_details (repeatable)\n"
-"  --timeout SECONDS  overall deadline, 1..3600 (default: configured)\n"
+"  --timeout SECONDS  overall deadline, 1.." BKEY_STR(BKEY_TIMEOUT_MAX)
+    " (default: configured)\n"
 "  --json             JSON event lines on stdout\n"
 "  --request-stdin    read the request as one JSON object on stdin\n"
 "  --debug            diagnostics on stderr\n"
@@ -206,82 +206,30 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* 0 go on, 1 done (help/version printed), -1 usage error (printed). */
-static int
-parse_args(int argc, char **argv, struct opts *o, int *status)
+/* The slot of an option that takes one string, else NULL. */
+static const char **
+string_slot(struct opts *o, int ch)
 {
-	int ch, dup = 0;
-	const char *bad = NULL;
-
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		switch (ch) {
-		case OPT_CONFIG:
-			dup |= o->config != NULL;
-			o->config = optarg;
-			break;
-		case OPT_USER:
-			dup |= o->user != NULL;
-			o->user = optarg;
-			break;
-		case OPT_DID:
-			dup |= o->did != NULL;
-			o->did = optarg;
-			break;
-		case OPT_SCOPE:
-			dup |= o->scope != NULL;
-			o->scope = optarg;
-			break;
-		case OPT_MESSAGE:
-			dup |= o->message != NULL;
-			o->message = optarg;
-			break;
-		case OPT_DETAIL:
-			if (o->ndetail >= MAX_DETAILS) {
-				*status = usage_error("too many --detail "
-				    "options");
-				return -1;
-			}
-			o->detail[o->ndetail++] = optarg;
-			break;
-		case OPT_TIMEOUT:
-			dup |= o->timeout != 0;
-			if (parse_long(optarg, 1, TIMEOUT_MAX, &o->timeout)) {
-				*status = usage_error("--timeout must be a "
-				    "number of seconds from 1 to 3600, not "
-				    "'%s'", optarg);
-				return -1;
-			}
-			break;
-		case OPT_JSON:
-			o->json = 1;
-			break;
-		case OPT_STDIN:
-			o->request_stdin = 1;
-			break;
-		case OPT_DEBUG:
-			o->debug = 1;
-			break;
-		case OPT_VERSION:
-			(void)printf("bkey-approve " BKEY_VERSION "\n");
-			*status = fflush(stdout) == 0 ? 0 : 70;
-			return 1;
-		case OPT_HELP:
-			usage(stdout);
-			*status = fflush(stdout) == 0 ? 0 : 70;
-			return 1;
-		case ':':
-			bad = optind > 0 && optind <= argc ? argv[optind - 1] :
-			    "?";
-			*status = usage_error("option '%s' needs a value", bad);
-			return -1;
-		default:
-			bad = optind > 0 && optind <= argc ? argv[optind - 1] :
-			    "?";
-			*status = usage_error("unknown option '%s'", bad);
-			return -1;
-		}
+	switch (ch) {
+	case OPT_CONFIG:
+		return &o->config;
+	case OPT_USER:
+		return &o->user;
+	case OPT_DID:
+		return &o->did;
+	case OPT_SCOPE:
+		return &o->scope;
+	case OPT_MESSAGE:
+		return &o->message;
 	}
+	return NULL;
+}
+
+/* What the options say together. 0, or -1 with *status (printed). */
+static int
+check_args(int argc, char **argv, const struct opts *o, int dup,
+    int *status)
+{
 	if (optind < argc) {
 		*status = usage_error("unexpected argument '%s'",
 		    argv[optind]);
@@ -305,6 +253,69 @@ parse_args(int argc, char **argv, struct opts *o, int *status)
 		return -1;
 	}
 	return 0;
+}
+
+/* 0 go on, 1 done (help/version printed), -1 usage error (printed). */
+static int
+parse_args(int argc, char **argv, struct opts *o, int *status)
+{
+	int ch, dup = 0;
+	const char *bad = NULL, **slot;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		if ((slot = string_slot(o, ch)) != NULL) {
+			dup |= *slot != NULL;
+			*slot = optarg;
+			continue;
+		}
+		bad = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+		switch (ch) {
+		case OPT_DETAIL:
+			if (o->ndetail >= MAX_DETAILS) {
+				*status = usage_error("too many --detail "
+				    "options");
+				return -1;
+			}
+			o->detail[o->ndetail++] = optarg;
+			break;
+		case OPT_TIMEOUT:
+			dup |= o->timeout != 0;
+			if (parse_long(optarg, BKEY_TIMEOUT_MIN,
+			    BKEY_TIMEOUT_MAX, &o->timeout)) {
+				*status = usage_error("--timeout must be a "
+				    "number of seconds from %d to %d, not "
+				    "'%s'", BKEY_TIMEOUT_MIN, BKEY_TIMEOUT_MAX,
+				    optarg);
+				return -1;
+			}
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		case OPT_STDIN:
+			o->request_stdin = 1;
+			break;
+		case OPT_DEBUG:
+			o->debug = 1;
+			break;
+		case OPT_VERSION:
+			(void)printf("bkey-approve " BKEY_VERSION "\n");
+			*status = fflush(stdout) == 0 ? 0 : 70;
+			return 1;
+		case OPT_HELP:
+			usage(stdout);
+			*status = fflush(stdout) == 0 ? 0 : 70;
+			return 1;
+		case ':':
+			*status = usage_error("option '%s' needs a value", bad);
+			return -1;
+		default:
+			*status = usage_error("unknown option '%s'", bad);
+			return -1;
+		}
+	}
+	return check_args(argc, argv, o, dup, status);
 }
 
 static int
@@ -516,6 +527,75 @@ leave_root(struct bkey_config *cfg, struct bkey_request *req,
 	return 0;
 }
 
+/* Before anything else: output mode, hardening, libsodium, the options.
+ * 0 go on; else done, with the exit status in *status. */
+static int
+start(int argc, char **argv, struct opts *o, int *status)
+{
+	bkey_error err;
+
+	memset(&err, 0, sizeof(err));
+	bkey_out_init(wants_json(argc, argv), 0);
+	if (harden() != 0) {
+		bkey_seterr(&err, BKEY_ERR_INTERNAL, "cannot harden the process");
+		*status = fail(BKEY_ERR_INTERNAL, &err);
+		return -1;
+	}
+	if (sodium_init() < 0) {
+		bkey_seterr(&err, BKEY_ERR_INTERNAL, "libsodium init failed");
+		*status = fail(BKEY_ERR_INTERNAL, &err);
+		return -1;
+	}
+	if (parse_args(argc, argv, o, status) != 0)
+		return -1;
+	bkey_out_init(o->json || o->request_stdin, o->debug);
+	bkey_approve_set_debug(bkey_out_debug_msg);
+	return 0;
+}
+
+/* The approval itself; a signal that raced the last answer still means
+ * no. */
+static bkey_result
+ask(const struct bkey_config *cfg, const struct bkey_request *req,
+    struct bkey_approval *appr, bkey_error *err)
+{
+	bkey_result res;
+
+	res = bkey_approve(cfg, req, &cancelled, bkey_out_pending, NULL, appr,
+	    err);
+	if (cancelled && res != BKEY_ERR_CANCELLED) {
+		bkey_approval_free(appr);
+		memset(err, 0, sizeof(*err));
+		bkey_seterr(err, BKEY_ERR_CANCELLED, "cancelled");
+		res = BKEY_ERR_CANCELLED;
+	}
+	return res;
+}
+
+/* Write the final answer and tell the monitor; the exit status. */
+static int
+finish(bkey_result res, const struct bkey_approval *appr, bkey_error *err,
+    struct bkey_monitor *mon)
+{
+	/* Exit 0 only with a verified, recorded approval in hand, whatever
+	 * the output mode. */
+	if (res == BKEY_APPROVED && (appr->sub == NULL || appr->jti == NULL)) {
+		bkey_seterr(err, BKEY_ERR_INTERNAL, "internal error");
+		res = BKEY_ERR_INTERNAL;
+	}
+	if (res == BKEY_ERR_CANCELLED && err->detail[0] == '\0')
+		bkey_seterr(err, BKEY_ERR_CANCELLED, "cancelled");
+	if (bkey_out_final(res, appr, err) != 0 && bkey_out_json()) {
+		/* The caller never saw the answer: do not claim success. */
+		(void)fprintf(stderr, "bkey-approve: cannot write the result\n");
+		if (res == BKEY_APPROVED)
+			res = BKEY_ERR_INTERNAL;
+	}
+	/* The worker tells its monitor the final event is out. */
+	bkey_monitor_final(mon);
+	return bkey_result_exit(res);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -535,20 +615,8 @@ main(int argc, char **argv)
 	memset(&err, 0, sizeof(err));
 	memset(&mon, 0, sizeof(mon));
 	mon.fd = -1;
-	bkey_out_init(wants_json(argc, argv), 0);
-	if (harden() != 0) {
-		bkey_seterr(&err, BKEY_ERR_INTERNAL, "cannot harden the process");
-		return fail(BKEY_ERR_INTERNAL, &err);
-	}
-	if (sodium_init() < 0) {
-		bkey_seterr(&err, BKEY_ERR_INTERNAL, "libsodium init failed");
-		return fail(BKEY_ERR_INTERNAL, &err);
-	}
-	rc = parse_args(argc, argv, &o, &status);
-	if (rc != 0)
+	if (start(argc, argv, &o, &status) != 0)
 		return status;
-	bkey_out_init(o.json || o.request_stdin, o.debug);
-	bkey_approve_set_debug(bkey_out_debug_msg);
 
 	if (o.request_stdin)
 		rc = request_from_stdin(&req, &err);
@@ -594,33 +662,9 @@ main(int argc, char **argv)
 		goto done;
 	}
 	have_curl = 1;
-	res = bkey_approve(&cfg, &req, &cancelled, bkey_out_pending, NULL,
-	    &appr, &err);
-	/* A signal that raced the last answer still means no. */
-	if (cancelled && res != BKEY_ERR_CANCELLED) {
-		bkey_approval_free(&appr);
-		memset(&err, 0, sizeof(err));
-		bkey_seterr(&err, BKEY_ERR_CANCELLED, "cancelled");
-		res = BKEY_ERR_CANCELLED;
-	}
+	res = ask(&cfg, &req, &appr, &err);
 done:
-	/* Exit 0 only with a verified, recorded approval in hand, whatever
-	 * the output mode. */
-	if (res == BKEY_APPROVED && (appr.sub == NULL || appr.jti == NULL)) {
-		bkey_seterr(&err, BKEY_ERR_INTERNAL, "internal error");
-		res = BKEY_ERR_INTERNAL;
-	}
-	if (res == BKEY_ERR_CANCELLED && err.detail[0] == '\0')
-		bkey_seterr(&err, BKEY_ERR_CANCELLED, "cancelled");
-	if (bkey_out_final(res, &appr, &err) != 0 && bkey_out_json()) {
-		/* The caller never saw the answer: do not claim success. */
-		(void)fprintf(stderr, "bkey-approve: cannot write the result\n");
-		if (res == BKEY_APPROVED)
-			res = BKEY_ERR_INTERNAL;
-	}
-	/* The worker tells its monitor the final event is out. */
-	bkey_monitor_final(&mon);
-	status = bkey_result_exit(res);
+	status = finish(res, &appr, &err, &mon);
 out:
 	bkey_monitor_close(&mon);
 	bkey_approval_free(&appr);

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "jti.h"
 #include "monitor.h"
 #include "output.h"
@@ -25,7 +26,7 @@
 #include "sanitize.h"
 
 #define MSG_MAX		512
-#define JTI_MAX		255		/* as approve.c accepts */
+#define JTI_MAX		(BKEY_EVENT_FIELD_SIZE - 1)	/* as approve.c accepts */
 #define EXP_DIGITS	19
 #define ANSWER_WAIT_MS	10000		/* one fsync'ed file: quick */
 

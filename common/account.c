@@ -3,6 +3,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "account.h"
@@ -29,32 +30,65 @@ not_found(int r)
 	return r == 0 || r == ENOENT || r == ESRCH || r == EBADF || r == EPERM;
 }
 
-int
-bkey_account_user(const char *name, uid_t *uid, gid_t *gid)
+/* getpwnam_r into *pw, its strings in *buf (the caller frees it):
+ * 0 found, 1 no such user, -1 error. */
+static int
+get_user(const char *name, struct passwd *pw, char **buf)
 {
-	struct passwd pw, *res = NULL;
+	struct passwd *res = NULL;
 	size_t sz = initial_size(_SC_GETPW_R_SIZE_MAX);
-	char *buf = NULL, *nb;
-	int r, ret = -1;
+	char *nb;
+	int r;
 
+	*buf = NULL;
 	for (;;) {
-		if ((nb = realloc(buf, sz)) == NULL)
-			goto out;
-		buf = nb;
-		r = getpwnam_r(name, &pw, buf, sz, &res);
+		if ((nb = realloc(*buf, sz)) == NULL)
+			return -1;
+		*buf = nb;
+		r = getpwnam_r(name, pw, *buf, sz, &res);
 		if (r != ERANGE || sz >= LOOKUP_BUF_MAX)
 			break;
 		sz *= 4;
 	}
-	if (res != NULL && r == 0) {
+	if (res != NULL && r == 0)
+		return 0;
+	return not_found(r) ? 1 : -1;
+}
+
+int
+bkey_account_user(const char *name, uid_t *uid, gid_t *gid)
+{
+	struct passwd pw;
+	char *buf;
+	int ret;
+
+	ret = get_user(name, &pw, &buf);
+	if (ret == 0) {
 		if (uid != NULL)
 			*uid = pw.pw_uid;
 		if (gid != NULL)
 			*gid = pw.pw_gid;
-		ret = 0;
-	} else if (not_found(r))
-		ret = 1;
-out:
+	}
+	free(buf);
+	return ret;
+}
+
+int
+bkey_account_name(const char *user, char *dst, size_t dstsz)
+{
+	struct passwd pw;
+	char *buf;
+	size_t n;
+	int ret;
+
+	ret = get_user(user, &pw, &buf);
+	if (ret == 0) {
+		n = strlen(pw.pw_name);
+		if (n < dstsz)
+			memcpy(dst, pw.pw_name, n + 1);
+		else
+			ret = 1;
+	}
 	free(buf);
 	return ret;
 }

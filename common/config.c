@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "config.h"
 #include "fileperm.h"
+#include "lines.h"
 #include "request.h"
 #include "users.h"
 
@@ -141,6 +142,13 @@ port_ok(const char *p, size_t n)
 		v = v * 10 + (unsigned long)(p[i] - '0');
 	}
 	return v >= 1 && v <= 65535;
+}
+
+long
+bkey_expiry_clamp(long t)
+{
+	return t < BKEY_EXPIRY_MIN ? BKEY_EXPIRY_MIN :
+	    t > BKEY_EXPIRY_MAX ? BKEY_EXPIRY_MAX : t;
 }
 
 int
@@ -455,13 +463,13 @@ take_secret(struct bkey_config *c, const struct raw *raw, const char *path,
 	    raw->val[K_CLIENT_SECRET_FILE], err) : 0;
 }
 
+/* The service: its URLs, who we are to it, the dialect and the scope. */
 static int
-build(struct bkey_config *c, const struct raw *raw, const char *path,
-    int with_secret, bkey_error *err)
+build_service(struct bkey_config *c, const struct raw *raw, const char *path,
+    bkey_error *err)
 {
 	const char *v;
 	size_t n;
-	long def_expiry;
 
 	/* api_url first: the endpoint defaults hang off it. */
 	v = raw->val[K_API_URL] != NULL ? raw->val[K_API_URL] : DEFAULT_API_URL;
@@ -513,22 +521,38 @@ build(struct bkey_config *c, const struct raw *raw, const char *path,
 		return lineerr(err, path, raw->line[K_SCOPE],
 		    "scope must be 1 to %d characters of A-Z a-z 0-9 : . _ -",
 		    BKEY_SCOPE_MAX);
-	if (str_opt(&c->scope, raw, K_SCOPE, DEFAULT_SCOPE, err) != 0)
-		return -1;
+	return str_opt(&c->scope, raw, K_SCOPE, DEFAULT_SCOPE, err);
+}
 
-	if (num_opt(&c->timeout, raw, K_TIMEOUT, 120, 1, 3600, path,
-	    err) != 0)
+/* The timeouts and limits, in seconds. */
+static int
+build_limits(struct bkey_config *c, const struct raw *raw, const char *path,
+    bkey_error *err)
+{
+	long def_expiry;
+
+	if (num_opt(&c->timeout, raw, K_TIMEOUT, BKEY_TIMEOUT_DEFAULT,
+	    BKEY_TIMEOUT_MIN, BKEY_TIMEOUT_MAX, path, err) != 0)
 		return -1;
-	def_expiry = c->timeout < 30 ? 30 : c->timeout > 600 ? 600 :
-	    c->timeout;
+	def_expiry = bkey_expiry_clamp(c->timeout);
 	if (num_opt(&c->requested_expiry, raw, K_REQUESTED_EXPIRY, def_expiry,
-	    30, 600, path, err) != 0 ||
-	    num_opt(&c->connect_timeout, raw, K_CONNECT_TIMEOUT, 10, 1, 120,
-	    path, err) != 0 ||
-	    num_opt(&c->clock_leeway, raw, K_CLOCK_LEEWAY, 30, 0, 300, path,
-	    err) != 0)
+	    BKEY_EXPIRY_MIN, BKEY_EXPIRY_MAX, path, err) != 0 ||
+	    num_opt(&c->connect_timeout, raw, K_CONNECT_TIMEOUT,
+	    BKEY_CONNECT_TIMEOUT_DEFAULT, 1, BKEY_CONNECT_TIMEOUT_MAX, path,
+	    err) != 0 ||
+	    num_opt(&c->clock_leeway, raw, K_CLOCK_LEEWAY, BKEY_LEEWAY_DEFAULT,
+	    0, BKEY_LEEWAY_MAX, path, err) != 0)
 		return -1;
 	c->requested_expiry_set = raw->val[K_REQUESTED_EXPIRY] != NULL;
+	return 0;
+}
+
+/* What is local to this host: files, the proxy, the user to run as. */
+static int
+build_local(struct bkey_config *c, const struct raw *raw, const char *path,
+    bkey_error *err)
+{
+	const char *v;
 
 	if (path_opt(&c->users_file, raw, K_USERS_FILE, BKEY_DEFAULT_USERS,
 	    path, err) != 0 ||
@@ -548,9 +572,17 @@ build(struct bkey_config *c, const struct raw *raw, const char *path,
 	if (*v != '\0' && !bkey_username_valid(v))
 		return lineerr(err, path, raw->line[K_RUN_AS],
 		    "run_as is not a valid user name");
-	if (dup_into(&c->run_as, v, err) != 0)
-		return -1;
+	return dup_into(&c->run_as, v, err);
+}
 
+static int
+build(struct bkey_config *c, const struct raw *raw, const char *path,
+    int with_secret, bkey_error *err)
+{
+	if (build_service(c, raw, path, err) != 0 ||
+	    build_limits(c, raw, path, err) != 0 ||
+	    build_local(c, raw, path, err) != 0)
+		return -1;
 	return take_secret(c, raw, path, with_secret, err);
 }
 

@@ -12,6 +12,21 @@
 #define BKEY_DEFAULT_CONFIG "/etc/bkey/bkey.conf"
 #endif
 
+/* Limits in seconds: one source for every reader of a timeout (the
+ * config file, module arguments, --timeout, the request's "timeout"). */
+#define BKEY_TIMEOUT_MIN		1
+#define BKEY_TIMEOUT_MAX		3600	/* the whole wait */
+#define BKEY_TIMEOUT_DEFAULT		120
+#define BKEY_EXPIRY_MIN			30	/* requested_expiry sent */
+#define BKEY_EXPIRY_MAX			600
+#define BKEY_CONNECT_TIMEOUT_DEFAULT	10
+#define BKEY_CONNECT_TIMEOUT_MAX	120
+#define BKEY_LEEWAY_DEFAULT		30	/* clock_leeway */
+#define BKEY_LEEWAY_MAX			300
+/* A limit as a string literal, for fixed texts such as usage lines. */
+#define BKEY_STR_(x)	#x
+#define BKEY_STR(x)	BKEY_STR_(x)
+
 typedef enum { BKEY_DIALECT_BKEY = 0, BKEY_DIALECT_CIBA } bkey_dialect;
 
 struct bkey_config {
@@ -27,8 +42,8 @@ struct bkey_config {
 	char *jwks_uri;			/* default api_url + /oauth/jwks */
 	char *audience;			/* default client_id */
 	char *scope;			/* default approve:action */
-	long timeout;			/* seconds, default 120, 1..3600 */
-	long requested_expiry;		/* default timeout, clamped 30..600 */
+	long timeout;			/* seconds, BKEY_TIMEOUT_* */
+	long requested_expiry;		/* default timeout, BKEY_EXPIRY_* */
 	char *users_file;		/* default /etc/bkey/users */
 	char *state_dir;		/* default /var/lib/bkey */
 	char *cafile;			/* NULL = system store */
@@ -51,6 +66,9 @@ int bkey_config_load(struct bkey_config *c, const char *path, bkey_error *err);
 int bkey_config_load_public(struct bkey_config *c, const char *path,
     bkey_error *err);
 void bkey_config_free(struct bkey_config *c);
+
+/* t clamped to BKEY_EXPIRY_MIN..BKEY_EXPIRY_MAX. */
+long bkey_expiry_clamp(long t);
 
 /* 1 if url is https://..., or http:// to 127.0.0.0/8, [::1] or localhost. */
 int bkey_url_allowed(const char *url);

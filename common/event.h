@@ -12,6 +12,10 @@
 #include "result.h"
 
 #define BKEY_EVENT_LINE_MAX 4096
+/* Sizes of the string members below, NUL included: what a value may hold
+ * is one less. The helper refuses longer claims before it writes one. */
+#define BKEY_EVENT_FIELD_SIZE	256	/* auth_req_id, sub, jti, scope */
+#define BKEY_EVENT_CODE_SIZE	8	/* the binding code, "4821" */
 
 enum bkey_event_type {
 	BKEY_EV_NONE = 0, BKEY_EV_PENDING, BKEY_EV_APPROVED, BKEY_EV_DENIED,
@@ -20,10 +24,11 @@ enum bkey_event_type {
 
 struct bkey_event {
 	enum bkey_event_type type;
-	char auth_req_id[256];
-	char code[8];
+	char auth_req_id[BKEY_EVENT_FIELD_SIZE];
+	char code[BKEY_EVENT_CODE_SIZE];
 	long expires_in, interval;
-	char sub[256], jti[256], scope[256];
+	char sub[BKEY_EVENT_FIELD_SIZE], jti[BKEY_EVENT_FIELD_SIZE];
+	char scope[BKEY_EVENT_FIELD_SIZE];
 	long long exp;
 	bkey_result reason;		/* for BKEY_EV_ERROR */
 	char detail[BKEY_DETAIL_MAX];

@@ -10,15 +10,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sodium.h>
-
 #include "fileperm.h"
+
+int
+bkey_trust_broken(const struct stat *st, uid_t owner, int flags)
+{
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) &&
+	    !((flags & BKEY_TRUST_STICKY_OK) && S_ISDIR(st->st_mode) &&
+	    (st->st_mode & S_ISVTX)))
+		return BKEY_TRUST_WRITERS;
+	if (st->st_uid != 0 && st->st_uid != owner)
+		return BKEY_TRUST_OWNER;
+	return BKEY_TRUST_OK;
+}
 
 static int
 check_fd(int fd, const char *path, int flags, bkey_error *err)
 {
 	struct stat st;
 	uid_t euid = geteuid();
+	int broken;
 
 	if (fstat(fd, &st) != 0)
 		return bkey_seterr(err, BKEY_ERR_CONFIG, "%s: cannot stat: %s",
@@ -26,11 +37,12 @@ check_fd(int fd, const char *path, int flags, bkey_error *err)
 	if (!S_ISREG(st.st_mode))
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "%s: is not a regular file", path);
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
+	broken = bkey_trust_broken(&st, euid, 0);
+	if (broken == BKEY_TRUST_WRITERS)
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "%s: is group or world writable (mode %04o)", path,
 		    (unsigned)(st.st_mode & 07777));
-	if (st.st_uid != 0 && (euid == 0 || st.st_uid != euid)) {
+	if (broken == BKEY_TRUST_OWNER) {
 		if (euid == 0)
 			return bkey_seterr(err, BKEY_ERR_CONFIG,
 			    "%s: is owned by uid %lu, not root", path,
@@ -152,119 +164,21 @@ bkey_open_dir_owned(int at, const char *name, int follow, uid_t owner,
 		    shown);
 		goto fail;
 	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+	switch (bkey_trust_broken(&st, owner, 0)) {
+	case BKEY_TRUST_OK:
+		return fd;
+	case BKEY_TRUST_WRITERS:
 		bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "%s: is group or world writable (mode %04o)", shown,
 		    (unsigned)(st.st_mode & 07777));
 		goto fail;
-	}
-	if (st.st_uid != 0 && st.st_uid != owner) {
+	default:
 		bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "%s: is owned by uid %lu, not root or uid %lu", shown,
 		    (unsigned long)st.st_uid, (unsigned long)owner);
 		goto fail;
 	}
-	return fd;
 fail:
 	close(fd);
 	return -1;
-}
-
-char *
-bkey_read_all(FILE *f, const char *path, size_t max, size_t *len,
-    bkey_error *err)
-{
-	char *buf = NULL, *nbuf;
-	size_t cap = 0, n = 0, got;
-
-	*len = 0;
-	/* No stdio buffer: it would hold a copy of the file (a client
-	 * secret) that fclose frees without wiping, inside sshd or sudo.
-	 * Unbuffered, fread reads straight into buf, which we wipe. */
-	if (setvbuf(f, NULL, _IONBF, 0) != 0) {
-		bkey_seterr(err, BKEY_ERR_INTERNAL, "%s: setvbuf failed",
-		    path);
-		return NULL;
-	}
-	for (;;) {
-		/* Room for max + 1 bytes and the NUL: one more than allowed
-		 * tells a file that is too large. */
-		if (cap - n < 1024 && cap < max + 2) {
-			size_t ncap = cap ? cap * 2 : 4096;
-
-			if (ncap > max + 2)
-				ncap = max + 2;
-			/* Grow by copying so no secret is left in freed memory. */
-			if ((nbuf = malloc(ncap)) == NULL) {
-				bkey_seterr(err, BKEY_ERR_INTERNAL,
-				    "out of memory");
-				goto fail;
-			}
-			if (buf != NULL) {
-				memcpy(nbuf, buf, n);
-				sodium_memzero(buf, cap);
-				free(buf);
-			}
-			buf = nbuf;
-			cap = ncap;
-		}
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-		if (n > max) {
-			bkey_seterr(err, BKEY_ERR_CONFIG,
-			    "%s: file is too large (over %zu bytes)", path, max);
-			goto fail;
-		}
-		if (got == 0) {
-			if (ferror(f)) {
-				bkey_seterr(err, BKEY_ERR_CONFIG,
-				    "%s: read error", path);
-				goto fail;
-			}
-			break;
-		}
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-fail:
-	if (buf != NULL) {
-		sodium_memzero(buf, cap);
-		free(buf);
-	}
-	return NULL;
-}
-
-void
-bkey_lines_init(struct bkey_lines *l, char *buf, size_t len, const char *path)
-{
-	l->p = buf;
-	l->end = buf + len;
-	l->lineno = 0;
-	l->path = path;
-}
-
-int
-bkey_lines_next(struct bkey_lines *l, char **line, bkey_error *err)
-{
-	char *nl;
-	size_t n;
-
-	*line = NULL;
-	if (l->p == NULL || l->p >= l->end)
-		return 0;
-	l->lineno++;
-	nl = memchr(l->p, '\n', (size_t)(l->end - l->p));
-	n = nl != NULL ? (size_t)(nl - l->p) : (size_t)(l->end - l->p);
-	if (n > BKEY_LINE_MAX)
-		return bkey_seterr(err, BKEY_ERR_CONFIG,
-		    "%s:%lu: line is longer than %d bytes", l->path,
-		    l->lineno, BKEY_LINE_MAX);
-	if (memchr(l->p, '\0', n) != NULL)
-		return bkey_seterr(err, BKEY_ERR_CONFIG,
-		    "%s:%lu: line contains a NUL byte", l->path, l->lineno);
-	*line = l->p;
-	l->p[n] = '\0';		/* the newline, or the buffer's own NUL */
-	l->p = nl != NULL ? nl + 1 : l->end;
-	return 1;
 }

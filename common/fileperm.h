@@ -3,10 +3,27 @@
 #define BKEY_FILEPERM_H
 
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include "result.h"
 
 #define BKEY_FILE_SECRET 1	/* must not be world readable */
+
+/*
+ * The two rules for every file or directory we trust (config, secrets,
+ * rules, state, the JWKS cache, the helper and its directories), checked
+ * on its stat in this order:
+ *   BKEY_TRUST_WRITERS  no one but its owner may write it: group and world
+ *                       write bits clear (with BKEY_TRUST_STICKY_OK a
+ *                       sticky directory such as /tmp passes: others
+ *                       cannot rename or remove what they do not own);
+ *   BKEY_TRUST_OWNER    owned by root or by owner (the effective uid, or
+ *                       the unprivileged user a root process serves).
+ * Returns 0 (BKEY_TRUST_OK) or the first rule st breaks.
+ */
+enum { BKEY_TRUST_OK = 0, BKEY_TRUST_WRITERS, BKEY_TRUST_OWNER };
+#define BKEY_TRUST_STICKY_OK 1
+int bkey_trust_broken(const struct stat *st, uid_t owner, int flags);
 
 /*
  * Open path for reading (O_NOFOLLOW, O_CLOEXEC) and check, on the open
@@ -37,37 +54,5 @@ int bkey_errno_code(int e);
 
 /* Write all n bytes (EINTR retried). 0, or -1 with errno set. */
 int bkey_write_all(int fd, const void *p, size_t n);
-
-/* Longest line (bytes, without the newline) a config-style file may hold. */
-#define BKEY_LINE_MAX 4096
-/* Largest config-style file read whole. */
-#define BKEY_FILE_MAX (1024 * 1024)
-
-/*
- * Read the rest of f (at most max bytes) into a malloc'd, NUL-terminated
- * buffer; *len gets its length. NULL with BKEY_ERR_CONFIG "PATH: problem"
- * (too large, read error) or BKEY_ERR_INTERNAL (no memory). The caller
- * wipes (it may hold a secret) and frees it. f must not have been read
- * yet: it is made unbuffered, so no copy stays in a stdio buffer.
- */
-char *bkey_read_all(FILE *f, const char *path, size_t max, size_t *len,
-    bkey_error *err);
-
-/* Walks the lines of a buffer from bkey_read_all, splitting it in place. */
-struct bkey_lines {
-	char *p;		/* next unread byte */
-	char *end;		/* one past the last byte */
-	unsigned long lineno;	/* number of the line last returned */
-	const char *path;	/* for messages */
-};
-
-void bkey_lines_init(struct bkey_lines *l, char *buf, size_t len,
-    const char *path);
-/*
- * Next line, NUL-terminated in place (newline removed): 1 and *line set,
- * 0 at the end, -1 with BKEY_ERR_CONFIG "PATH:LINE: problem" for a line
- * longer than BKEY_LINE_MAX or one holding a NUL byte.
- */
-int bkey_lines_next(struct bkey_lines *l, char **line, bkey_error *err);
 
 #endif

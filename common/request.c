@@ -3,38 +3,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "request.h"
 #include "json.h"
 #include "sanitize.h"
 #include "users.h"
 
 #define REQUEST_MAX	(64 * 1024)
-#define TIMEOUT_MAX	3600
 
 static const char *const members[] = {
 	"user", "did", "scope", "message", "action_details", "timeout", NULL
 };
-
-int
-bkey_scope_valid(const char *s)
-{
-	size_t n, i;
-
-	if (s == NULL)
-		return 0;
-	n = strlen(s);
-	if (n == 0 || n > BKEY_SCOPE_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == ':' || c == '.' ||
-		    c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
 
 int
 bkey_scope_has(const char *list, const char *word, size_t wl)
@@ -139,10 +118,11 @@ parse_timeout(const bkey_json *j, struct bkey_request *r, bkey_error *err)
 
 	if (v < 0)
 		return 0;
-	if (bkey_json_int(j, v, &t) != 0 || t < 1 || t > TIMEOUT_MAX)
+	if (bkey_json_int(j, v, &t) != 0 || t < BKEY_TIMEOUT_MIN ||
+	    t > BKEY_TIMEOUT_MAX)
 		return bkey_seterr(err, BKEY_ERR_USAGE,
-		    "request: \"timeout\" must be an integer from 1 to %d",
-		    TIMEOUT_MAX);
+		    "request: \"timeout\" must be an integer from %d to %d",
+		    BKEY_TIMEOUT_MIN, BKEY_TIMEOUT_MAX);
 	r->timeout = (long)t;
 	return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include "result.h"
+#include "valid.h"		/* bkey_scope_valid, BKEY_SCOPE_MAX */
 
 struct bkey_request {
 	char *user;		/* Unix name to look up, or NULL */
@@ -23,10 +24,6 @@ int bkey_request_parse(struct bkey_request *r, const char *json, size_t len,
     bkey_error *err);
 void bkey_request_free(struct bkey_request *r);
 
-#define BKEY_SCOPE_MAX 128
-/* 1 if s is a usable action scope: 1 to BKEY_SCOPE_MAX bytes of
- * A-Z a-z 0-9 ':' '.' '_' '-' (one word: "openid" is added separately). */
-int bkey_scope_valid(const char *s);
 /* 1 if word[0..wl) is one of the space-separated words of list (a granted
  * scope string); a word that is only a prefix of one does not count. */
 int bkey_scope_has(const char *list, const char *word, size_t wl);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileperm.h"
 #include "spawn.h"
 
 #define WRITE_TIMEOUT_MS	5000	/* helper must take its request by then */
@@ -44,13 +45,6 @@ close_fd(int *fd)
 		(void)close(*fd);
 		*fd = -1;
 	}
-}
-
-/* Owned by root or by us: nobody else may change what we run. */
-static int
-trusted_owner(const struct stat *st)
-{
-	return st->st_uid == 0 || st->st_uid == geteuid();
 }
 
 /*
@@ -78,9 +72,8 @@ check_dirs(const char *path, bkey_error *err)
 		if (lstat(dir, &st) != 0)
 			return bkey_seterr(err, BKEY_ERR_CONFIG, "helper "
 			    "directory %s: %s", dir, strerror(errno));
-		if (!S_ISDIR(st.st_mode) || !trusted_owner(&st) ||
-		    ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
-		    !(st.st_mode & S_ISVTX)))
+		if (!S_ISDIR(st.st_mode) || bkey_trust_broken(&st, geteuid(),
+		    BKEY_TRUST_STICKY_OK) != BKEY_TRUST_OK)
 			return bkey_seterr(err, BKEY_ERR_CONFIG, "helper "
 			    "directory %s: writable by others or not owned "
 			    "by root", dir);
@@ -100,6 +93,7 @@ static int
 check_helper(const char *helper, char resolved[PATH_MAX], bkey_error *err)
 {
 	struct stat st;
+	int broken;
 
 	if (helper == NULL || helper[0] != '/')
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
@@ -114,10 +108,12 @@ check_helper(const char *helper, char resolved[PATH_MAX], bkey_error *err)
 	if (!S_ISREG(st.st_mode))
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "helper %s: not a regular file", helper);
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
+	/* Nobody but root or us may change what we run. */
+	broken = bkey_trust_broken(&st, geteuid(), 0);
+	if (broken == BKEY_TRUST_WRITERS)
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "helper %s: writable by group or others", helper);
-	if (!trusted_owner(&st))
+	if (broken == BKEY_TRUST_OWNER)
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "helper %s: owned by uid %lu, not root", helper,
 		    (unsigned long)st.st_uid);

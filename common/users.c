@@ -9,61 +9,8 @@
 #include <sodium.h>
 
 #include "fileperm.h"
+#include "lines.h"
 #include "users.h"
-
-#define USERNAME_MAX 32
-
-int
-bkey_username_valid(const char *s)
-{
-	size_t n, i;
-
-	if (s == NULL)
-		return 0;
-	n = strlen(s);
-	if (n == 0 || n > USERNAME_MAX || s[0] == '-')
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-		    ch == '-')
-			continue;
-		/* Samba machine accounts end in '$'. */
-		if (ch == '$' && i == n - 1 && n > 1)
-			continue;
-		return 0;
-	}
-	return 1;
-}
-
-int
-bkey_did_valid(const char *s)
-{
-	const char *p, *id;
-	size_t n;
-
-	if (s == NULL)
-		return 0;
-	n = strlen(s);
-	if (n > BKEY_DID_MAX || strncmp(s, "did:", 4) != 0)
-		return 0;
-	for (p = s + 4; (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9');
-	    p++)
-		;
-	if (p == s + 4 || *p != ':')
-		return 0;
-	id = ++p;
-	for (; *p != '\0'; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
-		    *p == ':' || *p == '%' || *p == '-')
-			continue;
-		return 0;
-	}
-	return p > id;
-}
 
 struct entry {
 	const char *name;
@@ -111,13 +58,49 @@ split(char *line, char **f, int max)
 	}
 }
 
+/* One "unixname did" line split into r fields. 0 / -1. */
+static int
+check_line(int r, char *const *fld, const char *path, unsigned long ln,
+    bkey_error *err)
+{
+	if (r != 2)
+		return bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "%s:%lu: expected \"unixname did\"", path, ln);
+	if (!bkey_username_valid(fld[0]))
+		return bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "%s:%lu: invalid user name \"%.40s\"", path, ln, fld[0]);
+	if (!bkey_did_valid(fld[1]))
+		return bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "%s:%lu: invalid DID \"%.80s\"", path, ln, fld[1]);
+	return 0;
+}
+
+/* No user on two lines (ents sorted here). 0 / -1. */
+static int
+check_unique(struct entry *ents, size_t nent, const char *path,
+    bkey_error *err)
+{
+	size_t i;
+
+	if (nent < 2)
+		return 0;
+	qsort(ents, nent, sizeof(*ents), entry_cmp);
+	for (i = 1; i < nent; i++)
+		if (strcmp(ents[i - 1].name, ents[i].name) == 0)
+			return bkey_seterr(err, BKEY_ERR_CONFIG,
+			    "%s:%lu: duplicate user \"%s\" (first on line "
+			    "%lu)", path, ents[i].line, ents[i].name,
+			    ents[i - 1].line);
+	return 0;
+}
+
 int
 bkey_users_lookup(const char *path, const char *user, char **did,
     bkey_error *err)
 {
 	struct bkey_lines lines;
 	struct entry *ents = NULL, *nents;
-	size_t nent = 0, capent = 0, i;
+	size_t nent = 0, capent = 0;
 	const char *found = NULL;
 	char *buf = NULL, *line, *hash, *fld[2];
 	size_t len = 0;
@@ -139,22 +122,8 @@ bkey_users_lookup(const char *path, const char *user, char **did,
 		r = split(line, fld, 2);
 		if (r == 0)
 			continue;
-		if (r != 2) {
-			bkey_seterr(err, BKEY_ERR_CONFIG,
-			    "%s:%lu: expected \"unixname did\"", path, ln);
+		if (check_line(r, fld, path, ln, err) != 0)
 			goto out;
-		}
-		if (!bkey_username_valid(fld[0])) {
-			bkey_seterr(err, BKEY_ERR_CONFIG,
-			    "%s:%lu: invalid user name \"%.40s\"", path, ln,
-			    fld[0]);
-			goto out;
-		}
-		if (!bkey_did_valid(fld[1])) {
-			bkey_seterr(err, BKEY_ERR_CONFIG,
-			    "%s:%lu: invalid DID \"%.80s\"", path, ln, fld[1]);
-			goto out;
-		}
 		if (nent == capent) {
 			size_t ncap = capent ? capent * 2 : 32;
 
@@ -173,20 +142,8 @@ bkey_users_lookup(const char *path, const char *user, char **did,
 		if (found == NULL && user != NULL && strcmp(fld[0], user) == 0)
 			found = fld[1];
 	}
-	if (r != 0)
+	if (r != 0 || check_unique(ents, nent, path, err) != 0)
 		goto out;
-	if (nent > 1) {
-		qsort(ents, nent, sizeof(*ents), entry_cmp);
-		for (i = 1; i < nent; i++) {
-			if (strcmp(ents[i - 1].name, ents[i].name) == 0) {
-				bkey_seterr(err, BKEY_ERR_CONFIG,
-				    "%s:%lu: duplicate user \"%s\" (first on "
-				    "line %lu)", path, ents[i].line,
-				    ents[i].name, ents[i - 1].line);
-				goto out;
-			}
-		}
-	}
 	if (found == NULL) {
 		rc = 1;
 		goto out;

@@ -7,16 +7,10 @@
 #define BKEY_USERS_H
 
 #include "result.h"
-
-#define BKEY_DID_MAX 256
+#include "valid.h"		/* bkey_did_valid, bkey_username_valid */
 
 /* 0 found (*did malloc'd), 1 no such user, -1 error (BKEY_ERR_CONFIG). */
 int bkey_users_lookup(const char *path, const char *user, char **did,
     bkey_error *err);
-/* 1 if s looks like "did:METHOD:ID": method [a-z0-9]+, ID of
- * [A-Za-z0-9._:%-], at most BKEY_DID_MAX bytes; else 0. */
-int bkey_did_valid(const char *s);
-/* 1 if s is a plausible Unix user name (POSIX portable set, <= 32). */
-int bkey_username_valid(const char *s);
 
 #endif

@@ -17,7 +17,6 @@
 #include "pam_bkey.h"
 
 #define GROUP_NAME_MAX	64
-#define PW_BUF_MAX	(1024 * 1024)
 
 /* Value of "key=..." in arg, or NULL if arg has another key. */
 static const char *
@@ -38,7 +37,8 @@ parse_timeout(const char *s, long *out)
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 3600)
+	if (errno != 0 || end == s || *end != '\0' || v < 1 ||
+	    v > BKEY_TIMEOUT_MAX)
 		return -1;
 	*out = v;
 	return 0;
@@ -191,48 +191,5 @@ pbk_user_in_groups(pam_handle_t *pamh, const char *user, const char *groups)
 	ret = found;
 out:
 	free(gids);
-	return ret;
-}
-
-int
-pbk_account_name(pam_handle_t *pamh, const char *user, char *dst,
-    size_t dstsz)
-{
-	struct passwd pw, *res = NULL;
-	long start = sysconf(_SC_GETPW_R_SIZE_MAX);
-	size_t sz = start < 1024 ? 1024 : (size_t)start, n;
-	char *buf = NULL, *nb;
-	int r, ret = -1;
-
-	for (;;) {
-		if ((nb = realloc(buf, sz)) == NULL)
-			goto fail;
-		buf = nb;
-		r = getpwnam_r(user, &pw, buf, sz, &res);
-		if (r != ERANGE || sz >= PW_BUF_MAX)
-			break;
-		sz *= 4;
-	}
-	if (res == NULL || r != 0) {
-		/* glibc reports a missing entry with these too (getpwnam(3)) */
-		if (r == 0 || r == ENOENT || r == ESRCH || r == EBADF ||
-		    r == EPERM)
-			ret = 1;
-		else
-			goto fail;
-		goto out;
-	}
-	n = strlen(pw.pw_name);
-	if (n >= dstsz) {
-		ret = 1;
-		goto out;
-	}
-	memcpy(dst, pw.pw_name, n + 1);
-	ret = 0;
-	goto out;
-fail:
-	pam_syslog(pamh, LOG_ERR, "user look-up failed");
-out:
-	free(buf);
 	return ret;
 }

@@ -281,7 +281,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (a.groups != NULL && bkey_username_valid(user)) {
 		/* The account's own name: group member lists name it, not
 		 * another spelling a case-insensitive data base accepts. */
-		r = pbk_account_name(pamh, user, acct, sizeof(acct));
+		r = bkey_account_name(user, acct, sizeof(acct));
 		if (r < 0) {
 			log_decision(pamh, LOG_ERR, "error", &it, NULL, t0,
 			    "groups=: user or group look-up failed");
@@ -322,7 +322,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		/* Another spelling of an enrolled account's name ("ALICE" with
 		 * a case-insensitive user data base) is that account: never
 		 * "not enrolled", which nouserok would wave through. */
-		int an = pbk_account_name(pamh, user, acct, sizeof(acct));
+		int an = bkey_account_name(user, acct, sizeof(acct));
 
 		if (an < 0) {
 			log_decision(pamh, LOG_ERR, "error", &it, NULL, t0,

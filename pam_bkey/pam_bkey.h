@@ -3,6 +3,7 @@
 #define PAM_BKEY_H
 
 #include <security/pam_modules.h>
+#include "account.h"		/* bkey_account_name */
 
 #define PBK_DEFAULT_SCOPE	"approve:login"
 #define PBK_DEFAULT_MESSAGE	"Log in as %u to %h from %r (%s)"
@@ -49,15 +50,6 @@ int pbk_args_parse(pam_handle_t *pamh, int argc, const char **argv,
 #define PBK_GROUPS_LOOKUP_FAILED (-3)
 int pbk_user_in_groups(pam_handle_t *pamh, const char *user,
     const char *groups);
-
-/*
- * The name of the account user logs in to, into dst: a case-insensitive
- * user data base (SSSD, winbind) answers "ALICE" with alice's entry, and
- * that account's enrolment and groups are what count. 0 found, 1 no such
- * user (or a name that does not fit dst), -1 the look-up failed (logged).
- */
-int pbk_account_name(pam_handle_t *pamh, const char *user, char *dst,
-    size_t dstsz);
 
 /* message.c: 0 if every % escape in tmpl is known, else -1. */
 int pbk_message_check(const char *tmpl);

@@ -103,9 +103,10 @@ opts_parse(struct plugin_opts *o, char *const options[], char *errbuf,
 			errno = 0;
 			t = strtol(v, &end, 10);
 			if (v[0] < '0' || v[0] > '9' || *end != '\0' ||
-			    errno != 0 || t < 1 || t > 3600) {
+			    errno != 0 || t < 1 || t > BKEY_TIMEOUT_MAX) {
 				(void)snprintf(errbuf, errsz,
-				    "timeout must be 1..3600 seconds");
+				    "timeout must be 1.."
+				    BKEY_STR(BKEY_TIMEOUT_MAX) " seconds");
 				goto fail;
 			}
 			o->timeout = t;

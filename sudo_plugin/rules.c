@@ -50,6 +50,36 @@ errf(char *errbuf, size_t errsz, const char *fmt, ...)
 	return -1;
 }
 
+/* The line being read: every problem with it is "NAME:LINE: problem". */
+struct line_ctx {
+	const char *name;
+	int lineno;
+	char *errbuf;
+	size_t errsz;
+	int *uses_groups;	/* set when a user list names a group */
+};
+
+static int
+lerr(const struct line_ctx *lc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+lerr(const struct line_ctx *lc, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (lc->errbuf == NULL || lc->errsz == 0)
+		return -1;
+	n = snprintf(lc->errbuf, lc->errsz, "%s:%d: ", lc->name, lc->lineno);
+	if (n >= 0 && (size_t)n < lc->errsz) {
+		va_start(ap, fmt);
+		(void)vsnprintf(lc->errbuf + n, lc->errsz - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
 void
 rules_init(struct rules *rs)
 {
@@ -116,8 +146,7 @@ rules_action_name(enum rule_action a)
  * or -1 (message in errbuf). Tokens are malloc'd.
  */
 static int
-tokenize(const char *line, char **tok, int max, const char *name, int lineno,
-    char *errbuf, size_t errsz)
+tokenize(const char *line, char **tok, int max, const struct line_ctx *lc)
 {
 	const char *p = line;
 	int n = 0;
@@ -135,8 +164,7 @@ tokenize(const char *line, char **tok, int max, const char *name, int lineno,
 			goto toomany;
 		cap = strlen(p) + 1;
 		if ((t = malloc(cap)) == NULL) {
-			errf(errbuf, errsz, "%s:%d: out of memory", name,
-			    lineno);
+			lerr(lc, "out of memory");
 			goto fail;
 		}
 		tok[n++] = t;
@@ -153,23 +181,20 @@ tokenize(const char *line, char **tok, int max, const char *name, int lineno,
 				continue;
 			}
 			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-				errf(errbuf, errsz,
-				    "%s:%d: control character in rule", name,
-				    lineno);
+				lerr(lc, "control character in rule");
 				goto fail;
 			}
 			t[len++] = *p++;
 		}
 		t[len] = '\0';
 		if (quoted) {
-			errf(errbuf, errsz, "%s:%d: unterminated quote", name,
-			    lineno);
+			lerr(lc, "unterminated quote");
 			goto fail;
 		}
 	}
 	return n;
 toomany:
-	errf(errbuf, errsz, "%s:%d: too many words", name, lineno);
+	lerr(lc, "too many words");
 fail:
 	while (n > 0)
 		free(tok[--n]);
@@ -260,11 +285,65 @@ fail:
 #define RE_MAX_QUANT		32	/* quantifiers in all */
 #define RE_MAX_GROUP_QUANT	6	/* quantified groups */
 
+/* p at '[': past the bracket expression, up to its closing ']' ("[]..."
+ * and "[^]..." start with a literal ']'; [:class:] inside is literal). */
+static const char *
+skip_bracket(const char *p)
+{
+	p++;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;
+	while (*p != '\0' && *p != ']') {
+		if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+			char end = p[1];
+
+			p += 2;
+			while (*p != '\0' && !(p[0] == end && p[1] == ']'))
+				p++;
+			if (*p != '\0')
+				p += 2;
+			continue;
+		}
+		p++;
+	}
+	if (*p == ']')
+		p++;
+	return p;
+}
+
+/* *pp at '{': the bounds are digits and one comma, each <= 255. NULL with
+ * *pp at the closing '}', else why not. */
+static const char *
+check_bounds(const char **pp)
+{
+	const char *p;
+	long n = 0;
+
+	for (p = *pp + 1; *p != '\0' && *p != '}'; p++) {
+		if (*p == ',') {
+			n = 0;
+			continue;
+		}
+		if (*p < '0' || *p > '9')
+			return "a bad {m,n} bound";
+		n = n * 10 + (*p - '0');
+		if (n > 255)
+			return "a {m,n} bound over 255";
+	}
+	if (*p != '}')
+		return "an unclosed {";
+	*pp = p;
+	return NULL;
+}
+
 static const char *
 regex_too_complex(const char *re)
 {
 	const char *p = re;
 	int quant = 0, group_quant = 0, after_atom = 0, after_quant = 0;
+	const char *why;
 	char prev = '\0';
 
 	if (strlen(re) > RE_MAX_LEN)
@@ -278,30 +357,7 @@ regex_too_complex(const char *re)
 			continue;
 		}
 		if (*p == '[') {
-			/* Up to the closing ']' ("[]..." and "[^]..." start
-			 * with a literal ']'); [:class:] inside is literal. */
-			p++;
-			if (*p == '^')
-				p++;
-			if (*p == ']')
-				p++;
-			while (*p != '\0' && *p != ']') {
-				if (*p == '[' && (p[1] == ':' || p[1] == '.' ||
-				    p[1] == '=')) {
-					char end = p[1];
-
-					p += 2;
-					while (*p != '\0' && !(p[0] == end &&
-					    p[1] == ']'))
-						p++;
-					if (*p != '\0')
-						p += 2;
-					continue;
-				}
-				p++;
-			}
-			if (*p == ']')
-				p++;
+			p = skip_bracket(p);
 			after_atom = 1;
 			after_quant = 0;
 			prev = 'a';
@@ -316,24 +372,8 @@ regex_too_complex(const char *re)
 				return "more than 32 repetitions";
 			if (prev == ')' && ++group_quant > RE_MAX_GROUP_QUANT)
 				return "more than 6 repeated groups";
-			if (*p == '{') {
-				/* Bounds: digits and one comma, each <= 255. */
-				long n = 0;
-
-				for (p++; *p != '\0' && *p != '}'; p++) {
-					if (*p == ',') {
-						n = 0;
-						continue;
-					}
-					if (*p < '0' || *p > '9')
-						return "a bad {m,n} bound";
-					n = n * 10 + (*p - '0');
-					if (n > 255)
-						return "a {m,n} bound over 255";
-				}
-				if (*p != '}')
-					return "an unclosed {";
-			}
+			if (*p == '{' && (why = check_bounds(&p)) != NULL)
+				return why;
 			p++;
 			after_quant = 1;
 			prev = '*';
@@ -347,180 +387,251 @@ regex_too_complex(const char *re)
 	return NULL;
 }
 
-/* Compile an ERE for args=, iargs= or env=. 0 / -1 (message in errbuf). */
+/* Compile an ERE for args=, iargs= or env=. 0 / -1. */
 static int
-compile_re(regex_t *re, const char *val, int icase, const char *name,
-    int lineno, char *errbuf, size_t errsz)
+compile_re(regex_t *re, const char *val, int icase, const struct line_ctx *lc)
 {
 	int flags = REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0), rc;
 	const char *why;
 	char msg[128];
 
 	if ((why = regex_too_complex(val)) != NULL)
-		return errf(errbuf, errsz, "%s:%d: regular expression too "
-		    "complex: %s", name, lineno, why);
+		return lerr(lc, "regular expression too complex: %s", why);
 	if ((rc = regcomp(re, val, flags)) != 0) {
 		(void)regerror(rc, re, msg, sizeof(msg));
-		return errf(errbuf, errsz, "%s:%d: bad regular expression: %s",
-		    name, lineno, msg);
+		return lerr(lc, "bad regular expression: %s", msg);
 	}
 	return 0;
 }
 
 static int
-set_once(char **slot, const char *val, const char *key, const char *name,
-    int lineno, char *errbuf, size_t errsz)
+set_once(char **slot, const char *val, const char *key,
+    const struct line_ctx *lc)
 {
 	if (*slot != NULL)
-		return errf(errbuf, errsz, "%s:%d: %s given twice", name,
-		    lineno, key);
+		return lerr(lc, "%s given twice", key);
 	if ((*slot = strdup(val)) == NULL)
-		return errf(errbuf, errsz, "%s:%d: out of memory", name,
-		    lineno);
+		return lerr(lc, "out of memory");
+	return 0;
+}
+
+/* A key given twice, named by its whole token. */
+static int
+twice(const char *tok, const struct line_ctx *lc)
+{
+	return lerr(lc, "'%.40s' given twice", tok);
+}
+
+/*
+ * One parser per key: the rule so far, the whole token ("user=a,b"), its
+ * value and the line. 0 / -1.
+ */
+/* user= and runas=: a list given once; groups only for users. */
+static int
+key_list(const char *tok, const char *val, const struct line_ctx *lc,
+    const char *what, char ***v, long long **gids, size_t *n)
+{
+	if (*v != NULL)
+		return twice(tok, lc);
+	if (parse_list(val, gids != NULL, v, gids, n, lc->uses_groups) != 0)
+		return lerr(lc, "bad %s list '%.60s'", what, val);
+	return 0;
+}
+
+static int
+key_user(struct rule *r, const char *tok, const char *val,
+    const struct line_ctx *lc)
+{
+	return key_list(tok, val, lc, "user", &r->users, &r->user_gids,
+	    &r->nusers);
+}
+
+static int
+key_runas(struct rule *r, const char *tok, const char *val,
+    const struct line_ctx *lc)
+{
+	return key_list(tok, val, lc, "runas", &r->runas, NULL, &r->nrunas);
+}
+
+static int
+key_command(struct rule *r, const char *tok, const char *val,
+    const struct line_ctx *lc)
+{
+	(void)tok;
+	if (*val == '\0' || (strchr(val, '/') != NULL && val[0] != '/'))
+		return lerr(lc, "command must be a name or an absolute path "
+		    "glob");
+	return set_once(&r->command, val, "command", lc);
+}
+
+/* args= and iargs= (case-insensitive). */
+static int
+key_args(struct rule *r, const char *tok, const char *val,
+    const struct line_ctx *lc)
+{
+	if (r->has_args)
+		return twice(tok, lc);
+	r->args_icase = tok[0] == 'i';
+	if (compile_re(&r->args_re, val, r->args_icase, lc) != 0)
+		return -1;
+	r->has_args = 1;
+	return 0;
+}
+
+static int
+key_env(struct rule *r, const char *tok, const char *val,
+    const struct line_ctx *lc)
+{
+	if (r->has_env)
+		return twice(tok, lc);
+	if (compile_re(&r->env_re, val, 0, lc) != 0)
+		return -1;
+	r->has_env = 1;
+	return 0;
+}
+
+static int
+key_scope(struct rule *r, const char *tok, const char *val,
+    const struct line_ctx *lc)
+{
+	(void)tok;
+	if (!bkey_scope_valid(val))
+		return lerr(lc, "bad scope '%.60s'", val);
+	return set_once(&r->scope, val, "scope", lc);
+}
+
+static int
+key_approver(struct rule *r, const char *tok, const char *val,
+    const struct line_ctx *lc)
+{
+	(void)tok;
+	if (strncmp(val, "did:", 4) == 0 ? !bkey_did_valid(val) :
+	    !bkey_username_valid(val))
+		return lerr(lc, "approver must be a user name or a DID: "
+		    "'%.60s'", val);
+	return set_once(&r->approver, val, "approver", lc);
+}
+
+static int
+key_reason(struct rule *r, const char *tok, const char *val,
+    const struct line_ctx *lc)
+{
+	(void)tok;
+	if (*val == '\0' || strlen(val) > RULES_REASON_MAX)
+		return lerr(lc, "reason must be 1..%d bytes", RULES_REASON_MAX);
+	return set_once(&r->reason, val, "reason", lc);
+}
+
+#define KEY_SUBJECT	(-1)	/* a key of who and what, before the action */
+
+/* Every key: where it may stand (before the action, or after the one
+ * action it is an option of) and its parser. */
+static const struct rule_key {
+	const char *name;
+	int when;		/* KEY_SUBJECT or an enum rule_action */
+	int (*parse)(struct rule *, const char *, const char *,
+	    const struct line_ctx *);
+} rule_keys[] = {
+	{ "user", KEY_SUBJECT, key_user },
+	{ "runas", KEY_SUBJECT, key_runas },
+	{ "command", KEY_SUBJECT, key_command },
+	{ "args", KEY_SUBJECT, key_args },
+	{ "iargs", KEY_SUBJECT, key_args },
+	{ "env", KEY_SUBJECT, key_env },
+	{ "scope", RULE_APPROVE, key_scope },
+	{ "approver", RULE_APPROVE, key_approver },
+	{ "reason", RULE_DENY, key_reason },
+};
+
+static const struct rule_key *
+find_key(const char *t, size_t klen)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(rule_keys) / sizeof(rule_keys[0]); i++)
+		if (strlen(rule_keys[i].name) == klen &&
+		    memcmp(rule_keys[i].name, t, klen) == 0)
+			return &rule_keys[i];
+	return NULL;
+}
+
+/* 1 and *a set if t is an action word, else 0. */
+static int
+action_word(const char *t, enum rule_action *a)
+{
+	if (strcmp(t, "approve") == 0)
+		*a = RULE_APPROVE;
+	else if (strcmp(t, "allow") == 0)
+		*a = RULE_ALLOW;
+	else if (strcmp(t, "deny") == 0)
+		*a = RULE_DENY;
+	else
+		return 0;
+	return 1;
+}
+
+/* One token of a rule: the action, or a key where it may stand. */
+static int
+parse_token(struct rule *r, const char *t, int *have_action,
+    const struct line_ctx *lc)
+{
+	const char *eq = strchr(t, '=');
+	const struct rule_key *k;
+	int klen;
+
+	if (!*have_action && action_word(t, &r->action)) {
+		*have_action = 1;
+		return 0;
+	}
+	if (eq == NULL || eq == t)
+		return lerr(lc, "expected key=value or an action (approve, "
+		    "allow, deny), got '%.40s'", t);
+	klen = (int)(eq - t);
+	if ((k = find_key(t, (size_t)klen)) == NULL)
+		return lerr(lc, "unknown key in '%.40s'", t);
+	if (!*have_action && k->when != KEY_SUBJECT)
+		return lerr(lc, "%.*s= must follow the action", klen, t);
+	if (*have_action && k->when == KEY_SUBJECT)
+		return lerr(lc, "%.*s= must come before the action", klen, t);
+	if (*have_action && k->when != (int)r->action)
+		return lerr(lc, "unknown key in '%.40s'", t);
+	return k->parse(r, t, eq + 1, lc);
+}
+
+/* What a whole rule must be, whatever order its keys came in. */
+static int
+check_rule(struct rule *r, const struct line_ctx *lc)
+{
+	/* A bare name matches a program of that name anywhere, for instance
+	 * a copy of a shell in the user's home: never without an approval. */
+	if (r->action == RULE_ALLOW && r->command != NULL &&
+	    r->command[0] != '/' && strcmp(r->command, "sudoedit") != 0)
+		return lerr(lc, "allow needs an absolute command path, not the "
+		    "bare name '%.60s'", r->command);
+	/* A command the caller set variables for is never allowed. */
+	if (r->action == RULE_ALLOW && r->has_env)
+		return lerr(lc, "env= cannot be used with allow (an allow "
+		    "never applies when the caller sets variables)");
+	if (r->action == RULE_APPROVE && r->scope == NULL &&
+	    (r->scope = strdup(RULES_DEFAULT_SCOPE)) == NULL)
+		return lerr(lc, "out of memory");
 	return 0;
 }
 
 /* Interpret the tokens of one line into r. 0 / -1. */
 static int
-parse_rule(struct rule *r, char **tok, int ntok, const char *name,
-    int lineno, int *uses_groups, char *errbuf, size_t errsz)
+parse_rule(struct rule *r, char **tok, int ntok, const struct line_ctx *lc)
 {
 	int i, have_action = 0;
 
 	memset(r, 0, sizeof(*r));
-	r->line = lineno;
-	for (i = 0; i < ntok; i++) {
-		const char *t = tok[i], *eq = strchr(t, '='), *val;
-		size_t klen;
-
-		if (!have_action && (strcmp(t, "approve") == 0 ||
-		    strcmp(t, "allow") == 0 || strcmp(t, "deny") == 0)) {
-			r->action = t[1] == 'p' ? RULE_APPROVE :
-			    t[1] == 'l' ? RULE_ALLOW : RULE_DENY;
-			have_action = 1;
-			continue;
-		}
-		if (eq == NULL || eq == t)
-			return errf(errbuf, errsz,
-			    "%s:%d: expected key=value or an action "
-			    "(approve, allow, deny), got '%.40s'", name,
-			    lineno, t);
-		klen = (size_t)(eq - t);
-		val = eq + 1;
-#define KEY(k) (klen == sizeof(k) - 1 && memcmp(t, k, klen) == 0)
-		if (!have_action) {
-			if (KEY("user")) {
-				if (r->users != NULL)
-					goto twice;
-				if (parse_list(val, 1, &r->users,
-				    &r->user_gids, &r->nusers,
-				    uses_groups) != 0)
-					return errf(errbuf, errsz,
-					    "%s:%d: bad user list '%.60s'",
-					    name, lineno, val);
-			} else if (KEY("runas")) {
-				if (r->runas != NULL)
-					goto twice;
-				if (parse_list(val, 0, &r->runas, NULL,
-				    &r->nrunas, uses_groups) != 0)
-					return errf(errbuf, errsz,
-					    "%s:%d: bad runas list '%.60s'",
-					    name, lineno, val);
-			} else if (KEY("command")) {
-				if (*val == '\0' || (strchr(val, '/') != NULL
-				    && val[0] != '/'))
-					return errf(errbuf, errsz,
-					    "%s:%d: command must be a name or "
-					    "an absolute path glob", name,
-					    lineno);
-				if (set_once(&r->command, val, "command",
-				    name, lineno, errbuf, errsz) != 0)
-					return -1;
-			} else if (KEY("args") || KEY("iargs")) {
-				if (r->has_args)
-					goto twice;
-				r->args_icase = t[0] == 'i';
-				if (compile_re(&r->args_re, val, r->args_icase,
-				    name, lineno, errbuf, errsz) != 0)
-					return -1;
-				r->has_args = 1;
-			} else if (KEY("env")) {
-				if (r->has_env)
-					goto twice;
-				if (compile_re(&r->env_re, val, 0, name,
-				    lineno, errbuf, errsz) != 0)
-					return -1;
-				r->has_env = 1;
-			} else if (KEY("scope") || KEY("approver") ||
-			    KEY("reason")) {
-				return errf(errbuf, errsz,
-				    "%s:%d: %.*s= must follow the action",
-				    name, lineno, (int)klen, t);
-			} else
-				goto unknown;
-			continue;
-		}
-		/* Options of the action. */
-		if (r->action == RULE_APPROVE && KEY("scope")) {
-			if (!bkey_scope_valid(val))
-				return errf(errbuf, errsz,
-				    "%s:%d: bad scope '%.60s'", name, lineno,
-				    val);
-			if (set_once(&r->scope, val, "scope", name, lineno,
-			    errbuf, errsz) != 0)
-				return -1;
-		} else if (r->action == RULE_APPROVE && KEY("approver")) {
-			if (strncmp(val, "did:", 4) == 0 ? !bkey_did_valid(val)
-			    : !bkey_username_valid(val))
-				return errf(errbuf, errsz,
-				    "%s:%d: approver must be a user name or a "
-				    "DID: '%.60s'", name, lineno, val);
-			if (set_once(&r->approver, val, "approver", name,
-			    lineno, errbuf, errsz) != 0)
-				return -1;
-		} else if (r->action == RULE_DENY && KEY("reason")) {
-			if (*val == '\0' || strlen(val) > RULES_REASON_MAX)
-				return errf(errbuf, errsz,
-				    "%s:%d: reason must be 1..%d bytes", name,
-				    lineno, RULES_REASON_MAX);
-			if (set_once(&r->reason, val, "reason", name, lineno,
-			    errbuf, errsz) != 0)
-				return -1;
-		} else if (KEY("user") || KEY("runas") || KEY("command") ||
-		    KEY("args") || KEY("iargs") || KEY("env")) {
-			return errf(errbuf, errsz,
-			    "%s:%d: %.*s= must come before the action", name,
-			    lineno, (int)klen, t);
-		} else
-			goto unknown;
-#undef KEY
-	}
+	r->line = lc->lineno;
+	for (i = 0; i < ntok; i++)
+		if (parse_token(r, tok[i], &have_action, lc) != 0)
+			return -1;
 	if (!have_action)
-		return errf(errbuf, errsz,
-		    "%s:%d: no action (approve, allow or deny)", name, lineno);
-	/* A bare name matches a program of that name anywhere, for instance
-	 * a copy of a shell in the user's home: never without an approval. */
-	if (r->action == RULE_ALLOW && r->command != NULL &&
-	    r->command[0] != '/' && strcmp(r->command, "sudoedit") != 0)
-		return errf(errbuf, errsz, "%s:%d: allow needs an absolute "
-		    "command path, not the bare name '%.60s'", name, lineno,
-		    r->command);
-	/* A command the caller set variables for is never allowed. */
-	if (r->action == RULE_ALLOW && r->has_env)
-		return errf(errbuf, errsz, "%s:%d: env= cannot be used with "
-		    "allow (an allow never applies when the caller sets "
-		    "variables)", name, lineno);
-	if (r->action == RULE_APPROVE && r->scope == NULL &&
-	    (r->scope = strdup(RULES_DEFAULT_SCOPE)) == NULL)
-		return errf(errbuf, errsz, "%s:%d: out of memory", name,
-		    lineno);
-	return 0;
-twice:
-	return errf(errbuf, errsz, "%s:%d: '%.40s' given twice", name, lineno,
-	    tok[i]);
-unknown:
-	return errf(errbuf, errsz, "%s:%d: unknown key in '%.40s'", name,
-	    lineno, tok[i]);
+		return lerr(lc, "no action (approve, allow or deny)");
+	return check_rule(r, lc);
 }
 
 int
@@ -530,11 +641,17 @@ rules_parse(struct rules *rs, FILE *f, const char *name, char *errbuf,
 	char *line = NULL, *tok[MAX_TOKENS];
 	size_t cap = 0, vcap = 0;
 	ssize_t len;
-	int lineno = 0, ntok, ret = -1;
+	int ntok, ret = -1;
+	struct line_ctx lc;
 
 	rules_init(rs);
 	if (name == NULL)
 		name = "(rules)";
+	lc.name = name;
+	lc.lineno = 0;
+	lc.errbuf = errbuf;
+	lc.errsz = errsz;
+	lc.uses_groups = &rs->uses_groups;
 	if ((rs->path = strdup(name)) == NULL) {
 		errf(errbuf, errsz, "%s: out of memory", name);
 		goto out;
@@ -543,27 +660,23 @@ rules_parse(struct rules *rs, FILE *f, const char *name, char *errbuf,
 		struct rule r;
 		int rc;
 
-		lineno++;
+		lc.lineno++;
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
 		if ((size_t)len > RULES_LINE_MAX) {
-			errf(errbuf, errsz, "%s:%d: line too long", name,
-			    lineno);
+			lerr(&lc, "line too long");
 			goto out;
 		}
 		if (strlen(line) != (size_t)len) {
-			errf(errbuf, errsz, "%s:%d: NUL byte in line", name,
-			    lineno);
+			lerr(&lc, "NUL byte in line");
 			goto out;
 		}
-		ntok = tokenize(line, tok, MAX_TOKENS, name, lineno, errbuf,
-		    errsz);
+		ntok = tokenize(line, tok, MAX_TOKENS, &lc);
 		if (ntok < 0)
 			goto out;
 		if (ntok == 0)
 			continue;
-		rc = parse_rule(&r, tok, ntok, name, lineno, &rs->uses_groups,
-		    errbuf, errsz);
+		rc = parse_rule(&r, tok, ntok, &lc);
 		while (ntok > 0)
 			free(tok[--ntok]);
 		if (rc != 0) {

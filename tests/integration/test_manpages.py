@@ -175,7 +175,7 @@ NAMES = (
      [r'\bstrcmp\s*\(\s*opt\s*\+\s*\d+\s*,\s*"([a-z_]+)"\s*\)'], 2,
      "safe"),
     ("rules keys", "sudo_plugin/rules.c", "bkey-sudo.rules.5",
-     [r'\bKEY\s*\(\s*"([a-z_]+)"\s*\)'], 8, "env"),
+     [r'\{\s*"([a-z_]+)"\s*,\s*(?:KEY_SUBJECT|RULE_[A-Z]+)\s*,'], 8, "env"),
     ("rules actions", "sudo_plugin/rules.c", "bkey-sudo.rules.5",
      [r'\bstrcmp\s*\(\s*t\s*,\s*"([a-z]+)"\s*\)'], 3, "deny"),
 )

@@ -11,6 +11,7 @@
 #include "unit.h"
 #include "config.h"
 #include "fileperm.h"
+#include "lines.h"
 
 static char dir[64];
 static char conf[128];

@@ -1,4 +1,4 @@
-/* Unit tests: jti replay records (common/jti.c). */
+/* Unit tests: jti replay records (helper/jti.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

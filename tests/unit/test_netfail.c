@@ -1,5 +1,5 @@
 /*
- * common/netfail.c: only a real failure to reach the service is
+ * helper/netfail.c: only a real failure to reach the service is
  * "unavailable"; what a starved process makes curl report is "internal".
  */
 #include <errno.h>
@@ -218,15 +218,22 @@ starved_process_is_never_unavailable(void)
 	}
 }
 
+static void
+child_exit(int rc)
+{
+	(void)fflush(stdout);
+	_exit(rc);
+}
+
 int
 main(int argc, char **argv)
 {
-	/* _exit: LeakSanitizer's exit-time scan needs descriptors that a
-	 * starved child has none of; the parent's run checks for leaks. */
+	/* The starved child leaves with _exit: LeakSanitizer's exit check
+	 * needs a descriptor for /proc, and the child has none left. */
 	if (argc == 2 && strcmp(argv[1], "--starve-fds") == 0)
-		_exit(starved_child(0));
+		child_exit(starved_child(0));
 	if (argc == 2 && strcmp(argv[1], "--starve-as") == 0)
-		_exit(starved_child(1));
+		child_exit(starved_child(1));
 	unit_suite = "netfail";
 	RUN(outages_are_unavailable);
 	RUN(local_failures_are_internal);

@@ -18,6 +18,7 @@
 #include "ciba.h"
 #include "clock.h"
 #include "config.h"
+#include "event.h"
 #include "http.h"
 #include "json.h"
 #include "jsonw.h"
@@ -29,7 +30,7 @@
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS 2000
 #define SLEEP_SLICE_MS 20
-#define AUTH_REQ_ID_MAX 255
+#define AUTH_REQ_ID_MAX (BKEY_EVENT_FIELD_SIZE - 1)	/* fits the event */
 
 static void (*debug_fn)(const char *msg);
 
@@ -360,6 +361,70 @@ auth_req_id_ok(const char *s)
 	return 1;
 }
 
+/* The initiate request in the configured dialect, its body in body. */
+static int
+initiate_request(const struct bkey_ciba *k, struct bkey_http_req *rq,
+    bkey_buf *body, const char *did, const char *oscope,
+    const char *binding_message, const char *details, long requested_expiry,
+    bkey_error *err)
+{
+	rq->url = k->c->bc_authorize_endpoint;
+	if (k->c->dialect == BKEY_DIALECT_CIBA) {
+		if (build_initiate_form(body, did, oscope, binding_message,
+		    details, requested_expiry) != 0)
+			return bkey_seterr(err, BKEY_ERR_INTERNAL,
+			    "out of memory");
+		rq->content_type = FORM_CT;
+		rq->basic_user = k->c->client_id;
+		rq->basic_pass = k->c->client_secret;
+	} else {
+		if (k->client_token == NULL)
+			return bkey_seterr(err, BKEY_ERR_INTERNAL,
+			    "initiate without a client token");
+		if (build_initiate_json(body, did, oscope, binding_message,
+		    details, requested_expiry) != 0)
+			return bkey_seterr(err, BKEY_ERR_INTERNAL,
+			    "request body too large");
+		rq->content_type = JSON_CT;
+		rq->bearer = k->client_token;
+	}
+	rq->body = body->data;
+	rq->body_len = body->len;
+	return 0;
+}
+
+/* auth_req_id, expires_in and interval of the initiate answer. */
+static int
+read_started(const bkey_json *j, long requested_expiry,
+    struct bkey_ciba_started *out, bkey_error *err)
+{
+	long long v;
+	int t;
+
+	t = bkey_json_find(j, 0, "auth_req_id");
+	if (bkey_json_type_of(j, t) != BKEY_JSON_STRING ||
+	    bkey_json_str(j, t, &out->auth_req_id) != 0 ||
+	    !auth_req_id_ok(out->auth_req_id))
+		return bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "initiate: missing or unusable auth_req_id");
+	t = bkey_json_find(j, 0, "expires_in");
+	if (t < 0)
+		out->expires_in = requested_expiry;
+	else if (bkey_json_int(j, t, &v) != 0 || v <= 0 || v > 86400)
+		return bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "initiate: expires_in is not a positive integer");
+	else
+		out->expires_in = (long)v;
+	t = bkey_json_find(j, 0, "interval");
+	if (t >= 0 && bkey_json_type_of(j, t) != BKEY_JSON_NULL) {
+		if (bkey_json_int(j, t, &v) != 0 || v < 0 || v > 3600)
+			return bkey_seterr(err, BKEY_ERR_PROTOCOL,
+			    "initiate: interval is not a small integer");
+		out->interval = (long)v;
+	}
+	return 0;
+}
+
 int
 bkey_ciba_initiate(struct bkey_ciba *k, const char *did, const char *scope,
     const char *binding_message, const char *details, long requested_expiry,
@@ -369,8 +434,7 @@ bkey_ciba_initiate(struct bkey_ciba *k, const char *did, const char *scope,
 	struct bkey_http_resp resp;
 	bkey_buf body, oscope;
 	bkey_json j;
-	long long v;
-	int have_json = 0, rc = -1, t;
+	int have_json = 0, rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	out->interval = -1;
@@ -384,33 +448,9 @@ bkey_ciba_initiate(struct bkey_ciba *k, const char *did, const char *scope,
 		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	rq.url = k->c->bc_authorize_endpoint;
-	if (k->c->dialect == BKEY_DIALECT_CIBA) {
-		if (build_initiate_form(&body, did, oscope.data,
-		    binding_message, details, requested_expiry) != 0) {
-			bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
-			goto out;
-		}
-		rq.content_type = FORM_CT;
-		rq.basic_user = k->c->client_id;
-		rq.basic_pass = k->c->client_secret;
-	} else {
-		if (k->client_token == NULL) {
-			bkey_seterr(err, BKEY_ERR_INTERNAL,
-			    "initiate without a client token");
-			goto out;
-		}
-		if (build_initiate_json(&body, did, oscope.data,
-		    binding_message, details, requested_expiry) != 0) {
-			bkey_seterr(err, BKEY_ERR_INTERNAL,
-			    "request body too large");
-			goto out;
-		}
-		rq.content_type = JSON_CT;
-		rq.bearer = k->client_token;
-	}
-	rq.body = body.data;
-	rq.body_len = body.len;
+	if (initiate_request(k, &rq, &body, did, oscope.data, binding_message,
+	    details, requested_expiry, err) != 0)
+		goto out;
 	bkey_ciba_debug("POST %s (initiate, %s dialect)", rq.url,
 	    k->c->dialect == BKEY_DIALECT_CIBA ? "ciba" : "bkey");
 	if (send_retry(k, &rq, &resp, deadline_ms, 0, "initiate", err) != 0)
@@ -422,34 +462,7 @@ bkey_ciba_initiate(struct bkey_ciba *k, const char *did, const char *scope,
 	if (parse_body(&resp, &j, "initiate", err) != 0)
 		goto out;
 	have_json = 1;
-	t = bkey_json_find(&j, 0, "auth_req_id");
-	if (bkey_json_type_of(&j, t) != BKEY_JSON_STRING ||
-	    bkey_json_str(&j, t, &out->auth_req_id) != 0 ||
-	    !auth_req_id_ok(out->auth_req_id)) {
-		bkey_seterr(err, BKEY_ERR_PROTOCOL,
-		    "initiate: missing or unusable auth_req_id");
-		goto out;
-	}
-	t = bkey_json_find(&j, 0, "expires_in");
-	if (t < 0) {
-		out->expires_in = requested_expiry;
-	} else if (bkey_json_int(&j, t, &v) != 0 || v <= 0 || v > 86400) {
-		bkey_seterr(err, BKEY_ERR_PROTOCOL,
-		    "initiate: expires_in is not a positive integer");
-		goto out;
-	} else {
-		out->expires_in = (long)v;
-	}
-	t = bkey_json_find(&j, 0, "interval");
-	if (t >= 0 && bkey_json_type_of(&j, t) != BKEY_JSON_NULL) {
-		if (bkey_json_int(&j, t, &v) != 0 || v < 0 || v > 3600) {
-			bkey_seterr(err, BKEY_ERR_PROTOCOL,
-			    "initiate: interval is not a small integer");
-			goto out;
-		}
-		out->interval = (long)v;
-	}
-	rc = 0;
+	rc = read_started(&j, requested_expiry, out, err);
 out:
 	if (rc != 0)
 		bkey_ciba_started_free(out);

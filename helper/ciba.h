@@ -4,7 +4,7 @@
  * request is retried on connection failures and 5xx with backoff (250 ms
  * doubling, capped at 2 s; a poll never sooner than its interval) until its
  * deadline, then BKEY_ERR_UNAVAILABLE.
- * Internal to bkey-approve (common/approve.c); not used by the modules.
+ * Internal to bkey-approve (helper/approve.c); not used by the modules.
  */
 #ifndef BKEY_CIBA_H
 #define BKEY_CIBA_H

@@ -16,6 +16,7 @@
 #include "ciba.h"
 #include "clock.h"
 #include "config.h"
+#include "event.h"
 #include "jti.h"
 #include "jwks.h"
 #include "jwks_cache.h"
@@ -28,9 +29,7 @@
 #define DEFAULT_INTERVAL_MS 5000
 #define MIN_INTERVAL_MS 200
 #define SLOW_DOWN_MS 5000
-#define EXPIRY_MIN 30
-#define EXPIRY_MAX 600
-#define CLAIM_MAX 255			/* event fields are 256 bytes */
+#define CLAIM_MAX (BKEY_EVENT_FIELD_SIZE - 1)	/* fits an event field */
 
 struct approve_run {
 	const struct bkey_config *c;
@@ -118,6 +117,78 @@ printable_claim(const char *s)
 	return s != NULL && bkey_text_printable(s, strlen(s), CLAIM_MAX);
 }
 
+/* What both tokens must show: our issuer, the DID asked, valid now. */
+static void
+expect_base(const struct approve_run *run, struct bkey_jwt_expect *want)
+{
+	memset(want, 0, sizeof(*want));
+	want->issuer = run->c->issuer;
+	want->sub = run->r->did;
+	want->leeway = run->c->clock_leeway;
+	want->now = time(NULL);
+}
+
+/* The access token: verified, for the DID asked, with a jti and exp. */
+static int
+check_access_token(struct approve_run *run, const char *token,
+    struct bkey_jwt_claims *at, bkey_error *err)
+{
+	struct bkey_jwt_expect want;
+
+	expect_base(run, &want);
+	want.audience = run->c->audience;
+	want.scope = run->scope;
+	if (verify_jwt(run, token, "access token", &want, at, err) != 0)
+		return -1;
+	if (at->sub == NULL || strcmp(at->sub, run->r->did) != 0)
+		return bkey_seterr(err, BKEY_ERR_TOKEN,
+		    "access token: sub is not the DID asked");
+	if (!printable_claim(at->jti))
+		return bkey_seterr(err, BKEY_ERR_TOKEN,
+		    "access token: no usable jti (needed for replay protection)");
+	if (at->exp <= 0)
+		return bkey_seterr(err, BKEY_ERR_TOKEN, "access token: no exp");
+	return 0;
+}
+
+/* The id_token, when sent: verified, ours, for this request and DID. */
+static int
+check_id_token(struct approve_run *run, const char *token,
+    const char *auth_req_id, struct bkey_jwt_claims *idt, bkey_error *err)
+{
+	struct bkey_jwt_expect want;
+
+	expect_base(run, &want);
+	want.audience = run->c->client_id;
+	want.require_aud = 1;
+	want.auth_req_id = auth_req_id;
+	if (verify_jwt(run, token, "id_token", &want, idt, err) != 0)
+		return -1;
+	if (idt->sub == NULL || strcmp(idt->sub, run->r->did) != 0)
+		return bkey_seterr(err, BKEY_ERR_TOKEN,
+		    "id_token: sub is not the DID asked");
+	return 0;
+}
+
+/* The approval handed back, copied from the verified access token. */
+static bkey_result
+fill_approval(struct bkey_approval *out, const char *auth_req_id,
+    const struct bkey_jwt_claims *at, const char *scope, bkey_error *err)
+{
+	out->auth_req_id = strdup(auth_req_id);
+	out->sub = strdup(at->sub);
+	out->jti = strdup(at->jti);
+	out->scope = strdup(scope);
+	out->exp = at->exp;
+	if (out->auth_req_id == NULL || out->sub == NULL || out->jti == NULL ||
+	    out->scope == NULL) {
+		bkey_approval_free(out);
+		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
+		return BKEY_ERR_INTERNAL;
+	}
+	return BKEY_APPROVED;
+}
+
 /*
  * Verify the approval: access token (and id_token when sent), then record
  * the jti. Fills out only when everything holds.
@@ -126,7 +197,6 @@ static bkey_result
 finish_approved(struct approve_run *run, const struct bkey_ciba_poll *p,
     const char *auth_req_id, struct bkey_approval *out, bkey_error *err)
 {
-	struct bkey_jwt_expect want;
 	struct bkey_jwt_claims at, idt;
 	bkey_result res = BKEY_ERR_TOKEN;
 	int rc;
@@ -137,49 +207,10 @@ finish_approved(struct approve_run *run, const struct bkey_ciba_poll *p,
 		bkey_seterr(err, BKEY_ERR_PROTOCOL, "approved without a token");
 		return BKEY_ERR_PROTOCOL;
 	}
-	memset(&want, 0, sizeof(want));
-	want.issuer = run->c->issuer;
-	want.audience = run->c->audience;
-	want.scope = run->scope;
-	want.sub = run->r->did;
-	want.leeway = run->c->clock_leeway;
-	want.now = time(NULL);
-	if (verify_jwt(run, p->access_token, "access token", &want, &at,
-	    err) != 0)
+	if (check_access_token(run, p->access_token, &at, err) != 0 ||
+	    (p->id_token != NULL && check_id_token(run, p->id_token,
+	    auth_req_id, &idt, err) != 0))
 		goto fail;
-	if (at.sub == NULL || strcmp(at.sub, run->r->did) != 0) {
-		bkey_seterr(err, BKEY_ERR_TOKEN,
-		    "access token: sub is not the DID asked");
-		goto fail;
-	}
-	if (!printable_claim(at.jti)) {
-		bkey_seterr(err, BKEY_ERR_TOKEN,
-		    "access token: no usable jti (needed for replay protection)");
-		goto fail;
-	}
-	if (at.exp <= 0) {
-		bkey_seterr(err, BKEY_ERR_TOKEN, "access token: no exp");
-		goto fail;
-	}
-	if (p->id_token != NULL) {
-		memset(&want, 0, sizeof(want));
-		want.issuer = run->c->issuer;
-		want.audience = run->c->client_id;
-		want.require_aud = 1;
-		want.scope = NULL;
-		want.sub = run->r->did;
-		want.auth_req_id = auth_req_id;
-		want.leeway = run->c->clock_leeway;
-		want.now = time(NULL);
-		if (verify_jwt(run, p->id_token, "id_token", &want, &idt,
-		    err) != 0)
-			goto fail;
-		if (idt.sub == NULL || strcmp(idt.sub, run->r->did) != 0) {
-			bkey_seterr(err, BKEY_ERR_TOKEN,
-			    "id_token: sub is not the DID asked");
-			goto fail;
-		}
-	}
 	rc = recorder != NULL ? recorder(recorder_ctx, run->c->state_dir,
 	    at.jti, (time_t)at.exp, err) :
 	    bkey_jti_record(run->c->state_dir, at.jti, (time_t)at.exp, err);
@@ -194,19 +225,7 @@ finish_approved(struct approve_run *run, const struct bkey_ciba_poll *p,
 			err->code = res;
 		goto out;
 	}
-	out->auth_req_id = strdup(auth_req_id);
-	out->sub = strdup(at.sub);
-	out->jti = strdup(at.jti);
-	out->scope = strdup(run->scope);
-	out->exp = at.exp;
-	if (out->auth_req_id == NULL || out->sub == NULL || out->jti == NULL ||
-	    out->scope == NULL) {
-		bkey_approval_free(out);
-		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
-		res = BKEY_ERR_INTERNAL;
-		goto out;
-	}
-	res = BKEY_APPROVED;
+	res = fill_approval(out, auth_req_id, &at, run->scope, err);
 	goto out;
 fail:
 	res = (err != NULL && err->code != BKEY_ERR_TOKEN &&
@@ -229,11 +248,7 @@ effective_expiry(const struct bkey_config *c, long timeout)
 	/* No point asking the phone to wait longer than we will. */
 	if (timeout < e)
 		e = timeout;
-	if (e < EXPIRY_MIN)
-		e = EXPIRY_MIN;
-	if (e > EXPIRY_MAX)
-		e = EXPIRY_MAX;
-	return e;
+	return bkey_expiry_clamp(e);
 }
 
 /* "[CODE] message", capped as a whole at BKEY_MESSAGE_MAX bytes. */
@@ -326,6 +341,26 @@ poll_loop(struct approve_run *run, const struct bkey_ciba_started *st,
 	}
 }
 
+/* Tell the caller the request is out. What the user is told is how long
+ * we will really wait: the server's lifetime or our own deadline,
+ * whichever ends first. */
+static void
+report_pending(const struct approve_run *run,
+    const struct bkey_ciba_started *st, const char *code,
+    bkey_pending_cb on_pending, void *ctx)
+{
+	struct bkey_pending pend;
+	long long left = (run->deadline_ms - bkey_now_ms() + 999) / 1000;
+
+	pend.auth_req_id = st->auth_req_id;
+	pend.code = code;
+	pend.expires_in = left < st->expires_in ?
+	    (left < 0 ? 0 : (long)left) : st->expires_in;
+	pend.interval = st->interval < 0 ? DEFAULT_INTERVAL_MS / 1000 :
+	    st->interval;
+	on_pending(&pend, ctx);
+}
+
 bkey_result
 bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
     const volatile sig_atomic_t *cancel, bkey_pending_cb on_pending,
@@ -333,11 +368,10 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 {
 	struct approve_run run;
 	struct bkey_ciba_started st;
-	struct bkey_pending pend;
 	char *binding = NULL;
 	char code[8];
 	long timeout;
-	long long started_ms, left;
+	long long started_ms;
 	bkey_result res;
 	bkey_error local;
 	int have_ciba = 0;
@@ -359,9 +393,8 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 	run.r = r;
 	run.scope = (r->scope != NULL && r->scope[0] != '\0') ? r->scope :
 	    c->scope;
-	timeout = r->timeout > 0 ? r->timeout : c->timeout;
-	if (timeout <= 0)
-		timeout = 120;
+	timeout = r->timeout > 0 ? r->timeout : c->timeout > 0 ? c->timeout :
+	    BKEY_TIMEOUT_DEFAULT;
 	run.deadline_ms = bkey_now_ms() + timeout * 1000LL;
 	bkey_jwks_cache_init(&run.jc, c->state_dir, c->jwks_uri, fetch_jwks,
 	    &run);
@@ -384,19 +417,8 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 		goto fail;
 	bkey_ciba_debug("initiated: auth_req_id %s, expires_in %ld, "
 	    "interval %ld", st.auth_req_id, st.expires_in, st.interval);
-	if (on_pending != NULL) {
-		pend.auth_req_id = st.auth_req_id;
-		pend.code = code;
-		/* What the user is told is how long we will really wait:
-		 * the server's lifetime or our own deadline, whichever ends
-		 * first. */
-		left = (run.deadline_ms - bkey_now_ms() + 999) / 1000;
-		pend.expires_in = left < st.expires_in ?
-		    (left < 0 ? 0 : (long)left) : st.expires_in;
-		pend.interval = st.interval < 0 ? DEFAULT_INTERVAL_MS / 1000 :
-		    st.interval;
-		on_pending(&pend, ctx);
-	}
+	if (on_pending != NULL)
+		report_pending(&run, &st, code, on_pending, ctx);
 	res = poll_loop(&run, &st, started_ms, out, err);
 	goto out;
 fail:

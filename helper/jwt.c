@@ -228,66 +228,63 @@ check_header(const bkey_json *j, char **kid, bkey_error *err)
 	return ret;
 }
 
+/* iss and sub: who issued the token, and for whom. 0 / -1 with err. */
+static int
+check_parties(const bkey_json *j, const struct bkey_jwt_expect *want,
+    struct bkey_jwt_claims *c, bkey_error *err)
+{
+	if (bkey_json_opt_str(j, 0, "iss", &c->iss) != 1 || c->iss[0] == '\0')
+		return tokerr(err, "token iss missing or malformed");
+	if (!issuer_matches(c->iss, want->issuer))
+		return tokerr(err, "token issuer mismatch");
+	if (bkey_json_opt_str(j, 0, "sub", &c->sub) != 1 || c->sub[0] == '\0')
+		return tokerr(err, "token sub missing or malformed");
+	if (want->sub != NULL && strcmp(c->sub, want->sub) != 0)
+		return tokerr(err, "token subject mismatch");
+	return 0;
+}
+
+/* exp, iat and nbf against now and the leeway. 0 / -1 with err. */
+static int
+check_times(const bkey_json *j, const struct bkey_jwt_expect *want,
+    struct bkey_jwt_claims *c, bkey_error *err)
+{
+	long long now = (long long)want->now, leeway = want->leeway;
+
+	if (leeway < 0)
+		leeway = 0;
+	if (opt_int(j, 0, "exp", &c->exp) != 1)
+		return tokerr(err, "token exp missing or malformed");
+	if (opt_int(j, 0, "iat", &c->iat) != 1)
+		return tokerr(err, "token iat missing or malformed");
+	if (opt_int(j, 0, "nbf", &c->nbf) < 0)
+		return tokerr(err, "token nbf malformed");
+	/* RFC 7519: valid only while now < exp; the leeway widens that,
+	 * and at exp + leeway the token is dead. */
+	if (now >= sat_add(c->exp, leeway))
+		return tokerr(err, "token expired");
+	/* Usable from nbf (- leeway) on, not a second before. */
+	if (bkey_json_find(j, 0, "nbf") >= 0 &&
+	    now < sat_sub(c->nbf, leeway))
+		return tokerr(err, "token not yet valid");
+	if (c->iat > sat_add(now, leeway))
+		return tokerr(err, "token issued in the future");
+	if (c->iat > c->exp)
+		return tokerr(err, "token issued after it expires");
+	return 0;
+}
+
 /* Claims of a token whose signature verified. 0 / -1 with err. */
 static int
 check_claims(const bkey_json *j, const struct bkey_jwt_expect *want,
     struct bkey_jwt_claims *c, bkey_error *err)
 {
 	char *arid = NULL;
-	long long now = (long long)want->now, leeway = want->leeway;
 	int r, ret = -1;
 
-	if (leeway < 0)
-		leeway = 0;
-	if (bkey_json_opt_str(j, 0, "iss", &c->iss) != 1 || c->iss[0] == '\0') {
-		tokerr(err, "token iss missing or malformed");
-		goto out;
-	}
-	if (!issuer_matches(c->iss, want->issuer)) {
-		tokerr(err, "token issuer mismatch");
-		goto out;
-	}
-	if (bkey_json_opt_str(j, 0, "sub", &c->sub) != 1 || c->sub[0] == '\0') {
-		tokerr(err, "token sub missing or malformed");
-		goto out;
-	}
-	if (want->sub != NULL && strcmp(c->sub, want->sub) != 0) {
-		tokerr(err, "token subject mismatch");
-		goto out;
-	}
-	if (opt_int(j, 0, "exp", &c->exp) != 1) {
-		tokerr(err, "token exp missing or malformed");
-		goto out;
-	}
-	if (opt_int(j, 0, "iat", &c->iat) != 1) {
-		tokerr(err, "token iat missing or malformed");
-		goto out;
-	}
-	if (opt_int(j, 0, "nbf", &c->nbf) < 0) {
-		tokerr(err, "token nbf malformed");
-		goto out;
-	}
-	/* protocol.md: valid only while now < exp; the leeway widens that,
-	 * and at exp + leeway the token is dead. */
-	if (now >= sat_add(c->exp, leeway)) {
-		tokerr(err, "token expired");
-		goto out;
-	}
-	/* Usable from nbf (- leeway) on, not a second before. */
-	if (bkey_json_find(j, 0, "nbf") >= 0 &&
-	    now < sat_sub(c->nbf, leeway)) {
-		tokerr(err, "token not yet valid");
-		goto out;
-	}
-	if (c->iat > sat_add(now, leeway)) {
-		tokerr(err, "token issued in the future");
-		goto out;
-	}
-	if (c->iat > c->exp) {
-		tokerr(err, "token issued after it expires");
-		goto out;
-	}
-	if (check_aud(j, want, err) != 0)
+	if (check_parties(j, want, c, err) != 0 ||
+	    check_times(j, want, c, err) != 0 ||
+	    check_aud(j, want, err) != 0)
 		goto out;
 	r = bkey_json_opt_str(j, 0, "scope", &c->scope);
 	if (r < 0) {
@@ -320,6 +317,24 @@ check_claims(const bkey_json *j, const struct bkey_jwt_expect *want,
 	return ret;
 }
 
+/* Three base64url parts, a signature of the right size into sig; the
+ * dots at *d1 and *d2. 0 / -1 with err. */
+static int
+check_shape(const char *token, size_t *d1, size_t *d2,
+    unsigned char sig[ED25519_SIGLEN + 1], bkey_error *err)
+{
+	size_t len = strnlen(token, BKEY_JWT_MAX + 1), siglen = 0;
+
+	if (len > BKEY_JWT_MAX)
+		return tokerr(err, "token too large");
+	if (split_token(token, len, d1, d2) != 0)
+		return tokerr(err, "token malformed");
+	if (bkey_b64url_decode(token + *d2 + 1, len - *d2 - 1, sig,
+	    ED25519_SIGLEN + 1, &siglen) != 0 || siglen != ED25519_SIGLEN)
+		return tokerr(err, "token signature malformed");
+	return 0;
+}
+
 int
 bkey_jwt_verify(const char *token, const struct bkey_jwks *ks,
     const struct bkey_jwt_expect *want, struct bkey_jwt_claims *out,
@@ -330,7 +345,7 @@ bkey_jwt_verify(const char *token, const struct bkey_jwks *ks,
 	bkey_json hj, pj;
 	unsigned char sig[ED25519_SIGLEN + 1];
 	char *hbuf = NULL, *pbuf = NULL;
-	size_t len, d1 = 0, d2 = 0, hlen = 0, plen = 0, siglen = 0;
+	size_t d1 = 0, d2 = 0, hlen = 0, plen = 0;
 	int hparsed = 0, pparsed = 0, ret = -1;
 
 	memset(&c, 0, sizeof(c));
@@ -349,20 +364,8 @@ bkey_jwt_verify(const char *token, const struct bkey_jwks *ks,
 	}
 
 	/* 1. Shape. */
-	len = strnlen(token, BKEY_JWT_MAX + 1);
-	if (len > BKEY_JWT_MAX) {
-		tokerr(err, "token too large");
+	if (check_shape(token, &d1, &d2, sig, err) != 0)
 		goto out;
-	}
-	if (split_token(token, len, &d1, &d2) != 0) {
-		tokerr(err, "token malformed");
-		goto out;
-	}
-	if (bkey_b64url_decode(token + d2 + 1, len - d2 - 1, sig, sizeof(sig),
-	    &siglen) != 0 || siglen != ED25519_SIGLEN) {
-		tokerr(err, "token signature malformed");
-		goto out;
-	}
 
 	/* 2. Header, then the key it names. */
 	if (decode_json(token, d1, &hbuf, &hlen, &hj) != 0) {

@@ -95,8 +95,7 @@ read_cache(const struct bkey_jwks_cache *jc, bkey_buf *out)
 	if (fd == -1)
 		goto out;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
-	    (st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    bkey_trust_broken(&st, geteuid(), 0) != BKEY_TRUST_OK ||
 	    st.st_size <= 0 || st.st_size > BKEY_HTTP_BODY_MAX ||
 	    st.st_mtime > now + 60 ||
 	    now - st.st_mtime >= BKEY_JWKS_CACHE_MAX_AGE) {

@@ -394,6 +394,42 @@ refuse_redirect(struct bkey_http *h, long status, bkey_error *err)
 	}								\
 } while (0)
 
+/* A request we may send at all. 0 / -1 with err. */
+static int
+check_request(const struct bkey_http *h, const struct bkey_http_req *rq,
+    bkey_error *err)
+{
+	if (h == NULL || rq == NULL || rq->url == NULL)
+		return bkey_seterr(err, BKEY_ERR_INTERNAL, "bad http request");
+	if (h->cancel != NULL && *h->cancel)
+		return bkey_seterr(err, BKEY_ERR_CANCELLED, "cancelled");
+	if (!bkey_url_allowed(rq->url))
+		return bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "url not allowed (https, or http to loopback only): %s",
+		    rq->url);
+	return 0;
+}
+
+/* The per-request options: URL, headers, method and body, deadline. */
+static int
+set_request(struct bkey_http *h, const struct bkey_http_req *rq,
+    struct curl_slist *hdrs, bkey_error *err)
+{
+	SETOPT(CURLOPT_URL, rq->url);
+	SETOPT(CURLOPT_HTTPHEADER, hdrs);
+	if (rq->body != NULL) {
+		SETOPT(CURLOPT_POST, 1L);
+		SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+		SETOPT(CURLOPT_POSTFIELDS, rq->body);
+	} else {
+		SETOPT(CURLOPT_HTTPGET, 1L);
+	}
+	SETOPT(CURLOPT_TIMEOUT_MS, rq->timeout_ms > 0 ? rq->timeout_ms : 1L);
+	return 0;
+out:
+	return -1;
+}
+
 int
 bkey_http_do(struct bkey_http *h, const struct bkey_http_req *rq,
     struct bkey_http_resp *resp, bkey_error *err)
@@ -406,33 +442,10 @@ bkey_http_do(struct bkey_http *h, const struct bkey_http_req *rq,
 
 	resp->status = 0;
 	bkey_buf_init(&resp->body, BKEY_HTTP_BODY_MAX + 1);
-	if (h == NULL || rq == NULL || rq->url == NULL) {
-		bkey_seterr(err, BKEY_ERR_INTERNAL, "bad http request");
+	if (check_request(h, rq, err) != 0 ||
+	    build_headers(rq, &hdrs, err) != 0 ||
+	    set_request(h, rq, hdrs, err) != 0)
 		goto out;
-	}
-	if (h->cancel != NULL && *h->cancel) {
-		bkey_seterr(err, BKEY_ERR_CANCELLED, "cancelled");
-		goto out;
-	}
-	if (!bkey_url_allowed(rq->url)) {
-		bkey_seterr(err, BKEY_ERR_PROTOCOL,
-		    "url not allowed (https, or http to loopback only): %s",
-		    rq->url);
-		goto out;
-	}
-	if (build_headers(rq, &hdrs, err) != 0)
-		goto out;
-
-	SETOPT(CURLOPT_URL, rq->url);
-	SETOPT(CURLOPT_HTTPHEADER, hdrs);
-	if (rq->body != NULL) {
-		SETOPT(CURLOPT_POST, 1L);
-		SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
-		SETOPT(CURLOPT_POSTFIELDS, rq->body);
-	} else {
-		SETOPT(CURLOPT_HTTPGET, 1L);
-	}
-	SETOPT(CURLOPT_TIMEOUT_MS, rq->timeout_ms > 0 ? rq->timeout_ms : 1L);
 
 	h->sink = &resp->body;
 	h->too_large = h->sends = h->resent = h->socket_errno = 0;
