@@ -23,6 +23,22 @@ int bkey_request_parse(struct bkey_request *r, const char *json, size_t len,
     bkey_error *err);
 void bkey_request_free(struct bkey_request *r);
 
+/* What a module asks for: the fields of the request it writes. */
+struct bkey_request_spec {
+	const char *did;	/* the approver */
+	const char *scope;
+	const char *message;	/* NULL: none */
+	const char *details;	/* action_details JSON object text, or NULL */
+	long timeout;		/* seconds; 0: the helper's config */
+};
+
+/*
+ * The --request-stdin object for s, in the order the parser above reads
+ * it: {"did", "scope", "message", "action_details", "timeout"}. malloc'd
+ * (wipe it after use), NULL if it does not fit or memory ran out.
+ */
+char *bkey_request_write(const struct bkey_request_spec *s);
+
 #define BKEY_SCOPE_MAX 128
 /* 1 if s is a usable action scope: 1 to BKEY_SCOPE_MAX bytes of
  * A-Z a-z 0-9 ':' '.' '_' '-' (one word: "openid" is added separately). */
