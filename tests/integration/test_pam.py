@@ -888,7 +888,7 @@ def test_pam_approval_for_another_did_fails(h):
     helper, _ = fake_helper(h, [PENDING, approved("did:bkey:bob")])
     c = cue_run(h, service(h, helper=helper), opts=["-e"])
     assert c.result == "PAM_AUTH_ERR" and not c.env, tail(c.p)
-    assert decision(c.p)[1]["outcome"] == "error", tail(c.p)
+    assert decision(c.p)[1]["outcome"] == "protocol", tail(c.p)
 
 
 def test_pam_approval_for_another_scope_fails(h):

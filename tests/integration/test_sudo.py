@@ -635,7 +635,7 @@ def test_sudo_drv_failmode_safe(h):
     assert r.checks == [1], str(r)
     assert any(c.startswith("bkey: WARNING: approval service unavailable")
                for c in r.conv), str(r)
-    assert "outcome=unavailable-allowed" in r.out, str(r)
+    assert "outcome=unavailable_allowed" in r.out, str(r)
     # failmode=safe never turns a denial into an approval
     cfg = h.config(users={"alice": "did:bkey:deny"})
     r = drive(h, [PSQL], conf=cfg, opts=["failmode=safe"])
