@@ -11,7 +11,6 @@
 #include "users.h"
 
 #define REQUEST_MAX	(64 * 1024)
-#define TIMEOUT_MAX	3600
 
 static const char *const members[] = {
 	"user", "did", "scope", "message", "action_details", "timeout", NULL
@@ -141,10 +140,10 @@ parse_timeout(const bkey_json *j, struct bkey_request *r, bkey_error *err)
 
 	if (v < 0)
 		return 0;
-	if (bkey_json_int(j, v, &t) != 0 || t < 1 || t > TIMEOUT_MAX)
+	if (bkey_json_int(j, v, &t) != 0 || t < 1 || t > BKEY_TIMEOUT_MAX)
 		return bkey_seterr(err, BKEY_ERR_USAGE,
 		    "request: \"timeout\" must be an integer from 1 to %d",
-		    TIMEOUT_MAX);
+		    BKEY_TIMEOUT_MAX);
 	r->timeout = (long)t;
 	return 0;
 }

@@ -39,6 +39,9 @@ struct bkey_request_spec {
  */
 char *bkey_request_write(const struct bkey_request_spec *s);
 
+/* A request's timeout, seconds, at most (request and module options). */
+#define BKEY_TIMEOUT_MAX 3600
+
 #define BKEY_SCOPE_MAX 128
 /* 1 if s is a usable action scope: 1 to BKEY_SCOPE_MAX bytes of
  * A-Z a-z 0-9 ':' '.' '_' '-' (one word: "openid" is added separately). */

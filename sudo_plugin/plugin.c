@@ -195,9 +195,9 @@ bk_open(unsigned int version, sudo_conv_t conversation,
     char *const submit_envp[], char *const plugin_options[],
     const char **errstr)
 {
-	char errbuf[256];
+	bkey_error err;
 	const char *v;
-	int rc;
+	int usage;
 
 	(void)settings;
 	state_free();
@@ -215,11 +215,12 @@ bk_open(unsigned int version, sudo_conv_t conversation,
 		*errstr = ERR_INTERNAL;
 		return -1;
 	}
-	if ((rc = opts_parse(&st.opts, plugin_options, errbuf,
-	    sizeof(errbuf))) != 0) {
-		say("bkey_approval: %s", errbuf);
-		*errstr = rc == -1 ? ERR_USAGE : ERR_INTERNAL;
-		return rc == -1 ? -2 : -1;
+	memset(&err, 0, sizeof(err));
+	if (opts_parse(&st.opts, plugin_options, &err) != 0) {
+		say("bkey_approval: %s", err.detail);
+		usage = err.code == BKEY_ERR_USAGE;
+		*errstr = usage ? ERR_USAGE : ERR_INTERNAL;
+		return usage ? -2 : -1;
 	}
 
 	/* user= comes from the real uid: trusted, unlike SUDO_USER. */

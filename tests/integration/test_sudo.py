@@ -510,6 +510,11 @@ def test_sudo_drv_open_usage_errors(h):
         assert any(c.startswith("bkey_approval: ") for c in r.conv), str(r)
     r = drive(h, [PSQL], opts=["failmode=safe", "failmode=secure"])
     assert r.opens == [-2], str(r)
+    # one rule for repeats in both modules: every shared option once
+    for rep in (["debug", "debug"], ["timeout=5", "timeout=5"]):
+        r = drive(h, [PSQL], opts=rep)
+        assert r.opens == [-2], "%s: %s" % (rep, r)
+        assert any("given twice" in c for c in r.conv), str(r)
 
 
 def test_sudo_drv_open_bad_user_info_and_api(h):
