@@ -170,7 +170,7 @@ load_config(void)
 static int
 load_rules(void)
 {
-	char errbuf[512];
+	bkey_error err;
 	struct stat sb;
 	const char *path = st.opts.rules;
 
@@ -181,9 +181,46 @@ load_rules(void)
 			return 0;
 		path = BKEY_DEFAULT_RULES;
 	}
-	if (rules_load(&st.rules, path, errbuf, sizeof(errbuf)) != 0) {
-		say("bkey: %s", errbuf);
+	memset(&err, 0, sizeof(err));
+	if (rules_load(&st.rules, path, &err) != 0) {
+		say("bkey: %s", err.detail);
 		return -1;
+	}
+	return 0;
+}
+
+/* Who runs sudo, where: user_info's user, host, cwd, tty and gid. 0 / -1
+ * (said). */
+static int
+load_user_info(char *const user_info[])
+{
+	const char *v;
+	char *end;
+	unsigned long g;
+
+	/* user= comes from the real uid: trusted, unlike SUDO_USER. */
+	v = kv_get(user_info, "user");
+	if (v == NULL || *v == '\0' || kv_get(user_info, "host") == NULL) {
+		say("bkey: sudo passed no user or host");
+		return -1;
+	}
+	st.user = strdup(v);
+	st.host = strdup(kv_get(user_info, "host"));
+	st.cwd = dup_or_empty(kv_get(user_info, "cwd"));
+	st.tty = dup_or_empty(kv_get(user_info, "tty"));
+	if (st.user == NULL || st.host == NULL || st.cwd == NULL ||
+	    st.tty == NULL) {
+		say("bkey: out of memory");
+		return -1;
+	}
+	if ((v = kv_get(user_info, "gid")) != NULL) {
+		errno = 0;
+		g = strtoul(v, &end, 10);
+		if (*v != '\0' && *end == '\0' && errno == 0 &&
+		    g == (gid_t)g) {
+			st.gid = (gid_t)g;
+			st.have_gid = 1;
+		}
 	}
 	return 0;
 }
@@ -196,7 +233,6 @@ bk_open(unsigned int version, sudo_conv_t conversation,
     const char **errstr)
 {
 	bkey_error err;
-	const char *v;
 	int usage;
 
 	(void)settings;
@@ -223,33 +259,8 @@ bk_open(unsigned int version, sudo_conv_t conversation,
 		return usage ? -2 : -1;
 	}
 
-	/* user= comes from the real uid: trusted, unlike SUDO_USER. */
-	v = kv_get(user_info, "user");
-	if (v == NULL || *v == '\0' || kv_get(user_info, "host") == NULL) {
-		say("bkey: sudo passed no user or host");
+	if (load_user_info(user_info) != 0)
 		goto fail;
-	}
-	st.user = strdup(v);
-	st.host = strdup(kv_get(user_info, "host"));
-	st.cwd = dup_or_empty(kv_get(user_info, "cwd"));
-	st.tty = dup_or_empty(kv_get(user_info, "tty"));
-	if (st.user == NULL || st.host == NULL || st.cwd == NULL ||
-	    st.tty == NULL) {
-		say("bkey: out of memory");
-		goto fail;
-	}
-	if ((v = kv_get(user_info, "gid")) != NULL) {
-		char *end;
-		unsigned long g;
-
-		errno = 0;
-		g = strtoul(v, &end, 10);
-		if (*v != '\0' && *end == '\0' && errno == 0 &&
-		    g == (gid_t)g) {
-			st.gid = (gid_t)g;
-			st.have_gid = 1;
-		}
-	}
 	if (sodium_init() < 0) {
 		say("bkey: libsodium failed to initialise");
 		goto fail;
@@ -295,7 +306,7 @@ bk_show_version(int verbose)
 static int
 groups_load(gid_t **list, int *n)
 {
-	char errbuf[512];
+	bkey_error err;
 	gid_t base = st.gid;
 	int rc;
 
@@ -312,8 +323,9 @@ groups_load(gid_t **list, int *n)
 		say("bkey: cannot read the groups of %s", st.user);
 		return -1;
 	}
-	if (rules_resolve_groups(&st.rules, errbuf, sizeof(errbuf)) != 0) {
-		say("bkey: %s", errbuf);
+	memset(&err, 0, sizeof(err));
+	if (rules_resolve_groups(&st.rules, &err) != 0) {
+		say("bkey: %s", err.detail);
 		free(*list);
 		*list = NULL;
 		*n = 0;

@@ -33,21 +33,21 @@ static const struct rule default_rule = {
 	.scope = (char *)RULES_DEFAULT_SCOPE,
 };
 
+/* A problem with the rules file: a configuration error. -1. */
 static int
-errf(char *errbuf, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+errf(bkey_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int
-errf(char *errbuf, size_t errsz, const char *fmt, ...)
+errf(bkey_error *err, const char *fmt, ...)
 {
+	char msg[512];
 	va_list ap;
 
-	if (errbuf != NULL && errsz > 0) {
-		va_start(ap, fmt);
-		(void)vsnprintf(errbuf, errsz, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return bkey_seterr(err, BKEY_ERR_CONFIG, "%s", msg);
 }
 
 void
@@ -113,11 +113,11 @@ rules_action_name(enum rule_action a)
 
 /*
  * Split a line into tokens, removing quotes. Returns the number of tokens
- * or -1 (message in errbuf). Tokens are malloc'd.
+ * or -1 (err set). Tokens are malloc'd.
  */
 static int
 tokenize(const char *line, char **tok, int max, const char *name, int lineno,
-    char *errbuf, size_t errsz)
+    bkey_error *err)
 {
 	const char *p = line;
 	int n = 0;
@@ -135,7 +135,7 @@ tokenize(const char *line, char **tok, int max, const char *name, int lineno,
 			goto toomany;
 		cap = strlen(p) + 1;
 		if ((t = malloc(cap)) == NULL) {
-			errf(errbuf, errsz, "%s:%d: out of memory", name,
+			errf(err, "%s:%d: out of memory", name,
 			    lineno);
 			goto fail;
 		}
@@ -153,7 +153,7 @@ tokenize(const char *line, char **tok, int max, const char *name, int lineno,
 				continue;
 			}
 			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-				errf(errbuf, errsz,
+				errf(err,
 				    "%s:%d: control character in rule", name,
 				    lineno);
 				goto fail;
@@ -162,14 +162,14 @@ tokenize(const char *line, char **tok, int max, const char *name, int lineno,
 		}
 		t[len] = '\0';
 		if (quoted) {
-			errf(errbuf, errsz, "%s:%d: unterminated quote", name,
+			errf(err, "%s:%d: unterminated quote", name,
 			    lineno);
 			goto fail;
 		}
 	}
 	return n;
 toomany:
-	errf(errbuf, errsz, "%s:%d: too many words", name, lineno);
+	errf(err, "%s:%d: too many words", name, lineno);
 fail:
 	while (n > 0)
 		free(tok[--n]);
@@ -347,21 +347,21 @@ regex_too_complex(const char *re)
 	return NULL;
 }
 
-/* Compile an ERE for args=, iargs= or env=. 0 / -1 (message in errbuf). */
+/* Compile an ERE for args=, iargs= or env=. 0 / -1 (err set). */
 static int
 compile_re(regex_t *re, const char *val, int icase, const char *name,
-    int lineno, char *errbuf, size_t errsz)
+    int lineno, bkey_error *err)
 {
 	int flags = REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0), rc;
 	const char *why;
 	char msg[128];
 
 	if ((why = regex_too_complex(val)) != NULL)
-		return errf(errbuf, errsz, "%s:%d: regular expression too "
+		return errf(err, "%s:%d: regular expression too "
 		    "complex: %s", name, lineno, why);
 	if ((rc = regcomp(re, val, flags)) != 0) {
 		(void)regerror(rc, re, msg, sizeof(msg));
-		return errf(errbuf, errsz, "%s:%d: bad regular expression: %s",
+		return errf(err, "%s:%d: bad regular expression: %s",
 		    name, lineno, msg);
 	}
 	return 0;
@@ -369,13 +369,13 @@ compile_re(regex_t *re, const char *val, int icase, const char *name,
 
 static int
 set_once(char **slot, const char *val, const char *key, const char *name,
-    int lineno, char *errbuf, size_t errsz)
+    int lineno, bkey_error *err)
 {
 	if (*slot != NULL)
-		return errf(errbuf, errsz, "%s:%d: %s given twice", name,
+		return errf(err, "%s:%d: %s given twice", name,
 		    lineno, key);
 	if ((*slot = strdup(val)) == NULL)
-		return errf(errbuf, errsz, "%s:%d: out of memory", name,
+		return errf(err, "%s:%d: out of memory", name,
 		    lineno);
 	return 0;
 }
@@ -383,7 +383,7 @@ set_once(char **slot, const char *val, const char *key, const char *name,
 /* Interpret the tokens of one line into r. 0 / -1. */
 static int
 parse_rule(struct rule *r, char **tok, int ntok, const char *name,
-    int lineno, int *uses_groups, char *errbuf, size_t errsz)
+    int lineno, int *uses_groups, bkey_error *err)
 {
 	int i, have_action = 0;
 
@@ -401,7 +401,7 @@ parse_rule(struct rule *r, char **tok, int ntok, const char *name,
 			continue;
 		}
 		if (eq == NULL || eq == t)
-			return errf(errbuf, errsz,
+			return errf(err,
 			    "%s:%d: expected key=value or an action "
 			    "(approve, allow, deny), got '%.40s'", name,
 			    lineno, t);
@@ -415,7 +415,7 @@ parse_rule(struct rule *r, char **tok, int ntok, const char *name,
 				if (parse_list(val, 1, &r->users,
 				    &r->user_gids, &r->nusers,
 				    uses_groups) != 0)
-					return errf(errbuf, errsz,
+					return errf(err,
 					    "%s:%d: bad user list '%.60s'",
 					    name, lineno, val);
 			} else if (KEY("runas")) {
@@ -423,37 +423,37 @@ parse_rule(struct rule *r, char **tok, int ntok, const char *name,
 					goto twice;
 				if (parse_list(val, 0, &r->runas, NULL,
 				    &r->nrunas, uses_groups) != 0)
-					return errf(errbuf, errsz,
+					return errf(err,
 					    "%s:%d: bad runas list '%.60s'",
 					    name, lineno, val);
 			} else if (KEY("command")) {
 				if (*val == '\0' || (strchr(val, '/') != NULL
 				    && val[0] != '/'))
-					return errf(errbuf, errsz,
+					return errf(err,
 					    "%s:%d: command must be a name or "
 					    "an absolute path glob", name,
 					    lineno);
 				if (set_once(&r->command, val, "command",
-				    name, lineno, errbuf, errsz) != 0)
+				    name, lineno, err) != 0)
 					return -1;
 			} else if (KEY("args") || KEY("iargs")) {
 				if (r->has_args)
 					goto twice;
 				r->args_icase = t[0] == 'i';
 				if (compile_re(&r->args_re, val, r->args_icase,
-				    name, lineno, errbuf, errsz) != 0)
+				    name, lineno, err) != 0)
 					return -1;
 				r->has_args = 1;
 			} else if (KEY("env")) {
 				if (r->has_env)
 					goto twice;
 				if (compile_re(&r->env_re, val, 0, name,
-				    lineno, errbuf, errsz) != 0)
+				    lineno, err) != 0)
 					return -1;
 				r->has_env = 1;
 			} else if (KEY("scope") || KEY("approver") ||
 			    KEY("reason")) {
-				return errf(errbuf, errsz,
+				return errf(err,
 				    "%s:%d: %.*s= must follow the action",
 				    name, lineno, (int)klen, t);
 			} else
@@ -463,32 +463,32 @@ parse_rule(struct rule *r, char **tok, int ntok, const char *name,
 		/* Options of the action. */
 		if (r->action == RULE_APPROVE && KEY("scope")) {
 			if (!bkey_scope_valid(val))
-				return errf(errbuf, errsz,
+				return errf(err,
 				    "%s:%d: bad scope '%.60s'", name, lineno,
 				    val);
 			if (set_once(&r->scope, val, "scope", name, lineno,
-			    errbuf, errsz) != 0)
+			    err) != 0)
 				return -1;
 		} else if (r->action == RULE_APPROVE && KEY("approver")) {
 			if (strncmp(val, "did:", 4) == 0 ? !bkey_did_valid(val)
 			    : !bkey_username_valid(val))
-				return errf(errbuf, errsz,
+				return errf(err,
 				    "%s:%d: approver must be a user name or a "
 				    "DID: '%.60s'", name, lineno, val);
 			if (set_once(&r->approver, val, "approver", name,
-			    lineno, errbuf, errsz) != 0)
+			    lineno, err) != 0)
 				return -1;
 		} else if (r->action == RULE_DENY && KEY("reason")) {
 			if (*val == '\0' || strlen(val) > RULES_REASON_MAX)
-				return errf(errbuf, errsz,
+				return errf(err,
 				    "%s:%d: reason must be 1..%d bytes", name,
 				    lineno, RULES_REASON_MAX);
 			if (set_once(&r->reason, val, "reason", name, lineno,
-			    errbuf, errsz) != 0)
+			    err) != 0)
 				return -1;
 		} else if (KEY("user") || KEY("runas") || KEY("command") ||
 		    KEY("args") || KEY("iargs") || KEY("env")) {
-			return errf(errbuf, errsz,
+			return errf(err,
 			    "%s:%d: %.*s= must come before the action", name,
 			    lineno, (int)klen, t);
 		} else
@@ -496,36 +496,35 @@ parse_rule(struct rule *r, char **tok, int ntok, const char *name,
 #undef KEY
 	}
 	if (!have_action)
-		return errf(errbuf, errsz,
+		return errf(err,
 		    "%s:%d: no action (approve, allow or deny)", name, lineno);
 	/* A bare name matches a program of that name anywhere, for instance
 	 * a copy of a shell in the user's home: never without an approval. */
 	if (r->action == RULE_ALLOW && r->command != NULL &&
 	    r->command[0] != '/' && strcmp(r->command, "sudoedit") != 0)
-		return errf(errbuf, errsz, "%s:%d: allow needs an absolute "
+		return errf(err, "%s:%d: allow needs an absolute "
 		    "command path, not the bare name '%.60s'", name, lineno,
 		    r->command);
 	/* A command the caller set variables for is never allowed. */
 	if (r->action == RULE_ALLOW && r->has_env)
-		return errf(errbuf, errsz, "%s:%d: env= cannot be used with "
+		return errf(err, "%s:%d: env= cannot be used with "
 		    "allow (an allow never applies when the caller sets "
 		    "variables)", name, lineno);
 	if (r->action == RULE_APPROVE && r->scope == NULL &&
 	    (r->scope = strdup(RULES_DEFAULT_SCOPE)) == NULL)
-		return errf(errbuf, errsz, "%s:%d: out of memory", name,
+		return errf(err, "%s:%d: out of memory", name,
 		    lineno);
 	return 0;
 twice:
-	return errf(errbuf, errsz, "%s:%d: '%.40s' given twice", name, lineno,
+	return errf(err, "%s:%d: '%.40s' given twice", name, lineno,
 	    tok[i]);
 unknown:
-	return errf(errbuf, errsz, "%s:%d: unknown key in '%.40s'", name,
+	return errf(err, "%s:%d: unknown key in '%.40s'", name,
 	    lineno, tok[i]);
 }
 
 int
-rules_parse(struct rules *rs, FILE *f, const char *name, char *errbuf,
-    size_t errsz)
+rules_parse(struct rules *rs, FILE *f, const char *name, bkey_error *err)
 {
 	char *line = NULL, *tok[MAX_TOKENS];
 	size_t cap = 0, vcap = 0;
@@ -536,7 +535,7 @@ rules_parse(struct rules *rs, FILE *f, const char *name, char *errbuf,
 	if (name == NULL)
 		name = "(rules)";
 	if ((rs->path = strdup(name)) == NULL) {
-		errf(errbuf, errsz, "%s: out of memory", name);
+		errf(err, "%s: out of memory", name);
 		goto out;
 	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
@@ -547,23 +546,22 @@ rules_parse(struct rules *rs, FILE *f, const char *name, char *errbuf,
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
 		if ((size_t)len > RULES_LINE_MAX) {
-			errf(errbuf, errsz, "%s:%d: line too long", name,
+			errf(err, "%s:%d: line too long", name,
 			    lineno);
 			goto out;
 		}
 		if (strlen(line) != (size_t)len) {
-			errf(errbuf, errsz, "%s:%d: NUL byte in line", name,
+			errf(err, "%s:%d: NUL byte in line", name,
 			    lineno);
 			goto out;
 		}
-		ntok = tokenize(line, tok, MAX_TOKENS, name, lineno, errbuf,
-		    errsz);
+		ntok = tokenize(line, tok, MAX_TOKENS, name, lineno, err);
 		if (ntok < 0)
 			goto out;
 		if (ntok == 0)
 			continue;
 		rc = parse_rule(&r, tok, ntok, name, lineno, &rs->uses_groups,
-		    errbuf, errsz);
+		    err);
 		while (ntok > 0)
 			free(tok[--ntok]);
 		if (rc != 0) {
@@ -577,7 +575,7 @@ rules_parse(struct rules *rs, FILE *f, const char *name, char *errbuf,
 
 			if (nv == NULL) {
 				rule_free(&r);
-				errf(errbuf, errsz, "%s: out of memory", name);
+				errf(err, "%s: out of memory", name);
 				goto out;
 			}
 			rs->v = nv;
@@ -586,7 +584,7 @@ rules_parse(struct rules *rs, FILE *f, const char *name, char *errbuf,
 		rs->v[rs->n++] = r;
 	}
 	if (ferror(f)) {
-		errf(errbuf, errsz, "%s: read error", name);
+		errf(err, "%s: read error", name);
 		goto out;
 	}
 	ret = 0;
@@ -598,27 +596,27 @@ out:
 }
 
 int
-rules_load(struct rules *rs, const char *path, char *errbuf, size_t errsz)
+rules_load(struct rules *rs, const char *path, bkey_error *err)
 {
-	bkey_error err;
+	bkey_error oerr;
 	FILE *f;
 	int ret;
 
 	rules_init(rs);
-	memset(&err, 0, sizeof(err));
+	memset(&oerr, 0, sizeof(oerr));
 	if (path == NULL || path[0] != '/')
-		return errf(errbuf, errsz, "rules file must be an absolute "
+		return errf(err, "rules file must be an absolute "
 		    "path: %s", path ? path : "(none)");
-	if ((f = bkey_open_checked(path, 0, &err)) == NULL)
-		return errf(errbuf, errsz, "%s", err.detail[0] ? err.detail :
+	if ((f = bkey_open_checked(path, 0, &oerr)) == NULL)
+		return errf(err, "%s", oerr.detail[0] ? oerr.detail :
 		    "cannot open the rules file");
-	ret = rules_parse(rs, f, path, errbuf, errsz);
+	ret = rules_parse(rs, f, path, err);
 	(void)fclose(f);
 	return ret;
 }
 
 int
-rules_resolve_groups(struct rules *rs, char *errbuf, size_t errsz)
+rules_resolve_groups(struct rules *rs, bkey_error *err)
 {
 	size_t i, j;
 
@@ -634,7 +632,7 @@ rules_resolve_groups(struct rules *rs, char *errbuf, size_t errsz)
 				continue;
 			rc = bkey_account_group(u + 1, &gid);
 			if (rc < 0)
-				return errf(errbuf, errsz, "%s:%d: cannot look "
+				return errf(err, "%s:%d: cannot look "
 				    "up group %s", rs->path ? rs->path :
 				    "(rules)", r->line, u + 1);
 			r->user_gids[j] = rc == 0 ? (long long)gid : -1;
