@@ -72,7 +72,8 @@ bkey_helper_run(const struct bkey_ask *ask, int cancel_fd,
 	if (read_events(&ch, ask, cancel_fd, on_pending, ctx, final,
 	    &pend, err) != 0) {
 		memset(final, 0, sizeof(*final));
-		res = err->code == BKEY_APPROVED ? BKEY_ERR_PROTOCOL : err->code;
+		res = err->code == BKEY_APPROVED ? BKEY_ERR_PROTOCOL :
+		    err->code;
 	} else {
 		res = bkey_spawn_finish(&ch, final, err);
 		if (res == BKEY_APPROVED)

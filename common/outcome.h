@@ -26,7 +26,7 @@ typedef enum {
 	BKEY_OUT_IGNORED,		/* pam: no approval needed */
 	BKEY_OUT_CONV_ERROR,		/* pam: the code could not be shown */
 	BKEY_OUT_ERROR,			/* the module itself failed */
-	BKEY_OUT_CHANGED,		/* sudo: the command changed meanwhile */
+	BKEY_OUT_CHANGED,		/* sudo: the command changed since */
 	BKEY_OUT_DENIED_BY_RULE,	/* sudo: a deny rule */
 	BKEY_OUT_ALLOWED_BY_RULE,	/* sudo: an allow rule */
 	BKEY_OUT_COVERED		/* sudo: under an earlier approval */

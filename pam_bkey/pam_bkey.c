@@ -65,15 +65,27 @@ get_items(pam_handle_t *pamh, const char *user, struct pbk_items *it)
 	}
 }
 
+/* One authentication: what every step below reads and fills in. */
+struct pbk_run {
+	pam_handle_t *pamh;
+	const struct pbk_args *a;
+	int flags;
+	struct pbk_items it;
+	long long t0;
+	char *did;		/* the user's DID, once mapped */
+	long timeout;
+	int conv_failed;
+};
+
 /*
  * The one line per decision (words: common/outcome.h); detail (may be NULL)
  * is free text from the helper or the config, already sanitized.
  */
 static void
-log_decision(pam_handle_t *pamh, int prio, bkey_outcome outcome,
-    const struct pbk_items *it, const struct bkey_event *ev,
-    long long t0, const char *detail)
+log_decision(const struct pbk_run *run, int prio, bkey_outcome outcome,
+    const struct bkey_event *ev, const char *detail)
 {
+	const struct pbk_items *it = &run->it;
 	char u[LOG_FIELD_MAX], s[LOG_FIELD_MAX], r[LOG_FIELD_MAX];
 	char id[LOG_FIELD_MAX], j[LOG_FIELD_MAX], d[2 * BKEY_DETAIL_MAX];
 
@@ -83,10 +95,11 @@ log_decision(pam_handle_t *pamh, int prio, bkey_outcome outcome,
 	bkey_log_word(id, sizeof(id), ev ? ev->auth_req_id : NULL);
 	bkey_log_word(j, sizeof(j), ev ? ev->jti : NULL);
 	(void)bkey_log_quoted(d, sizeof(d), detail);
-	pam_syslog(pamh, prio, "outcome=%s user=%s service=%s rhost=%s "
+	pam_syslog(run->pamh, prio, "outcome=%s user=%s service=%s rhost=%s "
 	    "auth_req_id=%s jti=%s elapsed_ms=%lld%s%s%s",
-	    bkey_outcome_word(outcome), u, s, r, id, j, bkey_now_ms() - t0,
-	    d[0] ? " detail=\"" : "", d, d[0] ? "\"" : "");
+	    bkey_outcome_word(outcome), u, s, r, id, j,
+	    bkey_now_ms() - run->t0, d[0] ? " detail=\"" : "", d,
+	    d[0] ? "\"" : "");
 }
 
 /* action_details: {"type": "login", "service", "user", "host", ...}. */
@@ -171,18 +184,6 @@ unset_env(pam_handle_t *pamh, const char *name)
 	return r == PAM_BAD_ITEM ? PAM_SUCCESS : r;
 }
 
-/* One authentication: what every step below reads and fills in. */
-struct pbk_run {
-	pam_handle_t *pamh;
-	const struct pbk_args *a;
-	int flags;
-	struct pbk_items it;
-	long long t0;
-	char *did;		/* the user's DID, once mapped */
-	long timeout;
-	int conv_failed;
-};
-
 /* Show the code; a failed conversation aborts the request. */
 static int
 on_pending(const struct bkey_event *ev, void *ctx, bkey_error *err)
@@ -236,22 +237,22 @@ check_groups(struct pbk_run *run, const char *user)
 	if (r > 0)
 		return PAM_SUCCESS;
 	if (r == 0) {
-		log_decision(pamh, LOG_INFO, BKEY_OUT_IGNORED, &run->it, NULL,
-		    run->t0, "not in groups=");
+		log_decision(run, LOG_INFO, BKEY_OUT_IGNORED, NULL,
+		    "not in groups=");
 		return PAM_IGNORE;
 	}
 	if (r == PBK_GROUPS_NO_USER) {
-		log_decision(pamh, LOG_NOTICE, BKEY_OUT_UNKNOWN_USER, &run->it, NULL,
-		    run->t0, "no such user for groups=");
+		log_decision(run, LOG_NOTICE, BKEY_OUT_UNKNOWN_USER, NULL,
+		    "no such user for groups=");
 		return PAM_USER_UNKNOWN;
 	}
 	if (r != PBK_GROUPS_LOOKUP_FAILED) {
-		log_decision(pamh, LOG_ERR, BKEY_OUT_ERROR, &run->it, NULL, run->t0,
+		log_decision(run, LOG_ERR, BKEY_OUT_ERROR, NULL,
 		    "groups= check failed");
 		return PAM_SERVICE_ERR;
 	}
 lookup_failed:
-	log_decision(pamh, LOG_ERR, BKEY_OUT_ERROR, &run->it, NULL, run->t0,
+	log_decision(run, LOG_ERR, BKEY_OUT_ERROR, NULL,
 	    "groups=: user or group look-up failed");
 	return PAM_SYSTEM_ERR;
 }
@@ -295,23 +296,21 @@ map_user(struct pbk_run *run, const char *user)
 
 	memset(&err, 0, sizeof(err));
 	if (bkey_config_load_public(&cfg, run->a->conf, &err) != 0) {
-		log_decision(run->pamh, LOG_ERR, BKEY_OUT_ERROR, &run->it, NULL,
-		    run->t0, err.detail);
+		log_decision(run, LOG_ERR, BKEY_OUT_ERROR, NULL, err.detail);
 		return PAM_SERVICE_ERR;
 	}
 	r = lookup_did(run, cfg.users_file, user, &err);
 	if (r == -2) {
-		log_decision(run->pamh, LOG_ERR, BKEY_OUT_ERROR, &run->it, NULL,
-		    run->t0, "user look-up failed");
+		log_decision(run, LOG_ERR, BKEY_OUT_ERROR, NULL,
+		    "user look-up failed");
 		ret = PAM_SYSTEM_ERR;
 	} else if (r < 0) {
-		log_decision(run->pamh, LOG_ERR, BKEY_OUT_ERROR, &run->it, NULL,
-		    run->t0, err.detail);
+		log_decision(run, LOG_ERR, BKEY_OUT_ERROR, NULL, err.detail);
 		ret = PAM_SERVICE_ERR;
 	} else if (r > 0) {
-		log_decision(run->pamh, run->a->nouserok ? LOG_INFO :
-		    LOG_NOTICE, run->a->nouserok ? BKEY_OUT_IGNORED : BKEY_OUT_UNKNOWN_USER,
-		    &run->it, NULL, run->t0, "no DID for this user");
+		log_decision(run, run->a->nouserok ? LOG_INFO : LOG_NOTICE,
+		    run->a->nouserok ? BKEY_OUT_IGNORED : BKEY_OUT_UNKNOWN_USER,
+		    NULL, "no DID for this user");
 		ret = run->a->nouserok ? PAM_IGNORE : PAM_USER_UNKNOWN;
 	}
 	run->timeout = run->a->timeout > 0 ? run->a->timeout : cfg.timeout;
@@ -359,13 +358,15 @@ decide(struct pbk_run *run, bkey_result res, const struct bkey_event *ev,
     const bkey_error *err)
 {
 	pam_handle_t *pamh = run->pamh;
+	int r;
 
 	if (res == BKEY_APPROVED) {
-		if (set_env(pamh, "BKEY_APPROVAL_JTI", ev->jti) != PAM_SUCCESS ||
-		    set_env(pamh, "BKEY_APPROVED_BY", run->did) != PAM_SUCCESS)
+		r = set_env(pamh, "BKEY_APPROVAL_JTI", ev->jti);
+		if (r == PAM_SUCCESS)
+			r = set_env(pamh, "BKEY_APPROVED_BY", run->did);
+		if (r != PAM_SUCCESS)
 			goto putenv_failed;
-		log_decision(pamh, LOG_INFO, BKEY_OUT_APPROVED, &run->it, ev, run->t0,
-		    NULL);
+		log_decision(run, LOG_INFO, BKEY_OUT_APPROVED, ev, NULL);
 		return PAM_SUCCESS;
 	}
 	if (res == BKEY_ERR_UNAVAILABLE && run->a->failmode_safe &&
@@ -375,20 +376,19 @@ decide(struct pbk_run *run, bkey_result res, const struct bkey_event *ev,
 		if (unset_env(pamh, "BKEY_APPROVAL_JTI") != PAM_SUCCESS ||
 		    unset_env(pamh, "BKEY_APPROVED_BY") != PAM_SUCCESS)
 			goto putenv_failed;
-		log_decision(pamh, LOG_WARNING, BKEY_OUT_UNAVAILABLE_ALLOWED, &run->it,
-		    ev, run->t0, "failmode=safe: login allowed without approval");
+		log_decision(run, LOG_WARNING, BKEY_OUT_UNAVAILABLE_ALLOWED, ev,
+		    "failmode=safe: login allowed without approval");
 		return PAM_SUCCESS;
 	}
-	log_decision(pamh, res == BKEY_DENIED || res == BKEY_EXPIRED ?
+	log_decision(run, res == BKEY_DENIED || res == BKEY_EXPIRED ?
 	    LOG_NOTICE : LOG_ERR, run->conv_failed ? BKEY_OUT_CONV_ERROR :
-	    bkey_outcome_of(res), &run->it, ev, run->t0, err->detail);
+	    bkey_outcome_of(res), ev, err->detail);
 	if (run->conv_failed)
 		return PAM_AUTH_ERR;
 	pbk_cue_error(pamh, run->a, run->flags, user_text(res));
 	return failure_code(res);
 putenv_failed:
-	log_decision(pamh, LOG_ERR, BKEY_OUT_ERROR, &run->it, ev, run->t0,
-	    "pam_putenv failed");
+	log_decision(run, LOG_ERR, BKEY_OUT_ERROR, ev, "pam_putenv failed");
 	return PAM_SYSTEM_ERR;
 }
 

@@ -388,8 +388,8 @@ log_decision(const struct decision *d, int prio)
 	(void)snprintf(line, sizeof(line),
 	    "outcome=%s user=%s runas=%s command=\"%s\" env=\"%s\" "
 	    "rule=\"%s\" scope=%s approver=%s auth_req_id=%s jti=%s "
-	    "elapsed_ms=%lld", bkey_outcome_word(d->outcome), user, runas, cmd, env, rule, scope,
-	    did, id, jti, ms);
+	    "elapsed_ms=%lld", bkey_outcome_word(d->outcome), user, runas,
+	    cmd, env, rule, scope, did, id, jti, ms);
 	/* Open and close around the line: sudo logs with its own ident. */
 	openlog("sudo-bkey", LOG_PID, LOG_AUTHPRIV);
 	syslog(prio, "%s", line);

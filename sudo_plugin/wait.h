@@ -4,8 +4,8 @@
  * notice Ctrl-C. For the wait we install handlers (SIGINT, SIGTERM, SIGHUP,
  * SIGQUIT) without SA_RESTART that write to a self-pipe, which wakes the
  * poll in bkey_helper_run (its cancel_fd); sudo's handlers and signal mask
- * are put back on every path before we return. alarm() is never used: a pending SIGALRM
- * would abort the command after an approval.
+ * are put back on every path before we return. alarm() is never used: a
+ * pending SIGALRM would abort the command after an approval.
  */
 #ifndef BKEY_SUDO_WAIT_H
 #define BKEY_SUDO_WAIT_H

@@ -67,10 +67,10 @@ a_repeat_is_refused(void)
 static void
 bad_values_are_refused(void)
 {
-	const char *const bad[] = { "conf=relative.conf", "helper=", "timeout=0",
-	    "timeout=3601", "timeout=9x", "timeout=+5", "timeout= 5",
-	    "timeout=", "timeout=99999999999999999999", "failmode=open",
-	    "failmode=", NULL };
+	const char *const bad[] = { "conf=relative.conf", "helper=",
+	    "timeout=0", "timeout=3601", "timeout=9x", "timeout=+5",
+	    "timeout= 5", "timeout=", "timeout=99999999999999999999",
+	    "failmode=open", "failmode=", NULL };
 	const char *one[2] = { NULL, NULL };
 	struct bkey_modopts o;
 	bkey_error e;
