@@ -227,6 +227,8 @@ plan_limits(struct rlimit lim[NLIMITS], bkey_error *err)
 }
 
 /* Tell the parent why the child cannot exec, then exit. */
+static void child_fail(int status_fd, int step) __attribute__((noreturn));
+
 static void
 child_fail(int status_fd, int step)
 {
