@@ -577,12 +577,6 @@ static int
 finish(bkey_result res, const struct bkey_approval *appr, bkey_error *err,
     struct bkey_monitor *mon)
 {
-	/* Exit 0 only with a verified, recorded approval in hand, whatever
-	 * the output mode. */
-	if (res == BKEY_APPROVED && (appr->sub == NULL || appr->jti == NULL)) {
-		bkey_seterr(err, BKEY_ERR_INTERNAL, "internal error");
-		res = BKEY_ERR_INTERNAL;
-	}
 	if (res == BKEY_ERR_CANCELLED && err->detail[0] == '\0')
 		bkey_seterr(err, BKEY_ERR_CANCELLED, "cancelled");
 	if (bkey_out_final(res, appr, err) != 0 && bkey_out_json()) {

@@ -126,7 +126,7 @@ final_json(bkey_result res, const struct bkey_approval *a,
 		ev.type = BKEY_EV_ERROR;
 		ev.reason = res;
 		copy_field(ev.detail, sizeof(ev.detail),
-		    err != NULL && err->detail[0] ? err->detail :
+		    err->detail[0] ? err->detail :
 		    bkey_result_reason(res));
 		break;
 	}
@@ -153,7 +153,7 @@ final_human(bkey_result res, const struct bkey_approval *a,
 		break;
 	default:
 		copy_field(detail, sizeof(detail),
-		    err != NULL && err->detail[0] ? err->detail :
+		    err->detail[0] ? err->detail :
 		    bkey_result_reason(res));
 		n = fprintf(stderr, "Error (%s): %s\n",
 		    bkey_result_reason(res), detail);
@@ -167,8 +167,5 @@ int
 bkey_out_final(bkey_result res, const struct bkey_approval *a,
     const bkey_error *err)
 {
-	if (res == BKEY_APPROVED && (a == NULL || a->sub == NULL ||
-	    a->jti == NULL))
-		return -1;
 	return out_json ? final_json(res, a, err) : final_human(res, a, err);
 }

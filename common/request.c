@@ -5,7 +5,9 @@
 
 #include "config.h"
 #include "request.h"
+#include "buf.h"
 #include "json.h"
+#include "jsonw.h"
 #include "sanitize.h"
 #include "users.h"
 
@@ -202,4 +204,27 @@ bkey_request_free(struct bkey_request *r)
 	free(r->message);
 	free(r->details);
 	memset(r, 0, sizeof(*r));
+}
+
+char *
+bkey_request_write(const struct bkey_request_spec *s)
+{
+	bkey_buf b;
+	bkey_jobj o;
+	char *out = NULL;
+
+	bkey_buf_init(&b, REQUEST_MAX);
+	bkey_jobj_begin(&o, &b);
+	bkey_jobj_str(&o, "did", s->did);
+	bkey_jobj_str(&o, "scope", s->scope);
+	if (s->message != NULL)
+		bkey_jobj_str(&o, "message", s->message);
+	if (s->details != NULL)
+		bkey_jobj_raw(&o, "action_details", s->details);
+	if (s->timeout > 0)
+		bkey_jobj_int(&o, "timeout", s->timeout);
+	if (bkey_jobj_end(&o) == 0)
+		out = bkey_buf_steal(&b);
+	bkey_buf_free(&b);
+	return out;
 }

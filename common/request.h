@@ -24,6 +24,22 @@ int bkey_request_parse(struct bkey_request *r, const char *json, size_t len,
     bkey_error *err);
 void bkey_request_free(struct bkey_request *r);
 
+/* What a module asks for: the fields of the request it writes. */
+struct bkey_request_spec {
+	const char *did;	/* the approver */
+	const char *scope;
+	const char *message;	/* NULL: none */
+	const char *details;	/* action_details JSON object text, or NULL */
+	long timeout;		/* seconds; 0: the helper's config */
+};
+
+/*
+ * The --request-stdin object for s, in the order the parser above reads
+ * it: {"did", "scope", "message", "action_details", "timeout"}. malloc'd
+ * (wipe it after use), NULL if it does not fit or memory ran out.
+ */
+char *bkey_request_write(const struct bkey_request_spec *s);
+
 /* 1 if word[0..wl) is one of the space-separated words of list (a granted
  * scope string); a word that is only a prefix of one does not count. */
 int bkey_scope_has(const char *list, const char *word, size_t wl);

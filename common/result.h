@@ -38,7 +38,8 @@ bkey_result bkey_result_from_reason(const char *reason);
 
 /*
  * Record an error. The formatted text is passed through the sanitizer
- * (it may quote server or user input) and truncated to fit. err may be NULL.
+ * (it may quote server or user input) and truncated to fit. err is never
+ * NULL by contract (every caller owns a record; NULL is only tolerated).
  * Returns -1 so callers can write "return bkey_seterr(...)".
  */
 int bkey_seterr(bkey_error *err, bkey_result code, const char *fmt, ...)

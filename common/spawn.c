@@ -223,6 +223,8 @@ plan_limits(struct rlimit lim[NLIMITS], bkey_error *err)
 }
 
 /* Tell the parent why the child cannot exec, then exit. */
+static void child_fail(int status_fd, int step) __attribute__((noreturn));
+
 static void
 child_fail(int status_fd, int step)
 {
@@ -541,6 +543,69 @@ take_line(struct bkey_child *ch, struct bkey_event *ev, bkey_error *err)
 	return 1;
 }
 
+/*
+ * Wait up to left ms for the helper's output or the cancel descriptor.
+ * 1 output is readable, 0 nothing yet (look again), -1 error or cancel.
+ */
+static int
+wait_output(const struct bkey_child *ch, int cancel_fd, long long left,
+    bkey_error *err)
+{
+	struct pollfd p[2];
+	nfds_t np = 1;
+	int r;
+
+	if (left > INT_MAX)
+		left = INT_MAX;
+	p[0].fd = ch->out_fd;
+	p[0].events = POLLIN;
+	p[0].revents = 0;
+	if (cancel_fd >= 0) {
+		p[1].fd = cancel_fd;
+		p[1].events = POLLIN;
+		p[1].revents = 0;
+		np = 2;
+	}
+	r = poll(p, np, (int)left);
+	if (r < 0) {
+		if (errno == EINTR)
+			return 0;
+		return bkey_seterr(err, BKEY_ERR_INTERNAL, "poll: %s",
+		    strerror(errno));
+	}
+	if (r == 0)
+		return 0;	/* the caller's deadline check decides */
+	if (np == 2 && p[1].revents != 0)
+		return bkey_seterr(err, BKEY_ERR_CANCELLED, "cancelled");
+	return p[0].revents != 0;
+}
+
+/* Read what the helper wrote: 0 (maybe nothing, on EINTR), -1 error. */
+static int
+read_output(struct bkey_child *ch, bkey_error *err)
+{
+	ssize_t n;
+
+	n = read(ch->out_fd, ch->line + ch->line_len,
+	    sizeof(ch->line) - ch->line_len);
+	if (n < 0) {
+		if (errno == EINTR || errno == EAGAIN)
+			return 0;
+		return bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "reading from helper: %s", strerror(errno));
+	}
+	if (n == 0) {
+		close_fd(&ch->out_fd);
+		return bkey_seterr(err, BKEY_ERR_PROTOCOL, "%s%s",
+		    ch->line_len ? "helper output ended mid-line" :
+		    "helper exited without a result",
+		    ch->request_short ? " (it did not read the whole "
+		    "request)" : "");
+	}
+	ch->line_len += (size_t)n;
+	return 0;
+}
+
 int
 bkey_spawn_next(struct bkey_child *ch, struct bkey_event *ev,
     long long deadline_ms, int cancel_fd, bkey_error *err)
@@ -548,10 +613,7 @@ bkey_spawn_next(struct bkey_child *ch, struct bkey_event *ev,
 	int late = 0;
 
 	for (;;) {
-		struct pollfd p[2];
-		nfds_t np = 1;
 		long long left;
-		ssize_t n;
 		int r;
 
 		if ((r = take_line(ch, ev, err)) < 0)
@@ -579,48 +641,10 @@ bkey_spawn_next(struct bkey_child *ch, struct bkey_event *ev,
 			late = 1;
 			left = 0;
 		}
-		if (left > INT_MAX)
-			left = INT_MAX;
-		p[0].fd = ch->out_fd;
-		p[0].events = POLLIN;
-		p[0].revents = 0;
-		if (cancel_fd >= 0) {
-			p[1].fd = cancel_fd;
-			p[1].events = POLLIN;
-			p[1].revents = 0;
-			np = 2;
-		}
-		r = poll(p, np, (int)left);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return bkey_seterr(err, BKEY_ERR_INTERNAL, "poll: %s",
-			    strerror(errno));
-		}
-		if (r == 0)
-			continue;	/* the deadline check above decides */
-		if (np == 2 && p[1].revents != 0)
-			return bkey_seterr(err, BKEY_ERR_CANCELLED,
-			    "cancelled");
-		if (p[0].revents == 0)
-			continue;
-		n = read(ch->out_fd, ch->line + ch->line_len,
-		    sizeof(ch->line) - ch->line_len);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return bkey_seterr(err, BKEY_ERR_PROTOCOL,
-			    "reading from helper: %s", strerror(errno));
-		}
-		if (n == 0) {
-			close_fd(&ch->out_fd);
-			return bkey_seterr(err, BKEY_ERR_PROTOCOL, "%s%s",
-			    ch->line_len ? "helper output ended mid-line" :
-			    "helper exited without a result",
-			    ch->request_short ? " (it did not read the whole "
-			    "request)" : "");
-		}
-		ch->line_len += (size_t)n;
+		if ((r = wait_output(ch, cancel_fd, left, err)) < 0)
+			return -1;
+		if (r > 0 && read_output(ch, err) != 0)
+			return -1;
 	}
 }
 

@@ -35,7 +35,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *f[5] = { "alice", "root", "/usr/bin/ls", "/home/alice",
 	    "" };
 	gid_t gids[2] = { 0, 1000 };
-	char errbuf[256], *copy;
+	bkey_error rerr;
+	char *copy;
 	const uint8_t *nul = memchr(data, '\0', size);
 	size_t rl = nul ? (size_t)(nul - data) : size, i, k;
 	const char *p, *end;
@@ -66,10 +67,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (rl == 0)
 		(void)fgetc(fp);	/* empty file */
-	errbuf[0] = '\0';
-	if (rules_parse(&rs, fp, "rules", errbuf, sizeof(errbuf)) != 0) {
+	memset(&rerr, 0, sizeof(rerr));
+	if (rules_parse(&rs, fp, "rules", &rerr) != 0) {
 		if (rs.n != 0 || rs.v != NULL ||
-		    strncmp(errbuf, "rules", 5) != 0)
+		    strncmp(rerr.detail, "rules", 5) != 0)
 			abort();
 		fclose(fp);
 		free(copy);

@@ -71,6 +71,7 @@ verify_jwt(struct approve_run *run, const char *token, const char *what,
     bkey_error *err)
 {
 	const struct bkey_jwks *ks = NULL;
+	char why[BKEY_DETAIL_MAX];
 	int rc;
 
 	memset(cl, 0, sizeof(*cl));
@@ -99,14 +100,8 @@ verify_jwt(struct approve_run *run, const char *token, const char *what,
 		bkey_jwt_claims_free(cl);
 		memset(cl, 0, sizeof(*cl));
 		/* Keep the verifier's reason, name the token. */
-		if (err != NULL) {
-			char why[BKEY_DETAIL_MAX];
-
-			(void)snprintf(why, sizeof(why), "%s", err->detail);
-			return bkey_seterr(err, BKEY_ERR_TOKEN, "%s: %s", what,
-			    why);
-		}
-		return -1;
+		(void)snprintf(why, sizeof(why), "%s", err->detail);
+		return bkey_seterr(err, BKEY_ERR_TOKEN, "%s: %s", what, why);
 	}
 	return 0;
 }
@@ -128,7 +123,8 @@ expect_base(const struct approve_run *run, struct bkey_jwt_expect *want)
 	want->now = time(NULL);
 }
 
-/* The access token: verified, for the DID asked, with a jti and exp. */
+/* The access token: verified (the verifier checks sub against the DID
+ * asked), with a jti and exp. */
 static int
 check_access_token(struct approve_run *run, const char *token,
     struct bkey_jwt_claims *at, bkey_error *err)
@@ -140,9 +136,6 @@ check_access_token(struct approve_run *run, const char *token,
 	want.scope = run->scope;
 	if (verify_jwt(run, token, "access token", &want, at, err) != 0)
 		return -1;
-	if (at->sub == NULL || strcmp(at->sub, run->r->did) != 0)
-		return bkey_seterr(err, BKEY_ERR_TOKEN,
-		    "access token: sub is not the DID asked");
 	if (!printable_claim(at->jti))
 		return bkey_seterr(err, BKEY_ERR_TOKEN,
 		    "access token: no usable jti (needed for replay protection)");
@@ -164,9 +157,6 @@ check_id_token(struct approve_run *run, const char *token,
 	want.auth_req_id = auth_req_id;
 	if (verify_jwt(run, token, "id_token", &want, idt, err) != 0)
 		return -1;
-	if (idt->sub == NULL || strcmp(idt->sub, run->r->did) != 0)
-		return bkey_seterr(err, BKEY_ERR_TOKEN,
-		    "id_token: sub is not the DID asked");
 	return 0;
 }
 
@@ -219,19 +209,17 @@ finish_approved(struct approve_run *run, const struct bkey_ciba_poll *p,
 		goto fail;
 	}
 	if (rc != 0) {
-		res = (err != NULL && err->code == BKEY_ERR_CONFIG) ?
-		    BKEY_ERR_CONFIG : BKEY_ERR_INTERNAL;
-		if (err != NULL)
-			err->code = res;
+		res = err->code == BKEY_ERR_CONFIG ? BKEY_ERR_CONFIG :
+		    BKEY_ERR_INTERNAL;
+		err->code = res;
 		goto out;
 	}
 	res = fill_approval(out, auth_req_id, &at, run->scope, err);
 	goto out;
 fail:
-	res = (err != NULL && err->code != BKEY_ERR_TOKEN &&
-	    err->code != BKEY_APPROVED) ? err->code : BKEY_ERR_TOKEN;
-	if (err != NULL)
-		err->code = res;
+	res = err->code != BKEY_ERR_TOKEN && err->code != BKEY_APPROVED ?
+	    err->code : BKEY_ERR_TOKEN;
+	err->code = res;
 out:
 	bkey_jwt_claims_free(&at);
 	bkey_jwt_claims_free(&idt);
@@ -311,7 +299,7 @@ poll_loop(struct approve_run *run, const struct bkey_ciba_started *st,
 			return BKEY_ERR_CANCELLED;
 		if (bkey_ciba_poll(&run->k, st->auth_req_id, interval_ms,
 		    limit, &p, err) != 0)
-			return err != NULL ? err->code : BKEY_ERR_INTERNAL;
+			return err->code;
 		/* Space polls from the end of the previous answer. */
 		last = bkey_now_ms() + 1;
 		switch (p.state) {
@@ -373,12 +361,8 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 	long timeout;
 	long long started_ms;
 	bkey_result res;
-	bkey_error local;
 	int have_ciba = 0;
 
-	/* Always have an error record: every branch below relies on it. */
-	if (err == NULL)
-		err = &local;
 	memset(out, 0, sizeof(*out));
 	memset(&st, 0, sizeof(st));
 	memset(&run, 0, sizeof(run));
@@ -422,18 +406,11 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 	res = poll_loop(&run, &st, started_ms, out, err);
 	goto out;
 fail:
-	res = (err != NULL && err->code != BKEY_APPROVED) ? err->code :
-	    BKEY_ERR_INTERNAL;
+	res = err->code != BKEY_APPROVED ? err->code : BKEY_ERR_INTERNAL;
 out:
-	/* Belt and braces: approved means a filled, verified record. */
-	if (res == BKEY_APPROVED && (out->jti == NULL || out->sub == NULL)) {
-		bkey_approval_free(out);
-		bkey_seterr(err, BKEY_ERR_INTERNAL, "internal error");
-		res = BKEY_ERR_INTERNAL;
-	}
 	if (res != BKEY_APPROVED)
 		bkey_approval_free(out);
-	if (err != NULL && res != BKEY_APPROVED && err->code != res)
+	if (res != BKEY_APPROVED && err->code != res)
 		err->code = res;
 	bkey_jwks_cache_free(&run.jc);
 	bkey_ciba_started_free(&st);

@@ -10,39 +10,12 @@
 #include <security/pam_modules.h>
 
 #include "account.h"
-#include "config.h"
+#include "modopts.h"
 #include "request.h"
 #include "sanitize.h"
-#include "spawn.h"
 #include "pam_bkey.h"
 
 #define GROUP_NAME_MAX	64
-
-/* Value of "key=..." in arg, or NULL if arg has another key. */
-static const char *
-arg_value(const char *arg, const char *key)
-{
-	size_t n = strlen(key);
-
-	if (strncmp(arg, key, n) == 0 && arg[n] == '=')
-		return arg + n + 1;
-	return NULL;
-}
-
-static int
-parse_timeout(const char *s, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 1 ||
-	    v > BKEY_TIMEOUT_MAX)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 static int
 groups_valid(const char *s)
@@ -57,87 +30,80 @@ groups_valid(const char *s)
 	return s[strlen(s) - 1] != ',';
 }
 
+/* One of the module's own arguments: 0, or -1 bad or unknown. */
+static int
+own_arg(struct pbk_args *a, const char *arg)
+{
+	const char *v;
+
+	if (strcmp(arg, "nouserok") == 0)
+		a->nouserok = 1;
+	else if ((v = bkey_modopt_value(arg, "scope")) != NULL) {
+		if (!bkey_scope_valid(v))
+			return -1;
+		a->scope = v;
+	} else if ((v = bkey_modopt_value(arg, "groups")) != NULL) {
+		if (!groups_valid(v))
+			return -1;
+		a->groups = v;
+	} else if ((v = bkey_modopt_value(arg, "cue")) != NULL) {
+		if (strcmp(v, "auto") == 0)
+			a->cue = PBK_CUE_AUTO;
+		else if (strcmp(v, "info") == 0)
+			a->cue = PBK_CUE_INFO;
+		else if (strcmp(v, "prompt") == 0)
+			a->cue = PBK_CUE_PROMPT;
+		else if (strcmp(v, "none") == 0)
+			a->cue = PBK_CUE_NONE;
+		else
+			return -1;
+	} else if ((v = bkey_modopt_value(arg, "message")) != NULL) {
+		if (pbk_message_check(v) != 0)
+			return -1;
+		a->message = v;
+	} else
+		return -1;
+	return 0;
+}
+
 int
 pbk_args_parse(pam_handle_t *pamh, int argc, const char **argv,
     struct pbk_args *a)
 {
-	const char *v;
-	int i;
+	struct bkey_modopts m;
+	bkey_error err;
+	char q[128];
+	const char *arg = NULL;
+	int i, r;
 
 	memset(a, 0, sizeof(*a));
-	a->conf = BKEY_DEFAULT_CONFIG;
+	memset(&m, 0, sizeof(m));
+	memset(&err, 0, sizeof(err));
 	a->scope = PBK_DEFAULT_SCOPE;
 	a->message = PBK_DEFAULT_MESSAGE;
-	a->helper = BKEY_HELPER_PATH;
 	a->cue = PBK_CUE_AUTO;
-
 	for (i = 0; i < argc; i++) {
-		const char *arg = argv[i];
-
-		if (arg == NULL)
+		if ((arg = argv[i]) == NULL)
 			goto bad;
-		if (strcmp(arg, "debug") == 0)
-			a->debug = 1;
-		else if (strcmp(arg, "nouserok") == 0)
-			a->nouserok = 1;
-		else if ((v = arg_value(arg, "conf")) != NULL) {
-			if (v[0] != '/')
-				goto bad;
-			a->conf = v;
-		} else if ((v = arg_value(arg, "helper")) != NULL) {
-			if (v[0] != '/')
-				goto bad;
-			a->helper = v;
-		} else if ((v = arg_value(arg, "scope")) != NULL) {
-			if (!bkey_scope_valid(v))
-				goto bad;
-			a->scope = v;
-		} else if ((v = arg_value(arg, "timeout")) != NULL) {
-			if (parse_timeout(v, &a->timeout) != 0)
-				goto bad;
-		} else if ((v = arg_value(arg, "failmode")) != NULL) {
-			if (strcmp(v, "secure") == 0)
-				a->failmode_safe = 0;
-			else if (strcmp(v, "safe") == 0)
-				a->failmode_safe = 1;
-			else
-				goto bad;
-		} else if ((v = arg_value(arg, "groups")) != NULL) {
-			if (!groups_valid(v))
-				goto bad;
-			a->groups = v;
-		} else if ((v = arg_value(arg, "cue")) != NULL) {
-			if (strcmp(v, "auto") == 0)
-				a->cue = PBK_CUE_AUTO;
-			else if (strcmp(v, "info") == 0)
-				a->cue = PBK_CUE_INFO;
-			else if (strcmp(v, "prompt") == 0)
-				a->cue = PBK_CUE_PROMPT;
-			else if (strcmp(v, "none") == 0)
-				a->cue = PBK_CUE_NONE;
-			else
-				goto bad;
-		} else if ((v = arg_value(arg, "message")) != NULL) {
-			if (pbk_message_check(v) != 0)
-				goto bad;
-			a->message = v;
-		} else
+		r = bkey_modopt_take(&m, arg, &err);
+		if (r < 0 || (r == 0 && own_arg(a, arg) != 0))
 			goto bad;
-		continue;
-bad:
-		/* The argument comes from the admin's PAM file: quote it
-		 * sanitized, capped. */
-		{
-			char q[128];
-
-			bkey_sanitize_into(q, sizeof(q), arg ? arg : "(null)",
-			    arg ? strlen(arg) : 6);
-			pam_syslog(pamh, LOG_ERR,
-			    "invalid or unknown module argument \"%s\"", q);
-		}
-		return PAM_SERVICE_ERR;
 	}
+	bkey_modopts_defaults(&m);
+	a->conf = m.conf;
+	a->helper = m.helper;
+	a->timeout = m.timeout;
+	a->failmode_safe = m.failmode_safe;
+	a->debug = m.debug;
 	return PAM_SUCCESS;
+bad:
+	/* The argument comes from the admin's PAM file: quote it
+	 * sanitized, capped. */
+	bkey_sanitize_into(q, sizeof(q), arg ? arg : "(null)",
+	    arg ? strlen(arg) : 6);
+	pam_syslog(pamh, LOG_ERR, "invalid or unknown module argument "
+	    "\"%s\"%s%s", q, err.detail[0] ? ": " : "", err.detail);
+	return PAM_SERVICE_ERR;
 }
 
 int

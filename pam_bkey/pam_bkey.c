@@ -2,8 +2,8 @@
  * pam_bkey: the login waits until the user approves it on their phone.
  *
  * The module never talks to the network itself: it maps the user to a DID,
- * builds the request and starts bkey-approve (common/spawn.c), shows the
- * code and turns the helper's verified result into a PAM code. Every path
+ * asks bkey-approve (common/helper_run.c), shows the code and turns the
+ * helper's verified result into a PAM code. Every path
  * that is not a verified approval ends in a failure code; PAM_IGNORE is
  * returned only for users the configuration says need no approval.
  */
@@ -19,16 +19,17 @@
 #include <security/pam_modules.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
 #include "event.h"
 #include "jsonw.h"
+#include "outcome.h"
 #include "sanitize.h"
+#include "helper_run.h"
 #include "request.h"
-#include "spawn.h"
 #include "users.h"
 #include "pam_bkey.h"
 
-#define REQUEST_MAX	(16 * 1024)
 #define LOG_FIELD_MAX	128
 
 /* One PAM item, escaped, into dst ("" when unset); its raw value back. */
@@ -64,15 +65,27 @@ get_items(pam_handle_t *pamh, const char *user, struct pbk_items *it)
 	}
 }
 
+/* One authentication: what every step below reads and fills in. */
+struct pbk_run {
+	pam_handle_t *pamh;
+	const struct pbk_args *a;
+	int flags;
+	struct pbk_items it;
+	long long t0;
+	char *did;		/* the user's DID, once mapped */
+	long timeout;
+	int conv_failed;
+};
+
 /*
- * The one line per decision. outcome is a fixed word; detail (may be NULL)
+ * The one line per decision (words: common/outcome.h); detail (may be NULL)
  * is free text from the helper or the config, already sanitized.
  */
 static void
-log_decision(pam_handle_t *pamh, int prio, const char *outcome,
-    const struct pbk_items *it, const struct bkey_event *ev,
-    long long t0, const char *detail)
+log_decision(const struct pbk_run *run, int prio, bkey_outcome outcome,
+    const struct bkey_event *ev, const char *detail)
 {
+	const struct pbk_items *it = &run->it;
 	char u[LOG_FIELD_MAX], s[LOG_FIELD_MAX], r[LOG_FIELD_MAX];
 	char id[LOG_FIELD_MAX], j[LOG_FIELD_MAX], d[2 * BKEY_DETAIL_MAX];
 
@@ -82,26 +95,22 @@ log_decision(pam_handle_t *pamh, int prio, const char *outcome,
 	bkey_log_word(id, sizeof(id), ev ? ev->auth_req_id : NULL);
 	bkey_log_word(j, sizeof(j), ev ? ev->jti : NULL);
 	(void)bkey_log_quoted(d, sizeof(d), detail);
-	pam_syslog(pamh, prio, "outcome=%s user=%s service=%s rhost=%s "
-	    "auth_req_id=%s jti=%s elapsed_ms=%lld%s%s%s", outcome, u, s, r,
-	    id, j, bkey_now_ms() - t0, d[0] ? " detail=\"" : "", d,
+	pam_syslog(run->pamh, prio, "outcome=%s user=%s service=%s rhost=%s "
+	    "auth_req_id=%s jti=%s elapsed_ms=%lld%s%s%s",
+	    bkey_outcome_word(outcome), u, s, r, id, j,
+	    bkey_now_ms() - run->t0, d[0] ? " detail=\"" : "", d,
 	    d[0] ? "\"" : "");
 }
 
-/* {"did", "scope", "message", "action_details": {...}, "timeout"} */
+/* action_details: {"type": "login", "service", "user", "host", ...}. */
 static char *
-build_request(const struct pbk_args *a, const struct pbk_items *it,
-    const char *did, long timeout)
+build_details(const struct pbk_items *it)
 {
-	bkey_buf b, d;
-	bkey_jobj o, det;
-	char msg[BKEY_MESSAGE_MAX + 1];
+	bkey_buf d;
+	bkey_jobj det;
 	char *out = NULL;
 
-	bkey_buf_init(&b, REQUEST_MAX);
 	bkey_buf_init(&d, BKEY_DETAILS_MAX * 2);
-	pbk_message_expand(a->message, it, msg, sizeof(msg));
-
 	bkey_jobj_begin(&det, &d);
 	bkey_jobj_str(&det, "type", "login");
 	bkey_jobj_str(&det, "service", it->service);
@@ -111,21 +120,9 @@ build_request(const struct pbk_args *a, const struct pbk_items *it,
 		bkey_jobj_str(&det, "rhost", it->rhost);
 	if (it->tty[0])
 		bkey_jobj_str(&det, "tty", it->tty);
-	if (bkey_jobj_end(&det) != 0)
-		goto out;
-
-	bkey_jobj_begin(&o, &b);
-	bkey_jobj_str(&o, "did", did);
-	bkey_jobj_str(&o, "scope", a->scope);
-	bkey_jobj_str(&o, "message", msg);
-	bkey_jobj_raw(&o, "action_details", d.data);
-	bkey_jobj_int(&o, "timeout", timeout);
-	if (bkey_jobj_end(&o) != 0)
-		goto out;
-	out = bkey_buf_steal(&b);
-out:
+	if (bkey_jobj_end(&det) == 0)
+		out = bkey_buf_steal(&d);
 	bkey_buf_free(&d);
-	bkey_buf_free(&b);
 	return out;
 }
 
@@ -187,239 +184,242 @@ unset_env(pam_handle_t *pamh, const char *name)
 	return r == PAM_BAD_ITEM ? PAM_SUCCESS : r;
 }
 
-/*
- * Run the helper and wait for its verdict. Fills *ev with the final event
- * (or leaves type NONE) and returns the outcome; err says why on failure.
- */
-static bkey_result
-wait_for_approval(pam_handle_t *pamh, const struct pbk_args *a, int flags,
-    const struct pbk_items *it, const char *request, long timeout,
-    struct bkey_event *ev, bkey_error *err, int *conv_failed)
+/* Show the code; a failed conversation aborts the request. */
+static int
+on_pending(const struct bkey_event *ev, void *ctx, bkey_error *err)
 {
-	struct bkey_child ch;
-	struct bkey_event pend;
-	long long deadline;
-	int shown = 0;
+	struct pbk_run *run = ctx;
+	int r;
+
+	if (run->a->debug)
+		pam_syslog(run->pamh, LOG_DEBUG, "pending auth_req_id=%s "
+		    "expires_in=%ld", ev->auth_req_id, ev->expires_in);
+	r = pbk_cue_show(run->pamh, run->a, run->flags, run->it.service,
+	    ev->code);
+	if (r == PAM_SUCCESS)
+		return 0;
+	run->conv_failed = 1;
+	return bkey_seterr(err, BKEY_ERR_CANCELLED, "conversation failed: %s",
+	    pam_strerror(run->pamh, r));
+}
+
+/* The user's name from PAM: PAM_SUCCESS or the code to return. */
+static int
+get_user(pam_handle_t *pamh, const char **user)
+{
+	int r = pam_get_user(pamh, user, NULL);
+
+	if (r == PAM_SUCCESS && *user != NULL && **user != '\0')
+		return PAM_SUCCESS;
+	pam_syslog(pamh, LOG_ERR, "cannot get the user name: %s",
+	    pam_strerror(pamh, r));
+	if (r == PAM_CONV_AGAIN)
+		return PAM_INCOMPLETE;
+	return r == PAM_SUCCESS ? PAM_USER_UNKNOWN : r;
+}
+
+/* groups=: PAM_SUCCESS if the user needs an approval, else the code. */
+static int
+check_groups(struct pbk_run *run, const char *user)
+{
+	pam_handle_t *pamh = run->pamh;
+	char acct[PBK_ITEM_MAX];
+	int r;
+
+	if (run->a->groups == NULL || !bkey_username_valid(user))
+		return PAM_SUCCESS;
+	/* The account's own name: group member lists name it, not
+	 * another spelling a case-insensitive data base accepts. */
+	r = bkey_account_name(user, acct, sizeof(acct));
+	if (r < 0)
+		goto lookup_failed;
+	r = pbk_user_in_groups(pamh, r == 0 ? acct : user, run->a->groups);
+	if (r > 0)
+		return PAM_SUCCESS;
+	if (r == 0) {
+		log_decision(run, LOG_INFO, BKEY_OUT_IGNORED, NULL,
+		    "not in groups=");
+		return PAM_IGNORE;
+	}
+	if (r == PBK_GROUPS_NO_USER) {
+		log_decision(run, LOG_NOTICE, BKEY_OUT_UNKNOWN_USER, NULL,
+		    "no such user for groups=");
+		return PAM_USER_UNKNOWN;
+	}
+	if (r != PBK_GROUPS_LOOKUP_FAILED) {
+		log_decision(run, LOG_ERR, BKEY_OUT_ERROR, NULL,
+		    "groups= check failed");
+		return PAM_SERVICE_ERR;
+	}
+lookup_failed:
+	log_decision(run, LOG_ERR, BKEY_OUT_ERROR, NULL,
+	    "groups=: user or group look-up failed");
+	return PAM_SYSTEM_ERR;
+}
+
+/*
+ * The DID in the users file for user: 0, 1 none, -1 error (err set), -2
+ * the account look-up failed. Another spelling of an enrolled account's
+ * name ("ALICE" with a case-insensitive user data base) is that account:
+ * never "not enrolled", which nouserok would wave through.
+ */
+static int
+lookup_did(struct pbk_run *run, const char *users, const char *user,
+    bkey_error *err)
+{
+	char acct[PBK_ITEM_MAX];
+	int r, an;
+
+	r = bkey_username_valid(user) ?
+	    bkey_users_lookup(users, user, &run->did, err) : 1;
+	if (r <= 0)
+		return r;
+	an = bkey_account_name(user, acct, sizeof(acct));
+	if (an < 0)
+		return -2;
+	if (an == 0 && strcmp(acct, user) != 0 && bkey_username_valid(acct)) {
+		r = bkey_users_lookup(users, acct, &run->did, err);
+		if (r == 0 && run->a->debug)
+			pam_syslog(run->pamh, LOG_DEBUG, "user mapped "
+			    "through its account name %s", acct);
+	}
+	return r;
+}
+
+/* The user's DID and the timeout: PAM_SUCCESS, or the code to return. */
+static int
+map_user(struct pbk_run *run, const char *user)
+{
+	struct bkey_config cfg;
+	bkey_error err;
+	int r, ret = PAM_SUCCESS;
+
+	memset(&err, 0, sizeof(err));
+	if (bkey_config_load_public(&cfg, run->a->conf, &err) != 0) {
+		log_decision(run, LOG_ERR, BKEY_OUT_ERROR, NULL, err.detail);
+		return PAM_SERVICE_ERR;
+	}
+	r = lookup_did(run, cfg.users_file, user, &err);
+	if (r == -2) {
+		log_decision(run, LOG_ERR, BKEY_OUT_ERROR, NULL,
+		    "user look-up failed");
+		ret = PAM_SYSTEM_ERR;
+	} else if (r < 0) {
+		log_decision(run, LOG_ERR, BKEY_OUT_ERROR, NULL, err.detail);
+		ret = PAM_SERVICE_ERR;
+	} else if (r > 0) {
+		log_decision(run, run->a->nouserok ? LOG_INFO : LOG_NOTICE,
+		    run->a->nouserok ? BKEY_OUT_IGNORED : BKEY_OUT_UNKNOWN_USER,
+		    NULL, "no DID for this user");
+		ret = run->a->nouserok ? PAM_IGNORE : PAM_USER_UNKNOWN;
+	}
+	run->timeout = run->a->timeout > 0 ? run->a->timeout : cfg.timeout;
+	/* The in-process config was needed only for these two values. */
+	bkey_config_free(&cfg);
+	return ret;
+}
+
+/* Ask the helper for the approval: its result, *ev its final event. */
+static bkey_result
+ask(struct pbk_run *run, struct bkey_event *ev, bkey_error *err)
+{
+	struct bkey_ask q;
+	char msg[BKEY_MESSAGE_MAX + 1], *details, *json;
 	bkey_result res;
 
 	memset(ev, 0, sizeof(*ev));
-	memset(&pend, 0, sizeof(pend));
-	if (bkey_spawn(&ch, a->helper, a->conf, a->debug, request, err) != 0)
-		return err->code;
-	deadline = bkey_now_ms() + (timeout + PBK_DEADLINE_MARGIN_S) * 1000LL;
-	for (;;) {
-		if (bkey_spawn_next(&ch, ev, deadline, -1, err) != 0) {
-			res = err->code;
-			memset(ev, 0, sizeof(*ev));
-			goto fail;
-		}
-		if (ev->type != BKEY_EV_PENDING)
-			break;
-		pend = *ev;
-		if (a->debug)
-			pam_syslog(pamh, LOG_DEBUG, "pending auth_req_id=%s "
-			    "expires_in=%ld", pend.auth_req_id, pend.expires_in);
-		if (!shown) {
-			int r;
-
-			shown = 1;
-			r = pbk_cue_show(pamh, a, flags, it->service, ev->code);
-			if (r != PAM_SUCCESS) {
-				*conv_failed = 1;
-				bkey_seterr(err, BKEY_ERR_CANCELLED,
-				    "conversation failed: %s",
-				    pam_strerror(pamh, r));
-				res = BKEY_ERR_CANCELLED;
-				memset(ev, 0, sizeof(*ev));
-				goto fail;
-			}
-		}
+	if ((details = build_details(&run->it)) == NULL) {
+		bkey_seterr(err, BKEY_ERR_INTERNAL, "cannot build the request");
+		return BKEY_ERR_INTERNAL;
 	}
-	res = bkey_spawn_finish(&ch, ev, err);
-	if (ev->auth_req_id[0] == '\0')
-		memcpy(ev->auth_req_id, pend.auth_req_id,
-		    sizeof(ev->auth_req_id));
-	bkey_spawn_kill(&ch);
+	pbk_message_expand(run->a->message, &run->it, msg, sizeof(msg));
+	memset(&q, 0, sizeof(q));
+	q.helper = run->a->helper;
+	q.conf = run->a->conf;
+	q.debug = run->a->debug;
+	q.req.did = run->did;
+	q.req.scope = run->a->scope;
+	q.req.message = msg;
+	q.req.details = details;
+	q.req.timeout = run->timeout;
+	q.slack_ms = PBK_DEADLINE_MARGIN_S * 1000L;
+	if (run->a->debug && (json = bkey_request_write(&q.req)) != NULL) {
+		pam_syslog(run->pamh, LOG_DEBUG, "request %s", json);
+		bkey_free_secret(&json);
+	}
+	res = bkey_helper_run(&q, -1, on_pending, run, ev, err);
+	free(details);
 	return res;
-fail:
-	bkey_spawn_kill(&ch);
-	memcpy(ev->auth_req_id, pend.auth_req_id, sizeof(ev->auth_req_id));
-	return res == BKEY_APPROVED ? BKEY_ERR_INTERNAL : res;
 }
 
+/* The PAM code for the helper's answer, logged. */
+static int
+decide(struct pbk_run *run, bkey_result res, const struct bkey_event *ev,
+    const bkey_error *err)
+{
+	pam_handle_t *pamh = run->pamh;
+	int r;
+
+	if (res == BKEY_APPROVED) {
+		r = set_env(pamh, "BKEY_APPROVAL_JTI", ev->jti);
+		if (r == PAM_SUCCESS)
+			r = set_env(pamh, "BKEY_APPROVED_BY", run->did);
+		if (r != PAM_SUCCESS)
+			goto putenv_failed;
+		log_decision(run, LOG_INFO, BKEY_OUT_APPROVED, ev, NULL);
+		return PAM_SUCCESS;
+	}
+	if (res == BKEY_ERR_UNAVAILABLE && run->a->failmode_safe &&
+	    ev->type == BKEY_EV_ERROR && ev->reason == BKEY_ERR_UNAVAILABLE) {
+		/* Success without an approval: no earlier approval's names
+		 * may stay behind to be read as this one's. */
+		if (unset_env(pamh, "BKEY_APPROVAL_JTI") != PAM_SUCCESS ||
+		    unset_env(pamh, "BKEY_APPROVED_BY") != PAM_SUCCESS)
+			goto putenv_failed;
+		log_decision(run, LOG_WARNING, BKEY_OUT_UNAVAILABLE_ALLOWED, ev,
+		    "failmode=safe: login allowed without approval");
+		return PAM_SUCCESS;
+	}
+	log_decision(run, res == BKEY_DENIED || res == BKEY_EXPIRED ?
+	    LOG_NOTICE : LOG_ERR, run->conv_failed ? BKEY_OUT_CONV_ERROR :
+	    bkey_outcome_of(res), ev, err->detail);
+	if (run->conv_failed)
+		return PAM_AUTH_ERR;
+	pbk_cue_error(pamh, run->a, run->flags, user_text(res));
+	return failure_code(res);
+putenv_failed:
+	log_decision(run, LOG_ERR, BKEY_OUT_ERROR, ev, "pam_putenv failed");
+	return PAM_SYSTEM_ERR;
+}
+
+/* Parse the arguments, check groups=, map the user, ask, decide. */
 PAM_EXTERN int
 pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pbk_args a;
-	struct pbk_items it;
-	struct bkey_config cfg;
+	struct pbk_run run;
 	struct bkey_event ev;
 	bkey_error err;
 	const char *user = NULL;
-	char *did = NULL, *request = NULL, acct[PBK_ITEM_MAX];
-	long long t0 = bkey_now_ms();
-	long timeout;
-	int cfg_loaded = 0, conv_failed = 0, ret = PAM_SYSTEM_ERR, r;
-	bkey_result res;
+	int ret;
 
+	memset(&run, 0, sizeof(run));
 	memset(&err, 0, sizeof(err));
-	memset(&ev, 0, sizeof(ev));
-	memset(&it, 0, sizeof(it));
+	run.pamh = pamh;
+	run.a = &a;
+	run.flags = flags;
+	run.t0 = bkey_now_ms();
 	if (pbk_args_parse(pamh, argc, argv, &a) != PAM_SUCCESS)
 		return PAM_SERVICE_ERR;
-
-	r = pam_get_user(pamh, &user, NULL);
-	if (r != PAM_SUCCESS || user == NULL || *user == '\0') {
-		pam_syslog(pamh, LOG_ERR, "cannot get the user name: %s",
-		    pam_strerror(pamh, r));
-		if (r == PAM_CONV_AGAIN)
-			return PAM_INCOMPLETE;
-		return r == PAM_SUCCESS ? PAM_USER_UNKNOWN : r;
-	}
-	get_items(pamh, user, &it);
-
-	if (a.groups != NULL && bkey_username_valid(user)) {
-		/* The account's own name: group member lists name it, not
-		 * another spelling a case-insensitive data base accepts. */
-		r = bkey_account_name(user, acct, sizeof(acct));
-		if (r < 0) {
-			log_decision(pamh, LOG_ERR, "error", &it, NULL, t0,
-			    "groups=: user or group look-up failed");
-			return PAM_SYSTEM_ERR;
-		}
-		r = pbk_user_in_groups(pamh, r == 0 ? acct : user, a.groups);
-		if (r == 0) {
-			log_decision(pamh, LOG_INFO, "ignored", &it, NULL, t0,
-			    "not in groups=");
-			return PAM_IGNORE;
-		}
-		if (r == PBK_GROUPS_NO_USER) {
-			log_decision(pamh, LOG_NOTICE, "unknown_user", &it,
-			    NULL, t0, "no such user for groups=");
-			return PAM_USER_UNKNOWN;
-		}
-		if (r == PBK_GROUPS_LOOKUP_FAILED) {
-			log_decision(pamh, LOG_ERR, "error", &it, NULL, t0,
-			    "groups=: user or group look-up failed");
-			return PAM_SYSTEM_ERR;
-		}
-		if (r < 0) {
-			log_decision(pamh, LOG_ERR, "error", &it, NULL, t0,
-			    "groups= check failed");
-			return PAM_SERVICE_ERR;
-		}
-	}
-
-	if (bkey_config_load_public(&cfg, a.conf, &err) != 0) {
-		log_decision(pamh, LOG_ERR, "error", &it, NULL, t0, err.detail);
-		return PAM_SERVICE_ERR;
-	}
-	cfg_loaded = 1;
-
-	r = bkey_username_valid(user) ?
-	    bkey_users_lookup(cfg.users_file, user, &did, &err) : 1;
-	if (r > 0) {
-		/* Another spelling of an enrolled account's name ("ALICE" with
-		 * a case-insensitive user data base) is that account: never
-		 * "not enrolled", which nouserok would wave through. */
-		int an = bkey_account_name(user, acct, sizeof(acct));
-
-		if (an < 0) {
-			log_decision(pamh, LOG_ERR, "error", &it, NULL, t0,
-			    "user look-up failed");
-			ret = PAM_SYSTEM_ERR;
-			goto out;
-		}
-		if (an == 0 && strcmp(acct, user) != 0 &&
-		    bkey_username_valid(acct)) {
-			r = bkey_users_lookup(cfg.users_file, acct, &did, &err);
-			if (r == 0 && a.debug)
-				pam_syslog(pamh, LOG_DEBUG, "user mapped "
-				    "through its account name %s", acct);
-		}
-	}
-	if (r < 0) {
-		log_decision(pamh, LOG_ERR, "error", &it, NULL, t0, err.detail);
-		ret = PAM_SERVICE_ERR;
+	if ((ret = get_user(pamh, &user)) != PAM_SUCCESS)
+		return ret;
+	get_items(pamh, user, &run.it);
+	if ((ret = check_groups(&run, user)) != PAM_SUCCESS ||
+	    (ret = map_user(&run, user)) != PAM_SUCCESS)
 		goto out;
-	}
-	if (r > 0) {
-		log_decision(pamh, a.nouserok ? LOG_INFO : LOG_NOTICE,
-		    a.nouserok ? "ignored" : "unknown_user", &it, NULL, t0,
-		    "no DID for this user");
-		ret = a.nouserok ? PAM_IGNORE : PAM_USER_UNKNOWN;
-		goto out;
-	}
-
-	timeout = a.timeout > 0 ? a.timeout : cfg.timeout;
-	/* The in-process config was needed only for the two values above. */
-	bkey_config_free(&cfg);
-	cfg_loaded = 0;
-
-	if ((request = build_request(&a, &it, did, timeout)) == NULL) {
-		log_decision(pamh, LOG_ERR, "error", &it, NULL, t0,
-		    "cannot build the request");
-		ret = PAM_BUF_ERR;
-		goto out;
-	}
-	if (a.debug)
-		pam_syslog(pamh, LOG_DEBUG, "request %s", request);
-
-	res = wait_for_approval(pamh, &a, flags, &it, request, timeout, &ev,
-	    &err, &conv_failed);
-
-	if (res == BKEY_APPROVED && ev.type == BKEY_EV_APPROVED &&
-	    strcmp(ev.sub, did) == 0 &&
-	    bkey_scope_has(ev.scope, a.scope, strlen(a.scope))) {
-		if (set_env(pamh, "BKEY_APPROVAL_JTI", ev.jti) != PAM_SUCCESS ||
-		    set_env(pamh, "BKEY_APPROVED_BY", did) != PAM_SUCCESS) {
-			log_decision(pamh, LOG_ERR, "error", &it, &ev, t0,
-			    "pam_putenv failed");
-			ret = PAM_SYSTEM_ERR;
-			goto out;
-		}
-		log_decision(pamh, LOG_INFO, "approved", &it, &ev, t0, NULL);
-		ret = PAM_SUCCESS;
-		goto out;
-	}
-	if (res == BKEY_APPROVED) {
-		/* The helper checks sub and scope; this is a second line
-		 * of defence. */
-		log_decision(pamh, LOG_ERR, "error", &it, &ev, t0,
-		    "approval for another DID or scope");
-		ret = PAM_AUTH_ERR;
-		goto out;
-	}
-	if (res == BKEY_ERR_UNAVAILABLE && a.failmode_safe &&
-	    ev.type == BKEY_EV_ERROR && ev.reason == BKEY_ERR_UNAVAILABLE) {
-		/* Success without an approval: no earlier approval's names
-		 * may stay behind to be read as this one's. */
-		if (unset_env(pamh, "BKEY_APPROVAL_JTI") != PAM_SUCCESS ||
-		    unset_env(pamh, "BKEY_APPROVED_BY") != PAM_SUCCESS) {
-			log_decision(pamh, LOG_ERR, "error", &it, &ev, t0,
-			    "pam_putenv failed");
-			ret = PAM_SYSTEM_ERR;
-			goto out;
-		}
-		log_decision(pamh, LOG_WARNING, "unavailable_allowed", &it,
-		    &ev, t0, "failmode=safe: login allowed without approval");
-		ret = PAM_SUCCESS;
-		goto out;
-	}
-	ret = conv_failed ? PAM_AUTH_ERR : failure_code(res);
-	log_decision(pamh, res == BKEY_DENIED || res == BKEY_EXPIRED ?
-	    LOG_NOTICE : LOG_ERR, conv_failed ? "conv_error" :
-	    bkey_result_reason(res), &it, &ev, t0, err.detail);
-	if (!conv_failed)
-		pbk_cue_error(pamh, &a, flags, user_text(res));
+	ret = decide(&run, ask(&run, &ev, &err), &ev, &err);
 out:
-	if (cfg_loaded)
-		bkey_config_free(&cfg);
-	free(did);
-	if (request != NULL) {
-		explicit_bzero(request, strlen(request));
-		free(request);
-	}
+	free(run.did);
 	return ret;
 }
 

@@ -3,13 +3,10 @@
  * sudo splits the Plugin line on blanks with no quoting, so every value is
  * one word; paths must be absolute, numbers plain decimal.
  */
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "spawn.h"
+#include "modopts.h"
 #include "options.h"
 
 const char *
@@ -32,105 +29,50 @@ opts_free(struct plugin_opts *o)
 	memset(o, 0, sizeof(*o));
 }
 
-static int
-set_path(char **slot, const char *opt, const char *val, char *errbuf,
-    size_t errsz)
-{
-	if (*slot != NULL) {
-		(void)snprintf(errbuf, errsz, "option %s= given twice", opt);
-		return -1;
-	}
-	if (val[0] != '/') {
-		(void)snprintf(errbuf, errsz,
-		    "option %s= needs an absolute path", opt);
-		return -1;
-	}
-	if ((*slot = strdup(val)) == NULL)
-		return -2;
-	return 0;
-}
-
+/*
+ * Parse plugin_options: the shared options (common/modopts.h) and rules=.
+ * Paths are copied: sudo's vector is not ours to keep.
+ */
 int
-opts_parse(struct plugin_opts *o, char *const options[], char *errbuf,
-    size_t errsz)
+opts_parse(struct plugin_opts *o, char *const options[], bkey_error *err)
 {
-	int have_failmode = 0, have_timeout = 0, rc = -1;
+	struct bkey_modopts m;
+	const char *rules = NULL;
 	char *const *p;
+	int r;
 
 	memset(o, 0, sizeof(*o));
+	memset(&m, 0, sizeof(m));
 	for (p = options; p != NULL && *p != NULL; p++) {
 		const char *opt = *p;
 
-		if (strncmp(opt, "conf=", 5) == 0) {
-			if ((rc = set_path(&o->conf, "conf", opt + 5, errbuf,
-			    errsz)) != 0)
-				goto fail;
-		} else if (strncmp(opt, "rules=", 6) == 0) {
-			if ((rc = set_path(&o->rules, "rules", opt + 6, errbuf,
-			    errsz)) != 0)
-				goto fail;
-		} else if (strncmp(opt, "helper=", 7) == 0) {
-			if ((rc = set_path(&o->helper, "helper", opt + 7,
-			    errbuf, errsz)) != 0)
-				goto fail;
-		} else if (strncmp(opt, "failmode=", 9) == 0) {
-			rc = -1;
-			if (have_failmode++) {
-				(void)snprintf(errbuf, errsz,
-				    "option failmode= given twice");
-				goto fail;
-			}
-			if (strcmp(opt + 9, "secure") == 0)
-				o->failmode_safe = 0;
-			else if (strcmp(opt + 9, "safe") == 0)
-				o->failmode_safe = 1;
-			else {
-				(void)snprintf(errbuf, errsz,
-				    "failmode must be secure or safe");
-				goto fail;
-			}
-		} else if (strncmp(opt, "timeout=", 8) == 0) {
-			const char *v = opt + 8;
-			char *end;
-			long t;
-
-			rc = -1;
-			if (have_timeout++) {
-				(void)snprintf(errbuf, errsz,
-				    "option timeout= given twice");
-				goto fail;
-			}
-			errno = 0;
-			t = strtol(v, &end, 10);
-			if (v[0] < '0' || v[0] > '9' || *end != '\0' ||
-			    errno != 0 || t < 1 || t > BKEY_TIMEOUT_MAX) {
-				(void)snprintf(errbuf, errsz,
-				    "timeout must be 1.."
-				    BKEY_STR(BKEY_TIMEOUT_MAX) " seconds");
-				goto fail;
-			}
-			o->timeout = t;
-		} else if (strcmp(opt, "debug") == 0) {
-			o->debug = 1;
-		} else {
-			rc = -1;
-			(void)snprintf(errbuf, errsz,
+		if ((r = bkey_modopt_take(&m, opt, err)) < 0)
+			return -1;
+		if (r == 1)
+			continue;
+		if (strncmp(opt, "rules=", 6) != 0)
+			return bkey_seterr(err, BKEY_ERR_USAGE,
 			    "unknown option '%.64s' (known: conf= rules= "
 			    "helper= failmode= timeout= debug)", opt);
-			goto fail;
-		}
+		if (rules != NULL)
+			return bkey_seterr(err, BKEY_ERR_USAGE,
+			    "option rules= given twice");
+		if (opt[6] != '/')
+			return bkey_seterr(err, BKEY_ERR_USAGE,
+			    "option rules= needs an absolute path");
+		rules = opt + 6;
 	}
-	if (o->conf == NULL && (o->conf = strdup(BKEY_DEFAULT_CONFIG)) == NULL)
-		goto oom;
-	if (o->helper == NULL &&
-	    (o->helper = strdup(BKEY_HELPER_PATH)) == NULL)
-		goto oom;
+	bkey_modopts_defaults(&m);
+	o->failmode_safe = m.failmode_safe;
+	o->timeout = m.timeout;
+	o->debug = m.debug;
+	o->conf = strdup(m.conf);
+	o->helper = strdup(m.helper);
+	o->rules = rules != NULL ? strdup(rules) : NULL;
+	if (o->conf == NULL || o->helper == NULL ||
+	    (rules != NULL && o->rules == NULL)) {
+		opts_free(o);
+		return bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
+	}
 	return 0;
-oom:
-	rc = -2;
-fail:
-	if (rc == -2)
-		(void)snprintf(errbuf, errsz, "out of memory");
-	opts_free(o);
-	return rc;
 }

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "result.h"
+
 struct plugin_opts {
 	char *conf;		/* conf=, default BKEY_DEFAULT_CONFIG */
 	char *rules;		/* rules=, NULL: the default path if present */
@@ -17,12 +19,11 @@ struct plugin_opts {
 };
 
 /*
- * Parse plugin_options (may be NULL). 0 on success; -1 with a message in
- * errbuf for a usage problem (unknown or repeated option, bad value),
- * -2 when out of memory. On failure o is left freed.
+ * Parse plugin_options (may be NULL). 0 on success; -1 with err:
+ * BKEY_ERR_USAGE for an unknown or repeated option or a bad value,
+ * BKEY_ERR_INTERNAL when out of memory. On failure o is left freed.
  */
-int opts_parse(struct plugin_opts *o, char *const options[], char *errbuf,
-    size_t errsz);
+int opts_parse(struct plugin_opts *o, char *const options[], bkey_error *err);
 void opts_free(struct plugin_opts *o);
 
 /* Value of "key=value" in a NULL-terminated vector, or NULL. */

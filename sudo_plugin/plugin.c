@@ -26,11 +26,13 @@
 #include <sudo_plugin.h>
 
 #include "account.h"
+#include "clock.h"
 #include "config.h"
+#include "helper_run.h"
 #include "jsonw.h"
+#include "outcome.h"
 #include "sanitize.h"
 #include "request.h"
-#include "spawn.h"
 #include "users.h"
 #include "callerenv.h"
 #include "cmdline.h"
@@ -168,7 +170,7 @@ load_config(void)
 static int
 load_rules(void)
 {
-	char errbuf[512];
+	bkey_error err;
 	struct stat sb;
 	const char *path = st.opts.rules;
 
@@ -179,9 +181,46 @@ load_rules(void)
 			return 0;
 		path = BKEY_DEFAULT_RULES;
 	}
-	if (rules_load(&st.rules, path, errbuf, sizeof(errbuf)) != 0) {
-		say("bkey: %s", errbuf);
+	memset(&err, 0, sizeof(err));
+	if (rules_load(&st.rules, path, &err) != 0) {
+		say("bkey: %s", err.detail);
 		return -1;
+	}
+	return 0;
+}
+
+/* Who runs sudo, where: user_info's user, host, cwd, tty and gid. 0 / -1
+ * (said). */
+static int
+load_user_info(char *const user_info[])
+{
+	const char *v;
+	char *end;
+	unsigned long g;
+
+	/* user= comes from the real uid: trusted, unlike SUDO_USER. */
+	v = kv_get(user_info, "user");
+	if (v == NULL || *v == '\0' || kv_get(user_info, "host") == NULL) {
+		say("bkey: sudo passed no user or host");
+		return -1;
+	}
+	st.user = strdup(v);
+	st.host = strdup(kv_get(user_info, "host"));
+	st.cwd = dup_or_empty(kv_get(user_info, "cwd"));
+	st.tty = dup_or_empty(kv_get(user_info, "tty"));
+	if (st.user == NULL || st.host == NULL || st.cwd == NULL ||
+	    st.tty == NULL) {
+		say("bkey: out of memory");
+		return -1;
+	}
+	if ((v = kv_get(user_info, "gid")) != NULL) {
+		errno = 0;
+		g = strtoul(v, &end, 10);
+		if (*v != '\0' && *end == '\0' && errno == 0 &&
+		    g == (gid_t)g) {
+			st.gid = (gid_t)g;
+			st.have_gid = 1;
+		}
 	}
 	return 0;
 }
@@ -193,9 +232,8 @@ bk_open(unsigned int version, sudo_conv_t conversation,
     char *const submit_envp[], char *const plugin_options[],
     const char **errstr)
 {
-	char errbuf[256];
-	const char *v;
-	int rc;
+	bkey_error err;
+	int usage;
 
 	(void)settings;
 	state_free();
@@ -213,40 +251,16 @@ bk_open(unsigned int version, sudo_conv_t conversation,
 		*errstr = ERR_INTERNAL;
 		return -1;
 	}
-	if ((rc = opts_parse(&st.opts, plugin_options, errbuf,
-	    sizeof(errbuf))) != 0) {
-		say("bkey_approval: %s", errbuf);
-		*errstr = rc == -1 ? ERR_USAGE : ERR_INTERNAL;
-		return rc == -1 ? -2 : -1;
+	memset(&err, 0, sizeof(err));
+	if (opts_parse(&st.opts, plugin_options, &err) != 0) {
+		say("bkey_approval: %s", err.detail);
+		usage = err.code == BKEY_ERR_USAGE;
+		*errstr = usage ? ERR_USAGE : ERR_INTERNAL;
+		return usage ? -2 : -1;
 	}
 
-	/* user= comes from the real uid: trusted, unlike SUDO_USER. */
-	v = kv_get(user_info, "user");
-	if (v == NULL || *v == '\0' || kv_get(user_info, "host") == NULL) {
-		say("bkey: sudo passed no user or host");
+	if (load_user_info(user_info) != 0)
 		goto fail;
-	}
-	st.user = strdup(v);
-	st.host = strdup(kv_get(user_info, "host"));
-	st.cwd = dup_or_empty(kv_get(user_info, "cwd"));
-	st.tty = dup_or_empty(kv_get(user_info, "tty"));
-	if (st.user == NULL || st.host == NULL || st.cwd == NULL ||
-	    st.tty == NULL) {
-		say("bkey: out of memory");
-		goto fail;
-	}
-	if ((v = kv_get(user_info, "gid")) != NULL) {
-		char *end;
-		unsigned long g;
-
-		errno = 0;
-		g = strtoul(v, &end, 10);
-		if (*v != '\0' && *end == '\0' && errno == 0 &&
-		    g == (gid_t)g) {
-			st.gid = (gid_t)g;
-			st.have_gid = 1;
-		}
-	}
 	if (sodium_init() < 0) {
 		say("bkey: libsodium failed to initialise");
 		goto fail;
@@ -292,7 +306,7 @@ bk_show_version(int verbose)
 static int
 groups_load(gid_t **list, int *n)
 {
-	char errbuf[512];
+	bkey_error err;
 	gid_t base = st.gid;
 	int rc;
 
@@ -309,8 +323,9 @@ groups_load(gid_t **list, int *n)
 		say("bkey: cannot read the groups of %s", st.user);
 		return -1;
 	}
-	if (rules_resolve_groups(&st.rules, errbuf, sizeof(errbuf)) != 0) {
-		say("bkey: %s", errbuf);
+	memset(&err, 0, sizeof(err));
+	if (rules_resolve_groups(&st.rules, &err) != 0) {
+		say("bkey: %s", err.detail);
 		free(*list);
 		*list = NULL;
 		*n = 0;
@@ -335,7 +350,7 @@ remembered(const unsigned char hash[crypto_generichash_BYTES])
 struct decision {
 	struct cmd_facts f;		/* what runs */
 	const struct rule *rule;
-	const char *outcome;
+	bkey_outcome outcome;
 	char approver_did[BKEY_DID_MAX + 1];
 	char auth_req_id[256];
 	char jti[256];
@@ -373,8 +388,8 @@ log_decision(const struct decision *d, int prio)
 	(void)snprintf(line, sizeof(line),
 	    "outcome=%s user=%s runas=%s command=\"%s\" env=\"%s\" "
 	    "rule=\"%s\" scope=%s approver=%s auth_req_id=%s jti=%s "
-	    "elapsed_ms=%lld", d->outcome, user, runas, cmd, env, rule, scope,
-	    did, id, jti, ms);
+	    "elapsed_ms=%lld", bkey_outcome_word(d->outcome), user, runas,
+	    cmd, env, rule, scope, did, id, jti, ms);
 	/* Open and close around the line: sudo logs with its own ident. */
 	openlog("sudo-bkey", LOG_PID, LOG_AUTHPRIV);
 	syslog(prio, "%s", line);
@@ -448,31 +463,19 @@ put_details(bkey_jobj *o, const struct decision *d, const char *msg)
 	return 0;
 }
 
-/* The --request-stdin object. malloc'd, NULL on failure. */
+/* The action_details object text. malloc'd, NULL on failure. */
 static char *
-build_request(const struct decision *d, const char *did, const char *msg)
+build_details(const struct decision *d, const char *msg)
 {
-	bkey_buf det, req;
-	bkey_jobj o, r;
+	bkey_buf det;
+	bkey_jobj o;
 	char *out = NULL;
 
 	bkey_buf_init(&det, 16384);
-	bkey_buf_init(&req, 32768);
 	bkey_jobj_begin(&o, &det);
-	if (put_details(&o, d, msg) != 0 || bkey_jobj_end(&o) != 0)
-		goto out;
-	bkey_jobj_begin(&r, &req);
-	bkey_jobj_str(&r, "did", did);
-	bkey_jobj_str(&r, "scope", d->rule->scope);
-	bkey_jobj_str(&r, "message", msg);
-	bkey_jobj_raw(&r, "action_details", det.data);
-	bkey_jobj_int(&r, "timeout", st.timeout);
-	if (bkey_jobj_end(&r) != 0)
-		goto out;
-	out = bkey_buf_steal(&req);
-out:
+	if (put_details(&o, d, msg) == 0 && bkey_jobj_end(&o) == 0)
+		out = bkey_buf_steal(&det);
 	bkey_buf_free(&det);
-	bkey_buf_free(&req);
 	return out;
 }
 
@@ -502,165 +505,215 @@ phone_message(const struct decision *d, char **msg)
 	return cmd_message(&v, BKEY_MESSAGE_MAX, msg);
 }
 
-struct pending_ctx {
-	const char *approver;		/* unix name or DID; NULL: self */
-};
-
-static void
-on_pending(const struct bkey_event *ev, void *ctx)
+static int
+on_pending(const struct bkey_event *ev, void *ctx, bkey_error *err)
 {
-	const struct pending_ctx *pc = ctx;
+	const char *approver = ctx;	/* unix name or DID; NULL: self */
 
-	if (pc->approver == NULL)
+	(void)err;
+	if (approver == NULL)
 		say("bkey: approve on your phone: code %s (expires in %ld s)",
 		    ev->code, ev->expires_in);
 	else
 		say("bkey: waiting for %s to approve on their phone: code %s "
-		    "(expires in %ld s)", pc->approver, ev->code,
-		    ev->expires_in);
+		    "(expires in %ld s)", approver, ev->code, ev->expires_in);
+	return 0;
+}
+
+/*
+ * Ask the helper, with sudo's signals guarded: a signal at any point of
+ * the wait cancels it, even alongside an approval.
+ */
+static bkey_result
+ask_helper(const struct decision *d, const char *did, const char *msg,
+    struct bkey_event *ev, bkey_error *err)
+{
+	struct sigguard g;
+	struct bkey_ask q;
+	char *details;
+	bkey_result res;
+	int sig;
+
+	memset(ev, 0, sizeof(*ev));
+	memset(&q, 0, sizeof(q));
+	q.helper = st.opts.helper;
+	q.conf = st.opts.conf;
+	q.debug = st.opts.debug;
+	q.req.did = did;
+	q.req.scope = d->rule->scope;
+	q.req.message = msg;
+	q.req.timeout = st.timeout;
+	q.slack_ms = WAIT_SLACK_MS;
+	if ((details = build_details(d, msg)) == NULL) {
+		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
+		return BKEY_ERR_INTERNAL;
+	}
+	q.req.details = details;
+	if (sigguard_install(&g) != 0) {
+		bkey_seterr(err, BKEY_ERR_INTERNAL,
+		    "cannot set up signal handling: %s", strerror(errno));
+		free(details);
+		return BKEY_ERR_INTERNAL;
+	}
+	res = bkey_helper_run(&q, sigguard_fd(&g), on_pending,
+	    (void *)d->rule->approver, ev, err);
+	if ((sig = sigguard_restore(&g)) != 0) {
+		res = BKEY_ERR_CANCELLED;
+		bkey_seterr(err, res, "cancelled by signal %d", sig);
+	}
+	free(details);
+	return res;
+}
+
+/* What the user and the log get for each of the helper's results. */
+static const struct verdict {
+	bkey_result res;
+	bkey_outcome outcome;
+	const char *errstr;	/* NULL: approved */
+	const char *pre;	/* said: pre, the detail if with_detail, post */
+	int with_detail;
+	const char *post;
+	int ret;		/* check()'s return */
+} verdicts[] = {
+	{ BKEY_APPROVED, BKEY_OUT_APPROVED, NULL, "bkey: approved", 0, "", 1 },
+	{ BKEY_DENIED, BKEY_OUT_DENIED, ERR_DENIED, "bkey: approval denied",
+	    0, "", 0 },
+	{ BKEY_EXPIRED, BKEY_OUT_EXPIRED, ERR_EXPIRED,
+	    "bkey: approval request expired unanswered", 0, "", 0 },
+	{ BKEY_ERR_CANCELLED, BKEY_OUT_CANCELLED, ERR_CANCELLED,
+	    "bkey: approval cancelled", 0, "", 0 },
+	{ BKEY_ERR_PROTOCOL, BKEY_OUT_PROTOCOL, ERR_FAILED,
+	    "bkey: approval failed: ", 1, "", 0 },
+	{ BKEY_ERR_TOKEN, BKEY_OUT_TOKEN, ERR_FAILED,
+	    "bkey: approval failed: ", 1, "", 0 },
+	{ BKEY_ERR_UNAVAILABLE, BKEY_OUT_UNAVAILABLE, ERR_UNAVAIL,
+	    "bkey: approval service unavailable (", 1, "); command refused",
+	    0 },
+	{ BKEY_ERR_CONFIG, BKEY_OUT_CONFIG, ERR_CONFIG,
+	    "bkey: approval error: ", 1, "", -1 },
+	{ BKEY_ERR_USAGE, BKEY_OUT_USAGE, ERR_INTERNAL,
+	    "bkey: approval error: ", 1, "", -1 },
+	{ BKEY_ERR_INTERNAL, BKEY_OUT_INTERNAL, ERR_INTERNAL,
+	    "bkey: approval error: ", 1, "", -1 },
+};
+
+/* failmode=safe and the service unreachable: run, and say so loudly. */
+static const struct verdict allowed_unavailable = {
+	BKEY_ERR_UNAVAILABLE, BKEY_OUT_UNAVAILABLE_ALLOWED, NULL,
+	"bkey: WARNING: approval service unavailable (", 1,
+	"); running without approval (failmode=safe)", 1
+};
+
+/* A command that changed on disk while its approval was pending. */
+static const struct verdict changed_meanwhile = {
+	BKEY_APPROVED, BKEY_OUT_CHANGED, ERR_CHANGED, "bkey: ", 0,
+	" changed while waiting for the approval; command refused", 0
+};
+
+static const struct verdict *
+verdict_for(bkey_result res)
+{
+	size_t i;
+
+	if (res == BKEY_ERR_UNAVAILABLE && st.opts.failmode_safe)
+		return &allowed_unavailable;
+	for (i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++)
+		if (verdicts[i].res == res)
+			return &verdicts[i];
+	return &verdicts[sizeof(verdicts) / sizeof(verdicts[0]) - 1];
+}
+
+/* An approval granted: later checks in this process may be covered. */
+static void
+remember(struct decision *d, const struct bkey_event *ev)
+{
+	(void)snprintf(d->jti, sizeof(d->jti), "%s", ev->jti);
+	if (memory.n < MEMORY_MAX)
+		memcpy(memory.hash[memory.n++], d->f.hash,
+		    crypto_generichash_BYTES);
+	memory.any = 1;
+	(void)snprintf(memory.auth_req_id, sizeof(memory.auth_req_id), "%s",
+	    d->auth_req_id);
+}
+
+/* Act on the helper's answer: say it, log it, return check()'s code. */
+static int
+apply_verdict(struct decision *d, bkey_result res,
+    const struct bkey_event *ev, const bkey_error *err, const char **errstr)
+{
+	const struct verdict *v = verdict_for(res);
+	const char *detail = err->detail[0] ? err->detail :
+	    bkey_result_reason(res);
+
+	(void)snprintf(d->auth_req_id, sizeof(d->auth_req_id), "%s",
+	    ev->auth_req_id);
+	/* The wait is long: what the path names must be what was shown. */
+	if (res == BKEY_APPROVED && !cmd_facts_unchanged(&d->f)) {
+		v = &changed_meanwhile;
+		detail = d->f.command;
+	}
+	say("%s%s%s", v->pre, v->with_detail || v == &changed_meanwhile ?
+	    detail : "", v->post);
+	d->outcome = v->outcome;
+	if (v->errstr != NULL)
+		*errstr = v->errstr;
+	if (v->outcome == BKEY_OUT_APPROVED)
+		remember(d, ev);
+	return v->ret;
+}
+
+/*
+ * The approver's DID and the phone's message for d: 0, or -1 with *ret
+ * check()'s code (said, outcome and errstr set): no request can be made.
+ */
+static int
+prepare(struct decision *d, char **did, char **msg, const char **errstr,
+    int *ret)
+{
+	int rc;
+
+	rc = approver_did(d->rule->approver ? d->rule->approver : st.user,
+	    did);
+	if (rc != 0) {
+		d->outcome = rc == 1 ? BKEY_OUT_UNKNOWN_USER : BKEY_OUT_ERROR;
+		*errstr = rc == 1 ? ERR_NOUSER : ERR_CONFIG;
+		*ret = rc == 1 ? 0 : -1;
+		return -1;
+	}
+	(void)snprintf(d->approver_did, sizeof(d->approver_did), "%s", *did);
+	if ((rc = phone_message(d, msg)) == 1) {
+		say("bkey: too many environment variables to show on the "
+		    "phone; command refused");
+		d->outcome = BKEY_OUT_ERROR;
+		*errstr = ERR_FAILED;
+		*ret = 0;
+		return -1;
+	}
+	if (rc != 0) {
+		say("bkey: out of memory");
+		d->outcome = BKEY_OUT_ERROR;
+		*errstr = ERR_INTERNAL;
+		*ret = -1;
+		return -1;
+	}
+	return 0;
 }
 
 /* Ask for the approval of d; returns the check() code. */
 static int
 request_approval(struct decision *d, const char **errstr)
 {
-	struct pending_ctx pc;
-	struct wait_req rq;
-	struct wait_res rs;
+	struct bkey_event ev;
 	bkey_error err;
-	bkey_result res;
-	char *did = NULL, *msg = NULL, *req = NULL;
-	int ret = -1, rc;
+	char *did = NULL, *msg = NULL;
+	int ret;
 
 	memset(&err, 0, sizeof(err));
-	pc.approver = d->rule->approver;
-	rc = approver_did(d->rule->approver ? d->rule->approver : st.user,
-	    &did);
-	if (rc == 1) {
-		d->outcome = "not-enrolled";
-		*errstr = ERR_NOUSER;
-		ret = 0;
-		goto out;
-	}
-	if (rc != 0) {
-		d->outcome = "error";
-		*errstr = ERR_CONFIG;
-		goto out;
-	}
-	(void)snprintf(d->approver_did, sizeof(d->approver_did), "%s", did);
-	if ((rc = phone_message(d, &msg)) == 1) {
-		say("bkey: too many environment variables to show on the "
-		    "phone; command refused");
-		d->outcome = "error";
-		*errstr = ERR_FAILED;
-		ret = 0;
-		goto out;
-	}
-	if (rc != 0 || (req = build_request(d, did, msg)) == NULL) {
-		say("bkey: out of memory");
-		d->outcome = "error";
-		*errstr = ERR_INTERNAL;
-		goto out;
-	}
-
-	memset(&rq, 0, sizeof(rq));
-	rq.helper = st.opts.helper;
-	rq.conf = st.opts.conf;
-	rq.debug = st.opts.debug;
-	rq.request_json = req;
-	rq.timeout_s = st.timeout;
-	rq.on_pending = on_pending;
-	rq.ctx = &pc;
-	res = wait_for_approval(&rq, &rs, &err);
-	(void)snprintf(d->auth_req_id, sizeof(d->auth_req_id), "%s",
-	    rs.auth_req_id);
-
-	/* Trust, but check: the approval must be the one we asked for. */
-	if (res == BKEY_APPROVED && (strcmp(rs.final.sub, did) != 0 ||
-	    !bkey_scope_has(rs.final.scope, d->rule->scope,
-	    strlen(d->rule->scope)))) {
-		res = BKEY_ERR_PROTOCOL;
-		bkey_seterr(&err, res, "the approval is for another user or "
-		    "scope");
-	}
-	/* The wait is long: what the path names must be what was shown. */
-	if (res == BKEY_APPROVED && !cmd_facts_unchanged(&d->f)) {
-		say("bkey: %s changed while waiting for the approval; command "
-		    "refused", d->f.command);
-		d->outcome = "changed";
-		*errstr = ERR_CHANGED;
-		ret = 0;
-		goto out;
-	}
-	switch (res) {
-	case BKEY_APPROVED:
-		(void)snprintf(d->jti, sizeof(d->jti), "%s", rs.final.jti);
-		if (memory.n < MEMORY_MAX)
-			memcpy(memory.hash[memory.n++], d->f.hash,
-			    crypto_generichash_BYTES);
-		memory.any = 1;
-		(void)snprintf(memory.auth_req_id, sizeof(memory.auth_req_id),
-		    "%s", d->auth_req_id);
-		d->outcome = "approved";
-		say("bkey: approved");
-		ret = 1;
-		break;
-	case BKEY_DENIED:
-		say("bkey: approval denied");
-		d->outcome = "denied";
-		*errstr = ERR_DENIED;
-		ret = 0;
-		break;
-	case BKEY_EXPIRED:
-		say("bkey: approval request expired unanswered");
-		d->outcome = "expired";
-		*errstr = ERR_EXPIRED;
-		ret = 0;
-		break;
-	case BKEY_ERR_CANCELLED:
-		say("bkey: approval cancelled");
-		d->outcome = "cancelled";
-		*errstr = ERR_CANCELLED;
-		ret = 0;
-		break;
-	case BKEY_ERR_PROTOCOL:
-	case BKEY_ERR_TOKEN:
-		say("bkey: approval failed: %s", err.detail[0] ? err.detail :
-		    bkey_result_reason(res));
-		d->outcome = res == BKEY_ERR_TOKEN ? "token-error" :
-		    "protocol-error";
-		*errstr = ERR_FAILED;
-		ret = 0;
-		break;
-	case BKEY_ERR_UNAVAILABLE:
-		if (st.opts.failmode_safe) {
-			say("bkey: WARNING: approval service unavailable (%s); "
-			    "running without approval (failmode=safe)",
-			    err.detail[0] ? err.detail : "unavailable");
-			d->outcome = "unavailable-allowed";
-			ret = 1;
-		} else {
-			say("bkey: approval service unavailable (%s); command "
-			    "refused", err.detail[0] ? err.detail :
-			    "unavailable");
-			d->outcome = "unavailable";
-			*errstr = ERR_UNAVAIL;
-			ret = 0;
-		}
-		break;
-	default:
-		/* config, usage, internal: an error, never an approval. */
-		say("bkey: approval error: %s", err.detail[0] ? err.detail :
-		    bkey_result_reason(res));
-		d->outcome = "error";
-		*errstr = res == BKEY_ERR_CONFIG ? ERR_CONFIG : ERR_INTERNAL;
-		ret = -1;
-		break;
-	}
-out:
+	if (prepare(d, &did, &msg, errstr, &ret) == 0)
+		ret = apply_verdict(d, ask_helper(d, did, msg, &ev, &err), &ev,
+		    &err, errstr);
 	free(did);
 	free(msg);
-	free(req);
 	return ret;
 }
 
@@ -713,12 +766,12 @@ apply_rule(struct decision *d, int *prio, const char **errstr)
 		else
 			say("bkey: this command is not allowed (%s:%d)",
 			    st.rules.path, d->rule->line);
-		d->outcome = "denied-by-rule";
+		d->outcome = BKEY_OUT_DENIED_BY_RULE;
 		*errstr = ERR_RULE;
 		*prio = LOG_WARNING;
 		return 0;
 	case RULE_ALLOW:
-		d->outcome = "allowed-by-rule";
+		d->outcome = BKEY_OUT_ALLOWED_BY_RULE;
 		return 1;
 	case RULE_APPROVE:
 		break;
@@ -726,7 +779,7 @@ apply_rule(struct decision *d, int *prio, const char **errstr)
 	if (covered(d)) {
 		(void)snprintf(d->auth_req_id, sizeof(d->auth_req_id), "%s",
 		    memory.auth_req_id);
-		d->outcome = "covered";
+		d->outcome = BKEY_OUT_COVERED;
 		return 1;
 	}
 	ret = request_approval(d, errstr);
@@ -746,7 +799,7 @@ bk_check(char *const command_info[], char *const run_argv[],
 
 	memset(&d, 0, sizeof(d));
 	d.t0 = bkey_now_ms();
-	d.outcome = "error";
+	d.outcome = BKEY_OUT_ERROR;
 	*errstr = ERR_INTERNAL;
 	if (!st.is_open) {
 		say("bkey: check() before open()");

@@ -33,29 +33,28 @@ static const struct rule default_rule = {
 	.scope = (char *)RULES_DEFAULT_SCOPE,
 };
 
+/* A problem with the rules file: a configuration error. -1. */
 static int
-errf(char *errbuf, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+errf(bkey_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int
-errf(char *errbuf, size_t errsz, const char *fmt, ...)
+errf(bkey_error *err, const char *fmt, ...)
 {
+	char msg[BKEY_DETAIL_MAX];
 	va_list ap;
 
-	if (errbuf != NULL && errsz > 0) {
-		va_start(ap, fmt);
-		(void)vsnprintf(errbuf, errsz, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return bkey_seterr(err, BKEY_ERR_CONFIG, "%s", msg);
 }
 
 /* The line being read: every problem with it is "NAME:LINE: problem". */
 struct line_ctx {
 	const char *name;
 	int lineno;
-	char *errbuf;
-	size_t errsz;
+	bkey_error *err;
 	int *uses_groups;	/* set when a user list names a group */
 };
 
@@ -66,18 +65,13 @@ lerr(const struct line_ctx *lc, const char *fmt, ...)
 static int
 lerr(const struct line_ctx *lc, const char *fmt, ...)
 {
+	char msg[BKEY_DETAIL_MAX];
 	va_list ap;
-	int n;
 
-	if (lc->errbuf == NULL || lc->errsz == 0)
-		return -1;
-	n = snprintf(lc->errbuf, lc->errsz, "%s:%d: ", lc->name, lc->lineno);
-	if (n >= 0 && (size_t)n < lc->errsz) {
-		va_start(ap, fmt);
-		(void)vsnprintf(lc->errbuf + n, lc->errsz - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return errf(lc->err, "%s:%d: %s", lc->name, lc->lineno, msg);
 }
 
 void
@@ -143,7 +137,7 @@ rules_action_name(enum rule_action a)
 
 /*
  * Split a line into tokens, removing quotes. Returns the number of tokens
- * or -1 (message in errbuf). Tokens are malloc'd.
+ * or -1 (err set). Tokens are malloc'd.
  */
 static int
 tokenize(const char *line, char **tok, int max, const struct line_ctx *lc)
@@ -635,8 +629,7 @@ parse_rule(struct rule *r, char **tok, int ntok, const struct line_ctx *lc)
 }
 
 int
-rules_parse(struct rules *rs, FILE *f, const char *name, char *errbuf,
-    size_t errsz)
+rules_parse(struct rules *rs, FILE *f, const char *name, bkey_error *err)
 {
 	char *line = NULL, *tok[MAX_TOKENS];
 	size_t cap = 0, vcap = 0;
@@ -649,11 +642,10 @@ rules_parse(struct rules *rs, FILE *f, const char *name, char *errbuf,
 		name = "(rules)";
 	lc.name = name;
 	lc.lineno = 0;
-	lc.errbuf = errbuf;
-	lc.errsz = errsz;
+	lc.err = err;
 	lc.uses_groups = &rs->uses_groups;
 	if ((rs->path = strdup(name)) == NULL) {
-		errf(errbuf, errsz, "%s: out of memory", name);
+		errf(err, "%s: out of memory", name);
 		goto out;
 	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
@@ -690,7 +682,7 @@ rules_parse(struct rules *rs, FILE *f, const char *name, char *errbuf,
 
 			if (nv == NULL) {
 				rule_free(&r);
-				errf(errbuf, errsz, "%s: out of memory", name);
+				errf(err, "%s: out of memory", name);
 				goto out;
 			}
 			rs->v = nv;
@@ -699,7 +691,7 @@ rules_parse(struct rules *rs, FILE *f, const char *name, char *errbuf,
 		rs->v[rs->n++] = r;
 	}
 	if (ferror(f)) {
-		errf(errbuf, errsz, "%s: read error", name);
+		errf(err, "%s: read error", name);
 		goto out;
 	}
 	ret = 0;
@@ -711,27 +703,27 @@ out:
 }
 
 int
-rules_load(struct rules *rs, const char *path, char *errbuf, size_t errsz)
+rules_load(struct rules *rs, const char *path, bkey_error *err)
 {
-	bkey_error err;
+	bkey_error oerr;
 	FILE *f;
 	int ret;
 
 	rules_init(rs);
-	memset(&err, 0, sizeof(err));
+	memset(&oerr, 0, sizeof(oerr));
 	if (path == NULL || path[0] != '/')
-		return errf(errbuf, errsz, "rules file must be an absolute "
-		    "path: %s", path ? path : "(none)");
-	if ((f = bkey_open_checked(path, 0, &err)) == NULL)
-		return errf(errbuf, errsz, "%s", err.detail[0] ? err.detail :
+		return errf(err, "rules file must be an absolute path: %s",
+		    path ? path : "(none)");
+	if ((f = bkey_open_checked(path, 0, &oerr)) == NULL)
+		return errf(err, "%s", oerr.detail[0] ? oerr.detail :
 		    "cannot open the rules file");
-	ret = rules_parse(rs, f, path, errbuf, errsz);
+	ret = rules_parse(rs, f, path, err);
 	(void)fclose(f);
 	return ret;
 }
 
 int
-rules_resolve_groups(struct rules *rs, char *errbuf, size_t errsz)
+rules_resolve_groups(struct rules *rs, bkey_error *err)
 {
 	size_t i, j;
 
@@ -747,7 +739,7 @@ rules_resolve_groups(struct rules *rs, char *errbuf, size_t errsz)
 				continue;
 			rc = bkey_account_group(u + 1, &gid);
 			if (rc < 0)
-				return errf(errbuf, errsz, "%s:%d: cannot look "
+				return errf(err, "%s:%d: cannot look "
 				    "up group %s", rs->path ? rs->path :
 				    "(rules)", r->line, u + 1);
 			r->user_gids[j] = rc == 0 ? (long long)gid : -1;

@@ -12,6 +12,8 @@
 #include <regex.h>
 #include <sys/types.h>
 
+#include "result.h"
+
 #ifndef BKEY_DEFAULT_RULES
 #define BKEY_DEFAULT_RULES "/etc/bkey/sudo.rules"
 #endif
@@ -72,29 +74,28 @@ void rules_init(struct rules *rs);
 
 /*
  * Parse rules from f; name is used in messages. On error returns -1 with
- * "NAME:LINE: problem" in errbuf and rs left empty. 0 on success.
+ * err "NAME:LINE: problem" (BKEY_ERR_CONFIG) and rs left empty. 0 on
+ * success.
  */
-int rules_parse(struct rules *rs, FILE *f, const char *name, char *errbuf,
-    size_t errsz);
+int rules_parse(struct rules *rs, FILE *f, const char *name, bkey_error *err);
 
 /*
  * Open path with the ownership checks of bkey_open_checked (root-owned, not
- * group/world writable, regular file, no symlink) and parse it. -1 with a
- * message in errbuf on any problem, including a missing file.
+ * group/world writable, regular file, no symlink) and parse it. -1 with
+ * err set on any problem, including a missing file.
  */
-int rules_load(struct rules *rs, const char *path, char *errbuf,
-    size_t errsz);
+int rules_load(struct rules *rs, const char *path, bkey_error *err);
 
 void rules_free(struct rules *rs);
 
 /*
  * Look up the id of every %group the rules name (bkey_account_group), for
  * rules_match. A group that does not exist matches nobody; a look-up that
- * fails (NSS/LDAP error) is -1 with the group and line in errbuf: the
+ * fails (NSS/LDAP error) is -1 with the group and line in err: the
  * caller must then refuse, since the rule it could not evaluate might have
  * been a deny or a stricter approve. 0 on success.
  */
-int rules_resolve_groups(struct rules *rs, char *errbuf, size_t errsz);
+int rules_resolve_groups(struct rules *rs, bkey_error *err);
 
 /*
  * The first rule matching s, or the built-in default (approve:sudo,

@@ -1,5 +1,5 @@
 /*
- * A signal-aware wait for bkey-approve (see wait.h).
+ * The signal guard around the wait for bkey-approve (see wait.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "spawn.h"
 #include "wait.h"
 
 static const int guarded[4] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
@@ -130,94 +129,4 @@ sigguard_restore(struct sigguard *g)
 	g->pipe[0] = g->pipe[1] = -1;
 	g->installed = 0;
 	return sig;
-}
-
-static bkey_result
-event_result(const struct bkey_event *ev)
-{
-	switch (ev->type) {
-	case BKEY_EV_APPROVED:
-		return BKEY_APPROVED;
-	case BKEY_EV_DENIED:
-		return BKEY_DENIED;
-	case BKEY_EV_EXPIRED:
-		return BKEY_EXPIRED;
-	case BKEY_EV_ERROR:
-		return ev->reason == BKEY_APPROVED ? BKEY_ERR_PROTOCOL :
-		    ev->reason;
-	default:
-		return BKEY_ERR_PROTOCOL;
-	}
-}
-
-bkey_result
-wait_for_approval(const struct wait_req *rq, struct wait_res *rs,
-    bkey_error *err)
-{
-	struct sigguard g;
-	struct bkey_child ch;
-	struct bkey_event ev;
-	bkey_result res = BKEY_ERR_INTERNAL;
-	long long deadline;
-	int spawned = 0, shown = 0;
-
-	memset(rs, 0, sizeof(*rs));
-	memset(&ch, 0, sizeof(ch));
-	ch.pid = -1;
-	ch.out_fd = -1;
-	if (sigguard_install(&g) != 0) {
-		bkey_seterr(err, BKEY_ERR_INTERNAL,
-		    "cannot set up signal handling: %s", strerror(errno));
-		return BKEY_ERR_INTERNAL;
-	}
-	if (bkey_spawn(&ch, rq->helper, rq->conf, rq->debug,
-	    rq->request_json, err) != 0) {
-		res = err != NULL && err->code == BKEY_ERR_CONFIG ?
-		    BKEY_ERR_CONFIG : BKEY_ERR_INTERNAL;
-		goto out;
-	}
-	spawned = 1;
-	deadline = bkey_now_ms() + rq->timeout_s * 1000 + WAIT_SLACK_MS;
-
-	for (;;) {
-		memset(&ev, 0, sizeof(ev));
-		if (bkey_spawn_next(&ch, &ev, deadline, sigguard_fd(&g),
-		    err) != 0) {
-			res = err != NULL ? err->code : BKEY_ERR_PROTOCOL;
-			if (res == BKEY_APPROVED)
-				res = BKEY_ERR_PROTOCOL;
-			goto out;
-		}
-		if (ev.type == BKEY_EV_PENDING) {
-			if (rs->auth_req_id[0] == '\0')
-				(void)snprintf(rs->auth_req_id,
-				    sizeof(rs->auth_req_id), "%s",
-				    ev.auth_req_id);
-			if (!shown && rq->on_pending != NULL)
-				rq->on_pending(&ev, rq->ctx);
-			shown = 1;
-			continue;
-		}
-		break;
-	}
-	rs->final = ev;
-	if (rs->auth_req_id[0] == '\0')
-		(void)snprintf(rs->auth_req_id, sizeof(rs->auth_req_id), "%s",
-		    ev.auth_req_id);
-	res = bkey_spawn_finish(&ch, &ev, err);
-	spawned = 0;
-	/* Both must agree before anything counts as approved. */
-	if (res == BKEY_APPROVED && event_result(&ev) != BKEY_APPROVED) {
-		res = BKEY_ERR_PROTOCOL;
-		bkey_seterr(err, res, "helper result and event disagree");
-	}
-out:
-	if (spawned)
-		bkey_spawn_kill(&ch);
-	/* A signal at any point of the wait cancels, even an approval. */
-	if ((rs->signo = sigguard_restore(&g)) != 0) {
-		res = BKEY_ERR_CANCELLED;
-		bkey_seterr(err, res, "cancelled by signal %d", rs->signo);
-	}
-	return res;
 }

@@ -3,17 +3,14 @@
  * SA_RESTART and only record the signal, so a plain blocking wait would not
  * notice Ctrl-C. For the wait we install handlers (SIGINT, SIGTERM, SIGHUP,
  * SIGQUIT) without SA_RESTART that write to a self-pipe, which wakes the
- * poll in bkey_spawn_next; sudo's handlers and signal mask are put back on
- * every path before we return. alarm() is never used: a pending SIGALRM
- * would abort the command after an approval.
+ * poll in bkey_helper_run (its cancel_fd); sudo's handlers and signal mask
+ * are put back on every path before we return. alarm() is never used: a
+ * pending SIGALRM would abort the command after an approval.
  */
 #ifndef BKEY_SUDO_WAIT_H
 #define BKEY_SUDO_WAIT_H
 
 #include <signal.h>
-
-#include "event.h"
-#include "result.h"
 
 /* Extra time past the request's timeout before we give up on the helper
  * (it enforces the timeout itself and answers "expired"). */
@@ -38,33 +35,5 @@ int sigguard_fd(const struct sigguard *g);
  * then refuses to run the command, so none can slip between the two.
  */
 int sigguard_restore(struct sigguard *g);
-
-typedef void (*wait_pending_cb)(const struct bkey_event *ev, void *ctx);
-
-struct wait_req {
-	const char *helper;
-	const char *conf;
-	int debug;
-	const char *request_json;
-	long timeout_s;			/* the request's timeout */
-	wait_pending_cb on_pending;	/* called for the first pending event */
-	void *ctx;
-};
-
-struct wait_res {
-	struct bkey_event final;	/* the helper's last event */
-	char auth_req_id[256];		/* from pending (or final) */
-	int signo;			/* signal that cancelled, or 0 */
-};
-
-/*
- * Start the helper, show the code through on_pending, wait for the
- * outcome. Returns BKEY_APPROVED only for an approved event from a helper
- * that exited 0; every other path (including a signal that arrived at any
- * point of the wait, even alongside an approval) is a failure, with err
- * explaining it. The helper is always reaped or killed before return.
- */
-bkey_result wait_for_approval(const struct wait_req *rq, struct wait_res *rs,
-    bkey_error *err);
 
 #endif

@@ -163,17 +163,23 @@ NAMES = (
      r"\bkey_names\s*\[[^\]]*\]\s*=\s*\{(.*?)\}\s*;"),
     ("module arguments", "pam_bkey/args.c", "pam_bkey.8",
      [r'\bstrcmp\s*\(\s*arg\s*,\s*"([a-z_]+)"\s*\)',
-      r'\barg_value\s*\(\s*arg\s*,\s*"([a-z_]+)"\s*\)'], 8, "nouserok"),
+      r'\bbkey_modopt_value\s*\(\s*arg\s*,\s*"([a-z_]+)"\s*\)'], 5,
+     "nouserok"),
     ("module argument values", "pam_bkey/args.c", "pam_bkey.8",
      [r'\bstrcmp\s*\(\s*v\s*,\s*"([a-z_]+)"\s*\)'], 4, "prompt"),
     ("long options", "cli/bkey-approve.c", "bkey-approve.1",
      [r'\{\s*"([a-z][a-z0-9-]*)"\s*,\s*(?:no|required|optional)_argument'],
      10, "request-stdin"),
     ("plugin options", "sudo_plugin/options.c", "bkey_approval.8",
-     [r'\bstrn?cmp\s*\(\s*opt\s*,\s*"([a-z_]+)=?"'], 5, "rules"),
-    ("plugin option values", "sudo_plugin/options.c", "bkey_approval.8",
-     [r'\bstrcmp\s*\(\s*opt\s*\+\s*\d+\s*,\s*"([a-z_]+)"\s*\)'], 2,
-     "safe"),
+     [r'\bstrn?cmp\s*\(\s*opt\s*,\s*"([a-z_]+)=?"'], 1, "rules"),
+    # the options both modules take: one parser, both pages
+    *[row for page in ("pam_bkey.8", "bkey_approval.8") for row in (
+        ("shared module options", "common/modopts.c", page,
+         [r'\{\s*"([a-z_]+)"\s*,\s*SEEN_',
+          r'\bstrcmp\s*\(\s*arg\s*,\s*"([a-z_]+)"\s*\)'], 5,
+         "failmode"),
+        ("shared module option values", "common/modopts.c", page,
+         [r'\bstrcmp\s*\(\s*v\s*,\s*"([a-z_]+)"\s*\)'], 2, "safe"))],
     ("rules keys", "sudo_plugin/rules.c", "bkey-sudo.rules.5",
      [r'\{\s*"([a-z_]+)"\s*,\s*(?:KEY_SUBJECT|RULE_[A-Z]+)\s*,'], 8, "env"),
     ("rules actions", "sudo_plugin/rules.c", "bkey-sudo.rules.5",
@@ -214,6 +220,10 @@ def test_cli_options_documented(h):
 
 def test_sudo_options_documented(h):
     check_names(h, "sudo_plugin/options.c")
+
+
+def test_shared_module_options_documented(h):
+    check_names(h, "common/modopts.c")
 
 
 def test_rules_keys_documented(h):

@@ -564,7 +564,12 @@ def test_pam_unknown_argument(h):
                       ("cue=loud", "cue=loud"), ("timeout=0", "timeout=0"),
                       ("scope=approve/login", "scope=approve/login"),
                       ("[message=Hi %x]", "message=Hi %x"),
-                      ("message=trailing%", "message=trailing%")):
+                      ("message=trailing%", "message=trailing%"),
+                      # one rule for repeats in both modules: refused
+                      ("timeout=5 timeout=6", "timeout=6"),
+                      ("debug debug", "debug"),
+                      ("conf=/etc/bkey/other.conf",
+                       "conf=/etc/bkey/other.conf")):
         p = pamtester(h, service(h, args))
         assert_pamtester(p, "PAM_SERVICE_ERR")
         assert any('invalid or unknown module argument "%s"' % bad in t
@@ -852,7 +857,7 @@ def test_pam_approval_for_another_did_fails(h):
     helper, _ = fake_helper(h, [PENDING, approved("did:bkey:bob")])
     c = cue_run(h, service(h, helper=helper), opts=["-e"])
     assert c.result == "PAM_AUTH_ERR" and not c.env, tail(c.p)
-    assert decision(c.p)[1]["outcome"] == "error", tail(c.p)
+    assert decision(c.p)[1]["outcome"] == "protocol", tail(c.p)
 
 
 def test_pam_approval_for_another_scope_fails(h):

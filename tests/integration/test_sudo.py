@@ -509,6 +509,11 @@ def test_sudo_drv_open_usage_errors(h):
         assert any(c.startswith("bkey_approval: ") for c in r.conv), str(r)
     r = drive(h, [PSQL], opts=["failmode=safe", "failmode=secure"])
     assert r.opens == [-2], str(r)
+    # one rule for repeats in both modules: every shared option once
+    for rep in (["debug", "debug"], ["timeout=5", "timeout=5"]):
+        r = drive(h, [PSQL], opts=rep)
+        assert r.opens == [-2], "%s: %s" % (rep, r)
+        assert any("given twice" in c for c in r.conv), str(r)
 
 
 def test_sudo_drv_open_bad_user_info_and_api(h):
@@ -629,7 +634,7 @@ def test_sudo_drv_failmode_safe(h):
     assert r.checks == [1], str(r)
     assert any(c.startswith("bkey: WARNING: approval service unavailable")
                for c in r.conv), str(r)
-    assert "outcome=unavailable-allowed" in r.out, str(r)
+    assert "outcome=unavailable_allowed" in r.out, str(r)
     # failmode=safe never turns a denial into an approval
     cfg = h.config(users={"alice": "did:bkey:deny"})
     r = drive(h, [PSQL], conf=cfg, opts=["failmode=safe"])

@@ -247,6 +247,58 @@ scope_validator(void)
 	CHECK(bkey_scope_valid(s));
 }
 
+/* What bkey_request_write writes, bkey_request_parse reads back. */
+static void
+write_round_trip(void)
+{
+	struct bkey_request_spec sp;
+	struct bkey_request r;
+	bkey_error e;
+	char *json;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.did = "did:bkey:alice";
+	sp.scope = "approve:login";
+	sp.message = "Log in as \"alice\" \xe2\x86\x92 host\\1";
+	sp.details = "{\"type\":\"login\",\"user\":\"alice\"}";
+	sp.timeout = 42;
+	CHECK((json = bkey_request_write(&sp)) != NULL);
+	CHECK(strncmp(json, "{\"did\":\"did:bkey:alice\",", 24) == 0);
+	CHECK(req(&r, json, &e) == 0);
+	CHECK_STR(r.did, sp.did);
+	CHECK(r.user == NULL);
+	CHECK_STR(r.scope, sp.scope);
+	CHECK_STR(r.message, sp.message);
+	CHECK_STR(r.details, sp.details);
+	CHECK(r.timeout == 42);
+	bkey_request_free(&r);
+	free(json);
+
+	/* Optional members stay out, and come back absent. */
+	sp.message = NULL;
+	sp.details = NULL;
+	sp.timeout = 0;
+	CHECK((json = bkey_request_write(&sp)) != NULL);
+	CHECK_STR(json, "{\"did\":\"did:bkey:alice\","
+	    "\"scope\":\"approve:login\"}");
+	CHECK(req(&r, json, &e) == 0);
+	CHECK(r.message == NULL && r.details == NULL && r.timeout == 0);
+	bkey_request_free(&r);
+	free(json);
+}
+
+static void
+write_refuses_what_cannot_be_json(void)
+{
+	struct bkey_request_spec sp;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.did = "did:bkey:alice";
+	sp.scope = "approve:login";
+	sp.message = "bad \xff utf-8";
+	CHECK(bkey_request_write(&sp) == NULL);
+}
+
 int
 main(void)
 {
@@ -261,5 +313,7 @@ main(void)
 	RUN(timeout_rules);
 	RUN(message_and_details);
 	RUN(oversized_request);
+	RUN(write_round_trip);
+	RUN(write_refuses_what_cannot_be_json);
 	UNIT_DONE();
 }

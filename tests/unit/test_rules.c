@@ -8,7 +8,7 @@
 #include "../../sudo_plugin/cmdpath.c"
 #include "../../sudo_plugin/rules.c"
 
-static char errbuf[512];
+static bkey_error rerr;
 
 /*
  * The group database of these tests, in place of NSS (account.c calls
@@ -40,10 +40,10 @@ parse(struct rules *rs, const char *text)
 	FILE *f = fmemopen((void *)text, strlen(text), "r");
 	int rc;
 
-	errbuf[0] = '\0';
+	memset(&rerr, 0, sizeof(rerr));
 	if (f == NULL)
 		return -2;
-	rc = rules_parse(rs, f, "t.rules", errbuf, sizeof(errbuf));
+	rc = rules_parse(rs, f, "t.rules", &rerr);
 	fclose(f);
 	return rc;
 }
@@ -54,10 +54,10 @@ fails_with(const char *text, const char *want)
 {
 	struct rules rs;
 	int ok = parse(&rs, text) == -1 &&
-	    strncmp(errbuf, want, strlen(want)) == 0;
+	    strncmp(rerr.detail, want, strlen(want)) == 0;
 
 	if (!ok)
-		printf("  (got: %s)\n", errbuf);
+		printf("  (got: %s)\n", rerr.detail);
 	rules_free(&rs);
 	return ok;
 }
@@ -120,7 +120,7 @@ test_match(void)
 	const struct rule *r;
 
 	CHECK(parse(&rs, example) == 0);
-	CHECK(rules_resolve_groups(&rs, errbuf, sizeof(errbuf)) == 0);
+	CHECK(rules_resolve_groups(&rs, &rerr) == 0);
 	/* case-insensitive args regex */
 	s = subj("alice", "postgres", "/usr/bin/psql", "-c drop table x");
 	r = rules_match(&rs, &s);
@@ -175,7 +175,7 @@ test_groups(void)
 	s.gids = gids;
 	s.ngroups = 2;
 	CHECK(parse(&rs, "user=%nosuch deny\nuser=%ops allow\n") == 0);
-	CHECK(rules_resolve_groups(&rs, errbuf, sizeof(errbuf)) == 0);
+	CHECK(rules_resolve_groups(&rs, &rerr) == 0);
 	CHECK(rules_match(&rs, &s)->line == 2);
 	s.ngroups = 1;			/* not in ops */
 	CHECK(rules_match(&rs, &s)->line == 0);
@@ -183,8 +183,8 @@ test_groups(void)
 	/* the deny on line 2 cannot be evaluated: refuse to decide */
 	CHECK(parse(&rs, "user=bob allow\nuser=%ldapdown deny\nallow\n") ==
 	    0);
-	CHECK(rules_resolve_groups(&rs, errbuf, sizeof(errbuf)) == -1);
-	CHECK_STR(errbuf, "t.rules:2: cannot look up group ldapdown");
+	CHECK(rules_resolve_groups(&rs, &rerr) == -1);
+	CHECK_STR(rerr.detail, "t.rules:2: cannot look up group ldapdown");
 	rules_free(&rs);
 	/* %#gid is checked when parsed */
 	CHECK(fails_with("user=%#12x allow\n", "t.rules:1: bad user list"));
@@ -467,7 +467,7 @@ test_long_line(void)
 	text[sizeof(text) - 2] = '\n';
 	text[sizeof(text) - 1] = '\0';
 	CHECK(parse(&rs, text) == -1);
-	CHECK(strstr(errbuf, "t.rules:1: line too long") != NULL);
+	CHECK(strstr(rerr.detail, "t.rules:1: line too long") != NULL);
 }
 
 static void
@@ -483,8 +483,8 @@ test_load_checks(void)
 	}
 	(void)snprintf(path, sizeof(path), "%s/sudo.rules", dir);
 	/* missing file: an error, never "no rules" */
-	CHECK(rules_load(&rs, path, errbuf, sizeof(errbuf)) == -1);
-	CHECK(strstr(errbuf, path) != NULL);
+	CHECK(rules_load(&rs, path, &rerr) == -1);
+	CHECK(strstr(rerr.detail, path) != NULL);
 	f = fopen(path, "w");
 	CHECK(f != NULL);
 	if (f != NULL) {
@@ -492,16 +492,16 @@ test_load_checks(void)
 		fclose(f);
 	}
 	CHECK(chmod(path, 0644) == 0);
-	CHECK(rules_load(&rs, path, errbuf, sizeof(errbuf)) == 0);
+	CHECK(rules_load(&rs, path, &rerr) == 0);
 	CHECK(rs.n == 1);
 	rules_free(&rs);
 	/* group- or world-writable: refused */
 	CHECK(chmod(path, 0664) == 0);
-	CHECK(rules_load(&rs, path, errbuf, sizeof(errbuf)) == -1);
+	CHECK(rules_load(&rs, path, &rerr) == -1);
 	CHECK(chmod(path, 0646) == 0);
-	CHECK(rules_load(&rs, path, errbuf, sizeof(errbuf)) == -1);
+	CHECK(rules_load(&rs, path, &rerr) == -1);
 	/* relative path refused */
-	CHECK(rules_load(&rs, "sudo.rules", errbuf, sizeof(errbuf)) == -1);
+	CHECK(rules_load(&rs, "sudo.rules", &rerr) == -1);
 	(void)unlink(path);
 	(void)rmdir(dir);
 }

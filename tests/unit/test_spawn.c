@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "helper_run.h"
 #include "spawn.h"
 
 extern char **environ;
@@ -758,6 +759,152 @@ lowered_hard_limit_stops_the_spawn(void)
 	}
 }
 
+/* bkey_helper_run: the one call both modules make. */
+struct seen {
+	int calls;
+	char code[16];
+	int abort;
+};
+
+static int
+seen_pending(const struct bkey_event *ev, void *ctx, bkey_error *err)
+{
+	struct seen *sn = ctx;
+
+	sn->calls++;
+	snprintf(sn->code, sizeof(sn->code), "%s", ev->code);
+	if (sn->abort)
+		return bkey_seterr(err, BKEY_ERR_CANCELLED, "prompt failed");
+	return 0;
+}
+
+/* The test helper reads its mode from the request's action_details. */
+static bkey_result
+ask_mode(const char *mode, const char *did, const char *scope, int cancel_fd,
+    struct seen *sn, struct bkey_event *final, bkey_error *err)
+{
+	struct bkey_ask q;
+	char details[64];
+
+	snprintf(details, sizeof(details), "{\"mode\":\"%s\"}", mode);
+	memset(&q, 0, sizeof(q));
+	memset(err, 0, sizeof(*err));
+	q.helper = self;
+	q.req.did = did;
+	q.req.scope = scope;
+	q.req.message = "Log in";
+	q.req.details = details;
+	q.req.timeout = 5;
+	q.slack_ms = 0;
+	return bkey_helper_run(&q, cancel_fd, seen_pending, sn, final, err);
+}
+
+static void
+helper_run_approves_what_was_asked(void)
+{
+	struct seen sn = { 0, "", 0 };
+	struct bkey_event ev;
+	bkey_error err;
+
+	CHECK(ask_mode("approve", "did:bkey:alice", "approve:login", -1, &sn,
+	    &ev, &err) == BKEY_APPROVED);
+	CHECK(ev.type == BKEY_EV_APPROVED);
+	CHECK_STR(ev.jti, "j1");
+	CHECK_STR(ev.auth_req_id, "r1");
+	CHECK(sn.calls == 1);
+	CHECK_STR(sn.code, "4821");
+}
+
+static void
+helper_run_refuses_another_did_or_scope(void)
+{
+	struct seen sn = { 0, "", 0 };
+	struct bkey_event ev;
+	bkey_error err;
+
+	CHECK(ask_mode("approve", "did:bkey:bob", "approve:login", -1, &sn,
+	    &ev, &err) == BKEY_ERR_PROTOCOL);
+	CHECK(strstr(err.detail, "another DID or scope") != NULL);
+	CHECK(ask_mode("approve", "did:bkey:alice", "approve:sudo", -1, &sn,
+	    &ev, &err) == BKEY_ERR_PROTOCOL);
+	CHECK(ask_mode("approve", "did:bkey:alice", "approve:log", -1, &sn,
+	    &ev, &err) == BKEY_ERR_PROTOCOL);
+	CHECK(err.code == BKEY_ERR_PROTOCOL);
+}
+
+static void
+helper_run_checks_exit_status_and_result(void)
+{
+	struct seen sn = { 0, "", 0 };
+	struct bkey_event ev;
+	bkey_error err;
+
+	CHECK(ask_mode("approve_exit1", "did:bkey:alice", "approve:login", -1,
+	    &sn, &ev, &err) == BKEY_ERR_PROTOCOL);
+	CHECK(ask_mode("deny", "did:bkey:alice", "approve:login", -1, &sn,
+	    &ev, &err) == BKEY_DENIED);
+	CHECK(ev.type == BKEY_EV_DENIED);
+	CHECK(ask_mode("unavail", "did:bkey:alice", "approve:login", -1, &sn,
+	    &ev, &err) == BKEY_ERR_UNAVAILABLE);
+	CHECK(ev.type == BKEY_EV_ERROR && ev.reason == BKEY_ERR_UNAVAILABLE);
+	CHECK(strstr(err.detail, "connect: refused") != NULL);
+	CHECK(ask_mode("garbage", "did:bkey:alice", "approve:login", -1, &sn,
+	    &ev, &err) == BKEY_ERR_PROTOCOL);
+	CHECK(ev.type == BKEY_EV_NONE);
+}
+
+static void
+helper_run_pending_callback_may_abort(void)
+{
+	struct seen sn = { 0, "", 1 };
+	struct bkey_event ev;
+	bkey_error err;
+	long long t0 = bkey_now_ms();
+
+	CHECK(ask_mode("sleep", "did:bkey:alice", "approve:login", -1, &sn,
+	    &ev, &err) == BKEY_ERR_CANCELLED);
+	CHECK(bkey_now_ms() - t0 < 3000);	/* killed, not waited for */
+	CHECK(sn.calls == 1);
+	CHECK(ev.type == BKEY_EV_NONE);
+	CHECK_STR(ev.auth_req_id, "r1");	/* kept for the log line */
+	CHECK_STR(err.detail, "prompt failed");
+}
+
+static void
+helper_run_cancel_fd(void)
+{
+	struct seen sn = { 0, "", 0 };
+	struct bkey_event ev;
+	bkey_error err;
+	int p[2];
+
+	CHECK(pipe(p) == 0);
+	CHECK(write(p[1], "!", 1) == 1);
+	CHECK(ask_mode("sleep", "did:bkey:alice", "approve:login", p[0], &sn,
+	    &ev, &err) == BKEY_ERR_CANCELLED);
+	CHECK(ev.type == BKEY_EV_NONE);
+	close(p[0]);
+	close(p[1]);
+}
+
+static void
+helper_run_bad_helper_path(void)
+{
+	struct bkey_ask q;
+	struct bkey_event ev;
+	bkey_error err;
+
+	memset(&q, 0, sizeof(q));
+	memset(&err, 0, sizeof(err));
+	q.helper = "relative/helper";
+	q.req.did = "did:bkey:alice";
+	q.req.scope = "approve:login";
+	q.req.timeout = 5;
+	CHECK(bkey_helper_run(&q, -1, NULL, NULL, &ev, &err) ==
+	    BKEY_ERR_CONFIG);
+	CHECK(ev.type == BKEY_EV_NONE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -802,6 +949,12 @@ main(int argc, char **argv)
 	RUN(early_approval_is_refused);
 	RUN(host_limits_do_not_reach_the_helper);
 	RUN(lowered_hard_limit_stops_the_spawn);
+	RUN(helper_run_approves_what_was_asked);
+	RUN(helper_run_refuses_another_did_or_scope);
+	RUN(helper_run_checks_exit_status_and_result);
+	RUN(helper_run_pending_callback_may_abort);
+	RUN(helper_run_cancel_fd);
+	RUN(helper_run_bad_helper_path);
 	if (leak >= 0)
 		close(leak);
 	UNIT_DONE();
