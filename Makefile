@@ -10,6 +10,7 @@
 
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
+SBINDIR     ?= $(PREFIX)/sbin
 LIBEXECDIR  ?= $(PREFIX)/libexec
 SYSCONFDIR  ?= /etc
 PAMDIR      ?= /lib/$(or $(MULTIARCH),.)/security
@@ -60,6 +61,11 @@ CORE_SRC  := $(sort $(wildcard common/*.c))
 CORE_OBJ  := $(CORE_SRC:%.c=$(B)/%.o)
 CORE_LIB  := $(B)/libbkeycore.a
 CLI_SRC   := $(sort $(wildcard cli/*.c))
+# bkey-admin: its own files, the helper's privilege code, the rules parser.
+ADMIN_SRC := $(sort $(wildcard admin/*.c))
+ADMIN_OBJ := $(ADMIN_SRC:%.c=$(B)/%.o) $(B)/sudo_plugin/rules.o \
+  $(B)/sudo_plugin/cmdpath.o \
+  $(filter-out $(B)/cli/bkey-approve.o,$(CLI_SRC:%.c=$(B)/%.o))
 PAM_SRC   := $(sort $(wildcard pam_bkey/*.c))
 SUDO_SRC  := $(sort $(wildcard sudo_plugin/*.c))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
@@ -69,7 +75,8 @@ TESTDRV_BIN := $(TESTDRV_SRC:tests/drivers/%.c=$(B)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-PROGS := $(B)/bkey-approve $(B)/pam_bkey.so $(B)/bkey_approval.so
+PROGS := $(B)/bkey-approve $(B)/pam_bkey.so $(B)/bkey_approval.so \
+  $(B)/bkey-admin
 
 .PHONY: all tests check unit demo install uninstall clean bench FORCE
 # The product only; the tests and their drivers are built by check.
@@ -94,6 +101,9 @@ $(CORE_LIB): $(CORE_OBJ)
 	ar rcs $@ $^
 
 $(B)/bkey-approve: $(CLI_SRC:%.c=$(B)/%.o) $(CORE_LIB)
+	$(CC) $(ALL_CFLAGS) -pie -o $@ $^ $(ALL_LDFLAGS) $(NETLIBS)
+
+$(B)/bkey-admin: $(ADMIN_OBJ) $(CORE_LIB)
 	$(CC) $(ALL_CFLAGS) -pie -o $@ $^ $(ALL_LDFLAGS) $(NETLIBS)
 
 # The modules export only their entry points (version scripts) and never
@@ -137,6 +147,7 @@ install: all
 	  $(DESTDIR)$(PAMDIR) $(DESTDIR)$(SUDOPLUGDIR) $(DESTDIR)$(SYSCONFDIR)/bkey
 	install -m 0755 $(B)/bkey-approve $(DESTDIR)$(HELPER)
 	ln -sf $(HELPER) $(DESTDIR)$(BINDIR)/bkey-approve
+	install -D -m 0755 $(B)/bkey-admin $(DESTDIR)$(SBINDIR)/bkey-admin
 	install -m 0644 $(B)/pam_bkey.so $(DESTDIR)$(PAMDIR)/pam_bkey.so
 	install -m 0644 $(B)/bkey_approval.so $(DESTDIR)$(SUDOPLUGDIR)/bkey_approval.so
 	install -m 0644 examples/sudo.rules $(DESTDIR)$(SYSCONFDIR)/bkey/sudo.rules.example
@@ -146,6 +157,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(HELPER) $(DESTDIR)$(BINDIR)/bkey-approve \
+	  $(DESTDIR)$(SBINDIR)/bkey-admin \
 	  $(DESTDIR)$(PAMDIR)/pam_bkey.so $(DESTDIR)$(SUDOPLUGDIR)/bkey_approval.so
 
 # Manual pages, uncompressed (Debian's dh_compress gzips them).

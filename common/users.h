@@ -13,6 +13,13 @@
 /* 0 found (*did malloc'd), 1 no such user, -1 error (BKEY_ERR_CONFIG). */
 int bkey_users_lookup(const char *path, const char *user, char **did,
     bkey_error *err);
+/* One problem of a users file, "PATH:LINE: problem" in e->detail. */
+typedef void (*bkey_users_report_fn)(void *ctx, const bkey_error *e);
+/* Check every line (bkey-admin check): each problem goes to report and
+ * the check goes on. 0 none, 1 some reported, -1 a problem with the whole
+ * file (open, owner, mode, size) in err. */
+int bkey_users_check(const char *path, bkey_users_report_fn report,
+    void *ctx, bkey_error *err);
 /* 1 if s looks like "did:METHOD:ID": method [a-z0-9]+, ID of
  * [A-Za-z0-9._:%-], at most BKEY_DID_MAX bytes; else 0. */
 int bkey_did_valid(const char *s);

@@ -523,14 +523,76 @@ unknown:
 	    lineno, tok[i]);
 }
 
-int
-rules_parse(struct rules *rs, FILE *f, const char *name, char *errbuf,
+/* One problem: the end of the parse (-1), or reported and passed (0). */
+static int
+line_problem(rules_report_fn report, void *ctx, const char *msg,
+    size_t *nprob)
+{
+	if (report == NULL)
+		return -1;
+	report(ctx, msg);
+	(*nprob)++;
+	return 0;
+}
+
+static int
+add_rule(struct rules *rs, struct rule *r, size_t *vcap, const char *name,
+    char *errbuf, size_t errsz)
+{
+	if (rs->n == *vcap) {
+		size_t ncap = *vcap ? *vcap * 2 : 8;
+		struct rule *nv = reallocarray(rs->v, ncap, sizeof(*nv));
+
+		if (nv == NULL)
+			return errf(errbuf, errsz, "%s: out of memory", name);
+		rs->v = nv;
+		*vcap = ncap;
+	}
+	rs->v[rs->n++] = *r;
+	return 0;
+}
+
+/* One line into *r: 1 a rule, 0 nothing on it, -1 a problem in errbuf. */
+static int
+parse_line(struct rules *rs, struct rule *r, char *line, ssize_t len,
+    const char *name, int lineno, char *errbuf, size_t errsz)
+{
+	char *tok[MAX_TOKENS];
+	int ntok, rc;
+
+	if ((size_t)len > RULES_LINE_MAX)
+		return errf(errbuf, errsz, "%s:%d: line too long", name,
+		    lineno);
+	if (strlen(line) != (size_t)len)
+		return errf(errbuf, errsz, "%s:%d: NUL byte in line", name,
+		    lineno);
+	ntok = tokenize(line, tok, MAX_TOKENS, name, lineno, errbuf, errsz);
+	if (ntok <= 0)
+		return ntok;
+	rc = parse_rule(r, tok, ntok, name, lineno, &rs->uses_groups, errbuf,
+	    errsz);
+	while (ntok > 0)
+		free(tok[--ntok]);
+	if (rc != 0) {
+		rule_free(r);
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * Every line of f. Without report the first problem ends it; with report
+ * each line problem goes there and the parse goes on (*nprob counts).
+ */
+static int
+parse_stream(struct rules *rs, FILE *f, const char *name,
+    rules_report_fn report, void *ctx, size_t *nprob, char *errbuf,
     size_t errsz)
 {
-	char *line = NULL, *tok[MAX_TOKENS];
+	char *line = NULL;
 	size_t cap = 0, vcap = 0;
 	ssize_t len;
-	int lineno = 0, ntok, ret = -1;
+	int lineno = 0, ret = -1;
 
 	rules_init(rs);
 	if (name == NULL)
@@ -546,44 +608,15 @@ rules_parse(struct rules *rs, FILE *f, const char *name, char *errbuf,
 		lineno++;
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
-		if ((size_t)len > RULES_LINE_MAX) {
-			errf(errbuf, errsz, "%s:%d: line too long", name,
-			    lineno);
-			goto out;
-		}
-		if (strlen(line) != (size_t)len) {
-			errf(errbuf, errsz, "%s:%d: NUL byte in line", name,
-			    lineno);
-			goto out;
-		}
-		ntok = tokenize(line, tok, MAX_TOKENS, name, lineno, errbuf,
+		rc = parse_line(rs, &r, line, len, name, lineno, errbuf,
 		    errsz);
-		if (ntok < 0)
+		if (rc < 0 && line_problem(report, ctx, errbuf, nprob) != 0)
 			goto out;
-		if (ntok == 0)
-			continue;
-		rc = parse_rule(&r, tok, ntok, name, lineno, &rs->uses_groups,
-		    errbuf, errsz);
-		while (ntok > 0)
-			free(tok[--ntok]);
-		if (rc != 0) {
+		if (rc == 1 && add_rule(rs, &r, &vcap, name, errbuf,
+		    errsz) != 0) {
 			rule_free(&r);
 			goto out;
 		}
-		if (rs->n == vcap) {
-			size_t ncap = vcap ? vcap * 2 : 8;
-			struct rule *nv = reallocarray(rs->v, ncap,
-			    sizeof(*nv));
-
-			if (nv == NULL) {
-				rule_free(&r);
-				errf(errbuf, errsz, "%s: out of memory", name);
-				goto out;
-			}
-			rs->v = nv;
-			vcap = ncap;
-		}
-		rs->v[rs->n++] = r;
 	}
 	if (ferror(f)) {
 		errf(errbuf, errsz, "%s: read error", name);
@@ -595,6 +628,30 @@ out:
 	if (ret != 0)
 		rules_free(rs);
 	return ret;
+}
+
+int
+rules_parse(struct rules *rs, FILE *f, const char *name, char *errbuf,
+    size_t errsz)
+{
+	size_t nprob = 0;
+
+	return parse_stream(rs, f, name, NULL, NULL, &nprob, errbuf, errsz);
+}
+
+int
+rules_check(FILE *f, const char *name, rules_report_fn report, void *ctx,
+    char *errbuf, size_t errsz)
+{
+	struct rules rs;
+	size_t nprob = 0;
+	int rc;
+
+	rc = parse_stream(&rs, f, name, report, ctx, &nprob, errbuf, errsz);
+	rules_free(&rs);
+	if (rc != 0)
+		return -1;
+	return nprob > 0;
 }
 
 int

@@ -1,0 +1,169 @@
+/*
+ * bkey-admin: root's tool for pam_bkey.
+ *
+ * bkey-admin check [--config FILE] [--rules FILE] [--helper FILE] [--quiet]
+ * bkey-admin --version | --help
+ *
+ * Exit statuses as bkey-approve's: 0 ok, 64 usage, 78 configuration.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "admin.h"
+#include "config.h"
+#include "sanitize.h"
+#include "spawn.h"
+
+#define EXIT_USAGE 64
+
+enum {
+	OPT_CONFIG = 1, OPT_RULES, OPT_HELPER, OPT_QUIET, OPT_VERSION,
+	OPT_HELP
+};
+
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "rules", required_argument, NULL, OPT_RULES },
+	{ "helper", required_argument, NULL, OPT_HELPER },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+usage(FILE *f)
+{
+	(void)fprintf(f,
+"usage: bkey-admin check [--config FILE] [--rules FILE] [--helper FILE] [--quiet]\n"
+"       bkey-admin --version | --help\n"
+"\n"
+"  check   validate the configuration, the users and rules files, state_dir,\n"
+"          run_as, the CA file and the helper, without the network; every\n"
+"          problem as FILE:LINE: problem\n"
+"  --config FILE  configuration (default " BKEY_DEFAULT_CONFIG ")\n"
+"  --rules FILE   sudo rules file (default " BKEY_DEFAULT_RULES ", if present)\n"
+"  --helper FILE  helper to check (default " BKEY_HELPER_PATH ")\n"
+"  --quiet        print nothing when there is no problem\n"
+"Exit: 0 ok, 64 usage, 78 configuration problems.\n");
+}
+
+void
+admin_problem(const char *msg)
+{
+	char clean[BKEY_DETAIL_MAX];
+
+	(void)bkey_sanitize_into(clean, sizeof(clean), msg, strlen(msg));
+	(void)fprintf(stderr, "%s\n", clean);
+}
+
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+	char msg[BKEY_DETAIL_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	(void)fprintf(stderr, "bkey-admin: ");
+	admin_problem(msg);
+	(void)fprintf(stderr, "Try 'bkey-admin --help'.\n");
+	return EXIT_USAGE;
+}
+
+/* A value option given twice is a usage error, not a silent override. */
+static void
+set_once(const char **slot, const char *v, int *dup)
+{
+	*dup |= *slot != NULL;
+	*slot = v;
+}
+
+/* 0 go on, 1 done (*status set: help, version or a usage error). */
+static int
+parse_args(int argc, char **argv, struct admin_opts *o, int *status)
+{
+	const char *bad;
+	int ch, dup = 0, info = 0;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_CONFIG:
+			set_once(&o->config, optarg, &dup);
+			break;
+		case OPT_RULES:
+			set_once(&o->rules, optarg, &dup);
+			break;
+		case OPT_HELPER:
+			set_once(&o->helper, optarg, &dup);
+			break;
+		case OPT_QUIET:
+			o->quiet = 1;
+			break;
+		case OPT_VERSION:
+		case OPT_HELP:
+			info = ch;
+			break;
+		default:
+			bad = optind > 0 && optind <= argc ?
+			    argv[optind - 1] : "?";
+			*status = usage_error(ch == ':' ? "option '%s' needs a "
+			    "value" : "unknown option '%s'", bad);
+			return 1;
+		}
+	}
+	if (info != 0) {
+		if (info == OPT_HELP)
+			usage(stdout);
+		else
+			(void)printf("bkey-admin " BKEY_VERSION "\n");
+		*status = fflush(stdout) == 0 ? 0 : 70;
+		return 1;
+	}
+	if (dup) {
+		*status = usage_error("an option was given twice");
+		return 1;
+	}
+	if (optind >= argc) {
+		*status = usage_error("no command given");
+		return 1;
+	}
+	o->command = argv[optind++];
+	if (optind < argc) {
+		*status = usage_error("unexpected argument '%s'",
+		    argv[optind]);
+		return 1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct admin_opts o;
+	int status = 0;
+
+	memset(&o, 0, sizeof(o));
+	if (sodium_init() < 0) {
+		(void)fprintf(stderr, "bkey-admin: libsodium init failed\n");
+		return 70;
+	}
+	if (parse_args(argc, argv, &o, &status) != 0)
+		return status;
+	if (o.config == NULL)
+		o.config = BKEY_DEFAULT_CONFIG;
+	if (o.helper == NULL)
+		o.helper = BKEY_HELPER_PATH;
+	if (strcmp(o.command, "check") == 0)
+		return admin_check(&o);
+	return usage_error("unknown command '%s'", o.command);
+}

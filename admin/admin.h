@@ -1,0 +1,26 @@
+/*
+ * bkey-admin: root's tool around bkey-approve (check a configuration,
+ * test the service path, enroll users). Each command is one file; this
+ * header holds what they share.
+ */
+#ifndef BKEY_ADMIN_H
+#define BKEY_ADMIN_H
+
+#include "result.h"
+
+struct admin_opts {
+	const char *command;		/* "check", "self-test", ... */
+	const char *config;		/* --config, or the default */
+	const char *rules;		/* --rules, NULL: the default if there */
+	const char *helper;		/* --helper, or the default */
+	int quiet;			/* --quiet */
+	int json;			/* --json */
+};
+
+/* bkey-admin check: the exit status (0 clean, 78 problems, 70). */
+int admin_check(const struct admin_opts *o);
+
+/* One "FILE:LINE: problem" line on stderr, passed through the sanitizer. */
+void admin_problem(const char *msg);
+
+#endif
