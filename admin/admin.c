@@ -2,17 +2,21 @@
  * bkey-admin: root's tool for pam_bkey.
  *
  * bkey-admin check [--config FILE] [--rules FILE] [--helper FILE] [--quiet]
+ * bkey-admin self-test [--config FILE] [--json]
  * bkey-admin --version | --help
  *
- * Exit statuses as bkey-approve's: 0 ok, 64 usage, 78 configuration.
+ * Exit statuses as bkey-approve's: 0 ok, 3 unavailable, 4 protocol or
+ * token, 5 cancelled, 64 usage, 78 configuration.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
 
+#include "../cli/harden.h"
 #include "admin.h"
 #include "config.h"
 #include "sanitize.h"
@@ -20,9 +24,17 @@
 
 #define EXIT_USAGE 64
 
+static volatile sig_atomic_t cancelled;
+
+static void
+on_signal(int sig)
+{
+	cancelled = sig;
+}
+
 enum {
-	OPT_CONFIG = 1, OPT_RULES, OPT_HELPER, OPT_QUIET, OPT_VERSION,
-	OPT_HELP
+	OPT_CONFIG = 1, OPT_RULES, OPT_HELPER, OPT_QUIET, OPT_JSON,
+	OPT_VERSION, OPT_HELP
 };
 
 static const struct option longopts[] = {
@@ -30,6 +42,7 @@ static const struct option longopts[] = {
 	{ "rules", required_argument, NULL, OPT_RULES },
 	{ "helper", required_argument, NULL, OPT_HELPER },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "json", no_argument, NULL, OPT_JSON },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
@@ -40,16 +53,21 @@ usage(FILE *f)
 {
 	(void)fprintf(f,
 "usage: bkey-admin check [--config FILE] [--rules FILE] [--helper FILE] [--quiet]\n"
+"       bkey-admin self-test [--config FILE] [--json]\n"
 "       bkey-admin --version | --help\n"
 "\n"
 "  check   validate the configuration, the users and rules files, state_dir,\n"
 "          run_as, the CA file and the helper, without the network; every\n"
 "          problem as FILE:LINE: problem\n"
+"  self-test  discovery, client credentials, JWKS, TLS and the clock against\n"
+"          the service, without starting an approval; one line per step\n"
 "  --config FILE  configuration (default " BKEY_DEFAULT_CONFIG ")\n"
 "  --rules FILE   sudo rules file (default " BKEY_DEFAULT_RULES ", if present)\n"
 "  --helper FILE  helper to check (default " BKEY_HELPER_PATH ")\n"
-"  --quiet        print nothing when there is no problem\n"
-"Exit: 0 ok, 64 usage, 78 configuration problems.\n");
+"  --quiet        check: print nothing when there is no problem\n"
+"  --json         self-test: one JSON object per step\n"
+"Exit: 0 ok, 3 unavailable, 4 protocol or token, 5 cancelled, 64 usage,\n"
+"      78 configuration.\n");
 }
 
 void
@@ -109,6 +127,9 @@ parse_args(int argc, char **argv, struct admin_opts *o, int *status)
 		case OPT_QUIET:
 			o->quiet = 1;
 			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
 		case OPT_VERSION:
 		case OPT_HELP:
 			info = ch;
@@ -150,20 +171,30 @@ int
 main(int argc, char **argv)
 {
 	struct admin_opts o;
-	int status = 0;
+	int status = 0, check_only;
 
 	memset(&o, 0, sizeof(o));
+	if (bkey_harden(on_signal) != 0) {
+		(void)fprintf(stderr, "bkey-admin: cannot harden the process\n");
+		return 70;
+	}
 	if (sodium_init() < 0) {
 		(void)fprintf(stderr, "bkey-admin: libsodium init failed\n");
 		return 70;
 	}
 	if (parse_args(argc, argv, &o, &status) != 0)
 		return status;
+	check_only = o.quiet || o.rules != NULL || o.helper != NULL;
 	if (o.config == NULL)
 		o.config = BKEY_DEFAULT_CONFIG;
 	if (o.helper == NULL)
 		o.helper = BKEY_HELPER_PATH;
 	if (strcmp(o.command, "check") == 0)
-		return admin_check(&o);
+		return o.json ? usage_error("check has no --json") :
+		    admin_check(&o);
+	if (strcmp(o.command, "self-test") == 0)
+		return check_only ? usage_error("self-test "
+		    "takes only --config and --json") :
+		    admin_self_test(&o, &cancelled);
 	return usage_error("unknown command '%s'", o.command);
 }

@@ -6,6 +6,8 @@
 #ifndef BKEY_ADMIN_H
 #define BKEY_ADMIN_H
 
+#include <signal.h>
+
 #include "result.h"
 
 struct admin_opts {
@@ -19,6 +21,11 @@ struct admin_opts {
 
 /* bkey-admin check: the exit status (0 clean, 78 problems, 70). */
 int admin_check(const struct admin_opts *o);
+
+/* bkey-admin self-test: 0, or the first failed step's bkey-approve
+ * status (3 unavailable, 4 protocol/token, 78 configuration). */
+int admin_self_test(const struct admin_opts *o,
+    const volatile sig_atomic_t *cancel);
 
 /* One "FILE:LINE: problem" line on stderr, passed through the sanitizer. */
 void admin_problem(const char *msg);

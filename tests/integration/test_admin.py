@@ -222,3 +222,178 @@ def test_admin_usage(h):
         assert "Try 'bkey-admin --help'" in p.stderr, p.stderr
     p = admin(h, ["--version"])
     assert p.returncode == 0 and p.stdout.startswith("bkey-admin "), p
+
+
+# ---- self-test ---------------------------------------------------------------
+STEPS = ["discovery", "token", "jwks", "clock"]
+APPROVAL_PATHS = ("/oauth/bc-authorize", "/oauth/device/code")
+
+
+def self_test(h, cfg, json_out=True):
+    return admin(h, ["self-test", "--config", cfg] +
+                 (["--json"] if json_out else []))
+
+
+def steps(p):
+    import json
+    out = [json.loads(l) for l in p.stdout.splitlines()]
+    assert [s["step"] for s in out] == STEPS, p.stdout
+    for s in out:
+        assert isinstance(s["ms"], int) and 0 <= s["ms"] < 30000, s
+    return {s["step"]: s for s in out}
+
+
+def assert_no_approval(m, clean=True):
+    """The mock's record: nothing that could ask a phone was sent, and no
+    poll either; clean: no request the real API would refuse."""
+    for r in m.requests():
+        assert r["path"] not in APPROVAL_PATHS, r
+        assert (r["form"] or {}).get("grant_type") != \
+            "urn:openid:params:grant-type:ciba", r
+    if clean:
+        assert not m.violations(), m.violations()
+
+
+def test_self_test_bkey_dialect(h):
+    p = self_test(h, h.config())
+    assert p.returncode == 0, p.stdout + p.stderr
+    s = steps(p)
+    assert all(v["result"] == "ok" for v in s.values()), p.stdout
+    assert "client token" in s["token"]["detail"], s
+    assert "1 usable Ed25519 key" in s["jwks"]["detail"], s
+    paths = [r["path"] for r in h.mock.requests()]
+    assert paths == ["/.well-known/openid-configuration", "/oauth/token",
+                     "/oauth/jwks"], paths
+    assert_no_approval(h.mock)
+
+
+def test_self_test_ciba_dialect(h):
+    h.mock.config(dialect="ciba")
+    p = self_test(h, h.config())
+    assert p.returncode == 0, p.stdout + p.stderr
+    s = steps(p)
+    assert "client_secret_basic accepted" in s["token"]["detail"], s
+    rev = h.mock.requests("/oauth/revoke")
+    assert len(rev) == 1 and rev[0]["headers"]["authorization"] \
+        .startswith("Basic "), rev
+    assert_no_approval(h.mock)
+
+
+def test_self_test_text_lines(h):
+    p = self_test(h, h.config(), json_out=False)
+    assert p.returncode == 0, p.stdout + p.stderr
+    lines = p.stdout.splitlines()
+    assert [l.split()[0] for l in lines] == STEPS, p.stdout
+    for l in lines:
+        assert l.split()[1] == "ok" and l.split()[3] == "ms", l
+
+
+def test_self_test_wrong_secret(h):
+    for dialect in ("bkey", "ciba"):
+        h.mock.reset()
+        h.mock.config(dialect=dialect)
+        p = self_test(h, h.config(client_secret="wrong-secret"))
+        assert p.returncode == 4, (dialect, p.stdout, p.stderr)
+        s = steps(p)
+        assert s["token"]["result"] == "fail", s
+        assert s["discovery"]["result"] == "ok", s
+        assert "wrong-secret" not in p.stdout + p.stderr
+        assert h.mock.client_secret not in p.stdout + p.stderr
+        assert_no_approval(h.mock, clean=False)
+
+
+def test_self_test_wrong_issuer(h):
+    h.mock.config(issuer="https://issuer.example")
+    p = self_test(h, h.config())
+    assert p.returncode == 4, p.stdout + p.stderr
+    s = steps(p)
+    assert s["discovery"]["result"] == "fail", s
+    assert "issuer.example" in s["discovery"]["detail"], s
+
+
+def test_self_test_jwks_faults(h):
+    h.mock.set("did:bkey:faults", malformed="jwks")
+    p = self_test(h, h.config())
+    assert p.returncode == 4, p.stdout + p.stderr
+    assert steps(p)["jwks"]["result"] == "fail", p.stdout
+    h.mock.reset()
+    h.mock.set("did:bkey:faults", drop="jwks")
+    p = self_test(h, h.config())
+    assert p.returncode == 3, p.stdout + p.stderr
+    assert steps(p)["jwks"]["result"] == "fail", p.stdout
+
+
+def test_self_test_unreachable(h):
+    from harness import free_port
+    cfg = h.config(api_url="http://127.0.0.1:%d" % free_port())
+    p = self_test(h, cfg)
+    assert p.returncode == 3, p.stdout + p.stderr
+    s = steps(p)
+    assert s["discovery"]["result"] == "fail", s
+    assert [s[k]["result"] for k in ("token", "jwks", "clock")] == \
+        ["skip"] * 3, s
+
+
+def test_self_test_tls_with_ca(h):
+    tls = h.mock_tls()
+    p = self_test(h, h.config(mock=tls))
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert tls.ca_file in steps(p)["discovery"]["detail"], p.stdout
+    # The system store does not know the throwaway CA: TLS must fail.
+    p = self_test(h, h.config(mock=tls, cafile=None))
+    assert p.returncode in (3, 4), p.stdout + p.stderr
+    assert steps(p)["discovery"]["result"] == "fail", p.stdout
+    assert_no_approval(tls)
+
+
+def test_self_test_clock(h):
+    cfg = h.config(clock_leeway="30")
+    h.mock.config(date_offset=20)
+    p = self_test(h, cfg)
+    assert p.returncode == 0, p.stdout + p.stderr
+    s = steps(p)["clock"]
+    assert s["result"] == "warn" and "behind" in s["detail"], s
+    h.mock.config(date_offset=-40)
+    p = self_test(h, cfg)
+    assert p.returncode == 4, p.stdout + p.stderr
+    s = steps(p)["clock"]
+    assert s["result"] == "fail" and "ahead of" in s["detail"], s
+    h.mock.config(date_offset=0)
+    p = self_test(h, cfg)
+    assert steps(p)["clock"]["result"] == "ok", p.stdout
+
+
+def test_self_test_drops_privileges(h):
+    """run_as = nobody and a root-only secret file: the secret is read
+    before the drop (privdrop.c, as bkey-approve), the steps still work."""
+    pw, cfg = h.nobody_config(secret_file=True)
+    p = self_test(h, cfg)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_self_test_bad_config(h):
+    p = self_test(h, h.config(extra_lines=["timeout = soon"]))
+    assert p.returncode == 78, p.stdout + p.stderr
+    assert p.stdout == "", p.stdout
+
+
+def test_self_test_interrupted(h):
+    """SIGINT during a hung request ends the self-test at once, status 5."""
+    import signal
+    import time
+    h.mock.set("did:bkey:faults", hang="jwks", hang_ms=20000)
+    p = h.track(subprocess.Popen(
+        h.cli_wrapper + [os.path.join(h.build, "bkey-admin"), "self-test",
+                         "--config", h.config(), "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=h.cli_env(),
+        encoding="utf-8", stdin=subprocess.DEVNULL))
+    end = time.monotonic() + 10
+    while not h.mock.requests("/oauth/jwks"):
+        assert time.monotonic() < end and p.poll() is None, "no jwks request"
+        time.sleep(0.02)
+    t = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=5)
+    assert time.monotonic() - t < 2, "took %.1f s" % (time.monotonic() - t)
+    assert p.returncode == 5, (p.returncode, out, err)
+    check_sanitizer(err)

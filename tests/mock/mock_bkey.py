@@ -145,6 +145,8 @@ class State:
                 "issuer": self.args.issuer,
                 "client_id": self.args.client_id,
                 "client_secret": self.args.client_secret,
+                # Seconds added to the Date header (a skewed server clock).
+                "date_offset": 0,
             }
             self.behaviours = {}            # did -> behaviour (ordered)
             self.counters = {}              # did -> remaining 5xx counts
@@ -348,6 +350,10 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "mock-bkey/1"
     sys_version = ""
+
+    def date_time_string(self, timestamp=None):
+        off = self.server.state.settings.get("date_offset", 0)
+        return super().date_time_string((timestamp or time.time()) + off)
 
     def log_message(self, fmt, *args):       # quiet; the log is /_mock/
         if self.server.state.args.verbose:
@@ -987,6 +993,8 @@ class Handler(BaseHTTPRequestHandler):
                     elif k == "dialect" and v in ("bkey", "ciba"):
                         st.settings[k] = v
                     elif k in ("issuer", "client_id", "client_secret"):
+                        st.settings[k] = v
+                    elif k == "date_offset" and isinstance(v, int):
                         st.settings[k] = v
                     else:
                         raise ValueError("bad setting %r=%r" % (k, v))
