@@ -3,6 +3,8 @@
  *
  * bkey-admin check [--config FILE] [--rules FILE] [--helper FILE] [--quiet]
  * bkey-admin self-test [--config FILE] [--json]
+ * bkey-admin unenroll USER [--config FILE]
+ * bkey-admin list [--config FILE] [--json]
  * bkey-admin --version | --help
  *
  * Exit statuses as bkey-approve's: 0 ok, 3 unavailable, 4 protocol or
@@ -21,6 +23,7 @@
 #include "config.h"
 #include "sanitize.h"
 #include "spawn.h"
+#include "users.h"
 
 #define EXIT_USAGE 64
 
@@ -54,6 +57,8 @@ usage(FILE *f)
 	(void)fprintf(f,
 "usage: bkey-admin check [--config FILE] [--rules FILE] [--helper FILE] [--quiet]\n"
 "       bkey-admin self-test [--config FILE] [--json]\n"
+"       bkey-admin unenroll USER [--config FILE]\n"
+"       bkey-admin list [--config FILE] [--json]\n"
 "       bkey-admin --version | --help\n"
 "\n"
 "  check   validate the configuration, the users and rules files, state_dir,\n"
@@ -61,11 +66,13 @@ usage(FILE *f)
 "          problem as FILE:LINE: problem\n"
 "  self-test  discovery, client credentials, JWKS, TLS and the clock against\n"
 "          the service, without starting an approval; one line per step\n"
+"  unenroll  remove USER's line from the users file (atomically, locked)\n"
+"  list      the users and their DIDs, one per line\n"
 "  --config FILE  configuration (default " BKEY_DEFAULT_CONFIG ")\n"
 "  --rules FILE   sudo rules file (default " BKEY_DEFAULT_RULES ", if present)\n"
 "  --helper FILE  helper to check (default " BKEY_HELPER_PATH ")\n"
 "  --quiet        check: print nothing when there is no problem\n"
-"  --json         self-test: one JSON object per step\n"
+"  --json         self-test: one JSON object per step; list: a JSON array\n"
 "Exit: 0 ok, 3 unavailable, 4 protocol or token, 5 cancelled, 64 usage,\n"
 "      78 configuration.\n");
 }
@@ -159,6 +166,8 @@ parse_args(int argc, char **argv, struct admin_opts *o, int *status)
 		return 1;
 	}
 	o->command = argv[optind++];
+	if (optind < argc && strcmp(o->command, "unenroll") == 0)
+		o->user = argv[optind++];
 	if (optind < argc) {
 		*status = usage_error("unexpected argument '%s'",
 		    argv[optind]);
@@ -196,5 +205,15 @@ main(int argc, char **argv)
 		return check_only ? usage_error("self-test "
 		    "takes only --config and --json") :
 		    admin_self_test(&o, &cancelled);
+	if (strcmp(o.command, "list") == 0)
+		return check_only ? usage_error("list takes only --config and "
+		    "--json") : admin_list(&o);
+	if (strcmp(o.command, "unenroll") == 0) {
+		if (check_only || o.json)
+			return usage_error("unenroll takes only --config");
+		if (!bkey_username_valid(o.user))
+			return usage_error("unenroll needs a valid user name");
+		return admin_unenroll(&o);
+	}
 	return usage_error("unknown command '%s'", o.command);
 }

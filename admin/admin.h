@@ -12,6 +12,7 @@
 
 struct admin_opts {
 	const char *command;		/* "check", "self-test", ... */
+	const char *user;		/* unenroll's USER */
 	const char *config;		/* --config, or the default */
 	const char *rules;		/* --rules, NULL: the default if there */
 	const char *helper;		/* --helper, or the default */
@@ -26,6 +27,10 @@ int admin_check(const struct admin_opts *o);
  * status (3 unavailable, 4 protocol/token, 78 configuration). */
 int admin_self_test(const struct admin_opts *o,
     const volatile sig_atomic_t *cancel);
+
+/* bkey-admin unenroll USER, bkey-admin list: exit status. */
+int admin_unenroll(const struct admin_opts *o);
+int admin_list(const struct admin_opts *o);
 
 /* One "FILE:LINE: problem" line on stderr, passed through the sanitizer. */
 void admin_problem(const char *msg);

@@ -111,13 +111,9 @@ split(char *line, char **f, int max)
 	}
 }
 
-/*
- * One line, split in place: 1 with *name and *did set, 0 for a blank or
- * comment line, -1 with "PATH:LINE: problem" in err.
- */
-static int
-parse_line(char *line, const char *path, unsigned long ln, char **name,
-    char **did, bkey_error *err)
+int
+bkey_users_parse_line(char *line, const char *path, unsigned long ln,
+    char **name, char **did, bkey_error *err)
 {
 	char *hash, *fld[2];
 	int r;
@@ -228,8 +224,8 @@ scan(const char *path, const char *user, char **did,
 		if (r == 0)
 			break;
 		if (r == 1)
-			r = parse_line(line, path, lines.lineno, &name, &d,
-			    err);
+			r = bkey_users_parse_line(line, path, lines.lineno,
+			    &name, &d, err);
 		if (r < 0) {
 			if (problem(report, ctx, nprob, err) != 0)
 				goto out;

@@ -20,6 +20,10 @@ typedef void (*bkey_users_report_fn)(void *ctx, const bkey_error *e);
  * file (open, owner, mode, size) in err. */
 int bkey_users_check(const char *path, bkey_users_report_fn report,
     void *ctx, bkey_error *err);
+/* One line of the file, split in place: 1 with *name and *did set, 0 for
+ * a blank or comment line, -1 with "PATH:LINE: problem" in err. */
+int bkey_users_parse_line(char *line, const char *path, unsigned long ln,
+    char **name, char **did, bkey_error *err);
 /* 1 if s looks like "did:METHOD:ID": method [a-z0-9]+, ID of
  * [A-Za-z0-9._:%-], at most BKEY_DID_MAX bytes; else 0. */
 int bkey_did_valid(const char *s);

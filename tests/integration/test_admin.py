@@ -397,3 +397,104 @@ def test_self_test_interrupted(h):
     assert time.monotonic() - t < 2, "took %.1f s" % (time.monotonic() - t)
     assert p.returncode == 5, (p.returncode, out, err)
     check_sanitizer(err)
+
+
+# ---- unenroll, list ----------------------------------------------------------
+USERS_TEXT = ("# the users of this host\n"
+              "alice did:bkey:alice\n"
+              "\n"
+              "# ops\n"
+              "bob    did:bkey:bob   # on call\n"
+              "carol did:bkey:carol")           # no final newline
+
+
+def users_config(h, text=USERS_TEXT, mode=0o640):
+    cfg = h.config()
+    u = write(users_file(cfg), text, mode)
+    if os.getuid() == 0:
+        os.chown(u, 0, 4)                        # group adm, kept
+    return cfg, u
+
+
+def test_unenroll_keeps_the_rest(h):
+    cfg, u = users_config(h)
+    before = os.stat(u)
+    p = admin(h, ["unenroll", "bob", "--config", cfg])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "unenrolled bob (did:bkey:bob)" in p.stdout, p.stdout
+    assert open(u).read() == ("# the users of this host\n"
+                              "alice did:bkey:alice\n"
+                              "\n"
+                              "# ops\n"
+                              "carol did:bkey:carol\n")
+    after = os.stat(u)
+    assert (after.st_mode, after.st_uid, after.st_gid) == \
+        (before.st_mode, before.st_uid, before.st_gid)
+    assert after.st_ino != before.st_ino, "not replaced by a rename"
+    leftovers = [n for n in os.listdir(os.path.dirname(u)) if ".tmp." in n]
+    assert not leftovers, leftovers
+    p = admin(h, ["unenroll", "bob", "--config", cfg])
+    assert p.returncode == 78 and "not enrolled" in p.stderr, p.stderr
+
+
+def test_unenroll_refuses_a_broken_file(h):
+    text = USERS_TEXT + "\nbad!name did:bkey:x\n"
+    cfg, u = users_config(h, text)
+    p = admin(h, ["unenroll", "alice", "--config", cfg])
+    assert p.returncode == 78, p.stdout + p.stderr
+    assert "invalid user name" in p.stderr, p.stderr
+    assert open(u).read() == text
+
+
+def test_unenroll_waits_for_the_lock(h):
+    import fcntl
+    import time
+    cfg, u = users_config(h)
+    with open(u + ".lock", "w") as lk:
+        fcntl.flock(lk, fcntl.LOCK_EX)
+        p = h.track(subprocess.Popen(
+            h.cli_wrapper + [os.path.join(h.build, "bkey-admin"),
+                             "unenroll", "alice", "--config", cfg],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=h.cli_env(), encoding="utf-8", stdin=subprocess.DEVNULL))
+        time.sleep(0.3)
+        assert p.poll() is None, "did not wait for the lock"
+        assert "alice" in open(u).read()
+    out, err = p.communicate(timeout=5)
+    assert p.returncode == 0, out + err
+    assert "alice" not in open(u).read()
+
+
+def test_unenroll_usage(h):
+    cfg, _ = users_config(h)
+    for args in (["unenroll"], ["unenroll", "bad!name"],
+                 ["unenroll", "alice", "bob"], ["unenroll", "alice",
+                                                "--json"]):
+        p = admin(h, args + ["--config", cfg])
+        assert p.returncode == 64, (args, p.stderr)
+
+
+def test_list(h):
+    import json
+    cfg, _ = users_config(h)
+    p = admin(h, ["list", "--config", cfg])
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == ("alice did:bkey:alice\nbob did:bkey:bob\n"
+                        "carol did:bkey:carol\n"), p.stdout
+    p = admin(h, ["list", "--config", cfg, "--json"])
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == [
+        {"user": "alice", "did": "did:bkey:alice"},
+        {"user": "bob", "did": "did:bkey:bob"},
+        {"user": "carol", "did": "did:bkey:carol"}], p.stdout
+    cfg, _ = users_config(h, "# nobody yet\n")
+    p = admin(h, ["list", "--config", cfg, "--json"])
+    assert p.returncode == 0 and json.loads(p.stdout) == [], p.stdout
+
+
+def test_list_broken_file(h):
+    cfg, u = users_config(h, USERS_TEXT + "\nalice did:bkey:again\n")
+    p = admin(h, ["list", "--config", cfg])
+    assert p.returncode == 78, p.stdout + p.stderr
+    assert p.stdout == "", p.stdout
+    assert "duplicate user" in p.stderr, p.stderr
