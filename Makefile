@@ -104,7 +104,7 @@ $(B)/bkey-approve: $(CLI_SRC:%.c=$(B)/%.o) $(CORE_LIB)
 	$(CC) $(ALL_CFLAGS) -pie -o $@ $^ $(ALL_LDFLAGS) $(NETLIBS)
 
 $(B)/bkey-admin: $(ADMIN_OBJ) $(CORE_LIB)
-	$(CC) $(ALL_CFLAGS) -pie -o $@ $^ $(ALL_LDFLAGS) $(NETLIBS)
+	$(CC) $(ALL_CFLAGS) -pie -o $@ $^ $(ALL_LDFLAGS) $(NETLIBS) -lqrencode
 
 # The modules export only their entry points (version scripts) and never
 # link libcurl: all network code runs in the helper.

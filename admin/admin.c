@@ -3,6 +3,7 @@
  *
  * bkey-admin check [--config FILE] [--rules FILE] [--helper FILE] [--quiet]
  * bkey-admin self-test [--config FILE] [--json]
+ * bkey-admin enroll USER [--config FILE] [--replace] [--ldif] [--timeout S]
  * bkey-admin unenroll USER [--config FILE]
  * bkey-admin list [--config FILE] [--json]
  * bkey-admin --version | --help
@@ -20,6 +21,7 @@
 
 #include "../cli/harden.h"
 #include "admin.h"
+#include "clock.h"
 #include "config.h"
 #include "sanitize.h"
 #include "spawn.h"
@@ -36,16 +38,22 @@ on_signal(int sig)
 }
 
 enum {
-	OPT_CONFIG = 1, OPT_RULES, OPT_HELPER, OPT_QUIET, OPT_JSON,
-	OPT_VERSION, OPT_HELP
+	OPT_CONFIG = 1, OPT_RULES, OPT_HELPER, OPT_TIMEOUT, OPT_VERSION,
+	OPT_HELP
 };
+
+/* The switches getopt_long sets itself. */
+static int flag_quiet, flag_json, flag_replace, flag_ldif;
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "rules", required_argument, NULL, OPT_RULES },
 	{ "helper", required_argument, NULL, OPT_HELPER },
-	{ "quiet", no_argument, NULL, OPT_QUIET },
-	{ "json", no_argument, NULL, OPT_JSON },
+	{ "quiet", no_argument, &flag_quiet, 1 },
+	{ "json", no_argument, &flag_json, 1 },
+	{ "replace", no_argument, &flag_replace, 1 },
+	{ "ldif", no_argument, &flag_ldif, 1 },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
@@ -55,8 +63,11 @@ static void
 usage(FILE *f)
 {
 	(void)fprintf(f,
-"usage: bkey-admin check [--config FILE] [--rules FILE] [--helper FILE] [--quiet]\n"
+"usage: bkey-admin check [--config FILE] [--rules FILE] [--helper FILE]\n"
+"                        [--quiet]\n"
 "       bkey-admin self-test [--config FILE] [--json]\n"
+"       bkey-admin enroll USER [--config FILE] [--replace] [--ldif]\n"
+"                  [--timeout SECONDS]\n"
 "       bkey-admin unenroll USER [--config FILE]\n"
 "       bkey-admin list [--config FILE] [--json]\n"
 "       bkey-admin --version | --help\n"
@@ -66,15 +77,28 @@ usage(FILE *f)
 "          problem as FILE:LINE: problem\n"
 "  self-test  discovery, client credentials, JWKS, TLS and the clock against\n"
 "          the service, without starting an approval; one line per step\n"
+"  enroll    bind USER to the DID of whoever approves on the phone (QR code)\n"
 "  unenroll  remove USER's line from the users file (atomically, locked)\n"
 "  list      the users and their DIDs, one per line\n"
 "  --config FILE  configuration (default " BKEY_DEFAULT_CONFIG ")\n"
-"  --rules FILE   sudo rules file (default " BKEY_DEFAULT_RULES ", if present)\n"
+"  --rules FILE   sudo rules file (default " BKEY_DEFAULT_RULES ",\n"
+"                 if present)\n"
 "  --helper FILE  helper to check (default " BKEY_HELPER_PATH ")\n"
 "  --quiet        check: print nothing when there is no problem\n"
+"  --replace      enroll: change the DID of a user already enrolled\n"
+"  --ldif         enroll: print the directory change instead of writing\n"
+"  --timeout SECONDS  enroll: how long to wait for the phone, 1..3600\n"
 "  --json         self-test: one JSON object per step; list: a JSON array\n"
-"Exit: 0 ok, 3 unavailable, 4 protocol or token, 5 cancelled, 64 usage,\n"
-"      78 configuration.\n");
+"Exit: 0 ok, 1 denied, 2 expired, 3 unavailable, 4 protocol or token,\n"
+"      5 cancelled, 64 usage, 78 configuration.\n");
+}
+
+long
+admin_ms_left(long long deadline, long cap)
+{
+	long long left = deadline - bkey_now_ms();
+
+	return left < cap ? (long)(left > 0 ? left : 1) : cap;
 }
 
 void
@@ -112,6 +136,22 @@ set_once(const char **slot, const char *v, int *dup)
 	*slot = v;
 }
 
+/* 1..3600 from plain digits, else 0. */
+static long
+seconds(const char *s)
+{
+	long v = 0;
+
+	if (*s == '\0' || strlen(s) > 4)
+		return 0;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return 0;
+		v = v * 10 + (*s - '0');
+	}
+	return v <= 3600 ? v : 0;
+}
+
 /* 0 go on, 1 done (*status set: help, version or a usage error). */
 static int
 parse_args(int argc, char **argv, struct admin_opts *o, int *status)
@@ -131,11 +171,15 @@ parse_args(int argc, char **argv, struct admin_opts *o, int *status)
 		case OPT_HELPER:
 			set_once(&o->helper, optarg, &dup);
 			break;
-		case OPT_QUIET:
-			o->quiet = 1;
+		case 0:
 			break;
-		case OPT_JSON:
-			o->json = 1;
+		case OPT_TIMEOUT:
+			dup |= o->timeout != 0;
+			if ((o->timeout = seconds(optarg)) == 0) {
+				*status = usage_error("--timeout must be a "
+				    "number of seconds from 1 to 3600");
+				return 1;
+			}
 			break;
 		case OPT_VERSION:
 		case OPT_HELP:
@@ -149,6 +193,10 @@ parse_args(int argc, char **argv, struct admin_opts *o, int *status)
 			return 1;
 		}
 	}
+	o->quiet = flag_quiet;
+	o->json = flag_json;
+	o->replace = flag_replace;
+	o->ldif = flag_ldif;
 	if (info != 0) {
 		if (info == OPT_HELP)
 			usage(stdout);
@@ -166,7 +214,8 @@ parse_args(int argc, char **argv, struct admin_opts *o, int *status)
 		return 1;
 	}
 	o->command = argv[optind++];
-	if (optind < argc && strcmp(o->command, "unenroll") == 0)
+	if (optind < argc && (strcmp(o->command, "unenroll") == 0 ||
+	    strcmp(o->command, "enroll") == 0))
 		o->user = argv[optind++];
 	if (optind < argc) {
 		*status = usage_error("unexpected argument '%s'",
@@ -208,6 +257,17 @@ main(int argc, char **argv)
 	if (strcmp(o.command, "list") == 0)
 		return check_only ? usage_error("list takes only --config and "
 		    "--json") : admin_list(&o);
+	if (strcmp(o.command, "enroll") == 0) {
+		if (check_only || o.json)
+			return usage_error("enroll takes --config, --replace, "
+			    "--ldif and --timeout");
+		if (!bkey_username_valid(o.user))
+			return usage_error("enroll needs a valid user name");
+		return admin_enroll(&o, &cancelled);
+	}
+	if (o.replace || o.ldif || o.timeout)
+		return usage_error("--replace, --ldif and --timeout are for "
+		    "enroll");
 	if (strcmp(o.command, "unenroll") == 0) {
 		if (check_only || o.json)
 			return usage_error("unenroll takes only --config");

@@ -30,8 +30,8 @@ fail_with(const bkey_error *err)
 
 /* Who ran it: the uid, and the login uid the kernel keeps across su and
  * sudo (-1 when not set). */
-static void
-log_change(const char *what, const char *user, const char *did)
+void
+admin_log_change(const char *what, const char *user, const char *did)
 {
 	char u[80], d[BKEY_DID_MAX + 8], buf[32] = "";
 	FILE *f;
@@ -73,7 +73,7 @@ admin_unenroll(const struct admin_opts *o)
 		status = fail_with(&err);
 		goto out;
 	}
-	log_change("unenrolled", o->user, did);
+	admin_log_change("unenrolled", o->user, did);
 	(void)printf("unenrolled %s (%s)\n", o->user, did);
 	status = fflush(stdout) == 0 ? 0 : 70;
 out:

@@ -83,10 +83,7 @@ step_fail(struct run *r, const char *step, const bkey_error *err)
 static long
 step_timeout(const struct run *r)
 {
-	long long left = r->deadline - bkey_now_ms();
-
-	return left < STEP_TIMEOUT_MS ? (long)(left > 0 ? left : 1) :
-	    STEP_TIMEOUT_MS;
+	return admin_ms_left(r->deadline, STEP_TIMEOUT_MS);
 }
 
 /* One GET, no retries: a self-test shows the first failure as it is. */

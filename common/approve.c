@@ -65,23 +65,22 @@ fetch_jwks(void *ctx, const char *url, bkey_buf *body, bkey_error *err)
 	return bkey_ciba_get(&run->k, url, run->deadline_ms, body, err);
 }
 
-/* Verify one JWT, refetching the JWKS once on an unknown kid. */
-static int
-verify_jwt(struct approve_run *run, const char *token, const char *what,
-    const struct bkey_jwt_expect *want, struct bkey_jwt_claims *cl,
-    bkey_error *err)
+int
+bkey_approve_verify_jwt(struct bkey_jwks_cache *jc, const char *token,
+    const char *what, const struct bkey_jwt_expect *want,
+    struct bkey_jwt_claims *cl, bkey_error *err)
 {
 	const struct bkey_jwks *ks = NULL;
 	int rc;
 
 	memset(cl, 0, sizeof(*cl));
-	if (bkey_jwks_cache_get(&run->jc, &ks, err) != 0)
+	if (bkey_jwks_cache_get(jc, &ks, err) != 0)
 		return -1;
 	rc = bkey_jwt_verify(token, ks, want, cl, err);
 	if (rc == BKEY_JWT_UNKNOWN_KID) {
 		bkey_jwt_claims_free(cl);
 		memset(cl, 0, sizeof(*cl));
-		rc = bkey_jwks_cache_refresh(&run->jc, &ks, err);
+		rc = bkey_jwks_cache_refresh(jc, &ks, err);
 		if (rc < 0)
 			return -1;
 		if (rc == 0)
@@ -144,8 +143,8 @@ finish_approved(struct approve_run *run, const struct bkey_ciba_poll *p,
 	want.sub = run->r->did;
 	want.leeway = run->c->clock_leeway;
 	want.now = time(NULL);
-	if (verify_jwt(run, p->access_token, "access token", &want, &at,
-	    err) != 0)
+	if (bkey_approve_verify_jwt(&run->jc, p->access_token, "access token",
+	    &want, &at, err) != 0)
 		goto fail;
 	if (at.sub == NULL || strcmp(at.sub, run->r->did) != 0) {
 		bkey_seterr(err, BKEY_ERR_TOKEN,
@@ -171,8 +170,8 @@ finish_approved(struct approve_run *run, const struct bkey_ciba_poll *p,
 		want.auth_req_id = auth_req_id;
 		want.leeway = run->c->clock_leeway;
 		want.now = time(NULL);
-		if (verify_jwt(run, p->id_token, "id_token", &want, &idt,
-		    err) != 0)
+		if (bkey_approve_verify_jwt(&run->jc, p->id_token, "id_token",
+		    &want, &idt, err) != 0)
 			goto fail;
 		if (idt.sub == NULL || strcmp(idt.sub, run->r->did) != 0) {
 			bkey_seterr(err, BKEY_ERR_TOKEN,

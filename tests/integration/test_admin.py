@@ -498,3 +498,202 @@ def test_list_broken_file(h):
     assert p.returncode == 78, p.stdout + p.stderr
     assert p.stdout == "", p.stdout
     assert "duplicate user" in p.stderr, p.stderr
+
+
+# ---- enroll ------------------------------------------------------------------
+BLOCKS = {" ": (0, 0), "\u2584": (0, 1), "\u2580": (1, 0), "\u2588": (1, 1)}
+
+
+def qr_matrix(text):
+    """The module matrix of the QR code drawn in text (two rows a line)."""
+    rows = []
+    for line in text.splitlines():
+        if not line or any(ch not in BLOCKS for ch in line):
+            if rows:
+                break
+            continue
+        rows.append([BLOCKS[ch][0] for ch in line])
+        rows.append([BLOCKS[ch][1] for ch in line])
+    assert rows, "no QR code in:\n" + text
+    return rows
+
+
+def qr_decode(h, matrix):
+    """zbarimg on a PBM rendering of matrix (4 pixels a module)."""
+    zbar = shutil.which("zbarimg")
+    if zbar is None:
+        raise Skip("zbarimg (Debian zbar-tools) is not installed")
+    s = 4
+    w = len(matrix[0]) * s
+    lines = []
+    for row in matrix:
+        line = " ".join(str(v) for v in row for _ in range(s))
+        lines += [line] * s
+    path = os.path.join(h.tmp, "qr.pbm")
+    with open(path, "w") as f:
+        f.write("P1\n%d %d\n%s\n" % (w, len(lines), "\n".join(lines)))
+    p = subprocess.run([zbar, "--raw", "-q", path], capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == 0, "zbarimg: %d %s" % (p.returncode, p.stderr)
+    return p.stdout.strip()
+
+
+def enroll(h, cfg, user, args=(), timeout=20):
+    return admin(h, ["enroll", user, "--config", cfg] + list(args),
+                 timeout=timeout)
+
+
+def device_requests(m):
+    return m.requests("/oauth/device/code")
+
+
+def device_polls(m):
+    return [r for r in m.requests("/oauth/token")
+            if (r["form"] or {}).get("grant_type") ==
+            "urn:ietf:params:oauth:grant-type:device_code"]
+
+
+def assert_no_ciba(m):
+    """enroll's only phone request is the device code: no CIBA."""
+    for r in m.requests():
+        assert r["path"] != "/oauth/bc-authorize", r
+        assert (r["form"] or {}).get("grant_type") != \
+            "urn:openid:params:grant-type:ciba", r
+    assert not m.violations(), m.violations()
+
+
+def test_enroll_writes_the_line(h):
+    cfg, u = users_config(h)
+    h.mock.config(device_did="did:bkey:dave-phone")
+    h.mock.set("did:bkey:dave-phone", delay_ms=300, interval=0)
+    before = open(u).read()
+    p = enroll(h, cfg, "dave")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "enrolled dave as did:bkey:dave-phone" in p.stdout, p.stdout
+    assert open(u).read() == before + "\ndave did:bkey:dave-phone\n"
+    dev = device_requests(h.mock)
+    assert len(dev) == 1, dev
+    resp = __import__("json").loads(dev[0]["response"])
+    assert resp["user_code"] in p.stderr, p.stderr
+    assert resp["verification_uri"] in p.stderr, p.stderr
+    assert qr_decode(h, qr_matrix(p.stderr)) == \
+        resp["verification_uri_complete"]
+    assert len(device_polls(h.mock)) >= 2, "pending polls expected"
+    assert_no_ciba(h.mock)
+
+
+def test_enroll_ciba_dialect(h):
+    h.mock.config(dialect="ciba")
+    cfg, u = users_config(h)
+    p = enroll(h, cfg, "dave")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "dave did:bkey:enrolled\n" in open(u).read()
+    assert device_requests(h.mock)[0]["headers"]["authorization"] \
+        .startswith("Basic ")
+    assert_no_ciba(h.mock)
+
+
+def test_enroll_refuses_an_enrolled_user(h):
+    cfg, u = users_config(h)
+    before = open(u).read()
+    p = enroll(h, cfg, "bob")
+    assert p.returncode == 78 and "--replace" in p.stderr, p.stderr
+    assert not device_requests(h.mock), "asked the phone for nothing"
+    assert open(u).read() == before
+    p = enroll(h, cfg, "bob", ["--replace"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    # The other lines stay; a last line without newline gets one.
+    assert open(u).read() == before.replace(
+        "bob    did:bkey:bob   # on call\n", "bob did:bkey:enrolled\n") + \
+        "\n"
+
+
+def test_enroll_outcomes(h):
+    for outcome, code in (("deny", 1), ("expire", 2)):
+        h.mock.reset()
+        cfg, u = users_config(h)
+        before = open(u).read()
+        h.mock.config(device_did="did:bkey:" + outcome)
+        p = enroll(h, cfg, "dave")
+        assert p.returncode == code, (outcome, p.stdout, p.stderr)
+        assert open(u).read() == before
+
+
+def test_enroll_bad_tokens(h):
+    for bad in ("bad_sig", "alg_none", "wrong_iss", "wrong_aud", "expired",
+                "unknown_kid", "no_sub"):
+        h.mock.reset()
+        cfg, u = users_config(h)
+        before = open(u).read()
+        h.mock.config(device_did="did:bkey:phone")
+        h.mock.set("did:bkey:phone", bad_token=bad, interval=0)
+        p = enroll(h, cfg, "dave")
+        assert p.returncode == 4, (bad, p.stdout, p.stderr)
+        assert open(u).read() == before, bad
+
+
+def test_enroll_ldif(h):
+    cfg, u = users_config(h)
+    before = open(u).read()
+    p = enroll(h, cfg, "bob", ["--ldif"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "dn: uid=bob," in p.stdout and \
+        "bkeyDID: did:bkey:enrolled" in p.stdout, p.stdout
+    assert open(u).read() == before
+
+
+def test_enroll_slow_down(h):
+    """slow_down adds 5 s to the interval (RFC 8628 3.5)."""
+    cfg, _ = users_config(h)
+    h.mock.config(device_did="did:bkey:phone")
+    h.mock.set("did:bkey:phone", slow_down=1, interval=0)
+    p = enroll(h, cfg, "dave")
+    assert p.returncode == 0, p.stdout + p.stderr
+    polls = device_polls(h.mock)
+    assert len(polls) == 2, polls
+    assert polls[1]["t"] - polls[0]["t"] >= 4.95, \
+        polls[1]["t"] - polls[0]["t"]
+    assert not h.mock.violations(), h.mock.violations()
+
+
+test_enroll_slow_down.timeout = 30
+
+
+def test_enroll_timeout_and_cancel(h):
+    import signal
+    import time
+    cfg, u = users_config(h)
+    before = open(u).read()
+    h.mock.config(device_did="did:bkey:never")
+    h.mock.set("did:bkey:never", outcome="never", interval=0)
+    t = time.monotonic()
+    p = enroll(h, cfg, "dave", ["--timeout", "1"])
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert time.monotonic() - t < 3
+    h.mock.reset()
+    h.mock.config(device_did="did:bkey:never")
+    h.mock.set("did:bkey:never", outcome="never", interval=1)
+    q = h.track(subprocess.Popen(
+        h.cli_wrapper + [os.path.join(h.build, "bkey-admin"), "enroll",
+                         "dave", "--config", cfg],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=h.cli_env(),
+        encoding="utf-8", stdin=subprocess.DEVNULL))
+    end = time.monotonic() + 10
+    while not device_polls(h.mock):
+        assert time.monotonic() < end and q.poll() is None, "no poll"
+        time.sleep(0.02)
+    q.send_signal(signal.SIGINT)
+    out, err = q.communicate(timeout=5)
+    assert q.returncode == 5, (q.returncode, out, err)
+    assert open(u).read() == before
+    check_sanitizer(err)
+
+
+def test_enroll_as_run_as(h):
+    """run_as = nobody: the network child drops, the root side writes."""
+    pw, cfg = h.nobody_config()
+    u = users_file(cfg)
+    p = enroll(h, cfg, "dave")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert open(u).read().endswith("dave did:bkey:enrolled\n")
+    assert os.stat(u).st_uid == os.getuid()
