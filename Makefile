@@ -10,6 +10,7 @@
 
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
+SBINDIR     ?= $(PREFIX)/sbin
 LIBEXECDIR  ?= $(PREFIX)/libexec
 SYSCONFDIR  ?= /etc
 PAMDIR      ?= /lib/$(or $(MULTIARCH),.)/security
@@ -72,6 +73,11 @@ HELP_LIB  := $(B)/libbkeyhelper.a
 # Both archives, helper first: it calls into common.
 NET_LIBS_A := $(HELP_LIB) $(CORE_LIB)
 CLI_SRC   := $(sort $(wildcard cli/*.c))
+# bkey-admin: its own files, the helper's privilege code, the rules parser.
+ADMIN_SRC := $(sort $(wildcard admin/*.c))
+ADMIN_OBJ := $(ADMIN_SRC:%.c=$(B)/%.o) $(B)/sudo_plugin/rules.o \
+  $(B)/sudo_plugin/cmdpath.o \
+  $(filter-out $(B)/cli/bkey-approve.o,$(CLI_SRC:%.c=$(B)/%.o))
 PAM_SRC   := $(sort $(wildcard pam_bkey/*.c))
 SUDO_SRC  := $(sort $(wildcard sudo_plugin/*.c))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
@@ -81,7 +87,8 @@ TESTDRV_BIN := $(TESTDRV_SRC:tests/drivers/%.c=$(B)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-PROGS := $(B)/bkey-approve $(B)/pam_bkey.so $(B)/bkey_approval.so
+PROGS := $(B)/bkey-approve $(B)/pam_bkey.so $(B)/bkey_approval.so \
+  $(B)/bkey-admin
 
 .PHONY: all tests check unit demo install uninstall clean bench FORCE
 # The product only; the tests and their drivers are built by check.
@@ -113,6 +120,9 @@ $(HELP_LIB): $(HELP_OBJ)
 
 $(B)/bkey-approve: $(CLI_SRC:%.c=$(B)/%.o) $(NET_LIBS_A)
 	$(CC) $(ALL_CFLAGS) -pie -o $@ $^ $(ALL_LDFLAGS) $(NETLIBS)
+
+$(B)/bkey-admin: $(ADMIN_OBJ) $(NET_LIBS_A)
+	$(CC) $(ALL_CFLAGS) -pie -o $@ $^ $(ALL_LDFLAGS) $(NETLIBS) -lqrencode
 
 # The modules export only their entry points (version scripts), link
 # common/ only and never libcurl: all network code runs in the helper.
@@ -163,6 +173,7 @@ install: all
 	  $(DESTDIR)$(PAMDIR) $(DESTDIR)$(SUDOPLUGDIR) $(DESTDIR)$(SYSCONFDIR)/bkey
 	install -m 0755 $(B)/bkey-approve $(DESTDIR)$(HELPER)
 	ln -sf $(HELPER) $(DESTDIR)$(BINDIR)/bkey-approve
+	install -D -m 0755 $(B)/bkey-admin $(DESTDIR)$(SBINDIR)/bkey-admin
 	install -m 0644 $(B)/pam_bkey.so $(DESTDIR)$(PAMDIR)/pam_bkey.so
 	install -m 0644 $(B)/bkey_approval.so $(DESTDIR)$(SUDOPLUGDIR)/bkey_approval.so
 	install -m 0644 examples/sudo.rules $(DESTDIR)$(SYSCONFDIR)/bkey/sudo.rules.example
@@ -172,6 +183,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(HELPER) $(DESTDIR)$(BINDIR)/bkey-approve \
+	  $(DESTDIR)$(SBINDIR)/bkey-admin \
 	  $(DESTDIR)$(PAMDIR)/pam_bkey.so $(DESTDIR)$(SUDOPLUGDIR)/bkey_approval.so
 
 # Manual pages, uncompressed (Debian's dh_compress gzips them).

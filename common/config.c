@@ -37,7 +37,7 @@ enum key_id {
 	K_API_URL, K_ISSUER, K_CLIENT_ID, K_CLIENT_SECRET, K_CLIENT_SECRET_FILE,
 	K_DIALECT, K_BC_AUTHORIZE, K_TOKEN, K_JWKS, K_AUDIENCE, K_SCOPE,
 	K_TIMEOUT, K_REQUESTED_EXPIRY, K_USERS_FILE, K_STATE_DIR, K_CAFILE,
-	K_PROXY, K_CONNECT_TIMEOUT, K_CLOCK_LEEWAY, K_RUN_AS, K_COUNT
+	K_PROXY, K_CONNECT_TIMEOUT, K_CLOCK_LEEWAY, K_RUN_AS, K_DEVICE, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -61,6 +61,7 @@ static const char *const key_names[K_COUNT] = {
 	[K_CONNECT_TIMEOUT] = "connect_timeout",
 	[K_CLOCK_LEEWAY] = "clock_leeway",
 	[K_RUN_AS] = "run_as",
+	[K_DEVICE] = "device_authorization_endpoint",
 };
 
 /* Raw values as found in the file (pointers into the read buffer). */
@@ -82,6 +83,7 @@ bkey_config_free(struct bkey_config *c)
 	free(c->bc_authorize_endpoint);
 	free(c->token_endpoint);
 	free(c->jwks_uri);
+	free(c->device_endpoint);
 	free(c->audience);
 	free(c->scope);
 	free(c->users_file);
@@ -514,7 +516,9 @@ build_service(struct bkey_config *c, const struct raw *raw, const char *path,
 	    url_opt(&c->token_endpoint, raw, K_TOKEN, c->api_url,
 	    "/oauth/token", path, err) != 0 ||
 	    url_opt(&c->jwks_uri, raw, K_JWKS, c->api_url, "/oauth/jwks",
-	    path, err) != 0)
+	    path, err) != 0 ||
+	    url_opt(&c->device_endpoint, raw, K_DEVICE, c->api_url,
+	    "/oauth/device/code", path, err) != 0)
 		return -1;
 
 	if (raw->val[K_SCOPE] != NULL && !bkey_scope_valid(raw->val[K_SCOPE]))

@@ -40,6 +40,8 @@ struct bkey_config {
 	char *bc_authorize_endpoint;	/* default api_url + /oauth/bc-authorize */
 	char *token_endpoint;		/* default api_url + /oauth/token */
 	char *jwks_uri;			/* default api_url + /oauth/jwks */
+	char *device_endpoint;		/* device_authorization_endpoint,
+					 * default api_url + /oauth/device/code */
 	char *audience;			/* default client_id */
 	char *scope;			/* default approve:action */
 	long timeout;			/* seconds, BKEY_TIMEOUT_* */

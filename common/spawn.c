@@ -89,8 +89,8 @@ check_dirs(const char *path, bkey_error *err)
  * writable, owned by root or euid, in trusted directories. The resolved
  * path is what gets executed.
  */
-static int
-check_helper(const char *helper, char resolved[PATH_MAX], bkey_error *err)
+int
+bkey_helper_check(const char *helper, char resolved[PATH_MAX], bkey_error *err)
 {
 	struct stat st;
 	int broken;
@@ -487,7 +487,7 @@ bkey_spawn(struct bkey_child *ch, const char *helper, const char *conf,
 	memset(&pl, 0, sizeof(pl));
 	if (request_json == NULL)
 		return bkey_seterr(err, BKEY_ERR_INTERNAL, "no request");
-	if (check_helper(helper, pl.resolved, err) != 0)
+	if (bkey_helper_check(helper, pl.resolved, err) != 0)
 		return -1;
 	plan_args(&pl, conf, debug);
 	if (plan_limits(pl.lim, err) != 0)

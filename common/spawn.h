@@ -8,6 +8,7 @@
 #ifndef BKEY_SPAWN_H
 #define BKEY_SPAWN_H
 
+#include <limits.h>
 #include <sys/types.h>
 #include "clock.h"
 #include "event.h"
@@ -33,6 +34,15 @@ struct bkey_child {
 	int request_short;		/* it closed stdin before taking all
 					 * of the request: never an approval */
 };
+
+/*
+ * The helper path rules bkey_spawn applies (also for bkey-admin check):
+ * absolute, regular, executable, not group/world writable, owned by root
+ * or the euid, in trusted directories; resolved gets the real path.
+ * 0 / -1 with BKEY_ERR_CONFIG.
+ */
+int bkey_helper_check(const char *helper, char resolved[PATH_MAX],
+    bkey_error *err);
 
 /*
  * Start helper as: helper --request-stdin [--config conf] [--debug],

@@ -58,11 +58,19 @@ split(char *line, char **f, int max)
 	}
 }
 
-/* One "unixname did" line split into r fields. 0 / -1. */
-static int
-check_line(int r, char *const *fld, const char *path, unsigned long ln,
-    bkey_error *err)
+int
+bkey_users_parse_line(char *line, const char *path, unsigned long ln,
+    char **name, char **did, bkey_error *err)
 {
+	char *hash, *fld[2];
+	int r;
+
+	/* Neither field can hold '#', so it always starts a comment. */
+	if ((hash = strchr(line, '#')) != NULL)
+		*hash = '\0';
+	r = split(line, fld, 2);
+	if (r == 0)
+		return 0;
 	if (r != 2)
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "%s:%lu: expected \"unixname did\"", path, ln);
@@ -72,87 +80,120 @@ check_line(int r, char *const *fld, const char *path, unsigned long ln,
 	if (!bkey_did_valid(fld[1]))
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "%s:%lu: invalid DID \"%.80s\"", path, ln, fld[1]);
+	*name = fld[0];
+	*did = fld[1];
+	return 1;
+}
+
+/* A line problem: the end of the scan, or one report among others. */
+static int
+problem(bkey_users_report_fn report, void *ctx, size_t *nprob,
+    bkey_error *err)
+{
+	if (report == NULL || err->code == BKEY_ERR_INTERNAL)
+		return -1;
+	report(ctx, err);
+	(*nprob)++;
+	memset(err, 0, sizeof(*err));
 	return 0;
 }
 
-/* No user on two lines (ents sorted here). 0 / -1. */
 static int
-check_unique(struct entry *ents, size_t nent, const char *path,
-    bkey_error *err)
+add_entry(struct entry **ents, size_t *nent, size_t *capent,
+    const char *name, unsigned long ln, bkey_error *err)
 {
-	size_t i;
+	struct entry *nents;
+
+	if (*nent == *capent) {
+		size_t ncap = *capent ? *capent * 2 : 32;
+
+		nents = realloc(*ents, ncap * sizeof(**ents));
+		if (nents == NULL)
+			return bkey_seterr(err, BKEY_ERR_INTERNAL,
+			    "out of memory");
+		*ents = nents;
+		*capent = ncap;
+	}
+	(*ents)[*nent].name = name;
+	(*ents)[*nent].line = ln;
+	(*nent)++;
+	return 0;
+}
+
+static int
+check_duplicates(struct entry *ents, size_t nent, const char *path,
+    bkey_users_report_fn report, void *ctx, size_t *nprob, bkey_error *err)
+{
+	size_t i, first = 0;
 
 	if (nent < 2)
 		return 0;
 	qsort(ents, nent, sizeof(*ents), entry_cmp);
-	for (i = 1; i < nent; i++)
-		if (strcmp(ents[i - 1].name, ents[i].name) == 0)
-			return bkey_seterr(err, BKEY_ERR_CONFIG,
-			    "%s:%lu: duplicate user \"%s\" (first on line "
-			    "%lu)", path, ents[i].line, ents[i].name,
-			    ents[i - 1].line);
+	for (i = 1; i < nent; i++) {
+		if (strcmp(ents[first].name, ents[i].name) != 0) {
+			first = i;
+			continue;
+		}
+		bkey_seterr(err, BKEY_ERR_CONFIG, "%s:%lu: duplicate user "
+		    "\"%s\" (first on line %lu)", path, ents[i].line,
+		    ents[i].name, ents[first].line);
+		if (problem(report, ctx, nprob, err) != 0)
+			return -1;
+	}
 	return 0;
 }
 
-int
-bkey_users_lookup(const char *path, const char *user, char **did,
-    bkey_error *err)
+/*
+ * Every line of the file. Without report the first problem ends it (-1);
+ * with report each line problem goes there and the scan goes on (*nprob
+ * counts them). 0 / -1 (a whole-file problem, or no memory).
+ */
+static int
+scan(const char *path, const char *user, char **did,
+    bkey_users_report_fn report, void *ctx, size_t *nprob, bkey_error *err)
 {
 	struct bkey_lines lines;
-	struct entry *ents = NULL, *nents;
+	struct entry *ents = NULL;
 	size_t nent = 0, capent = 0;
 	const char *found = NULL;
-	char *buf = NULL, *line, *hash, *fld[2];
+	char *buf = NULL, *line, *name = NULL, *d = NULL;
 	size_t len = 0;
 	FILE *f = NULL;
 	int r, rc = -1;
 
-	*did = NULL;
 	if ((f = bkey_open_checked(path, 0, err)) == NULL)
 		goto out;
 	if ((buf = bkey_read_all(f, path, BKEY_FILE_MAX, &len, err)) == NULL)
 		goto out;
 	bkey_lines_init(&lines, buf, len, path);
-	while ((r = bkey_lines_next(&lines, &line, err)) == 1) {
-		unsigned long ln = lines.lineno;
-
-		/* Neither field can hold '#', so it always starts a comment. */
-		if ((hash = strchr(line, '#')) != NULL)
-			*hash = '\0';
-		r = split(line, fld, 2);
+	for (;;) {
+		r = bkey_lines_next(&lines, &line, err);
+		if (r == 0)
+			break;
+		if (r == 1)
+			r = bkey_users_parse_line(line, path, lines.lineno,
+			    &name, &d, err);
+		if (r < 0) {
+			if (problem(report, ctx, nprob, err) != 0)
+				goto out;
+			/* Past a too long line the lines are not known. */
+			if (line == NULL)
+				break;
+			continue;
+		}
 		if (r == 0)
 			continue;
-		if (check_line(r, fld, path, ln, err) != 0)
+		if (add_entry(&ents, &nent, &capent, name, lines.lineno,
+		    err) != 0)
 			goto out;
-		if (nent == capent) {
-			size_t ncap = capent ? capent * 2 : 32;
-
-			nents = realloc(ents, ncap * sizeof(*ents));
-			if (nents == NULL) {
-				bkey_seterr(err, BKEY_ERR_INTERNAL,
-				    "out of memory");
-				goto out;
-			}
-			ents = nents;
-			capent = ncap;
-		}
-		ents[nent].name = fld[0];
-		ents[nent].line = ln;
-		nent++;
-		if (found == NULL && user != NULL && strcmp(fld[0], user) == 0)
-			found = fld[1];
+		if (found == NULL && user != NULL && strcmp(name, user) == 0)
+			found = d;
 	}
-	if (r != 0 || check_unique(ents, nent, path, err) != 0)
+	if (check_duplicates(ents, nent, path, report, ctx, nprob, err) != 0)
 		goto out;
-	if (found == NULL) {
-		rc = 1;
-		goto out;
-	}
-	if ((*did = strdup(found)) == NULL) {
-		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
 	rc = 0;
+	if (found != NULL && (*did = strdup(found)) == NULL)
+		rc = bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
 out:
 	free(ents);
 	if (buf != NULL) {
@@ -162,4 +203,31 @@ out:
 	if (f != NULL)
 		fclose(f);
 	return rc;
+}
+
+int
+bkey_users_lookup(const char *path, const char *user, char **did,
+    bkey_error *err)
+{
+	size_t nprob = 0;
+
+	*did = NULL;
+	if (scan(path, user, did, NULL, NULL, &nprob, err) != 0)
+		return -1;
+	return *did != NULL ? 0 : 1;
+}
+
+int
+bkey_users_check(const char *path, bkey_users_report_fn report, void *ctx,
+    bkey_error *err)
+{
+	size_t nprob = 0;
+	char *did = NULL;
+	int rc;
+
+	rc = scan(path, NULL, &did, report, ctx, &nprob, err);
+	free(did);
+	if (rc != 0)
+		return -1;
+	return nprob > 0;
 }

@@ -64,24 +64,23 @@ fetch_jwks(void *ctx, const char *url, bkey_buf *body, bkey_error *err)
 	return bkey_ciba_get(&run->k, url, run->deadline_ms, body, err);
 }
 
-/* Verify one JWT, refetching the JWKS once on an unknown kid. */
-static int
-verify_jwt(struct approve_run *run, const char *token, const char *what,
-    const struct bkey_jwt_expect *want, struct bkey_jwt_claims *cl,
-    bkey_error *err)
+int
+bkey_approve_verify_jwt(struct bkey_jwks_cache *jc, const char *token,
+    const char *what, const struct bkey_jwt_expect *want,
+    struct bkey_jwt_claims *cl, bkey_error *err)
 {
 	const struct bkey_jwks *ks = NULL;
 	char why[BKEY_DETAIL_MAX];
 	int rc;
 
 	memset(cl, 0, sizeof(*cl));
-	if (bkey_jwks_cache_get(&run->jc, &ks, err) != 0)
+	if (bkey_jwks_cache_get(jc, &ks, err) != 0)
 		return -1;
 	rc = bkey_jwt_verify(token, ks, want, cl, err);
 	if (rc == BKEY_JWT_UNKNOWN_KID) {
 		bkey_jwt_claims_free(cl);
 		memset(cl, 0, sizeof(*cl));
-		rc = bkey_jwks_cache_refresh(&run->jc, &ks, err);
+		rc = bkey_jwks_cache_refresh(jc, &ks, err);
 		if (rc < 0)
 			return -1;
 		if (rc == 0)
@@ -134,7 +133,8 @@ check_access_token(struct approve_run *run, const char *token,
 	expect_base(run, &want);
 	want.audience = run->c->audience;
 	want.scope = run->scope;
-	if (verify_jwt(run, token, "access token", &want, at, err) != 0)
+	if (bkey_approve_verify_jwt(&run->jc, token, "access token", &want, at,
+	    err) != 0)
 		return -1;
 	if (!printable_claim(at->jti))
 		return bkey_seterr(err, BKEY_ERR_TOKEN,
@@ -155,7 +155,8 @@ check_id_token(struct approve_run *run, const char *token,
 	want.audience = run->c->client_id;
 	want.require_aud = 1;
 	want.auth_req_id = auth_req_id;
-	if (verify_jwt(run, token, "id_token", &want, idt, err) != 0)
+	if (bkey_approve_verify_jwt(&run->jc, token, "id_token", &want, idt,
+	    err) != 0)
 		return -1;
 	return 0;
 }

@@ -11,6 +11,8 @@
 #include <signal.h>
 #include <time.h>
 #include "config.h"
+#include "jwks_cache.h"
+#include "jwt.h"
 #include "request.h"
 #include "result.h"
 
@@ -49,6 +51,16 @@ void bkey_approval_free(struct bkey_approval *a);
 typedef int (*bkey_record_fn)(void *ctx, const char *state_dir,
     const char *jti, time_t exp, bkey_error *err);
 void bkey_approve_set_recorder(bkey_record_fn fn, void *ctx);
+
+/*
+ * Verify one JWT as approvals are verified (bkey_jwt_verify against the
+ * issuer's keys), refetching the JWKS once on an unknown kid; what names
+ * the token in messages. 0 with cl filled, -1 with BKEY_ERR_TOKEN (or the
+ * JWKS fetch's error).
+ */
+int bkey_approve_verify_jwt(struct bkey_jwks_cache *jc, const char *token,
+    const char *what, const struct bkey_jwt_expect *want,
+    struct bkey_jwt_claims *cl, bkey_error *err);
 
 /* Route protocol diagnostics (--debug) to fn; NULL (the default) drops
  * them. Messages are sanitized and never carry secrets or tokens. */

@@ -430,6 +430,20 @@ out:
 	return -1;
 }
 
+/* The answer's Date header as a time, 0 when absent or unreadable. */
+static time_t
+response_date(CURL *curl)
+{
+	struct curl_header *hd;
+	time_t t;
+
+	if (curl_easy_header(curl, "Date", 0, CURLH_HEADER, -1, &hd) !=
+	    CURLHE_OK)
+		return 0;
+	t = curl_getdate(hd->value, NULL);
+	return t > 0 ? t : 0;
+}
+
 int
 bkey_http_do(struct bkey_http *h, const struct bkey_http_req *rq,
     struct bkey_http_resp *resp, bkey_error *err)
@@ -441,6 +455,7 @@ bkey_http_do(struct bkey_http *h, const struct bkey_http_req *rq,
 	int rc = -1;
 
 	resp->status = 0;
+	resp->date = 0;
 	bkey_buf_init(&resp->body, BKEY_HTTP_BODY_MAX + 1);
 	if (check_request(h, rq, err) != 0 ||
 	    build_headers(rq, &hdrs, err) != 0 ||
@@ -473,6 +488,7 @@ bkey_http_do(struct bkey_http *h, const struct bkey_http_req *rq,
 		goto out;
 	}
 	resp->status = status;
+	resp->date = response_date(h->curl);
 	rc = 0;
 out:
 	/* Forget the per-request pointers before their memory goes away. */

@@ -8,6 +8,7 @@
 #define BKEY_HTTP_H
 
 #include <signal.h>
+#include <time.h>
 #include "buf.h"
 #include "config.h"
 #include "result.h"
@@ -30,6 +31,7 @@ struct bkey_http_req {
 struct bkey_http_resp {
 	long status;			/* HTTP status, 0 if none */
 	bkey_buf body;			/* capped at BKEY_HTTP_BODY_MAX */
+	time_t date;			/* its Date header; 0 none */
 };
 
 /* cancel: polled during transfers; a nonzero value aborts with

@@ -628,24 +628,70 @@ parse_rule(struct rule *r, char **tok, int ntok, const struct line_ctx *lc)
 	return check_rule(r, lc);
 }
 
-int
-rules_parse(struct rules *rs, FILE *f, const char *name, bkey_error *err)
+/* One line into *r: 1 a rule, 0 nothing on it, -1 a problem (err set). */
+static int
+parse_line(struct rule *r, char *line, ssize_t len, const struct line_ctx *lc)
 {
-	char *line = NULL, *tok[MAX_TOKENS];
+	char *tok[MAX_TOKENS];
+	int ntok, rc;
+
+	if ((size_t)len > RULES_LINE_MAX)
+		return lerr(lc, "line too long");
+	if (strlen(line) != (size_t)len)
+		return lerr(lc, "NUL byte in line");
+	ntok = tokenize(line, tok, MAX_TOKENS, lc);
+	if (ntok <= 0)
+		return ntok;
+	rc = parse_rule(r, tok, ntok, lc);
+	while (ntok > 0)
+		free(tok[--ntok]);
+	if (rc != 0) {
+		rule_free(r);
+		return -1;
+	}
+	return 1;
+}
+
+static int
+add_rule(struct rules *rs, struct rule *r, size_t *vcap, bkey_error *err)
+{
+	if (rs->n == *vcap) {
+		size_t ncap = *vcap ? *vcap * 2 : 8;
+		struct rule *nv = reallocarray(rs->v, ncap, sizeof(*nv));
+
+		if (nv == NULL) {
+			rule_free(r);
+			return errf(err, "%s: out of memory", rs->path);
+		}
+		rs->v = nv;
+		*vcap = ncap;
+	}
+	rs->v[rs->n++] = *r;
+	return 0;
+}
+
+/*
+ * Every line of f. Without report the first problem ends it (-1); with
+ * report each line problem goes there, the parse goes on and *nprob counts
+ * them. -1 also for a problem with the whole file (read error, memory).
+ */
+static int
+parse_stream(struct rules *rs, FILE *f, const char *name,
+    rules_report_fn report, void *ctx, size_t *nprob, bkey_error *err)
+{
+	char *line = NULL;
 	size_t cap = 0, vcap = 0;
 	ssize_t len;
-	int ntok, ret = -1;
+	int ret = -1;
 	struct line_ctx lc;
 
 	rules_init(rs);
-	if (name == NULL)
-		name = "(rules)";
-	lc.name = name;
+	lc.name = name != NULL ? name : "(rules)";
 	lc.lineno = 0;
 	lc.err = err;
 	lc.uses_groups = &rs->uses_groups;
-	if ((rs->path = strdup(name)) == NULL) {
-		errf(err, "%s: out of memory", name);
+	if ((rs->path = strdup(lc.name)) == NULL) {
+		errf(err, "%s: out of memory", lc.name);
 		goto out;
 	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
@@ -655,43 +701,18 @@ rules_parse(struct rules *rs, FILE *f, const char *name, bkey_error *err)
 		lc.lineno++;
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
-		if ((size_t)len > RULES_LINE_MAX) {
-			lerr(&lc, "line too long");
-			goto out;
-		}
-		if (strlen(line) != (size_t)len) {
-			lerr(&lc, "NUL byte in line");
-			goto out;
-		}
-		ntok = tokenize(line, tok, MAX_TOKENS, &lc);
-		if (ntok < 0)
-			goto out;
-		if (ntok == 0)
+		rc = parse_line(&r, line, len, &lc);
+		if (rc < 0 && report != NULL) {
+			report(ctx, err->detail);
+			(*nprob)++;
+			memset(err, 0, sizeof(*err));
 			continue;
-		rc = parse_rule(&r, tok, ntok, &lc);
-		while (ntok > 0)
-			free(tok[--ntok]);
-		if (rc != 0) {
-			rule_free(&r);
+		}
+		if (rc < 0 || (rc > 0 && add_rule(rs, &r, &vcap, err) != 0))
 			goto out;
-		}
-		if (rs->n == vcap) {
-			size_t ncap = vcap ? vcap * 2 : 8;
-			struct rule *nv = reallocarray(rs->v, ncap,
-			    sizeof(*nv));
-
-			if (nv == NULL) {
-				rule_free(&r);
-				errf(err, "%s: out of memory", name);
-				goto out;
-			}
-			rs->v = nv;
-			vcap = ncap;
-		}
-		rs->v[rs->n++] = r;
 	}
 	if (ferror(f)) {
-		errf(err, "%s: read error", name);
+		errf(err, "%s: read error", lc.name);
 		goto out;
 	}
 	ret = 0;
@@ -700,6 +721,29 @@ out:
 	if (ret != 0)
 		rules_free(rs);
 	return ret;
+}
+
+int
+rules_parse(struct rules *rs, FILE *f, const char *name, bkey_error *err)
+{
+	size_t nprob = 0;
+
+	return parse_stream(rs, f, name, NULL, NULL, &nprob, err);
+}
+
+int
+rules_check(FILE *f, const char *name, rules_report_fn report, void *ctx,
+    bkey_error *err)
+{
+	struct rules rs;
+	size_t nprob = 0;
+	int rc;
+
+	rc = parse_stream(&rs, f, name, report, ctx, &nprob, err);
+	rules_free(&rs);
+	if (rc != 0)
+		return -1;
+	return nprob > 0;
 }
 
 int

@@ -79,6 +79,17 @@ void rules_init(struct rules *rs);
  */
 int rules_parse(struct rules *rs, FILE *f, const char *name, bkey_error *err);
 
+/* One problem of a rules file, "NAME:LINE: problem". */
+typedef void (*rules_report_fn)(void *ctx, const char *msg);
+
+/*
+ * Check every line of f (bkey-admin check): each problem goes to report
+ * and the check goes on. 0 none, 1 some reported, -1 a problem with the
+ * whole file (read error, no memory) in err.
+ */
+int rules_check(FILE *f, const char *name, rules_report_fn report, void *ctx,
+    bkey_error *err);
+
 /*
  * Open path with the ownership checks of bkey_open_checked (root-owned, not
  * group/world writable, regular file, no symlink) and parse it. -1 with

@@ -21,7 +21,7 @@ import stat
 import subprocess
 
 PAGES = ("bkey-approve.1", "bkey.conf.5", "bkey-sudo.rules.5",
-         "bkey_approval.8", "pam_bkey.8")
+         "bkey_approval.8", "pam_bkey.8", "bkey-admin.8")
 
 
 # ---- helpers -----------------------------------------------------------------
@@ -170,6 +170,9 @@ NAMES = (
     ("long options", "cli/bkey-approve.c", "bkey-approve.1",
      [r'\{\s*"([a-z][a-z0-9-]*)"\s*,\s*(?:no|required|optional)_argument'],
      10, "request-stdin"),
+    ("admin options", "admin/admin.c", "bkey-admin.8",
+     [r'\{\s*"([a-z][a-z0-9-]*)"\s*,\s*(?:no|required|optional)_argument'],
+     4, "quiet"),
     ("plugin options", "sudo_plugin/options.c", "bkey_approval.8",
      [r'\bstrn?cmp\s*\(\s*opt\s*,\s*"([a-z_]+)=?"'], 1, "rules"),
     # the options both modules take: one parser, both pages
@@ -216,6 +219,10 @@ def test_pam_args_documented(h):
 
 def test_cli_options_documented(h):
     check_names(h, "cli/bkey-approve.c")
+
+
+def test_admin_options_documented(h):
+    check_names(h, "admin/admin.c")
 
 
 def test_sudo_options_documented(h):

@@ -62,6 +62,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import nacl.signing
 
 CIBA_GRANT = "urn:openid:params:grant-type:ciba"
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 AUTH_REQ_CLAIM = "urn:openid:params:jwt:claim:auth_req_id"
 MAX_BODY = 1 << 20
 DID_RE = re.compile(r"^did:[a-z0-9]+:[A-Za-z0-9._:%-]{1,200}$")
@@ -71,7 +72,7 @@ NUM_RE = re.compile(r"^-?[0-9]{1,12}(\.[0-9]{1,6})?$")
 CTRL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 STRING_DETAILS = ("type", "description", "currency", "resource", "recipient")
 TOLERANCE = 0.05
-ENDPOINTS = ("token", "initiate", "poll", "jwks")
+ENDPOINTS = ("token", "initiate", "poll", "jwks", "device")
 BAD_TOKENS = (
     "bad_sig", "alg_none", "alg_none_empty", "hs256", "hs256_hmac",
     "unknown_kid", "wrong_iss", "wrong_sub", "wrong_aud", "missing_scope",
@@ -150,6 +151,11 @@ class State:
                 "issuer": self.args.issuer,
                 "client_id": self.args.client_id,
                 "client_secret": self.args.client_secret,
+                # Seconds added to the Date header (a skewed server clock).
+                "date_offset": 0,
+                # Who approves a device-authorization request (enroll):
+                # that DID's behaviour drives the grant.
+                "device_did": "did:bkey:enrolled",
             }
             self.behaviours = {}            # did -> behaviour (ordered)
             self.counters = {}              # did -> remaining 5xx counts
@@ -358,6 +364,10 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "mock-bkey/1"
     sys_version = ""
 
+    def date_time_string(self, timestamp=None):
+        off = self.server.state.settings.get("date_offset", 0)
+        return super().date_time_string((timestamp or time.time()) + off)
+
     def log_message(self, fmt, *args):       # quiet; the log is /_mock/
         if self.server.state.args.verbose:
             sys.stderr.write("mock: " + (fmt % args) + "\n")
@@ -543,6 +553,7 @@ class Handler(BaseHTTPRequestHandler):
                      ("GET", "/oauth/jwks"): self.jwks,
                      ("POST", "/oauth/token"): self.token,
                      ("POST", "/oauth/bc-authorize"): self.bc_authorize,
+                     ("POST", "/oauth/device/code"): self.device_code,
                      ("POST", "/oauth/revoke"): self.revoke}
             fn = route.get((self.command, url.path))
             if fn is None:
@@ -741,6 +752,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.client_credentials(form)
         if grant == CIBA_GRANT:
             return self.poll(form)
+        if grant == DEVICE_GRANT:
+            if "auth_req_id" in form:
+                raise Reject(400, "invalid_request",
+                             "auth_req_id in a device_code grant")
+            return self.poll(form, form.get("device_code"))
         if not grant:
             raise Reject(400, "invalid_request", "missing grant_type")
         self.form_client(form)
@@ -815,10 +831,7 @@ class Handler(BaseHTTPRequestHandler):
         expires_in = b["expires_in"] if b["expires_in"] is not None \
             else req["requested_expiry"]
         resp = {"auth_req_id": auth_req_id, "expires_in": expires_in}
-        if b["interval"] is not None:
-            resp["interval"] = b["interval"]
-        fault, _ = st.fault(did, "initiate")
-        if self.apply_fault(fault, b, resp):
+        if self.offer(did, b, resp, "initiate"):
             return
         now = time.monotonic()
         req.update({"auth_req_id": auth_req_id, "client_id": cid,
@@ -835,6 +848,53 @@ class Handler(BaseHTTPRequestHandler):
                   "  +-----------------------------------------------+"
                   % (did, req["scope"], req["binding_message"],
                      jdump(req["action_details"] or {})))
+        self.send_json(200, resp)
+
+    def offer(self, did, b, resp, endpoint):
+        """Add the behaviour's interval to a started request's answer and
+        serve the endpoint's fault instead if there is one (True)."""
+        if b["interval"] is not None:
+            resp["interval"] = b["interval"]
+        fault, _ = self.server.state.fault(did, endpoint)
+        return self.apply_fault(fault, b, resp)
+
+    def device_code(self):
+        """RFC 8628 device authorization: the settings' device_did approves
+        (its behaviour: outcome, delay_ms, interval, expires_in, slow_down,
+        bad_token, faults under "device"); polled with DEVICE_GRANT."""
+        st = self.server.state
+        form = self.parse_form()
+        cid = self.form_client(form)
+        for k in form:
+            if k not in ("client_id", "client_secret", "scope",
+                         "device_name"):
+                raise Reject(400, "invalid_request", "unknown parameter %r"
+                             % k)
+        did = st.settings["device_did"]
+        b = st.behaviour(did)
+        code = "dev_" + secrets.token_urlsafe(18)
+        user_code = "%s-%s" % (secrets.token_hex(2).upper(),
+                               secrets.token_hex(2).upper())
+        expires_in = b["expires_in"] if b["expires_in"] is not None else 300
+        uri = st.base_url + "/device"
+        resp = {"device_code": code, "user_code": user_code,
+                "verification_uri": uri,
+                "verification_uri_complete": uri + "?user_code=" + user_code,
+                "expires_in": expires_in}
+        if self.offer(did, b, resp, "device"):
+            return
+        now = time.monotonic()
+        req = {"did": did, "scope": form.get("scope") or "openid",
+               "auth_req_id": code, "client_id": cid, "created": now,
+               "last": now,
+               "interval": float(5 if b["interval"] is None
+                                 else b["interval"]),
+               "expires_at": now + float(expires_in), "behaviour": b,
+               "polls": 0, "slow_downs": 0, "final": None,
+               "device_name": form.get("device_name")}
+        with st.lock:
+            st.auth[code] = req
+        self.rec["device_code"] = code
         self.send_json(200, resp)
 
     def validate_initiate(self, body, dialect):
@@ -924,10 +984,11 @@ class Handler(BaseHTTPRequestHandler):
                 raise Reject(400, "invalid_request",
                              "action_details.%s has control characters" % k)
 
-    def poll(self, form):
+    def poll(self, form, device_code=None):
         st = self.server.state
         cid = self.form_client(form)
-        rid = form.get("auth_req_id")
+        rid = device_code if device_code is not None else \
+            form.get("auth_req_id")
         if not rid:
             raise Reject(400, "invalid_request", "missing auth_req_id")
         now = time.monotonic()
@@ -1034,6 +1095,10 @@ class Handler(BaseHTTPRequestHandler):
                     elif k == "answer_ms" and isinstance(v, int) and \
                             0 <= v <= 10000:
                         st.answer_ms = v
+                    elif k == "date_offset" and isinstance(v, int):
+                        st.settings[k] = v
+                    elif k == "device_did" and isinstance(v, str):
+                        st.settings[k] = v
                     else:
                         raise ValueError("bad setting %r=%r" % (k, v))
             if p == "/_mock/config":
