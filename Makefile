@@ -136,8 +136,7 @@ install: all
 	install -d $(DESTDIR)$(LIBEXECDIR)/bkey $(DESTDIR)$(BINDIR) \
 	  $(DESTDIR)$(PAMDIR) $(DESTDIR)$(SUDOPLUGDIR) $(DESTDIR)$(SYSCONFDIR)/bkey
 	install -m 0755 $(B)/bkey-approve $(DESTDIR)$(HELPER)
-	ln -sf $$(realpath -m --relative-to=$(BINDIR) $(HELPER)) \
-	  $(DESTDIR)$(BINDIR)/bkey-approve
+	ln -sf $(HELPER) $(DESTDIR)$(BINDIR)/bkey-approve
 	install -m 0644 $(B)/pam_bkey.so $(DESTDIR)$(PAMDIR)/pam_bkey.so
 	install -m 0644 $(B)/bkey_approval.so $(DESTDIR)$(SUDOPLUGDIR)/bkey_approval.so
 	install -m 0644 examples/sudo.rules $(DESTDIR)$(SYSCONFDIR)/bkey/sudo.rules.example
