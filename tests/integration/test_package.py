@@ -316,6 +316,10 @@ def configure(h):
         ("connect_timeout", "3"))), 0o600)
     write("/etc/bkey/users", "alice did:bkey:alice\nroot did:bkey:root\n")
     write("/etc/bkey/sudo.rules", "approve\n")
+    hosts = read("/etc/hosts") if os.path.exists(
+        tree_file("/etc/hosts")) else "127.0.0.1 localhost\n"
+    if socket.gethostname() not in hosts.split():
+        write("/etc/hosts", hosts + "127.0.1.1 %s\n" % socket.gethostname())
     p = inroot(earlier("tree"), ["sh", "-c", "id alice >/dev/null 2>&1 || "
                                  "useradd -m -s /bin/sh alice; echo "
                                  "alice:%s | chpasswd" % PASSWORD])
