@@ -505,12 +505,18 @@ def test_package_remove_keeps_user_purge_removes_all(h):
     files = [f for f in inroot(tree, ["dpkg-query", "-L", "pam-bkey"])
              .stdout.splitlines() if f not in ("/.", "")]
     assert "/usr/share/pam-configs/bkey" in files, files
-    # The admin's own files go first (they are not the package's).
-    write("/etc/sudo.conf", STATE["sudo.conf"])
+    # The admin's own files go (they are not the package's); the sudo.conf
+    # line is still there: remove says so and leaves the file alone.
+    conf = STATE["sudo.conf"] + sudo_conf_line() + "\n"
+    write("/etc/sudo.conf", conf)
     for f in ("bkey.conf", "users", "sudo.rules"):
         os.remove(tree_file("/etc/bkey/" + f))
     p = inroot(tree, ["dpkg", "--remove", "pam-bkey"])
     assert p.returncode == 0, desc(p)
+    assert "remove the bkey_approval Plugin line from /etc/sudo.conf" in \
+        p.stderr, desc(p)
+    assert read("/etc/sudo.conf") == conf
+    write("/etc/sudo.conf", STATE["sudo.conf"])
     assert read("/etc/pam.d/common-auth") == STATE["common-auth"], \
         read("/etc/pam.d/common-auth")
     assert inroot(tree, ["getent", "passwd", "bkey"]).returncode == 0
