@@ -43,7 +43,7 @@ PASSWORD = "pkg-test-pw"
 STATE = {}          # shared by the tests of one run
 
 
-# ---- environment -----------------------------------------------------------
+# ---- environment ------------------------------------------------------------
 def run(argv, timeout=300, **kw):
     return subprocess.run(argv, capture_output=True, text=True,
                           timeout=timeout, errors="replace", **kw)
@@ -81,6 +81,19 @@ def apt_mirror():
 
 
 def require(h):
+    """Skips (with the reason) where the package test cannot run; the
+    verdict is kept, so every later step of the run skips the same way."""
+    if "skip" not in STATE:
+        try:
+            check_can_run(h)
+            STATE["skip"] = None
+        except h.Skip as e:
+            STATE["skip"] = str(e)
+    if STATE["skip"]:
+        raise h.Skip(STATE["skip"])
+
+
+def check_can_run(h):
     if os.geteuid() != 0:
         raise h.Skip("needs root (debootstrap, chroot)")
     for tool in ("dpkg-buildpackage", "debootstrap", "chroot", "unshare",
@@ -109,7 +122,8 @@ def pkgdir(h):
     return d
 
 
-def earlier(key):
+def earlier(h, key):
+    require(h)
     if key not in STATE:
         raise AssertionError("an earlier package test did not get this "
                              "far (%s): see its failure" % key)
@@ -132,8 +146,9 @@ def base_tree(h):
              SUITE, tmp, apt_mirror()], timeout=900)
     if p.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise h.Skip("debootstrap cannot run here: %s" %
-                     (p.stdout + p.stderr).strip()[-500:])
+        STATE["skip"] = "debootstrap cannot run here: %s" % (
+            p.stdout + p.stderr).strip()[-500:]
+        raise h.Skip(STATE["skip"])
     shutil.copy("/etc/resolv.conf", os.path.join(tmp, "etc", "resolv.conf"))
     p = inroot(tmp, ["apt-get", "update", "-qq"], timeout=300)
     assert p.returncode == 0, desc(p)
@@ -157,7 +172,8 @@ def inroot(tree, argv, timeout=120, env=None, **kw):
 
 
 def tree_file(rel):
-    return os.path.join(earlier("tree"), rel.lstrip("/"))
+    assert "tree" in STATE, "no tree: an earlier package test failed"
+    return os.path.join(STATE["tree"], rel.lstrip("/"))
 
 
 def read(rel):
@@ -216,7 +232,7 @@ test_package_builds_deb_and_dbgsym.timeout = 600
 
 
 def test_package_lintian_no_errors(h):
-    earlier("deb")
+    earlier(h, "deb")
     if shutil.which("lintian") is None:
         raise h.Skip("lintian not installed (scripts/install-deps.sh)")
     p = run(["lintian", "--fail-on", "error", STATE["changes"]])
@@ -226,7 +242,7 @@ test_package_lintian_no_errors.timeout = 300
 
 
 def test_package_layout(h):
-    deb = earlier("deb")
+    deb = earlier(h, "deb")
     p = run(["dpkg-deb", "-c", deb])
     assert p.returncode == 0, desc(p)
     entries = {}
@@ -262,9 +278,9 @@ def test_package_layout(h):
             assert "not stripped" not in out and "stripped" in out, out
 
 
-# ---- 1. install ---------------------------------------------------------------
+# ---- 1. install -------------------------------------------------------------
 def test_package_installs_with_apt_off_by_default(h):
-    deb = earlier("deb")
+    deb = earlier(h, "deb")
     t0 = time.monotonic()
     base = base_tree(h)
     work = os.path.join(pkgdir(h), "tree")
@@ -324,20 +340,20 @@ def configure(h):
         tree_file("/etc/hosts")) else "127.0.0.1 localhost\n"
     if socket.gethostname() not in hosts.split():
         write("/etc/hosts", hosts + "127.0.1.1 %s\n" % socket.gethostname())
-    p = inroot(earlier("tree"), ["sh", "-c", "id alice >/dev/null 2>&1 || "
-                                 "useradd -m -s /bin/sh alice; echo "
-                                 "alice:%s | chpasswd" % PASSWORD])
+    p = inroot(earlier(h, "tree"), [
+        "sh", "-c", "id alice >/dev/null 2>&1 || useradd -m -s /bin/sh "
+        "alice; echo alice:%s | chpasswd" % PASSWORD])
     assert p.returncode == 0, desc(p)
     STATE["configured"] = True
 
 
-# ---- 2. ssh -------------------------------------------------------------------
+# ---- 2. ssh -----------------------------------------------------------------
 class TreeSshd:
     """The tree's own sshd, chrooted, on a loopback port, using the tree's
     /etc/pam.d/sshd (common-auth: the password, then pam_bkey)."""
 
     def __init__(self, h):
-        earlier("configured")
+        earlier(h, "configured")
         self.h = h
         self.port = free_port()
         write("/etc/ssh/sshd_pkgtest", "\n".join([
@@ -350,7 +366,7 @@ class TreeSshd:
         os.makedirs(tree_file("/run/sshd"), exist_ok=True)
         self.log = os.path.join(h.tmp, "sshd.log")
         self.logf = open(self.log, "wb")
-        tree = earlier("tree")
+        tree = earlier(h, "tree")
         script = ('mount --rbind /dev "$1/dev" && mount -t proc proc '
                   '"$1/proc" && exec chroot "$1" /usr/sbin/sshd -D -e -f '
                   '/etc/ssh/sshd_pkgtest')
@@ -449,7 +465,7 @@ def test_package_ssh_login_denied(h):
 test_package_ssh_login_denied.timeout = 120
 
 
-# ---- 3. sudo ------------------------------------------------------------------
+# ---- 3. sudo ----------------------------------------------------------------
 def sudo_conf_line():
     """The Plugin line of the installed example, as the admin adds it."""
     text = read("/usr/share/doc/pam-bkey/examples/sudo.conf")
@@ -459,13 +475,13 @@ def sudo_conf_line():
 
 
 def sudo(h, outcome):
-    earlier("configured")
+    earlier(h, "configured")
     write("/etc/sudo.conf", STATE["sudo.conf"] + sudo_conf_line() + "\n")
     h.mock.set("did:bkey:root", outcome=outcome, delay_ms=100)
     marker = tree_file("/tmp/sudo-ran")
     if os.path.exists(marker):
         os.remove(marker)
-    p = inroot(earlier("tree"), ["sudo", "-n", "/usr/bin/touch",
+    p = inroot(earlier(h, "tree"), ["sudo", "-n", "/usr/bin/touch",
                                  "/tmp/sudo-ran"], timeout=60)
     return p, os.path.exists(marker)
 
@@ -485,27 +501,27 @@ def test_package_sudo_denied_does_not_run(h):
 test_package_sudo_denied_does_not_run.timeout = 120
 
 
-# ---- 4. man -------------------------------------------------------------------
+# ---- 4. man -----------------------------------------------------------------
 def test_package_man_pages_render(h):
-    earlier("configured")
+    earlier(h, "configured")
     for page, words in (("pam_bkey", ("PAM_BKEY", "cue")),
                         ("bkey.conf", ("BKEY.CONF", "client_id"))):
-        p = inroot(earlier("tree"), ["man", "-P", "cat", page],
+        p = inroot(earlier(h, "tree"), ["man", "-P", "cat", page],
                    env={"MANWIDTH": "80", "TERM": "dumb"})
         assert p.returncode == 0, desc(p)
         for w in words:
             assert w in p.stdout, (page, w, p.stdout[:500])
 
 
-# ---- 5. remove, purge -----------------------------------------------------------
+# ---- 5. remove, purge -------------------------------------------------------
 def owned_elsewhere(tree, path):
     p = inroot(tree, ["dpkg-query", "-S", path])
     return p.returncode == 0
 
 
 def test_package_remove_keeps_user_purge_removes_all(h):
-    tree = earlier("tree")
-    earlier("configured")
+    tree = earlier(h, "tree")
+    earlier(h, "configured")
     files = [f for f in inroot(tree, ["dpkg-query", "-L", "pam-bkey"])
              .stdout.splitlines() if f not in ("/.", "")]
     assert "/usr/share/pam-configs/bkey" in files, files
