@@ -205,5 +205,7 @@ uninstall-man:
 clean:
 	rm -rf $(B)
 
-# Header dependencies, written by -MMD.
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# Header dependencies, written by -MMD (not under pkgtest/: the package
+# test's Debian tree has directories such as pam.d).
+-include $(shell find $(B) -path $(B)/pkgtest -prune -o -type f \
+  -name '*.d' -print 2>/dev/null)

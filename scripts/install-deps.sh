@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Install the Debian 12 packages pam_bkey builds and tests with.
 # Idempotent: does nothing when every package is already installed.
 set -eu
@@ -7,7 +8,8 @@ PKGS="build-essential ca-certificates libpam0g-dev libcurl4-openssl-dev
 libjsmn-dev libsodium-dev pamtester sudo libpam-wrapper libpamtest0-dev
 libnss-wrapper python3 python3-nacl python3-pexpect openssl openssh-server
 openssh-client valgrind util-linux procps clang-format
-mandoc universal-ctags libqrencode-dev zbar-tools"
+mandoc universal-ctags libqrencode-dev zbar-tools
+debhelper dpkg-dev fakeroot lintian debootstrap"
 
 missing=""
 for p in $PKGS; do
