@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # pam_bkey: phone-biometric approval for PAM and sudo.
 #   make            build the product (release flags)
 #   make check      build it and the tests, then run every test

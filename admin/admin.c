@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey-admin: root's tool for pam_bkey.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey-admin: root's tool around bkey-approve (check a configuration,
  * test the service path, enroll users). Each command is one file; this

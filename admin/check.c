@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey-admin check: everything a host will read, without the network.
  * Every problem is one "FILE:LINE: problem" (or "FILE: problem") line on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey-admin enroll USER: bind a Unix user to the DID of whoever approves
  * on their phone (RFC 8628 device authorization grant). The network part

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey-admin unenroll and list: the users file as the modules read it.
  * unenroll changes it only under the lock and when the whole file is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Drawing libqrencode's matrix with half blocks (see qr.h). */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A QR code drawn with text, for a phone to scan off the terminal. */
 #ifndef BKEY_ADMIN_QR_H
 #define BKEY_ADMIN_QR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey-admin self-test: the service path, step by step, without asking
  * anyone: discovery, the client's credentials, the JWKS, TLS (with the

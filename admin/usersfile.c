@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Editing the users file in place of a person with an editor: under a
  * lock (two runs cannot lose each other's change), only when the whole

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Changing the users file safely (enroll, unenroll). */
 #ifndef BKEY_ADMIN_USERSFILE_H
 #define BKEY_ADMIN_USERSFILE_H

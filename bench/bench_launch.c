@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Benchmark launcher: run a program and report what it cost, measured on
  * the program itself and not on whoever started it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Benchmark: how long one approval token takes to verify (JWKS lookup,
  * EdDSA signature, claim checks). Prints one "name value unit" line per

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """
 Benchmark for pam_bkey: measures the cost of an approval on the helper and
 on its hosts, against the targets of issue 8.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey-approve: ask a user's phone to approve an action and wait for a
  * verified answer. The only program that talks to the network and handles

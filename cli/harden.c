@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Process hardening for the programs that talk to the network. */
 #include <signal.h>
 #include <stdlib.h>

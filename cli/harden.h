@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Hardening before anything else runs (bkey-approve, bkey-admin): a clean
  * environment, all of root's ids, no core dumps, not dumpable, SIGPIPE

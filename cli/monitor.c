@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey-approve's monitor and the worker's side of its messages (see
  * monitor.h). The messages, one SOCK_SEQPACKET datagram each:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The root-side part of bkey-approve (privilege separation, like OpenSSH's
  * monitor). When the helper is going to drop privileges it forks before

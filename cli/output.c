@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Event lines and human progress lines (see output.h). */
 #include <errno.h>
 #include <stdarg.h>

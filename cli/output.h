@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What bkey-approve says: JSON event lines on stdout (--json, and always
  * with --request-stdin), or short lines for a person on stderr; --debug

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Permanent switch from root to the run_as user (see privdrop.h). */
 #include <errno.h>
 #include <grp.h>

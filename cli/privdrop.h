@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Dropping root before any network I/O. The plan is made first (while
  * still root, before the monitor forks): a configured run_as user that

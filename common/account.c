@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* User and group database look-ups (see account.h). */
 #include <errno.h>
 #include <grp.h>

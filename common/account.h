@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * User and group database look-ups shared by the helper and both modules.
  * They tell "no such entry" apart from "the look-up failed" (NSS, LDAP,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Growable byte buffer with a hard cap. Memory is never handed to realloc:
  * the old block is copied, wiped and freed, since it may hold secrets.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A growable byte buffer with a hard size cap. Used for HTTP bodies and
  * JSON being built. Contents are wiped on free (they may hold secrets).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The monotonic clock (see clock.h). Its own file so the modules can use
  * it without pulling in network code. */
 #include <time.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The monotonic clock every deadline in pam_bkey is measured on. */
 #ifndef BKEY_CLOCK_H
 #define BKEY_CLOCK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey.conf: "key = value" lines. Everything is validated here, so the
  * rest of the code can trust a loaded struct bkey_config.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * /etc/bkey/bkey.conf: "key = value" lines, '#' comments, blank lines.
  * Every problem is reported as BKEY_ERR_CONFIG with "FILE:LINE: problem"

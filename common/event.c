@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The JSON line protocol between bkey-approve and its callers (event.h). */
 #include <limits.h>
 #include <stdlib.h>

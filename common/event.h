@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The line protocol between bkey-approve (--json / --request-stdin) and its
  * callers: one JSON object per line.

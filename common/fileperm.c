@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Opening configuration and secret files safely: the checks run on the
  * open descriptor (fstat), so the file cannot be swapped between the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Ownership and mode checks for files that hold configuration or secrets. */
 #ifndef BKEY_FILEPERM_H
 #define BKEY_FILEPERM_H

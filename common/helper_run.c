@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* One approval through bkey-approve (helper_run.h). */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Asking bkey-approve for one approval: the one call both modules make.
  * It writes the request, starts the helper (spawn.h), reports the pending

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * JSON reading on top of jsmn. jsmn is a tokenizer, not a validator: even
  * in strict mode it takes "{"a" "b"}", "[1 2]" or "{"a":1,}". So the text

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Reading JSON with jsmn (strict mode, parent links). A parsed document
  * keeps a pointer to the caller's text, which must outlive it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Writing JSON: string escaping per RFC 8259 and small object builders. */
 #include <string.h>
 

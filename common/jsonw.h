@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Writing JSON objects into a bkey_buf with correct string escaping. */
 #ifndef BKEY_JSONW_H
 #define BKEY_JSONW_H

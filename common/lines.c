@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Config-style files read whole into one buffer (wiped by the caller: it
  * may hold a secret) and split into lines in place (see lines.h).

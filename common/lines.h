@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Reading a config-style file whole and walking its lines in place. */
 #ifndef BKEY_LINES_H
 #define BKEY_LINES_H

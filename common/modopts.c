@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The options both modules share (modopts.h). */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The options both modules take (PAM module arguments, sudo.conf plugin
  * options): conf=, helper=, timeout=, failmode=, debug. One parser, one

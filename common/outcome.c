@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The audit vocabulary (outcome.h): one table for both modules. */
 #include <stddef.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The audit vocabulary: the outcome= word of the one log line each module
  * writes per decision (docs/pam.md, "Audit log"). Both modules take their

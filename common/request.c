@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The --request-stdin object (request.h). Anything unexpected is a usage
  * error: the caller is a module that builds this object itself. */
 #include <stdlib.h>

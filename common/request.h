@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* What to approve: built from the command line or read from stdin. */
 #ifndef BKEY_REQUEST_H
 #define BKEY_REQUEST_H

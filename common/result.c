@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Outcome codes, their exit statuses and reason words, and error records. */
 #include <stdarg.h>
 #include <stdio.h>

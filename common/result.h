@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Outcomes of an approval and the error record every layer fills in.
  * The numeric values of enum bkey_result are not exit statuses: use

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Sanitizer for untrusted text (see sanitize.h). One pass over the input:
  * decode UTF-8 strictly, drop controls and whole escape sequences, replace

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Making untrusted text safe for a log line, a terminal or a phone screen.
  * Removes C0 controls (including TAB, CR, LF), DEL, C1 controls (U+0080..

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Starting bkey-approve from inside a host process and reading its events.
  * See spawn.h. The host may be multi-threaded (sudo, sshd's PAM child) and

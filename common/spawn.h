@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Starting bkey-approve from inside a host process (sshd's PAM child, sudo)
  * and reading its events. The host's environment, descriptors and signal

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The users file: "unixname did" per line. The whole file is validated on
  * every lookup, so a broken line is reported even when the user asked for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The users file maps Unix names to DIDs: "unixname did:bkey:..." per line,
  * '#' comments, blank lines. Same ownership rules as the config file.

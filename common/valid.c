@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The shapes of the names we accept from anyone (see valid.h). */
 #include <string.h>
 

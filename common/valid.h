@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The names that come from users, config files, rules and the service:
  * what a Unix user name, a DID and an action scope may look like. One

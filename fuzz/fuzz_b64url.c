@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey_b64url_decode / _decode_alloc. Invariants: a decoded input encodes
  * back to exactly the input (strict: one spelling per byte string); the

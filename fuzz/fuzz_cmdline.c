@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Shell quoting of sudo command lines (sudo_plugin/cmdline.c, compiled in
  * read-only). The input is an argv: arguments separated by NUL bytes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey_config_load on a file holding the input (mode 0600, owned by us).
  * Invariants: success fills every field the header promises, with values

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey_sanitize_details (action_details from a request). Invariants: a
  * result is a JSON object that bkey_json_parse accepts, at most

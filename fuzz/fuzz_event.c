@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey_event_parse: the line a module reads from bkey-approve. Invariants:
  * a parsed event has a known type, sanitized NUL-terminated fields and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey_json_parse and every reader on the parsed document. Invariants: no
  * crash or leak; a document that parses has an object at token 0; every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey_jwks_parse: the issuer's key set (from the network or the cache
  * file). Invariants: a parsed set holds at least one key, each kid is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey_jwt_verify against a fixed JWKS. The first input byte picks the mode:
  *   even: the rest is the token string, as received from the server;

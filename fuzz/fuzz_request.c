@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey_request_parse: the --request-stdin object a module sends (built from
  * PAM items and sudo's command line, so user-influenced). Invariants: on

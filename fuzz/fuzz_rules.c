@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The sudo rules parser and matcher (sudo_plugin/rules.c, compiled in
  * read-only). Input: rules text, then optionally a NUL byte and a subject

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey_sanitize and bkey_sanitize_into. The first input byte picks the
  * output capacity; the rest is the text. Invariants: output is valid UTF-8,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey_users_lookup on a users file holding the input. The first line of
  * the input is the name looked up (not written to the file); the rest is

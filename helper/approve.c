@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The approve flow: client token (bkey dialect), initiate with a fresh
  * 4-digit code, poll within the deadline, verify the token(s), record the

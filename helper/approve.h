@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The whole approval in one call, like client.approve() in BKey's SDK:
  * client token (bkey dialect), CIBA initiate with a fresh 4-digit code in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Strict unpadded base64url on libsodium (which also refuses non-zero
  * trailing bits); the whole input must be consumed. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* base64url without padding (RFC 4648 section 5), strict: no padding,
  * no whitespace, no non-canonical trailing bits. Thin layer on libsodium. */
 #ifndef BKEY_B64URL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * CIBA protocol requests (docs/protocol.md), both dialects.
  * bkey: client token by client_credentials, JSON initiate with Bearer,

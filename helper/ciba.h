@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The individual protocol requests of the approve flow (docs/protocol.md), for
  * both dialects: client token, CIBA initiate, one poll, a plain GET. Each

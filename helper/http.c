@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * HTTPS over one hardened libcurl easy handle. Everything that can be set
  * once is set in bkey_http_new(); per-request options (method, body,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * One hardened libcurl easy handle per approval: https only (http only to
  * loopback), verification on, proxy only from config, no redirects, no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Replay protection. Each jti becomes a file STATE_DIR/jti/XX/HASH, where
  * HASH is the hex BLAKE2b-256 of the jti and XX its first byte; creating

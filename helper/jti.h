@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Replay protection: each token jti is accepted once per state_dir. */
 #ifndef BKEY_JTI_H
 #define BKEY_JTI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * JSON Web Key Sets. Only OKP / Ed25519 signing keys are kept; everything
  * else is skipped. A set that publishes a private key ("d") is refused as a

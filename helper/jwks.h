@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* JSON Web Key Sets: only OKP/Ed25519 public keys are kept. */
 #ifndef BKEY_JWKS_H
 #define BKEY_JWKS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* JWKS fetch and cache in the state directory (see jwks_cache.h). */
 #include <errno.h>
 #include <fcntl.h>

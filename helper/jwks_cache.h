@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The issuer's JWKS, cached in STATE_DIR/jwks-HASH.json, where HASH is a
  * hash of the jwks_uri: configurations that share a state_dir never trust

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Verifying the approval token (docs/protocol.md "The approval token").
  * Order matters: shape, then header (alg pinned), then key by kid, then the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Verifying EdDSA-signed JWTs as docs/protocol.md "The approval token" says. */
 #ifndef BKEY_JWT_H
 #define BKEY_JWT_H

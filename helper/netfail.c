@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Classifying failed transfers (see netfail.h). What libcurl 7.88 reports
  * for the failures that matter, read in its lib/asyn-thread.c, cf-socket.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What a failed libcurl transfer means. Only a real failure to reach the
  * service is BKEY_ERR_UNAVAILABLE (the outcome failmode=safe lets through):

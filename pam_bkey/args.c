@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Module arguments and the groups= membership test. */
 #include <errno.h>
 #include <pwd.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Showing the code to the user. sshd holds back PAM_TEXT_INFO until the
  * module returns or prompts (OpenSSH bug 2876), so for sshd the code goes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The message= template: %u user, %h host, %r remote host, %s service,
  * %t tty, %% a percent sign. Unknown escapes are refused when the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pam_bkey: the login waits until the user approves it on their phone.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Internal interfaces of pam_bkey.so (nothing here is exported). */
 #ifndef PAM_BKEY_H
 #define PAM_BKEY_H

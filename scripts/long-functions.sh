@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # List the C functions longer than a limit (default 80 lines, from the
 # line naming the function to its closing brace), longest first:
 #   LINES FILE:LINE NAME

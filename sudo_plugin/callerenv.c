@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Caller-set variables of a sudo command (see callerenv.h).
  */

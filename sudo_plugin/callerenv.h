@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The variables of a command's environment that its caller chose. sudo
  * hands an approval plugin the environment the command will get (run_envp),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Command text for the phone and the logs (see cmdline.h). The person who
  * approves must see exactly which arguments will run: a newline, an escape

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Turning a sudo command into text a person can check on a phone: shell
  * quoting that leaves no doubt where an argument starts and ends, and which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Command and file paths as the kernel sees them (see cmdpath.h).
  */

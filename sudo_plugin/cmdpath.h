@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Which file a command path really names. sudo passes the command as typed
  * ("/usr/bin//shred", "../bin/shred", "/bin/shred" on a merged /usr, a

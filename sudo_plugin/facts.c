@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The facts about one check()'s command (see facts.h).
  */

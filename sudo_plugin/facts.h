@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The facts about the command of one check(), gathered once: what sudo
  * passed (command_info, run_argv), the file the command path really names,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Plugin options and sudo's key=value vectors (see options.h).
  * sudo splits the Plugin line on blanks with no quoting, so every value is

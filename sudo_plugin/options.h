@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The plugin's options (the words after the path on the sudo.conf Plugin
  * line) and lookups in sudo's "key=value" vectors.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey_approval: a sudo approval plugin (struct approval_plugin, sudo >= 1.9)
  * that makes a privileged command wait for a biometric approval on a phone.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The sudo rules file (see rules.h and examples/sudo.rules).
  *

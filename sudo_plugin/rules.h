@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The sudo rules file: which commands need an approval, with which scope and
  * from whom. One rule per line, first match wins; see examples/sudo.rules

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The signal guard around the wait for bkey-approve (see wait.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Waiting for bkey-approve inside sudo. sudo's own signal handlers use
  * SA_RESTART and only record the signal, so a plain blocking wait would not

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """
 make demo: approvals on a simulated phone, against the local mock BKey server.
 

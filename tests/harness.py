@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 The test harness object `h` handed to every integration test (see HARNESS.md).
 Debian's /usr/bin/python3, stdlib only (the mock process adds python3-nacl).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 Checks that a host process (pamtester, the sudo driver) never reads the
 client secret: the files it opened (an strace -e trace=open* log of that

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """
 Run every test of pam_bkey (see tests/HARNESS.md):
   1. the C unit binaries build/tests/test_* (built from tests/unit/test_*.c),

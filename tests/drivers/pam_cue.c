@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A small libpam application for the pam_bkey tests (run under pam_wrapper):
  * pam_authenticate with chosen items and flags, recording every

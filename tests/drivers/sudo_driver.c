@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Test driver for bkey_approval.so, shaped like sudo's own tests of approval
  * plugins: dlopen the plugin, call open/check/close directly with fake

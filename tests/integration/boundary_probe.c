@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A module that reaches for helper code (test_boundary.py). Built with
  * -DPROBE_STRAY it calls bkey_http_free, declared here because a module

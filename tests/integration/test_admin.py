@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 bkey-admin (issue 10): check finds every problem of a configuration in one
 run, each as FILE:LINE: problem, and exits 78; a clean one exits 0.

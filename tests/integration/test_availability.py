@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 What counts as "unavailable" (exit 3, the one outcome failmode=safe lets
 through), and how the helper retries.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 The module/helper boundary, held by the build: the PAM module and the sudo
 plugin link common/ only. They never load libcurl, carry no helper/ code

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 bkey-approve against the mock BKey server: every behaviour, each asserting the
 exact exit status and final event, and what the server received.

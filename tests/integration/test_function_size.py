@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 No product function over 80 lines (scripts/long-functions.sh, Universal
 Ctags): tests/ are not product code. The functions still over the limit

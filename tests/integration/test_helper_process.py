@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 bkey-approve as a process under attack: a full state file system, the
 root-side monitor and its worker, and a hostile (non-root) caller who

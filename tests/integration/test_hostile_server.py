@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 A hostile or broken BKey server, end to end: the mock really redirects,
 sends gzip nobody asked for, streams a body past the cap with no

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 The manual pages in man/: mandoc finds nothing to warn about, man-db renders
 them, make install puts them in place, the rules in the examples load, and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 The mock must refuse what the real BKey API refuses, or the CLI tests could
 pass against a wrong client. These tests talk to the mock directly (stdlib

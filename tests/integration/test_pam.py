@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 pam_bkey.so under pam_wrapper (no root needed, no /etc/pam.d): pamtester and
 build/tests/pam_cue (a small libpam application that records the

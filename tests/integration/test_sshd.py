@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 pam_bkey.so end to end under a real sshd, as root: sshd on a loopback port
 with its own config and host key, in a private mount namespace where a test

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 The sudo approval plugin (bkey_approval.so), in two ways:
 

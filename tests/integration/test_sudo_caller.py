@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 The sudo plugin against a hostile caller: a normal account with a sudoers
 entry and a shell, using the real setuid sudo in a private mount namespace.

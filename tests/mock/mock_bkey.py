@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """
 A mock BKey issuer: OpenID CIBA (poll mode) with EdDSA-signed JWTs.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests: user and group look-ups (common/account.c). */
 #include <grp.h>
 #include <pwd.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* base64url (strict, unpadded) and the capped buffer. */
 #include <sodium.h>
 

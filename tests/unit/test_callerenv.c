@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Which of a sudo command's variables the caller chose (sudo_plugin). */
 #include <unistd.h>
 

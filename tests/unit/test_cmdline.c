@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Shell quoting and the phone message of the sudo plugin (pure logic). */
 #include "unit.h"
 #include "../../sudo_plugin/cmdline.c"

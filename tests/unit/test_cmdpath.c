@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Which file a command or sudoedit path really names (sudo_plugin). */
 #include <errno.h>
 #include <limits.h>

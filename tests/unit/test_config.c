@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests: bkey.conf loading (common/config.c) and file checks
  * (common/fileperm.c). */
 #include <errno.h>

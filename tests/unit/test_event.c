@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The JSON line protocol between bkey-approve and the modules. */
 #include "unit.h"
 #include "event.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests: the two trust rules (common/fileperm.c) every trusted file
  * and directory is held to, and the account name look-up (account.c).

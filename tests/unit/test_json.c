@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Strict JSON reader and writer. */
 #include "unit.h"
 #include "buf.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests: jti replay records (helper/jti.c). */
 #include <dirent.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* JWKS parsing: only Ed25519 signing keys survive; private keys poison the set. */
 #include <sodium.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * EdDSA JWT verification: tokens are built here (libsodium base64url and
  * crypto_sign_detached), and every bad one must be refused with the reason.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The options both modules share (common/modopts.c). */
 #include "unit.h"
 #include "modopts.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * helper/netfail.c: only a real failure to reach the service is
  * "unavailable"; what a starved process makes curl report is "internal".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The audit vocabulary (common/outcome.c): one word per outcome. */
 #include "unit.h"
 #include "outcome.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The --request-stdin object. */
 #include "unit.h"
 #include "request.h"

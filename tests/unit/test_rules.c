@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The sudo plugin's rules file: parsing, errors naming the line, matching. */
 #include <errno.h>
 #include <grp.h>

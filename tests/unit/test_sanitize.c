@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The sanitizer for untrusted text, and action_details. */
 #include "unit.h"
 #include "sanitize.h"

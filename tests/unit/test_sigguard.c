@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests: the sudo plugin's signal guard (sudo_plugin/wait.c). A signal
  * during the wait must cancel it; sudo's handlers and mask must come back

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * common/spawn.c. The test binary is its own helper: started with
  * "--request-stdin" it reads the request, whose "mode" says how to behave,

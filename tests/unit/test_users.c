@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests: the users file (common/users.c). */
 #include <fcntl.h>
 #include <stdio.h>

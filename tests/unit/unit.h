@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A very small unit-test harness. Each test prints one line:
  *   PASS suite.name | FAIL suite.name: file:line: expr | SKIP suite.name: why
