@@ -5,7 +5,7 @@
 #   make WERROR=1   warnings are errors (CI, developers)
 #   CPPFLAGS, CFLAGS and LDFLAGS from the environment or the command line
 #   (dpkg-buildflags) are added after the project's own
-#   make demo       an approved and a denied login and sudo command, on the mock
+#   make demo       ssh login, sudo DB drop, denial, outages, syslog: on the mock
 #   make install    honours DESTDIR and PREFIX
 #   make SANITIZE=1 check   the same under ASan/UBSan
 

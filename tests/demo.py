@@ -1,23 +1,33 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: ISC
 """
-make demo: approvals on a simulated phone, against the local mock BKey server.
+make demo: what an admin wants to see, against the local mock BKey server
+(no account, no network), one scene each:
 
-  1. bkey-approve by hand: approved, denied, expired (the code visible);
-  2. a login through pam_bkey.so: approved and denied;
-  3. sudo with the approval plugin: a DB drop approved, then denied.
+  1. an ssh login through pam_bkey.so (a real sshd; the code shows in ssh);
+  2. a DB drop through sudo and the approval plugin, approved;
+  3. the same, denied on the phone;
+  4. an outage under failmode=secure: the login is refused;
+  5. an outage under failmode=safe: the login goes through, with a warning;
+and after each, the syslog lines the decision wrote.
 
-The mock's --demo output ("simulated phone") is shown as it happens. Needs
-root for the sudo part (a private mount namespace); otherwise says so.
+The simulated phone is drawn from what the mock received. As root the
+demo runs in a private mount namespace with its own /dev/log, so the
+syslog lines of sshd's PAM stack and of sudo are caught and shown; the
+real /dev and /etc are never touched.
 """
 
 import argparse
+import json
 import os
 import pwd
+import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 
@@ -27,18 +37,75 @@ sys.path.insert(0, os.path.join(HERE, "integration"))
 import harness  # noqa: E402
 
 PHONE_DELAY_MS = 1500
+TTY = sys.stdout.isatty()
+NS_ENV = "BKEY_DEMO_NAMESPACE"
+PRIORITIES = ("emerg", "alert", "crit", "err", "warning", "notice", "info",
+              "debug")
+# Runs inside the private mount namespace: a small /dev of our own whose
+# log is the demo's socket (the real nodes bound in, nothing else).
+NS_SETUP = r'''
+set -e
+save=$1; sock=$2; shift 2
+mount --rbind /dev "$save"
+mount -t tmpfs -o mode=0755,size=1m bkey-demo-dev /dev
+for n in null zero full random urandom tty; do
+	[ -e "$save/$n" ] || continue
+	: > "/dev/$n"; mount --bind "$save/$n" "/dev/$n"
+done
+for d in pts shm mqueue; do
+	[ -d "$save/$d" ] || continue
+	mkdir "/dev/$d"; mount --rbind "$save/$d" "/dev/$d"
+done
+# a ptmx node of our own finds the devpts instance at /dev/pts
+mknod -m 0666 /dev/ptmx c 5 2
+ln -s /proc/self/fd /dev/fd
+ln -s "$sock" /dev/log
+exec "$@"
+'''
+
+
+def bold(text):
+    return "\033[1m%s\033[0m" % text if TTY else text
+
+
+def say(text=""):
+    print(text, flush=True)
 
 
 def title(text):
-    print("\n\033[1m== %s\033[0m" % text, flush=True)
+    say()
+    say(bold("== " + text))
 
 
 def shown(argv):
-    print("$ " + " ".join(argv), flush=True)
+    say("$ " + " ".join(argv))
+
+
+def phone_box(req):
+    """The phone's screen for one request, as a plain box."""
+    width = 58
+    name = req.get("did", "").rsplit(":", 1)[-1]
+    body = textwrap.wrap(req.get("message") or "", width - 4) or [""]
+    details = req.get("details") or {}
+    rows = [""] + body + [""]
+    for k in sorted(details):
+        v = details[k]
+        if not isinstance(v, str):
+            v = json.dumps(v, ensure_ascii=False)
+        if v == "" or k == "description":    # nothing, or the message
+            continue
+        rows += textwrap.wrap("%s: %s" % (k, v), width - 4,
+                              subsequent_indent="  ")
+    rows += ["", "[ Deny ]".ljust(width - 17) + "[ Approve ]"]
+    head = (" %s's phone: approve? " % name).center(width - 2, "-")
+    out = ["  +" + head + "+"]
+    out += ["  | " + r.ljust(width - 4)[:width - 4] + " |" for r in rows]
+    out.append("  +" + "-" * (width - 2) + "+")
+    return "\n".join(out)
 
 
 class PhoneTail(threading.Thread):
-    """Prints the mock's simulated-phone lines as they are written."""
+    """Draws the mock's simulated phone as requests reach it."""
 
     def __init__(self, path):
         super().__init__(daemon=True)
@@ -52,67 +119,104 @@ class PhoneTail(threading.Thread):
                 if not line:
                     time.sleep(0.05)
                     continue
-                if line.startswith("  ") or line.strip() == "":
-                    sys.stdout.write(line)
-                    sys.stdout.flush()
+                self.show(line.strip())
+
+    @staticmethod
+    def show(line):
+        if line.startswith("[phone-request] "):
+            try:
+                req = json.loads(line.split(" ", 1)[1])
+            except ValueError:
+                return
+            say(phone_box(req))
+        elif line.startswith("[phone] "):
+            who, _, what = line[len("[phone] "):].rpartition(": ")
+            say("  (on %s's phone: %s)" % (who.rsplit(":", 1)[-1], what))
 
 
-def run_shown(argv, display, env=None):
-    shown(display)
-    p = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL)
-    time.sleep(0.2)  # let the phone tail catch up before the verdict
-    print("-> exit status %d" % p.returncode, flush=True)
-    return p.returncode
+class Syslog(threading.Thread):
+    """A /dev/log of our own: keeps every line sent to it."""
+
+    LINE = re.compile(r"^<(\d+)>(?:\w{3} [ \d]\d \d\d:\d\d:\d\d )?(.*)$",
+                      re.S)
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        os.chmod(path, 0o666)
+        self.lines = []
+        self.lock = threading.Lock()
+
+    def run(self):
+        while True:
+            try:
+                data = self.sock.recv(8192)
+            except OSError:
+                return
+            m = self.LINE.match(data.decode("utf-8", "replace"))
+            if not m:
+                continue
+            text = "%-7s %s" % (PRIORITIES[int(m.group(1)) & 7],
+                                m.group(2).rstrip("\n"))
+            with self.lock:
+                self.lines.append(text)
+
+    def take(self):
+        time.sleep(0.3)     # the last datagram of the scene
+        with self.lock:
+            out, self.lines = self.lines, []
+        return out
 
 
-def demo_cli(h, conf):
-    title("1. bkey-approve: a script asks before dropping a table")
-    cli = os.path.join(h.build, "bkey-approve")
-    base = [cli, "--config", conf, "--user", "alice", "--scope",
-            "approve:db:drop", "--message", "Drop table users_archive"]
-    disp = ["bkey-approve", "--user", "alice", "--scope", "approve:db:drop",
-            "--message", "'Drop table users_archive'"]
-    env = h.cli_env()
-    results = []
-    for outcome, timeout in (("approve", None), ("deny", None),
-                             ("never", "3")):
-        h.mock.set("did:bkey:alice", outcome=outcome,
-                   delay_ms=PHONE_DELAY_MS, interval=1)
-        extra = ["--timeout", timeout] if timeout else []
-        print("\n(the phone will %s)" % {
-            "approve": "approve", "deny": "deny",
-            "never": "not answer; --timeout 3"}[outcome])
-        results.append(run_shown(base + extra, disp + extra, env))
-    return results == [0, 1, 2]
+def show_syslog(log, want=("outcome=",)):
+    """The scene's decision lines (and warnings), as syslog got them."""
+    if log is None:
+        say("  (syslog: not caught without root and a private namespace)")
+        return
+    lines = [t for t in log.take() if any(w in t for w in want)]
+    say("  syslog:" if lines else "  syslog: (no decision line)")
+    for t in lines:
+        say("    " + t)
 
 
-def demo_pam(h, conf):
-    title("2. A login through pam_bkey.so (pamtester + pam_wrapper)")
-    import test_pam  # noqa: E402  (its service-dir and wrapper setup)
-    svc = test_pam.service(h, "cue=info", conf=conf)
-    with open(os.path.join(svc, "other"), "w") as f:   # PAM's fallback
-        f.write("auth required pam_deny.so\n")
-    env = test_pam.wrapper_env(h, svc)
-    env.pop("PAM_WRAPPER_DEBUGLEVEL", None)   # no library debug noise
-    ok = True
-    for outcome, want in (("approve", 0), ("deny", 1)):
-        h.mock.set("did:bkey:alice", outcome=outcome,
-                   delay_ms=PHONE_DELAY_MS, interval=1)
-        print("\n(the phone will %s)" % outcome)
-        rc = run_shown(["pamtester", "-v", "-I", "rhost=192.0.2.10",
-                        test_pam.SERVICE, "alice", "authenticate"],
-                       ["pamtester", "-I", "rhost=192.0.2.10",
-                        test_pam.SERVICE, "alice", "authenticate"], env)
-        ok = ok and (rc == 0) == (want == 0)
-    return ok
+def ssh_scene(h, log, conf, args, want_ok, note):
+    import test_sshd  # noqa: E402  (a real sshd in its own namespace)
+    test_sshd.require(h)
+    base = h.tmp
+    h.tmp = tempfile.mkdtemp(prefix="ssh.", dir=base)   # sshd's own dir
+    try:
+        sshd = test_sshd.Sshd(h, module_args=args, conf=conf)
+    finally:
+        h.tmp = base
+    try:
+        say(note)
+        shown(["ssh", "root@db-prod-1", "echo", "OK"])
+        child = sshd.client()
+        out = b""
+        try:
+            import pexpect
+            while True:
+                i = child.expect([test_sshd.PROMPT, pexpect.EOF])
+                text = child.before + (child.after if i == 0 else b"")
+                out += text
+                for ln in text.decode("utf-8", "replace").splitlines():
+                    if ln.strip():
+                        say("  " + ln.strip())
+                if i == 1:
+                    break
+                child.sendline("")
+        finally:
+            child.close()
+        ok = child.exitstatus == 0 and b"OK" in out
+        say("-> %s" % ("logged in" if ok else "login refused"))
+    finally:
+        sshd.stop()
+    show_syslog(log, ("outcome=",))
+    return ok == want_ok
 
 
-def demo_sudo(h):
-    title("3. sudo with the bkey approval plugin")
-    if os.geteuid() != 0:
-        print("(skipped: the sudo demo needs root for a private mount "
-              "namespace)")
-        return True
+def sudo_setup(h):
     import test_sudo  # noqa: E402  (its end-to-end setup)
     rules = test_sudo.write_rules(
         h, open(os.path.join(h.root, "examples", "sudo.rules")).read(),
@@ -120,8 +224,6 @@ def demo_sudo(h):
     e = test_sudo.E2E(h, rules=rules, users={"alice": "did:bkey:alice"},
                       sudoers_extra="alice ALL=(postgres) NOPASSWD: ALL\n")
     uid = 47112
-    # A private copy of the account files: alice, and postgres unless the
-    # machine has one already.
     entries = [("alice", uid)]
     try:
         pwd.getpwnam("postgres")
@@ -129,54 +231,123 @@ def demo_sudo(h):
         entries.append(("postgres", uid + 1))
     e.mounts += harness.account_files(
         h, [(n, i, "/nonexistent") for n, i in entries])
-    # A pretend psql, seen at /usr/local/bin inside the private mount
-    # namespace only (a program outside the system directories would be
-    # shown to the phone by its full path).
+    # A pretend psql at /usr/local/bin, inside the namespace only.
     bindir = os.path.join(h.tmp, "bin")
     os.mkdir(bindir, 0o755)
     test_sudo.write_file(os.path.join(bindir, "psql"),
                          "#!/bin/sh\necho \"psql (pretend): $2\"\n", 0o755)
     e.mounts.append((bindir, "/usr/local/bin"))
-    psql = "/usr/local/bin/psql"
+    return e, uid
+
+
+def sudo_scene(h, log, e, uid, want):
+    import test_sudo  # noqa: E402
     setpriv = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid,
                "--init-groups"]
-    ok = True
-    for outcome, want in (("approve", 0), ("deny", 1)):
-        h.mock.set("did:bkey:alice", outcome=outcome,
-                   delay_ms=PHONE_DELAY_MS, interval=1)
-        print("\n(the phone will %s)" % outcome)
-        rc = run_shown(e.argv([test_sudo.SUDO, "-u", "postgres", psql, "-c",
+    say("alice$ sudo -u postgres psql -c 'DROP TABLE users_archive'")
+    # sudo writes straight to our terminal: its lines and the phone's
+    # come in the order they happen.
+    p = subprocess.run(e.argv([test_sudo.SUDO, "-u", "postgres",
+                               "/usr/local/bin/psql", "-c",
                                "DROP TABLE users_archive"], setpriv),
-                       ["alice$", "sudo", "-u", "postgres", "psql", "-c",
-                        "'DROP TABLE users_archive'"], e.env())
-        ok = ok and rc == want
+                       env=e.env(), stdin=subprocess.DEVNULL)
+    time.sleep(0.2)     # the phone's last line first
+    say("-> exit status %d" % p.returncode)
+    show_syslog(log)
+    return p.returncode == want
+
+
+def scenes(h, log):
+    ok = True
+    h.mock.set("did:bkey:root", outcome="approve", delay_ms=PHONE_DELAY_MS,
+               interval=1)
+    title("1. An ssh login waits for the phone (real sshd, pam_bkey.so)")
+    ok = ssh_scene(h, log, None, "", True,
+                   "(the phone will approve)") and ok
+
+    if os.geteuid() == 0:
+        e, uid = sudo_setup(h)
+        title("2. sudo: a DB drop on the phone, approved")
+        h.mock.set("did:bkey:alice", outcome="approve",
+                   delay_ms=PHONE_DELAY_MS, interval=1)
+        ok = sudo_scene(h, log, e, uid, 0) and ok
+        title("3. The same, denied on the phone")
+        h.mock.set("did:bkey:alice", outcome="deny",
+                   delay_ms=PHONE_DELAY_MS, interval=1)
+        ok = sudo_scene(h, log, e, uid, 1) and ok
+    else:
+        say("\n(scenes 2 and 3 skipped: real sudo needs root)")
+
+    down = h.config(users={"root": "did:bkey:root"},
+                    api_url="http://127.0.0.1:%d" % harness.free_port(),
+                    connect_timeout="1")
+    title("4. An outage, failmode=secure (the default): no approval, no "
+          "login")
+    ok = ssh_scene(h, log, down, "timeout=3", False,
+                   "(the BKey service cannot be reached)") and ok
+    title("5. An outage, failmode=safe: the login goes through, logged "
+          "as a warning")
+    ok = ssh_scene(h, log, down, "timeout=3 failmode=safe", True,
+                   "(the BKey service cannot be reached)") and ok
     return ok
+
+
+def in_namespace(rundir):
+    """Re-run in a private mount namespace with our own /dev/log (root
+    only); False when that cannot be done here."""
+    if os.geteuid() != 0 or os.environ.get(NS_ENV) == "1" or \
+            shutil.which("unshare") is None:
+        return False
+    save = os.path.join(rundir, "dev.real")
+    os.mkdir(save, 0o700)
+    sock = os.path.join(rundir, "devlog")
+    env = dict(os.environ, **{NS_ENV: "1"})
+    argv = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+            NS_SETUP, "sh", save, sock, sys.executable] + sys.argv + \
+        ["--rundir", rundir]
+    sys.stdout.flush()
+    return subprocess.run(argv, env=env).returncode
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
+    ap.add_argument("--rundir")
     args = ap.parse_args()
-    rundir = tempfile.mkdtemp(prefix="bkey-demo.")
+    if args.rundir is None:
+        rundir = tempfile.mkdtemp(prefix="bkey-demo.")
+        os.chmod(rundir, 0o755)
+        try:
+            rc = in_namespace(rundir)
+            if rc is not False:
+                return rc
+            return run(args.build, rundir, None)
+        finally:
+            shutil.rmtree(rundir, ignore_errors=True)
+    log = Syslog(os.path.join(args.rundir, "devlog"))
+    log.start()
+    return run(args.build, tempfile.mkdtemp(prefix="run.", dir=args.rundir),
+               log)
+
+
+def run(build, rundir, log):
     os.chmod(rundir, 0o755)
-    h = harness.Harness(args.build, rundir)
+    h = harness.Harness(build, rundir)
     h._mock = harness.Mock(rundir, "mock-demo", h.client_secret, demo=True)
     tail = PhoneTail(h._mock.log)
     tail.start()
-    ok = True
+    ok = False
     try:
         h.begin("demo")
-        conf = h.config(run_as="")    # the helper runs as the caller
-        ok = demo_cli(h, conf) and ok
-        ok = demo_pam(h, conf) and ok
-        ok = demo_sudo(h) and ok
+        ok = scenes(h, log)
         h.end()
+    except harness.Skip as e:
+        say("\ndemo cannot run here: %s" % e)
     finally:
         tail.stopping = True
         h.close()
-        shutil.rmtree(rundir, ignore_errors=True)
-    print("\ndemo %s" % ("finished: every outcome as expected" if ok
-                         else "FAILED: an outcome was not as expected"))
+    say("\ndemo %s" % ("finished: every outcome as expected" if ok
+                       else "FAILED: an outcome was not as expected"))
     return 0 if ok else 1
 
 

@@ -62,7 +62,7 @@ def keygen(path):
 class Sshd:
     """sshd in its own mount namespace with a test /etc/pam.d."""
 
-    def __init__(self, h, module_args=""):
+    def __init__(self, h, module_args="", conf=None):
         self.h = h
         t = self.dir = os.path.join(h.tmp, "sshd")
         os.makedirs(t)
@@ -70,7 +70,7 @@ class Sshd:
         self.key = os.path.join(t, "clientkey")
         keygen(self.key)
         shutil.copy(self.key + ".pub", os.path.join(t, "authorized_keys"))
-        self.conf = h.config(users={"root": "did:bkey:root"})
+        self.conf = conf or h.config(users={"root": "did:bkey:root"})
         pamd = os.path.join(t, "pam.d")
         os.makedirs(pamd)
         with open(os.path.join(pamd, "sshd"), "w") as f:

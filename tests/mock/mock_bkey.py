@@ -844,11 +844,10 @@ class Handler(BaseHTTPRequestHandler):
         with st.lock:
             st.auth[auth_req_id] = req
         self.rec["auth_req_id"] = auth_req_id
-        self.demo("\n  +--------------- simulated phone ---------------+\n"
-                  "  | to   %s\n  | asks %s\n  | msg  %s\n  | info %s\n"
-                  "  +-----------------------------------------------+"
-                  % (did, req["scope"], req["binding_message"],
-                     jdump(req["action_details"] or {})))
+        # One line for tests/demo.py, which draws the phone's screen.
+        self.demo("  [phone-request] " + jdump({
+            "did": did, "message": req["binding_message"],
+            "details": req["action_details"] or {}}))
         self.send_json(200, resp)
 
     def offer(self, did, b, resp, endpoint):
