@@ -100,6 +100,25 @@ get_once(struct run *r, const char *url, struct bkey_http_resp *resp,
 	return bkey_http_do(r->k.http, &rq, resp, err);
 }
 
+/* The length of "scheme://authority" at the start of url, 0 if none. */
+static size_t
+origin_len(const char *url)
+{
+	const char *p = strstr(url, "://");
+
+	return p == NULL ? 0 : (size_t)(p + 3 - url) + strcspn(p + 3, "/?#");
+}
+
+/* Whether a and b have one origin: the client secret goes only where the
+ * configuration sends it, never where a document points. */
+static int
+same_origin(const char *a, const char *b)
+{
+	size_t n = origin_len(a);
+
+	return n > 0 && n == origin_len(b) && memcmp(a, b, n) == 0;
+}
+
 /* The discovery document names this issuer; remember what the other
  * steps need from it. */
 static int
@@ -124,7 +143,8 @@ read_discovery(struct run *r, const struct bkey_http_resp *resp,
 	else
 		rc = 0;
 	if (rc == 0 && bkey_json_opt_str(&j, 0, "revocation_endpoint",
-	    &r->revoke_url) == 1 && !bkey_url_allowed(r->revoke_url)) {
+	    &r->revoke_url) == 1 && (!bkey_url_allowed(r->revoke_url) ||
+	    !same_origin(r->revoke_url, r->c->token_endpoint))) {
 		free(r->revoke_url);
 		r->revoke_url = NULL;
 	}

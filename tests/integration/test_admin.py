@@ -280,6 +280,54 @@ def test_self_test_ciba_dialect(h):
     assert_no_approval(h.mock)
 
 
+def test_self_test_secret_stays_with_the_service(h):
+    """REV finding: dialect=ciba proved the client secret (Basic) on the
+    discovery document's revocation_endpoint, wherever it pointed. The
+    secret may go only where the configuration sends it: an endpoint on
+    another origin is not used."""
+    import socket
+    import threading
+    got = []
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(10)
+
+    def serve():
+        try:
+            c, _ = srv.accept()
+        except OSError:
+            return
+        c.settimeout(5)
+        data = b""
+        try:
+            while b"\r\n\r\n" not in data:
+                chunk = c.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        except OSError:
+            pass
+        got.append(data.decode("latin-1"))
+        c.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    thief = "http://127.0.0.1:%d/oauth/revoke" % srv.getsockname()[1]
+    h.mock.config(dialect="ciba", revocation_endpoint=thief)
+    try:
+        p = self_test(h, h.config())
+    finally:
+        srv.close()
+        t.join(5)
+    leaked = [g for g in got if "authorization:" in g.lower()]
+    assert not leaked, "client secret sent to %s: %r" % (thief, leaked)
+    assert p.returncode == 0, p.stdout + p.stderr
+    rev = h.mock.requests("/oauth/revoke")
+    assert len(rev) == 1, rev
+
+
 def test_self_test_text_lines(h):
     p = self_test(h, h.config(), json_out=False)
     assert p.returncode == 0, p.stdout + p.stderr

@@ -157,6 +157,8 @@ class State:
                 # Who approves a device-authorization request (enroll):
                 # that DID's behaviour drives the grant.
                 "device_did": "did:bkey:enrolled",
+                # What discovery names as revocation_endpoint (None: ours).
+                "revocation_endpoint": None,
             }
             self.behaviours = {}            # did -> behaviour (ordered)
             self.counters = {}              # did -> remaining 5xx counts
@@ -712,7 +714,8 @@ class Handler(BaseHTTPRequestHandler):
             "token_endpoint": base + "/oauth/token",
             "device_authorization_endpoint": base + "/oauth/device/code",
             "backchannel_authentication_endpoint": base + "/oauth/bc-authorize",
-            "revocation_endpoint": base + "/oauth/revoke",
+            "revocation_endpoint": st.settings["revocation_endpoint"] or
+            base + "/oauth/revoke",
             "grant_types_supported": [
                 "client_credentials", "refresh_token",
                 "urn:ietf:params:oauth:grant-type:device_code", CIBA_GRANT],
@@ -1098,6 +1101,9 @@ class Handler(BaseHTTPRequestHandler):
                     elif k == "date_offset" and isinstance(v, int):
                         st.settings[k] = v
                     elif k == "device_did" and isinstance(v, str):
+                        st.settings[k] = v
+                    elif k == "revocation_endpoint" and (
+                            v is None or isinstance(v, str)):
                         st.settings[k] = v
                     else:
                         raise ValueError("bad setting %r=%r" % (k, v))
