@@ -124,16 +124,18 @@ expect_base(const struct approve_run *run, struct bkey_jwt_expect *want)
 }
 
 /* The access token: verified (the verifier checks sub against the DID
- * asked), with a jti and exp. */
+ * asked and, when the token names a request, that it is this one), with
+ * a jti and exp. */
 static int
 check_access_token(struct approve_run *run, const char *token,
-    struct bkey_jwt_claims *at, bkey_error *err)
+    const char *auth_req_id, struct bkey_jwt_claims *at, bkey_error *err)
 {
 	struct bkey_jwt_expect want;
 
 	expect_base(run, &want);
 	want.audience = run->c->audience;
 	want.scope = run->scope;
+	want.auth_req_id = auth_req_id;
 	if (bkey_approve_verify_jwt(&run->jc, token, "access token", &want, at,
 	    err) != 0)
 		return -1;
@@ -199,7 +201,8 @@ finish_approved(struct approve_run *run, const struct bkey_ciba_poll *p,
 		bkey_seterr(err, BKEY_ERR_PROTOCOL, "approved without a token");
 		return BKEY_ERR_PROTOCOL;
 	}
-	if (check_access_token(run, p->access_token, &at, err) != 0 ||
+	if (check_access_token(run, p->access_token, auth_req_id, &at,
+	    err) != 0 ||
 	    (p->id_token != NULL && check_id_token(run, p->id_token,
 	    auth_req_id, &idt, err) != 0))
 		goto fail;

@@ -79,7 +79,7 @@ BAD_TOKENS = (
     "unknown_kid", "wrong_iss", "wrong_sub", "wrong_aud", "missing_scope",
     "expired", "not_yet_valid", "reuse_jti", "no_sub", "str_exp",
     "id_token_bad_sig", "id_token_wrong_auth_req_id", "id_token_wrong_aud",
-    "jwk_private", "big")
+    "jwk_private", "big", "access_token_wrong_auth_req_id")
 BEHAVIOUR_DEFAULTS = {
     "outcome": "approve", "delay_ms": 0, "interval": 0, "expires_in": None,
     "slow_down": 0, "status_shape": False, "initiate_5xx": 0,
@@ -296,6 +296,8 @@ class State:
                 self.jwks_private = True
         elif bad == "big":
             p["pad"] = "x" * 9000
+        elif bad == "access_token_wrong_auth_req_id":
+            p[AUTH_REQ_CLAIM] = "ciba_someone_elses"
         if bad in ("alg_none", "alg_none_empty"):
             hdr["alg"] = "none"
         elif bad in ("hs256", "hs256_hmac"):
