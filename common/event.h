@@ -11,11 +11,13 @@
 #define BKEY_EVENT_H
 
 #include "result.h"
+#include "valid.h"		/* BKEY_DID_MAX */
 
 #define BKEY_EVENT_LINE_MAX 4096
 /* Sizes of the string members below, NUL included: what a value may hold
  * is one less. The helper refuses longer claims before it writes one. */
-#define BKEY_EVENT_FIELD_SIZE	256	/* auth_req_id, sub, jti, scope */
+#define BKEY_EVENT_FIELD_SIZE	256	/* auth_req_id, jti, scope */
+#define BKEY_EVENT_SUB_SIZE	(BKEY_DID_MAX + 1)	/* any valid DID */
 #define BKEY_EVENT_CODE_SIZE	8	/* the binding code, "4821" */
 
 enum bkey_event_type {
@@ -28,7 +30,7 @@ struct bkey_event {
 	char auth_req_id[BKEY_EVENT_FIELD_SIZE];
 	char code[BKEY_EVENT_CODE_SIZE];
 	long expires_in, interval;
-	char sub[BKEY_EVENT_FIELD_SIZE], jti[BKEY_EVENT_FIELD_SIZE];
+	char sub[BKEY_EVENT_SUB_SIZE], jti[BKEY_EVENT_FIELD_SIZE];
 	char scope[BKEY_EVENT_FIELD_SIZE];
 	long long exp;
 	bkey_result reason;		/* for BKEY_EV_ERROR */

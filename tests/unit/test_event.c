@@ -2,6 +2,7 @@
 /* The JSON line protocol between bkey-approve and the modules. */
 #include "unit.h"
 #include "event.h"
+#include "valid.h"
 
 static int
 parse(struct bkey_event *ev, const char *s)
@@ -235,6 +236,27 @@ parse_error_events(void)
 	    "\"detail\":\"x\"}") == -1);
 }
 
+/* REV finding: a DID of BKEY_DID_MAX bytes is valid in the users file; the
+ * approved event must carry it whole, or the module's "approved for the
+ * DID asked" check denies every approval that user ever gets. */
+static void
+longest_did(void)
+{
+	struct bkey_event ev;
+	char did[BKEY_DID_MAX + 1], line[BKEY_EVENT_LINE_MAX];
+
+	memcpy(did, "did:bkey:", 9);
+	memset(did + 9, 'a', BKEY_DID_MAX - 9);
+	did[BKEY_DID_MAX] = '\0';
+	CHECK(bkey_did_valid(did));
+	snprintf(line, sizeof(line), "{\"event\":\"approved\",\"sub\":\"%s\","
+	    "\"jti\":\"j\",\"scope\":\"approve:action\",\"exp\":1,"
+	    "\"auth_req_id\":\"r\"}", did);
+	memset(&ev, 0, sizeof(ev));
+	CHECK(parse(&ev, line) == 0);
+	CHECK_STR(ev.sub, did);
+}
+
 int
 main(void)
 {
@@ -244,5 +266,6 @@ main(void)
 	RUN(roundtrip);
 	RUN(parse_rejects);
 	RUN(parse_error_events);
+	RUN(longest_did);
 	UNIT_DONE();
 }
