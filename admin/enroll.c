@@ -41,6 +41,7 @@
 #define REQ_TIMEOUT_MS	30000
 #define SLOW_DOWN_MS	5000
 #define DEFAULT_INTERVAL_MS 5000
+#define MIN_INTERVAL_MS	200	/* as an approval's polls (approve.c) */
 #define USER_CODE_MAX	64
 
 struct device {
@@ -135,6 +136,9 @@ read_device(const bkey_json *j, struct device *d, bkey_error *err)
 			    "device code: bad interval");
 		d->interval_ms = (long)v * 1000;
 	}
+	/* "interval": 0 is no licence to poll back to back. */
+	if (d->interval_ms < MIN_INTERVAL_MS)
+		d->interval_ms = MIN_INTERVAL_MS;
 	/* What goes on the screen must be what it looks like. */
 	if (!bkey_text_printable(d->user_code, strlen(d->user_code),
 	    USER_CODE_MAX) || !bkey_url_allowed(d->uri) ||

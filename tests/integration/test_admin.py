@@ -691,14 +691,19 @@ def test_enroll_ldif(h):
     assert open(u).read() == before
 
 
-def test_enroll_slow_down(h):
-    """slow_down adds 5 s to the interval (RFC 8628 3.5)."""
+def enrolled_polls(h, **behaviour):
+    """Enroll dave with the phone behaving so; the device code polls."""
     cfg, _ = users_config(h)
     h.mock.config(device_did="did:bkey:phone")
-    h.mock.set("did:bkey:phone", slow_down=1, interval=0)
+    h.mock.set("did:bkey:phone", **behaviour)
     p = enroll(h, cfg, "dave")
     assert p.returncode == 0, p.stdout + p.stderr
-    polls = device_polls(h.mock)
+    return device_polls(h.mock)
+
+
+def test_enroll_slow_down(h):
+    """slow_down adds 5 s to the interval (RFC 8628 3.5)."""
+    polls = enrolled_polls(h, slow_down=1, interval=0)
     assert len(polls) == 2, polls
     assert polls[1]["t"] - polls[0]["t"] >= 4.95, \
         polls[1]["t"] - polls[0]["t"]
@@ -706,6 +711,14 @@ def test_enroll_slow_down(h):
 
 
 test_enroll_slow_down.timeout = 30
+
+
+def test_enroll_interval_zero_is_not_a_flood(h):
+    """REV finding: a device code answer with interval 0 made enroll poll
+    the token endpoint back to back for as long as the code lived. Polls
+    stay at least 200 ms apart, as an approval's do."""
+    polls = enrolled_polls(h, delay_ms=1000, interval=0)
+    assert 2 <= len(polls) <= 7, "%d polls in about a second" % len(polls)
 
 
 def test_enroll_timeout_and_cancel(h):
