@@ -175,9 +175,10 @@ parse_rejects(void)
 	    "\"jti\":\"j\",\"scope\":\"s\",\"exp\":1,\"auth_req_id\":\"r\"}") == -1);
 	CHECK(parse(&ev, "{\"event\":\"approved\",\"sub\":null,"
 	    "\"jti\":\"j\",\"scope\":\"s\",\"exp\":1,\"auth_req_id\":\"r\"}") == -1);
-	/* over-long values: 256 bytes do not fit a 256-byte field */
-	memset(big, 'a', 256);
-	big[256] = '\0';
+	/* over-long values: 256 bytes do not fit a 256-byte field (jti);
+	 * sub holds a DID, BKEY_DID_MAX bytes (longest_did), not one more */
+	memset(big, 'a', BKEY_DID_MAX + 1);
+	big[BKEY_DID_MAX + 1] = '\0';
 	{
 		char line[1024];
 
@@ -185,12 +186,17 @@ parse_rejects(void)
 		    "\"%s\",\"jti\":\"j\",\"scope\":\"s\",\"exp\":1,"
 		    "\"auth_req_id\":\"r\"}", big);
 		CHECK(parse(&ev, line) == -1);
+		big[256] = '\0';
+		snprintf(line, sizeof(line), "{\"event\":\"approved\",\"sub\":"
+		    "\"s\",\"jti\":\"%s\",\"scope\":\"s\",\"exp\":1,"
+		    "\"auth_req_id\":\"r\"}", big);
+		CHECK(parse(&ev, line) == -1);
 		big[255] = '\0';
 		snprintf(line, sizeof(line), "{\"event\":\"approved\",\"sub\":"
-		    "\"%s\",\"jti\":\"j\",\"scope\":\"s\",\"exp\":1,"
+		    "\"s\",\"jti\":\"%s\",\"scope\":\"s\",\"exp\":1,"
 		    "\"auth_req_id\":\"r\"}", big);
 		CHECK(parse(&ev, line) == 0);
-		CHECK(strlen(ev.sub) == 255);
+		CHECK(strlen(ev.jti) == 255);
 	}
 	/* a line with a newline inside, or longer than the protocol max */
 	CHECK(parse(&ev, "{\"event\":\"denied\"}\n") == -1);
