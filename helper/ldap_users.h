@@ -1,0 +1,21 @@
+/*
+ * The user->DID map in a directory (users_ldap_* in bkey.conf(5)). Only
+ * bkey-approve and bkey-admin link this: the modules never talk to LDAP.
+ */
+#ifndef BKEY_LDAP_USERS_H
+#define BKEY_LDAP_USERS_H
+
+#include "config.h"
+#include "result.h"
+
+/*
+ * The DID of user in the directory: 0 found (*did malloc'd, valid), 1 no
+ * entry for the user, -1 error (err set, BKEY_ERR_CONFIG): the directory
+ * could not be asked, TLS failed, or the answer is ambiguous (more than
+ * one entry, more or fewer than one value, not a DID). Never "not found"
+ * for an error: that would let nouserok wave a user through.
+ */
+int bkey_ldap_users_lookup(const struct bkey_config *c, const char *user,
+    char **did, bkey_error *err);
+
+#endif
