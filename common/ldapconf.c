@@ -120,3 +120,24 @@ toolong:
 	out[0] = '\0';
 	return -1;
 }
+
+int
+bkey_ldap_filter_all(const char *f, char *out, size_t outsz, char *attr,
+    size_t attrsz)
+{
+	const char *u, *a;
+	int n;
+
+	if (!bkey_ldap_filter_valid(f) || (u = strstr(f, "%u")) == NULL ||
+	    u[2] != ')' || u - f < 3 || u[-1] != '=')
+		return -1;
+	for (a = u - 1; a > f && a[-1] != '('; a--)
+		;
+	if (a == f || (size_t)(u - 1 - a) >= attrsz)
+		return -1;
+	(void)snprintf(attr, attrsz, "%.*s", (int)(u - 1 - a), a);
+	if (!bkey_ldap_attr_valid(attr))
+		return -1;
+	n = snprintf(out, outsz, "%.*s*%s", (int)(u - f), f, u + 2);
+	return n < 0 || (size_t)n >= outsz ? -1 : 0;
+}

@@ -22,4 +22,10 @@ int bkey_ldap_attr_valid(const char *a);
 int bkey_ldap_filter_build(const char *f, const char *user, char *out,
     size_t outsz);
 
+/* For listing every user (bkey-admin list): f with %u as "*" into out,
+ * and the attribute in "(ATTR=%u)" that holds the name into attr. 0, or
+ * -1 if f has no such term or a result does not fit. */
+int bkey_ldap_filter_all(const char *f, char *out, size_t outsz,
+    char *attr, size_t attrsz);
+
 #endif

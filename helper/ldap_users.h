@@ -18,4 +18,20 @@
 int bkey_ldap_users_lookup(const struct bkey_config *c, const char *user,
     char **did, bkey_error *err);
 
+/* One enrolled user of the directory, for bkey-admin list. */
+typedef void (*bkey_ldap_entry_fn)(void *ctx, const char *name,
+    const char *did);
+/* One problem, "users_ldap_uri: ..." in e->detail. */
+typedef void (*bkey_ldap_problem_fn)(void *ctx, const bkey_error *e);
+
+/*
+ * Every user with a DID in the directory (entries without the DID
+ * attribute are not enrolled and skipped). Every problem (an entry with
+ * more or fewer than one name or DID, an invalid DID, a name twice) goes
+ * to problem; only with none are the entries given to entry, in the
+ * directory's order. 0, 1 problems reported, -1 error (err set).
+ */
+int bkey_ldap_users_list(const struct bkey_config *c, bkey_ldap_entry_fn entry,
+    bkey_ldap_problem_fn problem, void *ctx, bkey_error *err);
+
 #endif

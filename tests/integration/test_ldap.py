@@ -238,3 +238,36 @@ def test_ldap_sudo_not_found_and_errors(h):
         assert r.checks == [-1], (user, str(r))
         assert r.errstrs[1] != "no BKey identity for the approver", str(r)
     assert ts.initiates(h) == []
+
+
+# ---- bkey-admin list reads the directory -------------------------------------
+def test_ldap_admin_list(h):
+    from test_admin import admin
+    conf = ldap_conf(h, users_ldap_base="ou=staff," + BASE)
+    p = admin(h, ["list", "--config", conf])
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "twice did:bkey:twice2\n", p.stdout
+    p = admin(h, ["list", "--config", conf, "--json"])
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == [
+        {"user": "twice", "did": "did:bkey:twice2"}], p.stdout
+    # Nobody enrolled under a base: an empty list, not an error.
+    conf = ldap_conf(h, users_ldap_base="ou=people," + BASE,
+                     users_ldap_attr="title")
+    p = admin(h, ["list", "--config", conf, "--json"])
+    assert p.returncode == 0 and json.loads(p.stdout) == [], p.stdout
+
+
+def test_ldap_admin_list_problems(h):
+    from test_admin import admin
+    p = admin(h, ["list", "--config", ldap_conf(h)])
+    assert p.returncode == 78 and p.stdout == "", (p.stdout, p.stderr)
+    for what in ("twice: more than one entry",
+                 "uid=twodid,ou=people,%s: not one valid DID" % BASE,
+                 "uid=baddid,ou=people,%s: not one valid DID" % BASE):
+        assert what in p.stderr, (what, p.stderr)
+    for name in ("alice", "bob", "nodid"):
+        assert name + ":" not in p.stderr, p.stderr
+    conf = ldap_conf(h, uri="ldap://127.0.0.1:%d" % free_port())
+    p = admin(h, ["list", "--config", conf])
+    assert p.returncode == 78 and "users_ldap_uri" in p.stderr, p.stderr

@@ -71,6 +71,27 @@ uri_checks(void)
 	CHECK(bkey_ldap_uri_check("ldaps://", &tls) == -1);
 }
 
+/* bkey-admin list: every entry, and which attribute names the user. */
+static void
+filter_for_all(void)
+{
+	char f[BKEY_LDAP_FILTER_MAX], a[65];
+
+	CHECK(bkey_ldap_filter_all("(uid=%u)", f, sizeof(f), a, sizeof(a)) ==
+	    0);
+	CHECK_STR(f, "(uid=*)");
+	CHECK_STR(a, "uid");
+	CHECK(bkey_ldap_filter_all("(&(objectClass=person)(cn=%u))", f,
+	    sizeof(f), a, sizeof(a)) == 0);
+	CHECK_STR(f, "(&(objectClass=person)(cn=*))");
+	CHECK_STR(a, "cn");
+	CHECK(bkey_ldap_filter_all("(uid=x%u)", f, sizeof(f), a,
+	    sizeof(a)) == -1);
+	CHECK(bkey_ldap_filter_all("(uid=%u*)", f, sizeof(f), a,
+	    sizeof(a)) == -1);
+	CHECK(bkey_ldap_filter_all("(uid=%u)", f, 6, a, sizeof(a)) == -1);
+}
+
 int
 main(void)
 {
@@ -78,5 +99,6 @@ main(void)
 	RUN(filter_escapes_the_name);
 	RUN(filter_and_attr_checks);
 	RUN(uri_checks);
+	RUN(filter_for_all);
 	UNIT_DONE();
 }
