@@ -10,6 +10,11 @@
 #include "ldapconf.h"
 #include "valid.h"
 
+/* Where Debian keeps the system's CA bundle: what "no cafile" means. */
+#ifndef BKEY_SYSTEM_CA
+#define BKEY_SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
+#endif
+
 static int
 ldaperr(bkey_error *err, const char *what, int rc)
 {
@@ -30,8 +35,8 @@ set_options(LDAP *ld, const struct bkey_config *c, bkey_error *err)
 	    (rc = ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv)) ||
 	    (rc = ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &hard)))
 		return ldaperr(err, "cannot set options", rc);
-	if (c->cafile != NULL && (rc = ldap_set_option(ld,
-	    LDAP_OPT_X_TLS_CACERTFILE, c->cafile)) != LDAP_SUCCESS)
+	if ((rc = ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE,
+	    c->cafile != NULL ? c->cafile : BKEY_SYSTEM_CA)) != LDAP_SUCCESS)
 		return ldaperr(err, "cannot set the CA file", rc);
 	/* The TLS options above take effect in a new context. */
 	if ((rc = ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero)) !=
@@ -48,6 +53,10 @@ open_dir(LDAP **ld, const struct bkey_config *c, bkey_error *err)
 	int rc;
 
 	*ld = NULL;
+	/* No ldap.conf, ~/.ldaprc, ./ldaprc or LDAP* variables: only
+	 * bkey.conf decides whom TLS trusts and where to connect. */
+	if (setenv("LDAPNOINIT", "1", 1) != 0)
+		return bkey_seterr(err, BKEY_ERR_INTERNAL, "setenv failed");
 	if ((rc = ldap_initialize(ld, c->users_ldap_uri)) != LDAP_SUCCESS)
 		return ldaperr(err, "cannot use the URI", rc);
 	if (set_options(*ld, c, err) != 0)

@@ -271,3 +271,33 @@ def test_ldap_admin_list_problems(h):
     conf = ldap_conf(h, uri="ldap://127.0.0.1:%d" % free_port())
     p = admin(h, ["list", "--config", conf])
     assert p.returncode == 78 and "users_ldap_uri" in p.stderr, p.stderr
+
+
+def test_ldap_reads_no_ldaprc(h):
+    # libldap would read /etc/ldap/ldap.conf, ~/.ldaprc and ./ldaprc (the
+    # caller's working directory): only bkey.conf may decide whom TLS
+    # trusts and what the search does. Proof: the files are never opened.
+    import shutil
+    import subprocess
+    strace = shutil.which("strace")
+    if strace is None:
+        raise h.Skip("strace not installed (scripts/install-deps.sh)")
+    cwd = os.path.join(h.tmp, "cwd")
+    os.mkdir(cwd)
+    for name in ("ldaprc", ".ldaprc"):
+        with open(os.path.join(cwd, name), "w") as f:
+            f.write("TLS_REQCERT never\n")
+    log = os.path.join(h.tmp, "strace.log")
+    p = subprocess.run([strace, "-f", "-qq", "-e", "trace=open,openat",
+                        "-o", log, h.cli_path, "--config", ldap_conf(h),
+                        "--json", "--user", "alice"], cwd=cwd,
+                       env=h.cli_env(None), capture_output=True, text=True,
+                       timeout=30, stdin=subprocess.DEVNULL)
+    h.assert_final(p, 0, "approved", sub="did:bkey:alice")
+    import re
+    with open(log) as f:
+        paths = re.findall(r'open(?:at)?\((?:AT_FDCWD, )?"([^"]*)"', f.read())
+    assert any(x.endswith("/bkey.conf") for x in paths), paths
+    opened = [x for x in paths if os.path.basename(x) in
+              ("ldaprc", ".ldaprc", "ldap.conf")]
+    assert not opened, opened
