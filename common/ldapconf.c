@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The users_ldap_* settings (ldapconf.h). */
 #include <ctype.h>
 #include <stdio.h>
@@ -7,7 +8,7 @@
 #include "config.h"
 #include "ldapconf.h"
 
-#define URI_MAX	512
+#define URI_MAX 512
 
 /* The host part is checked by the https/http rules (bkey_url_allowed):
  * ldaps:// as https://, ldap:// as http:// (loopback) else as https://. */
@@ -93,8 +94,7 @@ put_value_char(unsigned char c, char *out, size_t outsz, size_t *o)
 }
 
 int
-bkey_ldap_filter_build(const char *f, const char *user, char *out,
-    size_t outsz)
+bkey_ldap_filter_build(const char *f, const char *user, char *out, size_t outsz)
 {
 	const char *p, *u;
 	size_t o = 0;
@@ -105,7 +105,7 @@ bkey_ldap_filter_build(const char *f, const char *user, char *out,
 		if (p[0] == '%' && p[1] == 'u') {
 			for (u = user; *u != '\0'; u++)
 				if (put_value_char((unsigned char)*u, out,
-				    outsz, &o) != 0)
+					outsz, &o) != 0)
 					goto toolong;
 			p++;
 			continue;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The users_ldap_* settings (bkey.conf(5)): what a directory URI, filter
  * and attribute may be, and the filter for one user (RFC 4515 escaping).
@@ -8,7 +9,7 @@
 
 #include <stddef.h>
 
-#define BKEY_LDAP_FILTER_MAX	512
+#define BKEY_LDAP_FILTER_MAX 512
 
 /* 0 if uri is ldaps://HOST[:PORT][/] or ldap://HOST[:PORT][/]; *starttls
  * is 1 for ldap:// to a host that is not loopback (StartTLS required). */
@@ -25,7 +26,7 @@ int bkey_ldap_filter_build(const char *f, const char *user, char *out,
 /* For listing every user (bkey-admin list): f with %u as "*" into out,
  * and the attribute in "(ATTR=%u)" that holds the name into attr. 0, or
  * -1 if f has no such term or a result does not fit. */
-int bkey_ldap_filter_all(const char *f, char *out, size_t outsz,
-    char *attr, size_t attrsz);
+int bkey_ldap_filter_all(const char *f, char *out, size_t outsz, char *attr,
+    size_t attrsz);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The user->DID map in a directory (ldap_users.h). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,8 @@
 static int
 ldaperr(bkey_error *err, const char *what, int rc)
 {
-	return bkey_seterr(err, BKEY_ERR_CONFIG, "users_ldap_uri: %s: %s",
-	    what, ldap_err2string(rc));
+	return bkey_seterr(err, BKEY_ERR_CONFIG, "users_ldap_uri: %s: %s", what,
+	    ldap_err2string(rc));
 }
 
 /* Options before any connection: v3, no referrals, deadlines, TLS. */
@@ -36,7 +37,8 @@ set_options(LDAP *ld, const struct bkey_config *c, bkey_error *err)
 	    (rc = ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &hard)))
 		return ldaperr(err, "cannot set options", rc);
 	if ((rc = ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE,
-	    c->cafile != NULL ? c->cafile : BKEY_SYSTEM_CA)) != LDAP_SUCCESS)
+		 c->cafile != NULL ? c->cafile : BKEY_SYSTEM_CA)) !=
+	    LDAP_SUCCESS)
 		return ldaperr(err, "cannot set the CA file", rc);
 	/* The TLS options above take effect in a new context. */
 	if ((rc = ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero)) !=
@@ -87,16 +89,20 @@ take_did(LDAP *ld, LDAPMessage *res, const struct bkey_config *c,
 	if (n == 0)
 		return 1;
 	if (n != 1) {
-		bkey_seterr(err, BKEY_ERR_CONFIG, "users_ldap_uri: %d entries "
-		    "for user '%s' (must be one)", n, user);
+		bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "users_ldap_uri: %d entries "
+		    "for user '%s' (must be one)",
+		    n, user);
 		goto out;
 	}
 	e = ldap_first_entry(ld, res);
 	vals = e != NULL ? ldap_get_values_len(ld, e, c->users_ldap_attr) :
-	    NULL;
+			   NULL;
 	if (vals == NULL || ldap_count_values_len(vals) != 1) {
-		bkey_seterr(err, BKEY_ERR_CONFIG, "users_ldap_uri: the entry "
-		    "of user '%s' must have one %s", user, c->users_ldap_attr);
+		bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "users_ldap_uri: the entry "
+		    "of user '%s' must have one %s",
+		    user, c->users_ldap_attr);
 		goto out;
 	}
 	if (memchr(vals[0]->bv_val, '\0', vals[0]->bv_len) != NULL ||
@@ -104,8 +110,10 @@ take_did(LDAP *ld, LDAPMessage *res, const struct bkey_config *c,
 	    !bkey_did_valid(*did)) {
 		free(*did);
 		*did = NULL;
-		bkey_seterr(err, BKEY_ERR_CONFIG, "users_ldap_uri: the %s of "
-		    "user '%s' is not a valid DID", c->users_ldap_attr, user);
+		bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "users_ldap_uri: the %s of "
+		    "user '%s' is not a valid DID",
+		    c->users_ldap_attr, user);
 		goto out;
 	}
 	rc = 0;
@@ -127,7 +135,7 @@ bkey_ldap_users_lookup(const struct bkey_config *c, const char *user,
 
 	*did = NULL;
 	if (bkey_ldap_filter_build(c->users_ldap_filter, user, filter,
-	    sizeof(filter)) != 0) {
+		sizeof(filter)) != 0) {
 		bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "users_ldap_filter: too long for user '%s'", user);
 		return -1;
@@ -138,8 +146,10 @@ bkey_ldap_users_lookup(const struct bkey_config *c, const char *user,
 	lrc = ldap_search_ext_s(ld, c->users_ldap_base, LDAP_SCOPE_SUBTREE,
 	    filter, attrs, 0, NULL, NULL, &tv, 2, &res);
 	if (lrc == LDAP_SIZELIMIT_EXCEEDED)
-		bkey_seterr(err, BKEY_ERR_CONFIG, "users_ldap_uri: more than "
-		    "one entry for user '%s'", user);
+		bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "users_ldap_uri: more than "
+		    "one entry for user '%s'",
+		    user);
 	else if (lrc != LDAP_SUCCESS)
 		ldaperr(err, "search failed", lrc);
 	else
@@ -178,8 +188,7 @@ problem_at(bkey_ldap_problem_fn problem, void *ctx, const char *what,
 {
 	bkey_error e = { 0 };
 
-	bkey_seterr(&e, BKEY_ERR_CONFIG, "users_ldap_uri: %s: %s", name,
-	    what);
+	bkey_seterr(&e, BKEY_ERR_CONFIG, "users_ldap_uri: %s: %s", name, what);
 	problem(ctx, &e);
 }
 
@@ -195,7 +204,7 @@ walk(LDAP *ld, LDAPMessage *res, const struct bkey_config *c, char *nattr,
 	int nn, nd, bad = 0, i = 0;
 
 	for (e = ldap_first_entry(ld, res); e != NULL;
-	    e = ldap_next_entry(ld, e)) {
+	     e = ldap_next_entry(ld, e)) {
 		name = one_value(ld, e, nattr, &nn);
 		did = one_value(ld, e, c->users_ldap_attr, &nd);
 		dn = ldap_get_dn(ld, e);
@@ -248,8 +257,9 @@ bkey_ldap_users_list(const struct bkey_config *c, bkey_ldap_entry_fn entry,
 	int rc = -1, lrc, n = 0, i;
 
 	if (bkey_ldap_filter_all(c->users_ldap_filter, filter, sizeof(filter),
-	    nattr, sizeof(nattr)) != 0)
-		return bkey_seterr(err, BKEY_ERR_CONFIG, "users_ldap_filter: "
+		nattr, sizeof(nattr)) != 0)
+		return bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "users_ldap_filter: "
 		    "listing needs a (ATTR=%%u) term");
 	if (open_dir(&ld, c, err) != 0)
 		goto out;

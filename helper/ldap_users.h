@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The user->DID map in a directory (users_ldap_* in bkey.conf(5)). Only
  * bkey-approve and bkey-admin link this: the modules never talk to LDAP.
@@ -19,8 +20,8 @@ int bkey_ldap_users_lookup(const struct bkey_config *c, const char *user,
     char **did, bkey_error *err);
 
 /* One enrolled user of the directory, for bkey-admin list. */
-typedef void (*bkey_ldap_entry_fn)(void *ctx, const char *name,
-    const char *did);
+typedef void (
+    *bkey_ldap_entry_fn)(void *ctx, const char *name, const char *did);
 /* One problem, "users_ldap_uri: ..." in e->detail. */
 typedef void (*bkey_ldap_problem_fn)(void *ctx, const bkey_error *e);
 

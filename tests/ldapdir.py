@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """A throwaway OpenLDAP server for the users_ldap_* tests: Debian's slapd
 with a slapd.conf and an mdb data base in a temp dir, data loaded with
 slapadd before it starts, listening on loopback only (ldap:// and ldaps://

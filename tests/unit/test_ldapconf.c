@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* users_ldap_* checks and the RFC 4515 filter (common/ldapconf.c). */
 #include "unit.h"
 #include "ldapconf.h"
