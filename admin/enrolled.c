@@ -16,6 +16,7 @@
 #include "fileperm.h"
 #include "lines.h"
 #include "jsonw.h"
+#include "ldap_users.h"
 #include "sanitize.h"
 #include "users.h"
 #include "usersfile.h"
@@ -144,6 +145,43 @@ out:
 	return r;
 }
 
+struct list_ctx {
+	int json, n;
+};
+
+static void
+list_entry(void *ctx, const char *name, const char *did)
+{
+	struct list_ctx *l = ctx;
+
+	if (l->json && l->n == 0)
+		(void)printf("[");
+	print_entry(l->json, l->n++ == 0, name, did);
+}
+
+/* users_ldap_uri: the directory, checked whole before anything is listed
+ * (the full load: a bind password is needed). */
+static int
+list_directory(const struct admin_opts *o)
+{
+	struct bkey_config cfg;
+	struct list_ctx l = { o->json, 0 };
+	bkey_error err = { 0 };
+	int r;
+
+	if (bkey_config_load(&cfg, o->config, &err) != 0)
+		return fail_with(&err);
+	r = bkey_ldap_users_list(&cfg, list_entry, list_report, &l, &err);
+	if (r == 0 && o->json)
+		(void)printf("%s]\n", l.n == 0 ? "[" : "");
+	bkey_config_free(&cfg);
+	if (r < 0)
+		return fail_with(&err);
+	if (r > 0)
+		return EXIT_CONFIG;
+	return fflush(stdout) != 0 ? 70 : 0;
+}
+
 int
 admin_list(const struct admin_opts *o)
 {
@@ -153,6 +191,10 @@ admin_list(const struct admin_opts *o)
 
 	if (bkey_config_load_public(&cfg, o->config, &err) != 0)
 		return fail_with(&err);
+	if (cfg.users_ldap_uri != NULL) {
+		bkey_config_free(&cfg);
+		return list_directory(o);
+	}
 	r = bkey_users_check(cfg.users_file, list_report, NULL, &err);
 	if (r < 0 || (r == 0 && print_entries(cfg.users_file, o->json,
 	    &err) != 0))

@@ -34,6 +34,7 @@
 #include "result.h"
 #include "sanitize.h"
 #include "users.h"
+#include "ldap_users.h"
 
 #define STDIN_MAX (64 * 1024)
 #define MAX_DETAILS 32
@@ -421,11 +422,13 @@ out:
 	return rc;
 }
 
-/* --user: the users file names the DID. */
+/* --user: the users file, or the directory, names the DID. */
 static int
 resolve_did(const struct bkey_config *c, struct bkey_request *r,
     bkey_error *err)
 {
+	const char *from = c->users_ldap_uri != NULL ? "the directory" :
+	    c->users_file;
 	char *did = NULL;
 	int rc;
 
@@ -433,18 +436,25 @@ resolve_did(const struct bkey_config *c, struct bkey_request *r,
 		return 0;
 	if (r->user == NULL)
 		return bkey_seterr(err, BKEY_ERR_USAGE, "no user or DID given");
-	rc = bkey_users_lookup(c->users_file, r->user, &did, err);
+	if (c->users_ldap_uri != NULL)
+		rc = bkey_ldap_users_lookup(c, r->user, &did, err);
+	else
+		rc = bkey_users_lookup(c->users_file, r->user, &did, err);
 	if (rc < 0)
 		return -1;
-	if (rc == 1 || did == NULL)
+	if (rc == 1 || did == NULL) {
+		if (c->users_ldap_uri != NULL)
+			bkey_out_unknown_user();
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
-		    "user '%s' has no DID in %s", r->user, c->users_file);
+		    "user '%s' has no DID in %s", r->user, from);
+	}
 	if (!bkey_did_valid(did)) {
 		free(did);
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
-		    "user '%s' has an invalid DID in %s", r->user,
-		    c->users_file);
+		    "user '%s' has an invalid DID in %s", r->user, from);
 	}
+	if (c->users_ldap_uri != NULL)
+		bkey_out_mapped(did);
 	r->did = did;
 	return 0;
 }
@@ -593,7 +603,9 @@ main(int argc, char **argv)
 	have_cfg = 1;
 	bkey_out_debug("config %s: api %s, dialect %s", cfg.path,
 	    cfg.api_url, cfg.dialect == BKEY_DIALECT_CIBA ? "ciba" : "bkey");
-	if (resolve_did(&cfg, &req, &err) != 0) {
+	/* The users file may be readable by root only; the directory is
+	 * asked over the network, so after the privileges are gone. */
+	if (cfg.users_ldap_uri == NULL && resolve_did(&cfg, &req, &err) != 0) {
 		res = err.code;
 		goto done;
 	}
@@ -603,7 +615,7 @@ main(int argc, char **argv)
 		have_cfg = 0;
 		goto out;
 	}
-	if (rc < 0) {
+	if (rc < 0 || resolve_did(&cfg, &req, &err) != 0) {
 		res = err.code;
 		goto done;
 	}

@@ -14,12 +14,27 @@
 
 static int out_json;
 static int out_debug;
+/* Set when the helper mapped a user itself: the caller learns the DID. */
+static char out_did[BKEY_EVENT_FIELD_SIZE];
+static int out_unknown_user;
 
 void
 bkey_out_init(int json, int debug)
 {
 	out_json = json;
 	out_debug = debug;
+}
+
+void
+bkey_out_mapped(const char *did)
+{
+	bkey_sanitize_into(out_did, sizeof(out_did), did, strlen(did));
+}
+
+void
+bkey_out_unknown_user(void)
+{
+	out_unknown_user = 1;
 }
 
 int
@@ -96,6 +111,7 @@ bkey_out_pending(const struct bkey_pending *p, void *ctx)
 	copy_field(ev.code, sizeof(ev.code), p->code);
 	ev.expires_in = p->expires_in;
 	ev.interval = p->interval;
+	memcpy(ev.did, out_did, sizeof(ev.did));
 	if (emit(&ev) != 0)
 		bkey_out_debug("could not write the pending event");
 }
@@ -116,6 +132,7 @@ final_json(bkey_result res, const struct bkey_approval *a,
 		copy_field(ev.auth_req_id, sizeof(ev.auth_req_id),
 		    a->auth_req_id);
 		ev.exp = a->exp;
+		memcpy(ev.did, out_did, sizeof(ev.did));
 		break;
 	case BKEY_DENIED:
 		ev.type = BKEY_EV_DENIED;
@@ -126,6 +143,7 @@ final_json(bkey_result res, const struct bkey_approval *a,
 	default:
 		ev.type = BKEY_EV_ERROR;
 		ev.reason = res;
+		ev.unknown_user = out_unknown_user;
 		copy_field(ev.detail, sizeof(ev.detail),
 		    err->detail[0] ? err->detail :
 		    bkey_result_reason(res));

@@ -12,6 +12,10 @@
 
 void bkey_out_init(int json, int debug);
 int bkey_out_json(void);
+/* The helper mapped a "user" itself: did goes into pending and approved
+ * events; unknown_user marks the error event of a user with no DID. */
+void bkey_out_mapped(const char *did);
+void bkey_out_unknown_user(void);
 
 /* --debug line: "bkey-approve: debug: ..." (sanitized). */
 void bkey_out_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

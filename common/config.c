@@ -21,6 +21,7 @@
 #include "lines.h"
 #include "request.h"
 #include "users.h"
+#include "ldapconf.h"
 
 #ifndef BKEY_DEFAULT_USERS
 #define BKEY_DEFAULT_USERS "/etc/bkey/users"
@@ -38,7 +39,9 @@ enum key_id {
 	K_API_URL, K_ISSUER, K_CLIENT_ID, K_CLIENT_SECRET, K_CLIENT_SECRET_FILE,
 	K_DIALECT, K_BC_AUTHORIZE, K_TOKEN, K_JWKS, K_AUDIENCE, K_SCOPE,
 	K_TIMEOUT, K_REQUESTED_EXPIRY, K_USERS_FILE, K_STATE_DIR, K_CAFILE,
-	K_PROXY, K_CONNECT_TIMEOUT, K_CLOCK_LEEWAY, K_RUN_AS, K_DEVICE, K_COUNT
+	K_PROXY, K_CONNECT_TIMEOUT, K_CLOCK_LEEWAY, K_RUN_AS, K_DEVICE,
+	K_LDAP_URI, K_LDAP_BASE, K_LDAP_FILTER, K_LDAP_ATTR, K_LDAP_BINDDN,
+	K_LDAP_BINDPW_FILE, K_LDAP_TIMEOUT, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -63,6 +66,13 @@ static const char *const key_names[K_COUNT] = {
 	[K_CLOCK_LEEWAY] = "clock_leeway",
 	[K_RUN_AS] = "run_as",
 	[K_DEVICE] = "device_authorization_endpoint",
+	[K_LDAP_URI] = "users_ldap_uri",
+	[K_LDAP_BASE] = "users_ldap_base",
+	[K_LDAP_FILTER] = "users_ldap_filter",
+	[K_LDAP_ATTR] = "users_ldap_attr",
+	[K_LDAP_BINDDN] = "users_ldap_binddn",
+	[K_LDAP_BINDPW_FILE] = "users_ldap_bindpw_file",
+	[K_LDAP_TIMEOUT] = "users_ldap_timeout",
 };
 
 /* Raw values as found in the file (pointers into the read buffer). */
@@ -93,6 +103,13 @@ bkey_config_free(struct bkey_config *c)
 	/* A proxy URL may carry credentials. */
 	bkey_free_secret(&c->proxy);
 	free(c->run_as);
+	free(c->users_ldap_uri);
+	free(c->users_ldap_base);
+	free(c->users_ldap_filter);
+	free(c->users_ldap_attr);
+	free(c->users_ldap_binddn);
+	free(c->users_ldap_bindpw_file);
+	bkey_free_secret(&c->users_ldap_bindpw);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -407,7 +424,7 @@ check_cafile(const char *cafile, const char *path, unsigned long line,
 }
 
 static int
-read_secret_file(struct bkey_config *c, const char *file, bkey_error *err)
+read_secret_file(char **dst, const char *file, bkey_error *err)
 {
 	FILE *f;
 	char *buf = NULL, *nl;
@@ -433,7 +450,7 @@ read_secret_file(struct bkey_config *c, const char *file, bkey_error *err)
 		    file);
 		goto out;
 	}
-	if ((c->client_secret = strdup(buf)) == NULL) {
+	if ((*dst = strdup(buf)) == NULL) {
 		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
@@ -462,7 +479,7 @@ take_secret(struct bkey_config *c, const struct raw *raw, const char *path,
 	if (*raw->val[K_CLIENT_SECRET_FILE] != '/')
 		return lineerr(err, path, raw->line[K_CLIENT_SECRET_FILE],
 		    "client_secret_file must be an absolute path");
-	return with_secret ? read_secret_file(c,
+	return with_secret ? read_secret_file(&c->client_secret,
 	    raw->val[K_CLIENT_SECRET_FILE], err) : 0;
 }
 
@@ -580,13 +597,65 @@ build_local(struct bkey_config *c, const struct raw *raw, const char *path,
 	return dup_into(&c->run_as, v, err);
 }
 
+/* users_ldap_*: all or none; every other users_ldap_ key needs the URI. */
+static int
+build_ldap(struct bkey_config *c, const struct raw *raw, const char *path,
+    int with_secret, bkey_error *err)
+{
+	const char *uri = raw->val[K_LDAP_URI], *v;
+	enum key_id k;
+
+	for (k = K_LDAP_BASE; uri == NULL && k <= K_LDAP_TIMEOUT; k++)
+		if (raw->val[k] != NULL)
+			return lineerr(err, path, raw->line[k],
+			    "%s needs users_ldap_uri", key_names[k]);
+	if (uri == NULL)
+		return 0;
+	if (bkey_ldap_uri_check(uri, &c->users_ldap_starttls) != 0)
+		return lineerr(err, path, raw->line[K_LDAP_URI], "users_ldap_uri "
+		    "must be ldaps://HOST[:PORT] or ldap://HOST[:PORT] "
+		    "(StartTLS is then required unless HOST is loopback)");
+	if (raw->val[K_LDAP_BASE] == NULL || raw->val[K_LDAP_ATTR] == NULL)
+		return lineerr(err, path, raw->line[K_LDAP_URI], "users_ldap_uri "
+		    "needs users_ldap_base and users_ldap_attr");
+	v = raw->val[K_LDAP_FILTER] != NULL ? raw->val[K_LDAP_FILTER] :
+	    "(uid=%u)";
+	if (!bkey_ldap_filter_valid(v))
+		return lineerr(err, path, raw->line[K_LDAP_FILTER],
+		    "users_ldap_filter must be \"(...)\" with %%u once "
+		    "and no other %% sequence");
+	if (!bkey_ldap_attr_valid(raw->val[K_LDAP_ATTR]))
+		return lineerr(err, path, raw->line[K_LDAP_ATTR],
+		    "users_ldap_attr is not an attribute name");
+	if ((raw->val[K_LDAP_BINDDN] == NULL) !=
+	    (raw->val[K_LDAP_BINDPW_FILE] == NULL))
+		return lineerr(err, path, raw->line[K_LDAP_URI],
+		    "users_ldap_binddn and users_ldap_bindpw_file go together");
+	if (dup_into(&c->users_ldap_uri, uri, err) != 0 ||
+	    str_opt(&c->users_ldap_base, raw, K_LDAP_BASE, NULL, err) != 0 ||
+	    dup_into(&c->users_ldap_filter, v, err) != 0 ||
+	    str_opt(&c->users_ldap_attr, raw, K_LDAP_ATTR, NULL, err) != 0 ||
+	    (raw->val[K_LDAP_BINDDN] != NULL && str_opt(&c->users_ldap_binddn,
+	    raw, K_LDAP_BINDDN, NULL, err) != 0) ||
+	    path_opt(&c->users_ldap_bindpw_file, raw, K_LDAP_BINDPW_FILE,
+	    NULL, path, err) != 0 ||
+	    num_opt(&c->users_ldap_timeout, raw, K_LDAP_TIMEOUT, 10, 1, 120,
+	    path, err) != 0)
+		return -1;
+	if (!with_secret || c->users_ldap_bindpw_file == NULL)
+		return 0;
+	return read_secret_file(&c->users_ldap_bindpw,
+	    c->users_ldap_bindpw_file, err);
+}
+
 static int
 build(struct bkey_config *c, const struct raw *raw, const char *path,
     int with_secret, bkey_error *err)
 {
 	if (build_service(c, raw, path, err) != 0 ||
 	    build_limits(c, raw, path, err) != 0 ||
-	    build_local(c, raw, path, err) != 0)
+	    build_local(c, raw, path, err) != 0 ||
+	    build_ldap(c, raw, path, with_secret, err) != 0)
 		return -1;
 	return take_secret(c, raw, path, with_secret, err);
 }

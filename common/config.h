@@ -58,6 +58,16 @@ struct bkey_config {
 	 * above is the configured timeout's, and each run's own timeout
 	 * (--timeout, the request's "timeout") takes its place. */
 	int requested_expiry_set;
+	/* The user->DID map in a directory (NULL uri: the users file). */
+	char *users_ldap_uri;
+	int users_ldap_starttls;	/* ldap:// to a non-loopback host */
+	char *users_ldap_base;
+	char *users_ldap_filter;	/* default (uid=%u) */
+	char *users_ldap_attr;
+	char *users_ldap_binddn;	/* NULL: anonymous */
+	char *users_ldap_bindpw_file;
+	char *users_ldap_bindpw;	/* helper only; wiped on free */
+	long users_ldap_timeout;	/* seconds, default 10 */
 };
 
 /* Load and validate; on success every field above is set (defaults

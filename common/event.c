@@ -55,6 +55,8 @@ bkey_event_format(const struct bkey_event *ev, char *dst, size_t dstsz)
 		PUT(&o, "code", ev->code);
 		bkey_jobj_int(&o, "expires_in", ev->expires_in);
 		bkey_jobj_int(&o, "interval", ev->interval);
+		if (ev->did[0] != '\0')
+			PUT(&o, "did", ev->did);
 		break;
 	case BKEY_EV_APPROVED:
 		PUT(&o, "sub", ev->sub);
@@ -62,12 +64,16 @@ bkey_event_format(const struct bkey_event *ev, char *dst, size_t dstsz)
 		PUT(&o, "scope", ev->scope);
 		bkey_jobj_int(&o, "exp", ev->exp);
 		PUT(&o, "auth_req_id", ev->auth_req_id);
+		if (ev->did[0] != '\0')
+			PUT(&o, "did", ev->did);
 		break;
 	case BKEY_EV_ERROR:
 		/* an error line never carries a non-error outcome */
 		bkey_jobj_str(&o, "reason", is_error_result(ev->reason) ?
 		    bkey_result_reason(ev->reason) : "internal");
 		PUT(&o, "detail", ev->detail);
+		if (ev->unknown_user)
+			bkey_jobj_int(&o, "unknown_user", 1);
 		break;
 	default:
 		break;
@@ -118,6 +124,15 @@ get_nonneg(const bkey_json *j, const char *key, long *out)
 	return 0;
 }
 
+/* The optional "did": absent is "", present must be a whole field. */
+static int
+get_did(const bkey_json *j, struct bkey_event *ev)
+{
+	if (bkey_json_find(j, 0, "did") < 0)
+		return 0;
+	return get_field(j, "did", ev->did, sizeof(ev->did), 0);
+}
+
 static int
 parse_pending(const bkey_json *j, struct bkey_event *ev)
 {
@@ -135,7 +150,7 @@ parse_pending(const bkey_json *j, struct bkey_event *ev)
 	if (get_nonneg(j, "expires_in", &ev->expires_in) != 0 ||
 	    get_nonneg(j, "interval", &ev->interval) != 0)
 		return -1;
-	return 0;
+	return get_did(j, ev);
 }
 
 static int
@@ -149,13 +164,14 @@ parse_approved(const bkey_json *j, struct bkey_event *ev)
 		return -1;
 	if (bkey_json_get_int(j, 0, "exp", &ev->exp) != 0)
 		return -1;
-	return 0;
+	return get_did(j, ev);
 }
 
 static int
 parse_error(const bkey_json *j, struct bkey_event *ev)
 {
 	char *reason = NULL;
+	long long flag;
 	int rc = -1;
 
 	if (bkey_json_get_str(j, 0, "reason", &reason) != 0)
@@ -165,6 +181,12 @@ parse_error(const bkey_json *j, struct bkey_event *ev)
 		ev->reason = BKEY_ERR_INTERNAL;	/* fail closed */
 	if (get_field(j, "detail", ev->detail, sizeof(ev->detail), 1) != 0)
 		goto out;
+	if (bkey_json_find(j, 0, "unknown_user") >= 0) {
+		if (bkey_json_get_int(j, 0, "unknown_user", &flag) != 0 ||
+		    flag != 1)
+			goto out;
+		ev->unknown_user = 1;
+	}
 	rc = 0;
  out:
 	free(reason);

@@ -6,6 +6,10 @@
  *   {"event":"approved","sub":"did:..","jti":"..","scope":"..","exp":N,"auth_req_id":".."}
  *   {"event":"denied"}  {"event":"expired"}
  *   {"event":"error","reason":"unavailable|protocol|token|config|usage|cancelled|internal","detail":".."}
+ * When the helper looked the DID up in the directory (users_ldap_uri),
+ * pending and approved carry "did" (the DID it asked), and an error for a
+ * user with no DID carries "unknown_user":1 (nouserok may apply to it,
+ * never to another error).
  */
 #ifndef BKEY_EVENT_H
 #define BKEY_EVENT_H
@@ -32,9 +36,11 @@ struct bkey_event {
 	long expires_in, interval;
 	char sub[BKEY_EVENT_SUB_SIZE], jti[BKEY_EVENT_FIELD_SIZE];
 	char scope[BKEY_EVENT_FIELD_SIZE];
+	char did[BKEY_EVENT_FIELD_SIZE];	/* "" unless the helper mapped */
 	long long exp;
 	bkey_result reason;		/* for BKEY_EV_ERROR */
 	char detail[BKEY_DETAIL_MAX];
+	int unknown_user;		/* error: the user has no DID */
 };
 
 /* Format ev as one line (with trailing '\n') into dst; -1 if it won't fit. */

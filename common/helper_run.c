@@ -33,14 +33,18 @@ read_events(struct bkey_child *ch, const struct bkey_ask *ask, int cancel_fd,
 	}
 }
 
-/* The token must be for the DID and the scope that were asked. */
+/* The token must be for the DID and the scope that were asked; for a
+ * user the helper mapped, the DID is the one it reports having asked. */
 static bkey_result
 check_asked(const struct bkey_ask *ask, const struct bkey_event *ev,
     bkey_error *err)
 {
 	const char *scope = ask->req.scope;
+	const char *did = ask->req.did != NULL ? ask->req.did : ev->did;
 
-	if (strcmp(ev->sub, ask->req.did) != 0 ||
+	if (!bkey_did_valid(did) || (ask->req.did != NULL &&
+	    ev->did[0] != '\0' && strcmp(ev->did, ask->req.did) != 0) ||
+	    strcmp(ev->sub, did) != 0 ||
 	    !bkey_scope_has(ev->scope, scope, strlen(scope))) {
 		bkey_seterr(err, BKEY_ERR_PROTOCOL,
 		    "the approval is for another DID or scope");

@@ -216,7 +216,10 @@ bkey_request_write(const struct bkey_request_spec *s)
 
 	bkey_buf_init(&b, REQUEST_MAX);
 	bkey_jobj_begin(&o, &b);
-	bkey_jobj_str(&o, "did", s->did);
+	if (s->did != NULL)
+		bkey_jobj_str(&o, "did", s->did);
+	else
+		bkey_jobj_str(&o, "user", s->user);
 	bkey_jobj_str(&o, "scope", s->scope);
 	if (s->message != NULL)
 		bkey_jobj_str(&o, "message", s->message);

@@ -27,7 +27,8 @@ void bkey_request_free(struct bkey_request *r);
 
 /* What a module asks for: the fields of the request it writes. */
 struct bkey_request_spec {
-	const char *did;	/* the approver */
+	const char *did;	/* the approver; NULL: user, for the helper to map */
+	const char *user;	/* with did NULL (users_ldap_uri) */
 	const char *scope;
 	const char *message;	/* NULL: none */
 	const char *details;	/* action_details JSON object text, or NULL */
@@ -36,7 +37,8 @@ struct bkey_request_spec {
 
 /*
  * The --request-stdin object for s, in the order the parser above reads
- * it: {"did", "scope", "message", "action_details", "timeout"}. malloc'd
+ * it: {"did" or "user", "scope", "message", "action_details", "timeout"}.
+ * malloc'd
  * (wipe it after use), NULL if it does not fit or memory ran out.
  */
 char *bkey_request_write(const struct bkey_request_spec *s);

@@ -74,6 +74,7 @@ struct pbk_run {
 	struct pbk_items it;
 	long long t0;
 	char *did;		/* the user's DID, once mapped */
+	char user[PBK_ITEM_MAX];	/* users_ldap_uri: for the helper to map */
 	long timeout;
 	int conv_failed;
 };
@@ -287,6 +288,38 @@ lookup_did(struct pbk_run *run, const char *users, const char *user,
 	return r;
 }
 
+/*
+ * users_ldap_uri: the helper maps the name (this process never talks to
+ * the directory). The account's own spelling is sent, as lookup_did
+ * would map it: 0, 1 not a name that can be enrolled, -2 look-up failed.
+ */
+static int
+ldap_user(struct pbk_run *run, const char *user)
+{
+	char acct[PBK_ITEM_MAX];
+	int an;
+
+	if (!bkey_username_valid(user))
+		return 1;
+	an = bkey_account_name(user, acct, sizeof(acct));
+	if (an < 0)
+		return -2;
+	if (an == 0 && bkey_username_valid(acct))
+		user = acct;
+	(void)snprintf(run->user, sizeof(run->user), "%s", user);
+	return 0;
+}
+
+/* A user with no DID: nouserok decides. */
+static int
+no_did(struct pbk_run *run)
+{
+	log_decision(run, run->a->nouserok ? LOG_INFO : LOG_NOTICE,
+	    run->a->nouserok ? BKEY_OUT_IGNORED : BKEY_OUT_UNKNOWN_USER,
+	    NULL, "no DID for this user");
+	return run->a->nouserok ? PAM_IGNORE : PAM_USER_UNKNOWN;
+}
+
 /* The user's DID and the timeout: PAM_SUCCESS, or the code to return. */
 static int
 map_user(struct pbk_run *run, const char *user)
@@ -300,7 +333,10 @@ map_user(struct pbk_run *run, const char *user)
 		log_decision(run, LOG_ERR, BKEY_OUT_ERROR, NULL, err.detail);
 		return PAM_SERVICE_ERR;
 	}
-	r = lookup_did(run, cfg.users_file, user, &err);
+	if (cfg.users_ldap_uri != NULL)
+		r = ldap_user(run, user);
+	else
+		r = lookup_did(run, cfg.users_file, user, &err);
 	if (r == -2) {
 		log_decision(run, LOG_ERR, BKEY_OUT_ERROR, NULL,
 		    "user look-up failed");
@@ -308,12 +344,8 @@ map_user(struct pbk_run *run, const char *user)
 	} else if (r < 0) {
 		log_decision(run, LOG_ERR, BKEY_OUT_ERROR, NULL, err.detail);
 		ret = PAM_SERVICE_ERR;
-	} else if (r > 0) {
-		log_decision(run, run->a->nouserok ? LOG_INFO : LOG_NOTICE,
-		    run->a->nouserok ? BKEY_OUT_IGNORED : BKEY_OUT_UNKNOWN_USER,
-		    NULL, "no DID for this user");
-		ret = run->a->nouserok ? PAM_IGNORE : PAM_USER_UNKNOWN;
-	}
+	} else if (r > 0)
+		ret = no_did(run);
 	run->timeout = run->a->timeout > 0 ? run->a->timeout : cfg.timeout;
 	/* The in-process config was needed only for these two values. */
 	bkey_config_free(&cfg);
@@ -339,6 +371,7 @@ ask(struct pbk_run *run, struct bkey_event *ev, bkey_error *err)
 	q.conf = run->a->conf;
 	q.debug = run->a->debug;
 	q.req.did = run->did;
+	q.req.user = run->user;
 	q.req.scope = run->a->scope;
 	q.req.message = msg;
 	q.req.details = details;
@@ -364,7 +397,8 @@ decide(struct pbk_run *run, bkey_result res, const struct bkey_event *ev,
 	if (res == BKEY_APPROVED) {
 		r = set_env(pamh, "BKEY_APPROVAL_JTI", ev->jti);
 		if (r == PAM_SUCCESS)
-			r = set_env(pamh, "BKEY_APPROVED_BY", run->did);
+			r = set_env(pamh, "BKEY_APPROVED_BY",
+			    run->did != NULL ? run->did : ev->did);
 		if (r != PAM_SUCCESS)
 			goto putenv_failed;
 		log_decision(run, LOG_INFO, BKEY_OUT_APPROVED, ev, NULL);
@@ -381,6 +415,11 @@ decide(struct pbk_run *run, bkey_result res, const struct bkey_event *ev,
 		    "failmode=safe: login allowed without approval");
 		return PAM_SUCCESS;
 	}
+	/* Only the helper's own "no DID" for a user it mapped, never
+	 * another error, is "not enrolled". */
+	if (run->did == NULL && ev->type == BKEY_EV_ERROR && ev->unknown_user &&
+	    res == BKEY_ERR_CONFIG && ev->reason == BKEY_ERR_CONFIG)
+		return no_did(run);
 	log_decision(run, res == BKEY_DENIED || res == BKEY_EXPIRED ?
 	    LOG_NOTICE : LOG_ERR, run->conv_failed ? BKEY_OUT_CONV_ERROR :
 	    bkey_outcome_of(res), ev, err->detail);

@@ -8,7 +8,7 @@ PKGS="build-essential ca-certificates libpam0g-dev libcurl4-openssl-dev
 libjsmn-dev libsodium-dev pamtester sudo libpam-wrapper libpamtest0-dev
 libnss-wrapper python3 python3-nacl python3-pexpect openssl openssh-server
 openssh-client valgrind util-linux procps clang-format
-mandoc universal-ctags libqrencode-dev zbar-tools
+mandoc universal-ctags libqrencode-dev zbar-tools libldap-dev slapd ldap-utils strace
 debhelper dpkg-dev fakeroot lintian debootstrap"
 
 missing=""

@@ -59,6 +59,7 @@ static struct plugin_state {
 	gid_t gid;
 	int have_gid;
 	char *users_file;
+	int users_ldap;			/* the helper maps names (LDAP) */
 	long timeout;
 	struct rules rules;
 	struct callerenv_src caller;	/* sudo's vectors, not copies */
@@ -159,6 +160,7 @@ load_config(void)
 		return -1;
 	}
 	st.users_file = strdup(cfg.users_file);
+	st.users_ldap = cfg.users_ldap_uri != NULL;
 	st.timeout = st.opts.timeout > 0 ? st.opts.timeout : cfg.timeout;
 	bkey_config_free(&cfg);
 	if (st.users_file == NULL) {
@@ -400,7 +402,17 @@ log_decision(const struct decision *d, int prio)
 		    line);
 }
 
-/* The approver's DID: 0 found, 1 not enrolled (message printed), -1 error. */
+/* Who approves d: a DID or a user name (the rule's, or the caller). */
+static const char *
+approver_of(const struct decision *d)
+{
+	return d->rule->approver ? d->rule->approver : st.user;
+}
+
+/*
+ * The approver's DID: 0 found, 1 not enrolled (message printed), -1 error.
+ * With users_ldap the helper maps a name: 0 with *did NULL.
+ */
 static int
 approver_did(const char *who, char **did)
 {
@@ -410,6 +422,12 @@ approver_did(const char *who, char **did)
 	*did = NULL;
 	if (strncmp(who, "did:", 4) == 0)
 		return (*did = strdup(who)) != NULL ? 0 : -1;
+	if (st.users_ldap) {
+		if (bkey_username_valid(who))
+			return 0;
+		say("bkey: %s has no BKey identity in the directory", who);
+		return 1;
+	}
 	memset(&err, 0, sizeof(err));
 	rc = bkey_users_lookup(st.users_file, who, did, &err);
 	if (rc == 1)
@@ -541,6 +559,7 @@ ask_helper(const struct decision *d, const char *did, const char *msg,
 	q.conf = st.opts.conf;
 	q.debug = st.opts.debug;
 	q.req.did = did;
+	q.req.user = did == NULL ? approver_of(d) : NULL;
 	q.req.scope = d->rule->scope;
 	q.req.message = msg;
 	q.req.timeout = st.timeout;
@@ -673,15 +692,15 @@ prepare(struct decision *d, char **did, char **msg, const char **errstr,
 {
 	int rc;
 
-	rc = approver_did(d->rule->approver ? d->rule->approver : st.user,
-	    did);
+	rc = approver_did(approver_of(d), did);
 	if (rc != 0) {
 		d->outcome = rc == 1 ? BKEY_OUT_UNKNOWN_USER : BKEY_OUT_ERROR;
 		*errstr = rc == 1 ? ERR_NOUSER : ERR_CONFIG;
 		*ret = rc == 1 ? 0 : -1;
 		return -1;
 	}
-	(void)snprintf(d->approver_did, sizeof(d->approver_did), "%s", *did);
+	(void)snprintf(d->approver_did, sizeof(d->approver_did), "%s",
+	    *did != NULL ? *did : "");
 	if ((rc = phone_message(d, msg)) == 1) {
 		say("bkey: too many environment variables to show on the "
 		    "phone; command refused");
@@ -700,19 +719,44 @@ prepare(struct decision *d, char **did, char **msg, const char **errstr,
 	return 0;
 }
 
+/*
+ * A name the helper mapped: the DID it asked is the approver's, and its
+ * own "no DID" (never another error) is "not enrolled". 1 if that, said.
+ */
+static int
+helper_mapped(struct decision *d, bkey_result res,
+    const struct bkey_event *ev, const char **errstr)
+{
+	if (res == BKEY_APPROVED)
+		(void)snprintf(d->approver_did, sizeof(d->approver_did), "%s",
+		    ev->did);
+	if (res != BKEY_ERR_CONFIG || ev->type != BKEY_EV_ERROR ||
+	    ev->reason != BKEY_ERR_CONFIG || !ev->unknown_user)
+		return 0;
+	say("bkey: %s has no BKey identity in the directory", approver_of(d));
+	d->outcome = BKEY_OUT_UNKNOWN_USER;
+	*errstr = ERR_NOUSER;
+	return 1;
+}
+
 /* Ask for the approval of d; returns the check() code. */
 static int
 request_approval(struct decision *d, const char **errstr)
 {
 	struct bkey_event ev;
 	bkey_error err;
+	bkey_result res;
 	char *did = NULL, *msg = NULL;
 	int ret;
 
 	memset(&err, 0, sizeof(err));
-	if (prepare(d, &did, &msg, errstr, &ret) == 0)
-		ret = apply_verdict(d, ask_helper(d, did, msg, &ev, &err), &ev,
-		    &err, errstr);
+	if (prepare(d, &did, &msg, errstr, &ret) == 0) {
+		res = ask_helper(d, did, msg, &ev, &err);
+		if (did == NULL && helper_mapped(d, res, &ev, errstr))
+			ret = 0;
+		else
+			ret = apply_verdict(d, res, &ev, &err, errstr);
+	}
 	free(did);
 	free(msg);
 	return ret;

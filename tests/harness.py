@@ -190,6 +190,7 @@ class Harness:
         self._mock = None
         self._mock_tls = None
         self._tls = None
+        self._slapd = None
         self._procs = []
         self.client_secret = "s3cr3t-" + os.urandom(12).hex()
         self.cli_path = os.path.join(self.build, "bkey-approve")
@@ -221,10 +222,24 @@ class Harness:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
     def close(self):
-        for m in (self._mock, self._mock_tls):
+        for m in (self._mock, self._mock_tls, self._slapd):
             if m is not None:
                 m.stop()
-        self._mock = self._mock_tls = None
+        self._mock = self._mock_tls = self._slapd = None
+
+    def slapd(self):
+        """A real slapd on loopback (tests/ldapdir.py), started on first
+        use with the directory cases loaded; skips if slapd is missing."""
+        if self._slapd is None:
+            sys.path.insert(0, HERE)
+            import ldapdir
+            try:
+                self._slapd = ldapdir.Slapd(self.rundir, self.tls_files())
+            except ldapdir.Skip as e:
+                raise Skip(str(e))
+        if not self._slapd.alive():
+            raise RuntimeError("slapd died; see " + self._slapd.log)
+        return self._slapd
 
     # ---- the mock ----------------------------------------------------------
     @property
