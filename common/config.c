@@ -37,7 +37,8 @@ enum key_id {
 	K_API_URL, K_ISSUER, K_CLIENT_ID, K_CLIENT_SECRET, K_CLIENT_SECRET_FILE,
 	K_DIALECT, K_BC_AUTHORIZE, K_TOKEN, K_JWKS, K_AUDIENCE, K_SCOPE,
 	K_TIMEOUT, K_REQUESTED_EXPIRY, K_USERS_FILE, K_STATE_DIR, K_CAFILE,
-	K_PROXY, K_CONNECT_TIMEOUT, K_CLOCK_LEEWAY, K_RUN_AS, K_DEVICE, K_COUNT
+	K_PROXY, K_CONNECT_TIMEOUT, K_CLOCK_LEEWAY, K_RUN_AS, K_DEVICE,
+	K_TOKEN_ALGS, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -62,6 +63,7 @@ static const char *const key_names[K_COUNT] = {
 	[K_CLOCK_LEEWAY] = "clock_leeway",
 	[K_RUN_AS] = "run_as",
 	[K_DEVICE] = "device_authorization_endpoint",
+	[K_TOKEN_ALGS] = "token_algs",
 };
 
 /* Raw values as found in the file (pointers into the read buffer). */
@@ -528,6 +530,61 @@ build_service(struct bkey_config *c, const struct raw *raw, const char *path,
 	return str_opt(&c->scope, raw, K_SCOPE, DEFAULT_SCOPE, err);
 }
 
+/* JWS "alg" names we verify; index = bit (BKEY_ALG_*). */
+static const char *const alg_names[] = {
+	"EdDSA", "ES256", "ES384", "RS256", "PS256",
+};
+
+unsigned
+bkey_alg_bit(const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(alg_names) / sizeof(alg_names[0]); i++)
+		if (strlen(alg_names[i]) == n &&
+		    memcmp(alg_names[i], name, n) == 0)
+			return 1u << i;
+	return 0;
+}
+
+/*
+ * token_algs: space-separated names from alg_names. "none" and the HMAC
+ * algorithms are named in the error: they are the classic JWT holes.
+ */
+static int
+build_algs(struct bkey_config *c, const struct raw *raw, const char *path,
+    bkey_error *err)
+{
+	const char *p = raw->val[K_TOKEN_ALGS], *e;
+	unsigned long line = raw->line[K_TOKEN_ALGS];
+	unsigned bit;
+
+	c->token_algs = BKEY_ALG_EDDSA;
+	if (p == NULL)
+		return 0;
+	c->token_algs = 0;
+	for (; *p != '\0'; p = e) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = p + strcspn(p, " \t");
+		if (e == p)
+			break;
+		if ((e - p == 4 && strncasecmp(p, "none", 4) == 0) ||
+		    ((p[0] == 'H' || p[0] == 'h') && (p[1] == 'S' || p[1] == 's')))
+			return lineerr(err, path, line, "token_algs: none and "
+			    "HS* are never accepted (unsigned or shared-key "
+			    "tokens)");
+		if ((bit = bkey_alg_bit(p, (size_t)(e - p))) == 0)
+			return lineerr(err, path, line, "token_algs: unknown "
+			    "algorithm (accepted: EdDSA ES256 ES384 RS256 "
+			    "PS256)");
+		c->token_algs |= bit;
+	}
+	if (c->token_algs == 0)
+		return lineerr(err, path, line, "token_algs is empty");
+	return 0;
+}
+
 /* The timeouts and limits, in seconds. */
 static int
 build_limits(struct bkey_config *c, const struct raw *raw, const char *path,
@@ -584,6 +641,7 @@ build(struct bkey_config *c, const struct raw *raw, const char *path,
     int with_secret, bkey_error *err)
 {
 	if (build_service(c, raw, path, err) != 0 ||
+	    build_algs(c, raw, path, err) != 0 ||
 	    build_limits(c, raw, path, err) != 0 ||
 	    build_local(c, raw, path, err) != 0)
 		return -1;
