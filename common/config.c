@@ -547,6 +547,26 @@ bkey_alg_bit(const char *name, size_t n)
 	return 0;
 }
 
+void
+bkey_algs_format(unsigned algs, char *buf, size_t cap)
+{
+	size_t i, off = 0;
+	int n;
+
+	if (cap == 0)
+		return;
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(alg_names) / sizeof(alg_names[0]); i++) {
+		if ((algs & (1u << i)) == 0)
+			continue;
+		n = snprintf(buf + off, cap - off, "%s%s", off ? " " : "",
+		    alg_names[i]);
+		if (n < 0 || (size_t)n >= cap - off)
+			return;
+		off += (size_t)n;
+	}
+}
+
 /*
  * token_algs: space-separated names from alg_names. "none" and the HMAC
  * algorithms are named in the error: they are the classic JWT holes.

@@ -37,6 +37,8 @@
 
 /* The BKEY_ALG_* bit of the n-byte JWS alg name, 0 if not one of ours. */
 unsigned bkey_alg_bit(const char *name, size_t n);
+/* The names of the bits in algs, space-separated, into buf (truncated). */
+void bkey_algs_format(unsigned algs, char *buf, size_t cap);
 
 typedef enum { BKEY_DIALECT_BKEY = 0, BKEY_DIALECT_CIBA } bkey_dialect;
 

@@ -135,7 +135,47 @@ def test_id_token_uses_the_allow_list(h):
 
 
 def test_token_algs_config_errors(h):
-    for v in ("none", "HS256", "EdDSA hs384", "RS512", ""):
+    never = "none and HS* are never accepted"
+    for v, why in (("none", never), ("HS256", never), ("EdDSA hs384", never),
+                   ("RS512", "unknown algorithm"), ("", "empty value")):
         p = approve(h, h.config(token_algs=v))
         assert p.returncode == 78, (v, describe(p))
-        assert "token_algs" in p.stdout + p.stderr, (v, describe(p))
+        assert why in p.stdout and "token_algs" in p.stdout, (v, describe(p))
+    p = approve(h, h.config(token_algs="EdDSA ES256"))
+    assert_final(p, 0, "approved", sub=DID)
+
+def _self_test_jwks(h, cfg):
+    """bkey-admin self-test's jwks step (a dict: result, detail)."""
+    import json
+    import os
+    import subprocess
+    path = os.path.join(h.build, "bkey-admin")
+    if not os.path.exists(path):
+        raise Skip("%s not built" % path)
+    p = subprocess.run(h.cli_wrapper + [path, "self-test", "--config", cfg,
+                                        "--json"],
+                       capture_output=True, timeout=20, env=h.cli_env(None),
+                       encoding="utf-8")
+    out = [json.loads(line) for line in p.stdout.splitlines()]
+    s = [x for x in out if x.get("step") == "jwks"]
+    assert len(s) == 1, (p.returncode, p.stdout, p.stderr)
+    return s[0]
+
+
+def test_self_test_reports_offered_algs(h):
+    """self-test names the algorithms the JWKS offers, and warns when none
+    of them is in token_algs."""
+    need_cryptography()
+    s = _self_test_jwks(h, h.config())
+    assert s["result"] == "ok" and "1 usable Ed25519 key" in s["detail"], s
+    h.mock.set(DID, alg="RS256", id_token_alg="ES256")   # published
+    s = _self_test_jwks(h, h.config())
+    assert s["result"] == "ok", s
+    # The mock's RSA key names its alg (RS256): PS256 is not offered.
+    assert "3 usable keys for EdDSA ES256 RS256; token_algs EdDSA" \
+        in s["detail"], s
+    s = _self_test_jwks(h, h.config(token_algs="ES384 RS256"))
+    assert s["result"] == "ok", s
+    s = _self_test_jwks(h, h.config(token_algs="ES384 PS256"))
+    assert s["result"] == "warn", s
+    assert "token_algs ES384 PS256: none of them allowed" in s["detail"], s
