@@ -179,3 +179,24 @@ def test_self_test_reports_offered_algs(h):
     s = _self_test_jwks(h, h.config(token_algs="ES384 PS256"))
     assert s["result"] == "warn", s
     assert "token_algs ES384 PS256: none of them allowed" in s["detail"], s
+
+
+def test_enroll_uses_the_allow_list(h):
+    """bkey-admin enroll verifies the device grant's token with the same
+    list."""
+    import os
+    import subprocess
+    need_cryptography()
+    path = os.path.join(h.build, "bkey-admin")
+    if not os.path.exists(path):
+        raise Skip("%s not built" % path)
+    h.mock.config(device_did="did:bkey:phone")
+    h.mock.set("did:bkey:phone", alg="RS256", interval=0)
+    for algs, code in ((None, 4), ("ES256", 4), ("EdDSA RS256", 0)):
+        cfg = h.config(token_algs=algs)
+        p = subprocess.run(h.cli_wrapper + [path, "enroll", "dave",
+                                            "--config", cfg],
+                           capture_output=True, timeout=20,
+                           env=h.cli_env(None), encoding="utf-8")
+        assert p.returncode == code, (algs, p.returncode, p.stdout,
+                                      p.stderr)
