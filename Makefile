@@ -60,7 +60,7 @@ ALL_LDFLAGS = -Wl,-z,relro,-z,now -Wl,--as-needed $(SANLD) $(LDFLAGS)
 # A module must resolve every symbol at link time: a call into helper/
 # (network, token code) is then a link error, not a load-time surprise.
 MOD_LDFLAGS = -Wl,-z,defs $(ALL_LDFLAGS)
-NETLIBS := -lcurl -lsodium -lldap -llber
+NETLIBS := -lcurl -lsodium -lcrypto -lldap -llber
 MODLIBS := -lsodium
 
 # Two archives: common/ is what the modules may link; helper/ holds the

@@ -293,8 +293,10 @@ verified_did(struct net *n, const char *token, char *did, size_t didsz,
 	want.audience = n->c->audience;
 	want.leeway = n->c->clock_leeway;
 	want.now = time(NULL);
+	want.algs = n->c->token_algs;
 	bkey_jwks_cache_init(&n->jc, n->c->state_dir, n->c->jwks_uri,
 	    fetch_jwks, n);
+	n->jc.algs = n->c->token_algs;
 	if (bkey_approve_verify_jwt(&n->jc, token, "access token", &want, &cl,
 	    err) != 0)
 		goto out;

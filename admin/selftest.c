@@ -261,27 +261,55 @@ step_token(struct run *r)
 	    "(dialect ciba)" : "client token issued (dialect bkey)");
 }
 
+/* What the set offers against token_algs: ok, or a warning when none of
+ * its algorithms is allowed (every approval would be refused). */
+static void
+jwks_verdict(struct run *r, const struct bkey_jwks *ks)
+{
+	char detail[BKEY_DETAIL_MAX], have[32], allow[32];
+	unsigned offered = 0;
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		offered |= ks->keys[i].algs;
+	if (offered == BKEY_ALG_EDDSA && (r->c->token_algs & offered)) {
+		(void)snprintf(detail, sizeof(detail), "%.150s: %zu usable "
+		    "Ed25519 key%s", r->c->jwks_uri, ks->n,
+		    ks->n == 1 ? "" : "s");
+		step_line(r, "jwks", V_OK, detail);
+		return;
+	}
+	bkey_algs_format(offered, have, sizeof(have));
+	bkey_algs_format(r->c->token_algs, allow, sizeof(allow));
+	(void)snprintf(detail, sizeof(detail), "%.100s: %zu usable key%s "
+	    "for %s; token_algs %s%s", r->c->jwks_uri, ks->n,
+	    ks->n == 1 ? "" : "s", have, allow,
+	    (r->c->token_algs & offered) ? "" : ": none of them allowed");
+	step_line(r, "jwks", (r->c->token_algs & offered) ? V_OK : V_WARN,
+	    detail);
+}
+
 static void
 step_jwks(struct run *r)
 {
 	struct bkey_jwks ks = { 0 };
 	struct bkey_http_resp resp;
 	bkey_error err = { 0 };
-	char detail[BKEY_DETAIL_MAX];
 
 	r->t0 = bkey_now_ms();
 	memset(&resp, 0, sizeof(resp));
+	/* Every algorithm we know: the report says what the issuer offers. */
 	if (get_once(r, r->c->jwks_uri, &resp, &err) != 0 ||
 	    (resp.status != 200 && bkey_seterr(&err, BKEY_ERR_PROTOCOL,
 	    "%.150s: HTTP %ld", r->c->jwks_uri, resp.status) != 0) ||
-	    bkey_jwks_parse(&ks, resp.body.data != NULL ? resp.body.data : "",
-	    resp.body.len, &err) != 0) {
+	    bkey_jwks_parse_algs(&ks, resp.body.data != NULL ?
+	    resp.body.data : "", resp.body.len, BKEY_ALG_EDDSA |
+	    BKEY_ALG_ES256 | BKEY_ALG_ES384 | BKEY_ALG_RS256 | BKEY_ALG_PS256,
+	    &err) != 0) {
 		step_fail(r, "jwks", &err);
 		goto out;
 	}
-	(void)snprintf(detail, sizeof(detail), "%s: %zu usable Ed25519 "
-	    "key%s", r->c->jwks_uri, ks.n, ks.n == 1 ? "" : "s");
-	step_line(r, "jwks", V_OK, detail);
+	jwks_verdict(r, &ks);
 out:
 	bkey_jwks_free(&ks);
 	bkey_buf_free(&resp.body);

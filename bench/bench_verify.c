@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "b64url.h"
+#include "bench_common.h"
 #include "jwks.h"
 #include "jwt.h"
 #include "result.h"
@@ -69,12 +70,7 @@ main(void)
 		goto out;
 	snprintf(token, sizeof(token), "%s.%s", signing, s);
 
-	want.issuer = "https://api.bkey.id";
-	want.audience = "client";
-	want.scope = "approve:login";
-	want.sub = "did:bkey:alice";
-	want.leeway = 30;
-	want.now = now;
+	bench_want(&want, now);
 
 	t0 = now_s();
 	for (i = 0; i < ROUNDS; i++) {

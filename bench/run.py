@@ -24,6 +24,8 @@ Targets (a missed target prints MISS and makes the exit status 1):
   concurrent_failed        == 0      of MAX approvals started at once
   cpu_flat_ratio           <= 1.5    CPU per approval at MAX / at 1
   verify_us                <= 200    one token verification
+  verify_us_ALG            <= 1000   the same for ES256 RS256 PS256
+                           (ES384 <= 3000); jwks_parse_us_ALG beside it
 Figures without a target help read the others: startup_* is bkey-approve
 --version (exec and loading libcurl, OpenSSL and their 30 libraries),
 http_* the same approval over plain http (what TLS adds),
@@ -61,6 +63,12 @@ TARGETS = {
     "concurrent_failed": ("==", 0.0, "approvals"),
     "cpu_flat_ratio": ("<=", 1.5, "x"),
     "verify_us": ("<=", 200.0, "us"),
+    # issue 13: slower than Ed25519, still far below a millisecond
+    "verify_us_ES256": ("<=", 1000.0, "us"),
+    # P-384 has no optimised code in OpenSSL 3.0: about a millisecond
+    "verify_us_ES384": ("<=", 3000.0, "us"),
+    "verify_us_RS256": ("<=", 1000.0, "us"),
+    "verify_us_PS256": ("<=", 1000.0, "us"),
 }
 STUB_PLUGIN = r"""
 #include <sudo_plugin.h>
@@ -121,12 +129,14 @@ class Bench:
 
 
 def verify_bench(build):
-    out = subprocess.run([os.path.join(build, "bench", "bench_verify")],
-                         capture_output=True, text=True, check=True).stdout
     figures = {}
-    for line in out.splitlines():
-        name, value, _unit = line.split()
-        figures[name] = float(value)
+    for prog in ("bench_verify", "bench_verify_algs"):
+        out = subprocess.run([os.path.join(build, "bench", prog)],
+                             capture_output=True, text=True,
+                             check=True).stdout
+        for line in out.splitlines():
+            name, value, _unit = line.split()
+            figures[name] = float(value)
     return figures
 
 

@@ -41,7 +41,8 @@ enum key_id {
 	K_TIMEOUT, K_REQUESTED_EXPIRY, K_USERS_FILE, K_STATE_DIR, K_CAFILE,
 	K_PROXY, K_CONNECT_TIMEOUT, K_CLOCK_LEEWAY, K_RUN_AS, K_DEVICE,
 	K_LDAP_URI, K_LDAP_BASE, K_LDAP_FILTER, K_LDAP_ATTR, K_LDAP_BINDDN,
-	K_LDAP_BINDPW_FILE, K_LDAP_TIMEOUT, K_COUNT
+	K_LDAP_BINDPW_FILE, K_LDAP_TIMEOUT,
+	K_TOKEN_ALGS, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -73,6 +74,7 @@ static const char *const key_names[K_COUNT] = {
 	[K_LDAP_BINDDN] = "users_ldap_binddn",
 	[K_LDAP_BINDPW_FILE] = "users_ldap_bindpw_file",
 	[K_LDAP_TIMEOUT] = "users_ldap_timeout",
+	[K_TOKEN_ALGS] = "token_algs",
 };
 
 /* Raw values as found in the file (pointers into the read buffer). */
@@ -546,6 +548,81 @@ build_service(struct bkey_config *c, const struct raw *raw, const char *path,
 	return str_opt(&c->scope, raw, K_SCOPE, DEFAULT_SCOPE, err);
 }
 
+/* JWS "alg" names we verify; index = bit (BKEY_ALG_*). */
+static const char *const alg_names[] = {
+	"EdDSA", "ES256", "ES384", "RS256", "PS256",
+};
+
+unsigned
+bkey_alg_bit(const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(alg_names) / sizeof(alg_names[0]); i++)
+		if (strlen(alg_names[i]) == n &&
+		    memcmp(alg_names[i], name, n) == 0)
+			return 1u << i;
+	return 0;
+}
+
+void
+bkey_algs_format(unsigned algs, char *buf, size_t cap)
+{
+	size_t i, off = 0;
+	int n;
+
+	if (cap == 0)
+		return;
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(alg_names) / sizeof(alg_names[0]); i++) {
+		if ((algs & (1u << i)) == 0)
+			continue;
+		n = snprintf(buf + off, cap - off, "%s%s", off ? " " : "",
+		    alg_names[i]);
+		if (n < 0 || (size_t)n >= cap - off)
+			return;
+		off += (size_t)n;
+	}
+}
+
+/*
+ * token_algs: space-separated names from alg_names. "none" and the HMAC
+ * algorithms are named in the error: they are the classic JWT holes.
+ */
+static int
+build_algs(struct bkey_config *c, const struct raw *raw, const char *path,
+    bkey_error *err)
+{
+	const char *p = raw->val[K_TOKEN_ALGS], *e;
+	unsigned long line = raw->line[K_TOKEN_ALGS];
+	unsigned bit;
+
+	c->token_algs = BKEY_ALG_EDDSA;
+	if (p == NULL)
+		return 0;
+	c->token_algs = 0;
+	for (; *p != '\0'; p = e) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = p + strcspn(p, " \t");
+		if (e == p)
+			break;
+		if ((e - p == 4 && strncasecmp(p, "none", 4) == 0) ||
+		    ((p[0] == 'H' || p[0] == 'h') && (p[1] == 'S' || p[1] == 's')))
+			return lineerr(err, path, line, "token_algs: none and "
+			    "HS* are never accepted (unsigned or shared-key "
+			    "tokens)");
+		if ((bit = bkey_alg_bit(p, (size_t)(e - p))) == 0)
+			return lineerr(err, path, line, "token_algs: unknown "
+			    "algorithm (accepted: EdDSA ES256 ES384 RS256 "
+			    "PS256)");
+		c->token_algs |= bit;
+	}
+	if (c->token_algs == 0)
+		return lineerr(err, path, line, "token_algs is empty");
+	return 0;
+}
+
 /* The timeouts and limits, in seconds. */
 static int
 build_limits(struct bkey_config *c, const struct raw *raw, const char *path,
@@ -653,6 +730,7 @@ build(struct bkey_config *c, const struct raw *raw, const char *path,
     int with_secret, bkey_error *err)
 {
 	if (build_service(c, raw, path, err) != 0 ||
+	    build_algs(c, raw, path, err) != 0 ||
 	    build_limits(c, raw, path, err) != 0 ||
 	    build_local(c, raw, path, err) != 0 ||
 	    build_ldap(c, raw, path, with_secret, err) != 0)

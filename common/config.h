@@ -7,6 +7,7 @@
 #ifndef BKEY_CONFIG_H
 #define BKEY_CONFIG_H
 
+#include <stddef.h>
 #include "result.h"
 
 #ifndef BKEY_DEFAULT_CONFIG
@@ -27,6 +28,18 @@
 /* A limit as a string literal, for fixed texts such as usage lines. */
 #define BKEY_STR_(x)	#x
 #define BKEY_STR(x)	BKEY_STR_(x)
+
+/* token_algs: the JWS algorithms a token may be signed with. */
+#define BKEY_ALG_EDDSA	0x01u
+#define BKEY_ALG_ES256	0x02u
+#define BKEY_ALG_ES384	0x04u
+#define BKEY_ALG_RS256	0x08u
+#define BKEY_ALG_PS256	0x10u
+
+/* The BKEY_ALG_* bit of the n-byte JWS alg name, 0 if not one of ours. */
+unsigned bkey_alg_bit(const char *name, size_t n);
+/* The names of the bits in algs, space-separated, into buf (truncated). */
+void bkey_algs_format(unsigned algs, char *buf, size_t cap);
 
 typedef enum { BKEY_DIALECT_BKEY = 0, BKEY_DIALECT_CIBA } bkey_dialect;
 
@@ -68,6 +81,7 @@ struct bkey_config {
 	char *users_ldap_bindpw_file;
 	char *users_ldap_bindpw;	/* helper only; wiped on free */
 	long users_ldap_timeout;	/* seconds, default 10 */
+	unsigned token_algs;		/* BKEY_ALG_* bits, default EdDSA */
 };
 
 /* Load and validate; on success every field above is set (defaults

@@ -121,6 +121,7 @@ expect_base(const struct approve_run *run, struct bkey_jwt_expect *want)
 	want->sub = run->r->did;
 	want->leeway = run->c->clock_leeway;
 	want->now = time(NULL);
+	want->algs = run->c->token_algs;
 }
 
 /* The access token: verified (the verifier checks sub against the DID
@@ -387,6 +388,7 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 	run.deadline_ms = bkey_now_ms() + timeout * 1000LL;
 	bkey_jwks_cache_init(&run.jc, c->state_dir, c->jwks_uri, fetch_jwks,
 	    &run);
+	run.jc.algs = c->token_algs;
 
 	if (bkey_ciba_init(&run.k, c, cancel, err) != 0)
 		goto fail;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* JSON Web Key Sets: only OKP/Ed25519 public keys are kept. */
+/* JSON Web Key Sets: OKP/Ed25519, EC P-256/P-384 and RSA public keys. */
 #ifndef BKEY_JWKS_H
 #define BKEY_JWKS_H
 
@@ -8,7 +8,9 @@
 
 struct bkey_jwk {
 	char kid[128];			/* "" when the key has none */
-	unsigned char pk[32];
+	unsigned algs;			/* BKEY_ALG_* this key may verify */
+	unsigned char pk[32];		/* Ed25519 (algs == BKEY_ALG_EDDSA) */
+	void *pkey;			/* EVP_PKEY of an EC or RSA key */
 };
 
 struct bkey_jwks {
@@ -17,12 +19,19 @@ struct bkey_jwks {
 };
 
 /*
- * Parse a JWKS document. Keys with kty != OKP, crv != Ed25519, alg present
- * and != EdDSA, use present and != sig, key_ops present and not an array
- * of strings holding "verify", or x not 32 bytes are skipped; a key
- * carrying a private "d" makes the whole set invalid. A set with no usable
- * key is an error (BKEY_ERR_PROTOCOL). 0 / -1.
+ * Parse a JWKS document, keeping the keys that can verify one of algs
+ * (BKEY_ALG_* bits; 0 means EdDSA alone). A key verifies only what its
+ * type and curve allow: OKP/Ed25519 EdDSA, EC P-256 ES256, EC P-384 ES384,
+ * RSA (>= 2048 bits, e odd and small) RS256 and PS256; and only its own
+ * alg when it names one. Keys of another type or curve, with a malformed
+ * member, use present and != sig, or key_ops present and not an array of
+ * strings holding "verify" are skipped; a key carrying a private member
+ * makes the whole set invalid. A set with no usable key is an error
+ * (BKEY_ERR_PROTOCOL). 0 / -1.
  */
+int bkey_jwks_parse_algs(struct bkey_jwks *ks, const char *json, size_t len,
+    unsigned algs, bkey_error *err);
+/* The same for EdDSA alone. */
 int bkey_jwks_parse(struct bkey_jwks *ks, const char *json, size_t len,
     bkey_error *err);
 void bkey_jwks_free(struct bkey_jwks *ks);

@@ -185,7 +185,8 @@ fetch_set(struct bkey_jwks_cache *jc, bkey_error *err)
 	if (jc->fetch(jc->fetch_ctx, jc->url, &body, err) != 0)
 		goto out;
 	if (body.data == NULL ||
-	    bkey_jwks_parse(&ks, body.data, body.len, err) != 0) {
+	    bkey_jwks_parse_algs(&ks, body.data, body.len, jc->algs,
+	    err) != 0) {
 		if (err != NULL && err->code != BKEY_ERR_PROTOCOL)
 			err->code = BKEY_ERR_PROTOCOL;
 		if (body.data == NULL)
@@ -215,7 +216,7 @@ bkey_jwks_cache_get(struct bkey_jwks_cache *jc, const struct bkey_jwks **ks,
 		bkey_buf_init(&body, BKEY_HTTP_BODY_MAX + 1);
 		memset(&ignored, 0, sizeof(ignored));
 		if (read_cache(jc, &body) == 0 &&
-		    bkey_jwks_parse(&jc->ks, body.data, body.len,
+		    bkey_jwks_parse_algs(&jc->ks, body.data, body.len, jc->algs,
 		    &ignored) == 0) {
 			jc->have = 1;
 			bkey_ciba_debug("jwks: using the cached set (%zu keys)",

@@ -29,6 +29,7 @@ struct bkey_jwks_cache {
 	const char *url;
 	bkey_jwks_fetch_fn fetch;
 	void *fetch_ctx;
+	unsigned algs;			/* token_algs; 0 (init) = EdDSA */
 	struct bkey_jwks ks;
 	int have;			/* ks holds a set */
 	int fetched;			/* ks came from the network this run */

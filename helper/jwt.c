@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Verifying the approval token (docs/protocol.md "The approval token").
- * Order matters: shape, then header (alg pinned), then key by kid, then the
- * signature; only a token whose signature verified has its claims read.
+ * Order matters: shape, then header (alg in the allow-list), then key by
+ * kid and its algorithms, then the signature; only a token whose signature verified has its claims read.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -12,7 +12,9 @@
 #include <sodium.h>
 
 #include "b64url.h"
+#include "config.h"
 #include "json.h"
+#include "jws_ossl.h"
 #include "jwt.h"
 #include "request.h"
 #include "result.h"
@@ -195,17 +197,22 @@ free_buf(char **buf, size_t len)
 	}
 }
 
-/* Header: alg pinned, typ, crit, kid. 0 / -1 with err. */
+/* Header: alg in the allow-list, typ, crit, kid. 0 / -1 with err. */
 static int
-check_header(const bkey_json *j, char **kid, bkey_error *err)
+check_header(const bkey_json *j, unsigned algs, unsigned *alg_bit,
+    char **kid, bkey_error *err)
 {
 	char *alg = NULL, *typ = NULL;
 	int r, ret = -1;
 
 	*kid = NULL;
-	if (bkey_json_opt_str(j, 0, "alg", &alg) != 1 ||
-	    strcmp(alg, "EdDSA") != 0) {
-		tokerr(err, "token algorithm not EdDSA");
+	*alg_bit = 0;
+	if (bkey_json_opt_str(j, 0, "alg", &alg) == 1)
+		*alg_bit = bkey_alg_bit(alg, strlen(alg)) & algs;
+	if (*alg_bit == 0) {
+		tokerr(err, algs == BKEY_ALG_EDDSA ?
+		    "token algorithm not EdDSA" :
+		    "token algorithm not in token_algs");
 		goto out;
 	}
 	r = bkey_json_opt_str(j, 0, "typ", &typ);
@@ -318,22 +325,70 @@ check_claims(const bkey_json *j, const struct bkey_jwt_expect *want,
 	return ret;
 }
 
-/* Three base64url parts, a signature of the right size into sig; the
- * dots at *d1 and *d2. 0 / -1 with err. */
+/* A decoded token: where its parts are, and its signature. */
+struct jws_parts {
+	size_t d1, d2;			/* the two dots */
+	unsigned char sig[BKEY_JWS_SIG_MAX + 1];
+	size_t siglen;
+	unsigned alg;			/* BKEY_ALG_* of the header */
+};
+
+/* Three base64url parts, a signature of a possible size into p->sig.
+ * With EdDSA alone allowed, only an Ed25519 signature's size is. */
 static int
-check_shape(const char *token, size_t *d1, size_t *d2,
-    unsigned char sig[ED25519_SIGLEN + 1], bkey_error *err)
+check_shape(const char *token, unsigned algs, struct jws_parts *p,
+    bkey_error *err)
 {
-	size_t len = strnlen(token, BKEY_JWT_MAX + 1), siglen = 0;
+	size_t len = strnlen(token, BKEY_JWT_MAX + 1);
 
 	if (len > BKEY_JWT_MAX)
 		return tokerr(err, "token too large");
-	if (split_token(token, len, d1, d2) != 0)
+	if (split_token(token, len, &p->d1, &p->d2) != 0)
 		return tokerr(err, "token malformed");
-	if (bkey_b64url_decode(token + *d2 + 1, len - *d2 - 1, sig,
-	    ED25519_SIGLEN + 1, &siglen) != 0 || siglen != ED25519_SIGLEN)
+	if (bkey_b64url_decode(token + p->d2 + 1, len - p->d2 - 1, p->sig,
+	    sizeof(p->sig), &p->siglen) != 0 || p->siglen == 0 ||
+	    p->siglen > BKEY_JWS_SIG_MAX ||
+	    (algs == BKEY_ALG_EDDSA && p->siglen != ED25519_SIGLEN))
 		return tokerr(err, "token signature malformed");
 	return 0;
+}
+
+/*
+ * The key must be allowed p->alg (an RSA key never verifies an EdDSA or
+ * ES token, a P-256 key never ES384, ...), then the signature over the
+ * ASCII "header.payload". 0 / -1 with err.
+ */
+static int
+check_signature(const char *token, const struct jws_parts *p,
+    const struct bkey_jwk *key, bkey_error *err)
+{
+	const unsigned char *msg = (const unsigned char *)token;
+
+	if ((key->algs & p->alg) == 0)
+		return tokerr(err, "token algorithm does not match the key");
+	if (p->alg == BKEY_ALG_EDDSA) {
+		if (p->siglen != ED25519_SIGLEN)
+			return tokerr(err, "token signature malformed");
+		if (crypto_sign_verify_detached(p->sig, msg, p->d2,
+		    key->pk) != 0)
+			return tokerr(err, "token signature invalid");
+		return 0;
+	}
+	if (bkey_jws_verify(p->alg, key->pkey, msg, p->d2, p->sig,
+	    p->siglen) != 0)
+		return tokerr(err, "token signature invalid");
+	return 0;
+}
+
+/* No key for kid: -1 without a kid, else BKEY_JWT_UNKNOWN_KID (the
+ * caller may refetch the set once). err set either way. */
+static int
+unknown_key(const char *kid, bkey_error *err)
+{
+	if (kid == NULL)
+		return tokerr(err, "token has no kid");
+	tokerr(err, "token signed by an unknown key");
+	return BKEY_JWT_UNKNOWN_KID;
 }
 
 int
@@ -342,14 +397,16 @@ bkey_jwt_verify(const char *token, const struct bkey_jwks *ks,
     bkey_error *err)
 {
 	struct bkey_jwt_claims c;
+	struct jws_parts p;
 	const struct bkey_jwk *key;
 	bkey_json hj, pj;
-	unsigned char sig[ED25519_SIGLEN + 1];
 	char *hbuf = NULL, *pbuf = NULL;
-	size_t d1 = 0, d2 = 0, hlen = 0, plen = 0;
+	size_t hlen = 0, plen = 0;
+	unsigned algs;
 	int hparsed = 0, pparsed = 0, ret = -1;
 
 	memset(&c, 0, sizeof(c));
+	memset(&p, 0, sizeof(p));
 	memset(&hj, 0, sizeof(hj));
 	memset(&pj, 0, sizeof(pj));
 	if (out != NULL)
@@ -364,38 +421,32 @@ bkey_jwt_verify(const char *token, const struct bkey_jwks *ks,
 		goto out;
 	}
 
+	algs = want->algs != 0 ? want->algs : BKEY_ALG_EDDSA;
+
 	/* 1. Shape. */
-	if (check_shape(token, &d1, &d2, sig, err) != 0)
+	if (check_shape(token, algs, &p, err) != 0)
 		goto out;
 
-	/* 2. Header, then the key it names. */
-	if (decode_json(token, d1, &hbuf, &hlen, &hj) != 0) {
+	/* 2. Header (alg listed before any key is tried), then the key. */
+	if (decode_json(token, p.d1, &hbuf, &hlen, &hj) != 0) {
 		tokerr(err, "token header malformed");
 		goto out;
 	}
 	hparsed = 1;
-	if (check_header(&hj, &c.kid, err) != 0)
+	if (check_header(&hj, algs, &p.alg, &c.kid, err) != 0)
 		goto out;
-	key = bkey_jwks_find(ks, c.kid);
-	if (key == NULL) {
-		if (c.kid == NULL) {
-			tokerr(err, "token has no kid");
-			goto out;
-		}
-		tokerr(err, "token signed by an unknown key");
-		ret = BKEY_JWT_UNKNOWN_KID;
+	if ((key = bkey_jwks_find(ks, c.kid)) == NULL) {
+		ret = unknown_key(c.kid, err);
 		goto out;
 	}
 
-	/* Signature over the ASCII "header.payload", before any claim. */
-	if (crypto_sign_verify_detached(sig, (const unsigned char *)token, d2,
-	    key->pk) != 0) {
-		tokerr(err, "token signature invalid");
+	/* The signature, before any claim is read. */
+	if (check_signature(token, &p, key, err) != 0)
 		goto out;
-	}
 
 	/* 3-8. Claims. */
-	if (decode_json(token + d1 + 1, d2 - d1 - 1, &pbuf, &plen, &pj) != 0) {
+	if (decode_json(token + p.d1 + 1, p.d2 - p.d1 - 1, &pbuf, &plen,
+	    &pj) != 0) {
 		tokerr(err, "token payload malformed");
 		goto out;
 	}

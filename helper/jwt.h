@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* Verifying EdDSA-signed JWTs as docs/protocol.md "The approval token" says. */
+/* Verifying signed JWTs (EdDSA, ES256/384, RS256, PS256) as
+ * docs/protocol.md "The approval token" says. */
 #ifndef BKEY_JWT_H
 #define BKEY_JWT_H
 
@@ -18,6 +19,7 @@ struct bkey_jwt_expect {
 	const char *auth_req_id;	/* id_token claim, if the token carries it */
 	long leeway;			/* seconds */
 	time_t now;
+	unsigned algs;			/* BKEY_ALG_* allowed; 0 = EdDSA */
 };
 
 struct bkey_jwt_claims {

@@ -17,7 +17,9 @@ the real API would reject (see STRICTNESS below), so a test cannot pass with a
 wrong client. Behaviour is chosen per DID (login_hint) through /_mock/ control
 endpoints; tests/HARNESS.md documents the keys.
 
-Debian's /usr/bin/python3, stdlib + python3-nacl only.
+Debian's /usr/bin/python3, stdlib + python3-nacl; python3-cryptography
+only when a token is signed with ES256, ES384, RS256 or PS256 (behaviour or
+setting "alg"; issue 13).
 
 STRICTNESS (beyond the letter of the public docs, to catch client bugs):
   - bc-authorize members: login_hint, scope, binding_message,
@@ -79,13 +81,24 @@ BAD_TOKENS = (
     "unknown_kid", "wrong_iss", "wrong_sub", "wrong_aud", "missing_scope",
     "expired", "not_yet_valid", "reuse_jti", "no_sub", "str_exp",
     "id_token_bad_sig", "id_token_wrong_auth_req_id", "id_token_wrong_aud",
-    "jwk_private", "big", "access_token_wrong_auth_req_id")
+    "jwk_private", "big", "access_token_wrong_auth_req_id",
+    # issue 13, for any alg: another key of the alg under the published
+    # kid; a header alg the key is not for; an RS256 key of 1024 bits; an
+    # EC key whose published point is off the curve; an ECDSA signature in
+    # DER; alg HS256 keyed with the RSA public key (PEM) as HMAC secret.
+    "wrong_key", "alg_mismatch", "rsa_1024", "ec_off_curve", "ecdsa_der",
+    "hs256_rsa_pub")
+ALGS = ("EdDSA", "ES256", "ES384", "RS256", "PS256")
+# alg_mismatch: the header claims this instead of the key's own alg.
+ALG_SWAP = {"EdDSA": "ES256", "ES256": "ES384", "ES384": "ES256",
+            "RS256": "PS256", "PS256": "RS256"}
 BEHAVIOUR_DEFAULTS = {
     "outcome": "approve", "delay_ms": 0, "interval": 0, "expires_in": None,
     "slow_down": 0, "status_shape": False, "initiate_5xx": 0,
     "token_5xx": 0, "poll_5xx": 0, "drop": None, "hang": None,
     "malformed": None, "oversized": None, "initiate_error": None,
     "bad_token": None, "id_token": None, "hang_ms": 60000,
+    "alg": None, "id_token_alg": None,
 }
 OUTCOMES = ("approve", "deny", "expire", "never")
 # A hostile server (issue 7 item 6): more faults by endpoint name, and
@@ -111,9 +124,14 @@ def jdump(obj):
 
 
 class Key:
+    alg = "EdDSA"
+
     def __init__(self):
         self.kid = secrets.token_hex(8)
         self.sk = nacl.signing.SigningKey.generate()
+
+    def sign(self, si, der=False):
+        return self.sk.sign(si).signature
 
     def jwk(self, private=False):
         k = {"kty": "OKP", "crv": "Ed25519",
@@ -122,6 +140,58 @@ class Key:
         if private:
             k["d"] = b64u(bytes(self.sk))
         return k
+
+
+class AlgKey:
+    """An EC (ES256, ES384) or RSA (RS256, PS256) signing key."""
+
+    def __init__(self, alg, bits=2048):
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+        self.alg = alg
+        self.kid = alg.lower() + "-" + secrets.token_hex(6)
+        if alg.startswith("ES"):
+            self.clen = 32 if alg == "ES256" else 48
+            self.sk = ec.generate_private_key(
+                ec.SECP256R1() if alg == "ES256" else ec.SECP384R1())
+        else:
+            self.sk = rsa.generate_private_key(65537, bits)
+
+    def jwk(self, off_curve=False):
+        pub = self.sk.public_key().public_numbers()
+        k = {"kid": self.kid, "alg": self.alg, "use": "sig"}
+        if self.alg.startswith("ES"):
+            y = pub.y ^ 1 if off_curve else pub.y
+            k.update(kty="EC", crv="P-256" if self.clen == 32 else "P-384",
+                     x=b64u(pub.x.to_bytes(self.clen, "big")),
+                     y=b64u(y.to_bytes(self.clen, "big")))
+        else:
+            k.update(kty="RSA",
+                     n=b64u(pub.n.to_bytes((pub.n.bit_length() + 7) // 8,
+                                           "big")),
+                     e=b64u(pub.e.to_bytes(3, "big")))
+        return k
+
+    def public_pem(self):
+        from cryptography.hazmat.primitives import serialization
+        return self.sk.public_key().public_bytes(
+            serialization.Encoding.PEM,
+            serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def sign(self, si, der=False):
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec, padding
+        from cryptography.hazmat.primitives.asymmetric import utils
+        h = hashes.SHA384() if self.alg == "ES384" else hashes.SHA256()
+        if self.alg.startswith("ES"):
+            sig = self.sk.sign(si, ec.ECDSA(h))
+            if der:
+                return sig
+            r, s = utils.decode_dss_signature(sig)
+            return r.to_bytes(self.clen, "big") + s.to_bytes(self.clen, "big")
+        if self.alg == "PS256":
+            return self.sk.sign(si, padding.PSS(
+                mgf=padding.MGF1(h), salt_length=32), h)
+        return self.sk.sign(si, padding.PKCS1v15(), h)
 
 
 class State:
@@ -136,6 +206,9 @@ class State:
         self.unpublished = Key()            # for unknown_kid
         self.privkey = Key()                # for jwk_private
         self.impostor = Key()               # for dup_kid
+        # issue 13: made on first use, kept across resets (RSA key
+        # generation is slow); published while self.published has them.
+        self.alg_keys = {}                  # name -> AlgKey
         self.issued_jtis = []               # survives reset (reuse_jti)
         self.client_tokens = {}             # token -> (client_id, exp)
         self.base_url = None
@@ -166,6 +239,9 @@ class State:
             self.violations = []
             self.auth = {}                  # auth_req_id -> dict
             self.jwks_private = False
+            self.settings["alg"] = "EdDSA"  # what tokens are signed with
+            self.published = []             # alg_keys names in the JWKS
+            self.extra_jwks = []            # rsa_1024, ec_off_curve
             self.answer_ms = 0
             self.release.set()
             self.release = threading.Event()
@@ -193,6 +269,11 @@ class State:
             raise ValueError("bad outcome %r" % b["outcome"])
         if b["bad_token"] is not None and b["bad_token"] not in BAD_TOKENS:
             raise ValueError("bad bad_token %r" % b["bad_token"])
+        for k in ("alg", "id_token_alg"):
+            if b[k] is not None and b[k] not in ALGS:
+                raise ValueError("bad %s %r" % (k, b[k]))
+            if b[k] not in (None, "EdDSA"):
+                self.signing_key(b[k])      # made now, not mid-poll
         if b["redirect_status"] not in REDIRECTS:
             raise ValueError("bad redirect_status %r" % b["redirect_status"])
         for k in FAULTS:
@@ -237,11 +318,59 @@ class State:
         return False
 
     # ---- tokens ----------------------------------------------------------
-    def sign(self, header, payload, key):
+    def sign(self, header, payload, key, der=False):
         si = (b64u(jdump(header).encode()) + "." +
               b64u(jdump(payload).encode())).encode()
-        sig = key.sk.sign(si).signature
-        return si.decode() + "." + b64u(sig)
+        return si.decode() + "." + b64u(key.sign(si, der))
+
+    def alg_key(self, name, alg, bits=2048):
+        """The AlgKey called name (made on first use), not published."""
+        with self.lock:
+            if name not in self.alg_keys:
+                self.alg_keys[name] = AlgKey(alg, bits)
+            return self.alg_keys[name]
+
+    def signing_key(self, alg, publish=True):
+        """The published key that signs alg tokens."""
+        if alg == "EdDSA":
+            return self.key
+        k = self.alg_key(alg, alg)
+        with self.lock:
+            if publish and alg not in self.published:
+                self.published.append(alg)
+        return k
+
+    def alg_bad_token(self, bad, alg, hdr, key):
+        """Issue 13's bad tokens: (key, der) to sign with, hdr changed."""
+        with self.lock:
+            if bad == "wrong_key":
+                key = self.unpublished if alg == "EdDSA" else \
+                    self.alg_key("other-" + alg, alg)
+            elif bad == "unknown_kid" and alg != "EdDSA":
+                key = self.alg_key("other-" + alg, alg)
+                hdr["kid"] = key.kid
+            elif bad == "alg_mismatch":
+                hdr["alg"] = ALG_SWAP[alg]
+            elif bad in ("rsa_1024", "ec_off_curve"):
+                key = self.alg_key(bad, "RS256" if bad == "rsa_1024" else
+                                   "ES256", 1024)
+                hdr["alg"], hdr["kid"] = key.alg, key.kid
+                jwk = key.jwk(off_curve=bad == "ec_off_curve")
+                if jwk not in self.extra_jwks:
+                    self.extra_jwks.append(jwk)
+            elif bad == "ecdsa_der" and not alg.startswith("ES"):
+                key = self.signing_key("ES256")
+                hdr["alg"], hdr["kid"] = key.alg, key.kid
+        return key, bad == "ecdsa_der"
+
+    def hs256_rsa_pub(self, hdr, p):
+        """alg HS256 under the RSA key's kid, its public key as secret."""
+        rsa = self.signing_key("RS256")
+        hdr = dict(hdr, alg="HS256", kid=rsa.kid)
+        head = b64u(jdump(hdr).encode()) + "." + b64u(jdump(p).encode())
+        mac = hmac.new(rsa.public_pem(), head.encode(),
+                       hashlib.sha256).digest()
+        return head + "." + b64u(mac)
 
     def client_token(self, client_id):
         now = int(time.time())
@@ -266,10 +395,12 @@ class State:
                 jti = self.issued_jtis[-1]
             else:
                 self.issued_jtis.append(jti)
-        hdr = {"alg": "EdDSA", "kid": self.key.kid, "typ": "JWT"}
+        alg = b.get("alg") or self.settings["alg"]
+        key = self.signing_key(alg)
+        hdr = {"alg": alg, "kid": key.kid, "typ": "JWT"}
         p = {"iss": self.issuer(), "sub": req["did"], "aud": cid,
              "scope": granted, "jti": jti, "iat": now, "exp": now + 300}
-        key = self.key
+        key, der = self.alg_bad_token(bad, alg, hdr, key)
         if bad == "wrong_iss":
             p["iss"] = "https://evil.example"
         elif bad == "wrong_sub":
@@ -286,7 +417,7 @@ class State:
             del p["sub"]
         elif bad == "str_exp":
             p["exp"] = str(p["exp"])
-        elif bad == "unknown_kid":
+        elif bad == "unknown_kid" and alg == "EdDSA":
             key = self.unpublished
             hdr["kid"] = key.kid
         elif bad == "jwk_private":
@@ -302,7 +433,9 @@ class State:
             hdr["alg"] = "none"
         elif bad in ("hs256", "hs256_hmac"):
             hdr["alg"] = "HS256"
-        tok = self.sign(hdr, p, key)
+        tok = self.sign(hdr, p, key, der)
+        if bad == "hs256_rsa_pub":
+            tok = self.hs256_rsa_pub(hdr, p)
         if bad == "bad_sig":
             head, sig = tok.rsplit(".", 1)
             raw = bytearray(base64.urlsafe_b64decode(sig + "=="))
@@ -327,8 +460,10 @@ class State:
                 ip[AUTH_REQ_CLAIM] = "ciba_someone_elses"
             elif bad == "id_token_wrong_aud":
                 ip["aud"] = "some-other-client"
-            idt = self.sign({"alg": "EdDSA", "kid": self.key.kid,
-                             "typ": "JWT"}, ip, self.key)
+            ialg = b.get("id_token_alg") or alg
+            ikey = self.signing_key(ialg)
+            idt = self.sign({"alg": ialg, "kid": ikey.kid,
+                             "typ": "JWT"}, ip, ikey)
             if bad == "id_token_bad_sig":
                 head, sig = idt.rsplit(".", 1)
                 raw = bytearray(base64.urlsafe_b64decode(sig + "=="))
@@ -339,6 +474,8 @@ class State:
     def jwks(self):
         with self.lock:
             keys = [self.key.jwk()]
+            keys += [self.alg_keys[a].jwk() for a in self.published]
+            keys += self.extra_jwks
             if self.jwks_private:
                 keys.append(self.privkey.jwk(private=True))
                 keys[0] = self.key.jwk(private=True)
@@ -1103,6 +1240,9 @@ class Handler(BaseHTTPRequestHandler):
                     elif k == "date_offset" and isinstance(v, int):
                         st.settings[k] = v
                     elif k == "device_did" and isinstance(v, str):
+                        st.settings[k] = v
+                    elif k == "alg" and v in ALGS:
+                        st.signing_key(v)
                         st.settings[k] = v
                     elif k == "revocation_endpoint" and (
                             v is None or isinstance(v, str)):

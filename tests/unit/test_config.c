@@ -608,6 +608,38 @@ test_secret_file(void)
 	    ":2: client_secret_file must be an absolute path"));
 }
 
+/* token_algs: the allow-list, EdDSA alone by default; none / HS* never. */
+static void
+test_token_algs(void)
+{
+	struct bkey_config c;
+	bkey_error e;
+
+	CHECK(load(BASE, 0600, &c, &e) == 0);
+	CHECK(c.token_algs == BKEY_ALG_EDDSA);
+	bkey_config_free(&c);
+	CHECK(load(BASE "token_algs = RS256  ES256 PS256 ES384 EdDSA\n", 0600,
+	    &c, &e) == 0);
+	CHECK(c.token_algs == (BKEY_ALG_EDDSA | BKEY_ALG_ES256 |
+	    BKEY_ALG_ES384 | BKEY_ALG_RS256 | BKEY_ALG_PS256));
+	bkey_config_free(&c);
+	CHECK(load(BASE "token_algs = ES256\n", 0600, &c, &e) == 0);
+	CHECK(c.token_algs == BKEY_ALG_ES256);
+	bkey_config_free(&c);
+	CHECK(refused(BASE "token_algs = EdDSA none\n", ":3: token_algs: none "
+	    "and HS* are never accepted (unsigned or shared-key tokens)"));
+	CHECK(refused(BASE "token_algs = HS256\n", ":3: token_algs: none "
+	    "and HS* are never accepted (unsigned or shared-key tokens)"));
+	CHECK(refused(BASE "token_algs = hs512 RS256\n", ":3: token_algs: "
+	    "none and HS* are never accepted (unsigned or shared-key tokens)"));
+	CHECK(refused(BASE "token_algs = rs256\n", ":3: token_algs: unknown "
+	    "algorithm (accepted: EdDSA ES256 ES384 RS256 PS256)"));
+	CHECK(refused(BASE "token_algs = RS512\n", ":3: token_algs: unknown "
+	    "algorithm (accepted: EdDSA ES256 ES384 RS256 PS256)"));
+	CHECK(bkey_alg_bit("PS256", 5) == BKEY_ALG_PS256);
+	CHECK(bkey_alg_bit("PS2567", 6) == 0 && bkey_alg_bit("PS25", 4) == 0);
+}
+
 /* Load conf as a host module does: without the secret. */
 static int
 load_public(const char *content, mode_t mode, struct bkey_config *c,
@@ -697,6 +729,7 @@ main(void)
 	RUN(test_secret_file);
 	RUN(test_cafile_checks);
 	RUN(test_public_load_has_no_secret);
+	RUN(test_token_algs);
 
 	unlink(conf);
 	rmdir(dir);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* JWKS parsing: only Ed25519 signing keys survive; private keys poison the set. */
+/* JWKS parsing: Ed25519, EC and RSA signing keys survive (by token_algs);
+ * private keys poison the set. */
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "jwks.h"
 #include "result.h"
 #include "unit.h"
+#include "ossl_keys.h"
 
 static unsigned char pk1[32], pk2[32];
 static char x1[64], x2[64];
@@ -321,6 +323,199 @@ sixteen_keys_cap(void)
 	}
 }
 
+/* ---- EC and RSA keys (issue 13) --------------------------------------- */
+
+#define ALL_ALGS (BKEY_ALG_EDDSA | BKEY_ALG_ES256 | BKEY_ALG_ES384 | \
+    BKEY_ALG_RS256 | BKEY_ALG_PS256)
+
+static EVP_PKEY *rsa2048, *rsa1024, *p256, *p384;
+
+static int
+parse_algs(struct bkey_jwks *ks, const char *json, unsigned algs)
+{
+	bkey_error e;
+
+	memset(&e, 0, sizeof(e));
+	return bkey_jwks_parse_algs(ks, json, strlen(json), algs, &e);
+}
+
+/* A set of one key {members,extra} parsed for every algorithm: the algs
+ * it may verify, 0 when it was skipped, -1 when the set was refused. */
+static int
+one_key_algs(const char *members, const char *extra)
+{
+	struct bkey_jwks ks;
+	char js[4096];
+	int r;
+
+	snprintf(js, sizeof(js), "{\"keys\":[{%s%s}]}", members, extra);
+	if (parse_algs(&ks, js, ALL_ALGS) != 0)
+		return 0;
+	r = ks.n == 1 ? (int)ks.keys[0].algs : -1;
+	if (ks.n == 1 && ks.keys[0].algs != BKEY_ALG_EDDSA &&
+	    ks.keys[0].pkey == NULL)
+		r = -1;
+	bkey_jwks_free(&ks);
+	return r;
+}
+
+static void
+ec_and_rsa_keys(void)
+{
+	struct bkey_jwks ks;
+	char js[16384], a[3200], b[3200], c[3200];
+
+	tk_jwk_members(rsa2048, a, sizeof(a));
+	tk_jwk_members(p256, b, sizeof(b));
+	tk_jwk_members(p384, c, sizeof(c));
+	CHECK(one_key_algs(a, "") == (int)(BKEY_ALG_RS256 | BKEY_ALG_PS256));
+	CHECK(one_key_algs(b, "") == (int)BKEY_ALG_ES256);
+	CHECK(one_key_algs(c, ",\"use\":\"sig\",\"key_ops\":[\"verify\"]") ==
+	    (int)BKEY_ALG_ES384);
+	CHECK(one_key_algs(b, ",\"use\":\"enc\"") == 0);
+	CHECK(one_key_algs(a, ",\"key_ops\":[\"sign\"]") == 0);
+	snprintf(js, sizeof(js), "{\"keys\":[{%s,\"kid\":\"r\"},"
+	    "{%s,\"kid\":\"e1\"},{%s,\"kid\":\"e3\"},{\"kty\":\"OKP\","
+	    "\"crv\":\"Ed25519\",\"x\":\"%s\",\"kid\":\"k\"}]}", a, b, c, x1);
+	CHECK(parse_algs(&ks, js, ALL_ALGS) == 0 && ks.n == 4);
+	bkey_jwks_free(&ks);
+	/* Only the keys token_algs can use are kept: by default, as before,
+	 * the Ed25519 key alone. */
+	CHECK(parse(&ks, js, &(bkey_error){ 0 }) == 0 && ks.n == 1 &&
+	    bkey_jwks_find(&ks, "k") != NULL);
+	bkey_jwks_free(&ks);
+	CHECK(parse_algs(&ks, js, 0) == 0 && ks.n == 1);
+	bkey_jwks_free(&ks);
+	CHECK(parse_algs(&ks, js, BKEY_ALG_ES256 | BKEY_ALG_PS256) == 0 &&
+	    ks.n == 2 && bkey_jwks_find(&ks, "e1") != NULL &&
+	    bkey_jwks_find(&ks, "r") != NULL &&
+	    bkey_jwks_find(&ks, "r")->algs == BKEY_ALG_PS256);
+	bkey_jwks_free(&ks);
+	snprintf(js, sizeof(js), "{\"keys\":[{%s}]}", a);
+	CHECK(parse_algs(&ks, js, BKEY_ALG_ES256) == -1);
+}
+
+/* A JWK's own alg narrows it; an alg its type cannot do skips it. */
+static void
+jwk_alg_narrows(void)
+{
+	char a[3200], b[3200], c[3200];
+
+	tk_jwk_members(rsa2048, a, sizeof(a));
+	tk_jwk_members(p256, b, sizeof(b));
+	tk_jwk_members(p384, c, sizeof(c));
+	CHECK(one_key_algs(a, ",\"alg\":\"RS256\"") == (int)BKEY_ALG_RS256);
+	CHECK(one_key_algs(a, ",\"alg\":\"PS256\"") == (int)BKEY_ALG_PS256);
+	CHECK(one_key_algs(a, ",\"alg\":\"ES256\"") == 0);
+	CHECK(one_key_algs(a, ",\"alg\":\"EdDSA\"") == 0);
+	CHECK(one_key_algs(a, ",\"alg\":\"HS256\"") == 0);
+	CHECK(one_key_algs(a, ",\"alg\":\"RS512\"") == 0);
+	CHECK(one_key_algs(a, ",\"alg\":7") == 0);
+	CHECK(one_key_algs(b, ",\"alg\":\"ES256\"") == (int)BKEY_ALG_ES256);
+	CHECK(one_key_algs(b, ",\"alg\":\"ES384\"") == 0);
+	CHECK(one_key_algs(c, ",\"alg\":\"ES256\"") == 0);
+	CHECK(one_key_algs(c, ",\"alg\":\"RS256\"") == 0);
+}
+
+/* n of 2048 bits or more, e odd and small. */
+static void
+rsa_limits(void)
+{
+	char a[3200], n[1500], m[3200];
+
+	tk_jwk_members(rsa1024, a, sizeof(a));
+	CHECK(one_key_algs(a, "") == 0);
+	tk_bn_b64(rsa2048, OSSL_PKEY_PARAM_RSA_N, 0, n, sizeof(n));
+	snprintf(m, sizeof(m), "\"kty\":\"RSA\",\"n\":\"%s\"", n);
+	CHECK(one_key_algs(m, ",\"e\":\"AQAB\"") ==
+	    (int)(BKEY_ALG_RS256 | BKEY_ALG_PS256));
+	CHECK(one_key_algs(m, ",\"e\":\"Aw\"") ==	/* 3 */
+	    (int)(BKEY_ALG_RS256 | BKEY_ALG_PS256));
+	CHECK(one_key_algs(m, ",\"e\":\"AAEAAQ\"") ==	/* leading zero */
+	    (int)(BKEY_ALG_RS256 | BKEY_ALG_PS256));
+	CHECK(one_key_algs(m, ",\"e\":\"AQ\"") == 0);	/* 1 */
+	CHECK(one_key_algs(m, ",\"e\":\"AQAA\"") == 0);	/* even */
+	CHECK(one_key_algs(m, ",\"e\":\"AQAAAAE\"") == 0);	/* > 2^32 */
+	CHECK(one_key_algs(m, ",\"e\":\"\"") == 0);
+	CHECK(one_key_algs(m, ",\"e\":65537") == 0);
+	CHECK(one_key_algs(m, "") == 0);		/* no e */
+	CHECK(one_key_algs("\"kty\":\"RSA\",\"e\":\"AQAB\"", "") == 0);
+	CHECK(one_key_algs("\"kty\":\"RSA\",\"n\":\"!!\",\"e\":\"AQAB\"",
+	    "") == 0);
+	/* An even modulus is no RSA modulus. */
+	n[strlen(n) - 1] = 'A';
+	snprintf(m, sizeof(m), "\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\"",
+	    n);
+	CHECK(one_key_algs(m, "") == 0);
+}
+
+/* EC coordinates of the curve's size, a point on the curve. */
+static void
+ec_point_checks(void)
+{
+	char x[100], y[100], m[400];
+	unsigned char z[48];
+
+	tk_bn_b64(p256, OSSL_PKEY_PARAM_EC_PUB_X, 32, x, sizeof(x));
+	tk_bn_b64(p256, OSSL_PKEY_PARAM_EC_PUB_Y, 32, y, sizeof(y));
+	snprintf(m, sizeof(m), "\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\","
+	    "\"y\":\"%s\"", x, y);
+	CHECK(one_key_algs(m, "") == (int)BKEY_ALG_ES256);
+	/* P-256 coordinates labelled P-384, or as OKP. */
+	snprintf(m, sizeof(m), "\"kty\":\"EC\",\"crv\":\"P-384\",\"x\":\"%s\","
+	    "\"y\":\"%s\"", x, y);
+	CHECK(one_key_algs(m, "") == 0);
+	snprintf(m, sizeof(m), "\"kty\":\"EC\",\"crv\":\"Ed25519\","
+	    "\"x\":\"%s\"", x);
+	CHECK(one_key_algs(m, "") == 0);
+	snprintf(m, sizeof(m), "\"kty\":\"OKP\",\"crv\":\"P-256\",\"x\":\"%s\","
+	    "\"y\":\"%s\"", x, y);
+	CHECK(one_key_algs(m, "") == 0);
+	/* y changed in its last bit: off the curve. */
+	y[strlen(y) - 1] = y[strlen(y) - 1] == 'A' ? 'Q' : 'A';
+	snprintf(m, sizeof(m), "\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\","
+	    "\"y\":\"%s\"", x, y);
+	CHECK(one_key_algs(m, "") == 0);
+	/* (0, 0), and coordinates a byte short or long. */
+	memset(z, 0, sizeof(z));
+	tk_b64(z, 32, y, sizeof(y));
+	snprintf(m, sizeof(m), "\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\","
+	    "\"y\":\"%s\"", y, y);
+	CHECK(one_key_algs(m, "") == 0);
+	tk_bn_b64(p256, OSSL_PKEY_PARAM_EC_PUB_Y, 32, y, sizeof(y));
+	tk_bn_b64(p256, OSSL_PKEY_PARAM_EC_PUB_X, 33, x, sizeof(x));
+	snprintf(m, sizeof(m), "\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\","
+	    "\"y\":\"%s\"", x, y);
+	CHECK(one_key_algs(m, "") == 0);
+	snprintf(m, sizeof(m), "\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\"",
+	    x);
+	CHECK(one_key_algs(m, "") == 0);		/* no y */
+	snprintf(m, sizeof(m), "\"kty\":\"EC\",\"crv\":\"P-521\",\"x\":\"%s\","
+	    "\"y\":\"%s\"", x, y);
+	CHECK(one_key_algs(m, "") == 0);
+}
+
+/* Any private member poisons the set, whatever the key type. */
+static void
+private_members_refused(void)
+{
+	static const char *const priv[] = { "d", "p", "q", "dp", "dq", "qi",
+	    "oth" };
+	char a[3200], js[4096];
+	size_t i;
+
+	tk_jwk_members(rsa2048, a, sizeof(a));
+	for (i = 0; i < sizeof(priv) / sizeof(priv[0]); i++) {
+		snprintf(js, sizeof(js), "{\"keys\":[{\"kty\":\"OKP\",\"crv\":"
+		    "\"Ed25519\",\"x\":\"%s\"},{%s,\"%s\":\"AQAB\"}]}", x1, a,
+		    priv[i]);
+		CHECK(refused(js));
+	}
+	tk_jwk_members(p256, a, sizeof(a));
+	snprintf(js, sizeof(js), "{\"keys\":[{%s,\"d\":\"AQAB\"}]}", a);
+	CHECK(refused(js));
+}
+
 int
 main(void)
 {
@@ -346,5 +541,18 @@ main(void)
 	RUN(duplicate_kid_refused);
 	RUN(kid_too_long_skipped);
 	RUN(sixteen_keys_cap);
+	rsa2048 = tk_rsa(2048);
+	rsa1024 = tk_rsa(1024);
+	p256 = tk_ec("P-256");
+	p384 = tk_ec("P-384");
+	RUN(ec_and_rsa_keys);
+	RUN(jwk_alg_narrows);
+	RUN(rsa_limits);
+	RUN(ec_point_checks);
+	RUN(private_members_refused);
+	EVP_PKEY_free(rsa2048);
+	EVP_PKEY_free(rsa1024);
+	EVP_PKEY_free(p256);
+	EVP_PKEY_free(p384);
 	UNIT_DONE();
 }

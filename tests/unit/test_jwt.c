@@ -13,6 +13,7 @@
 #include "jwt.h"
 #include "result.h"
 #include "unit.h"
+#include "ossl_keys.h"
 
 #define NOW 1700000000LL
 #define ISS "https://issuer.test"
@@ -1254,6 +1255,221 @@ load_jwks(struct bkey_jwks *ks, int both)
 	return r;
 }
 
+/* ---- RS256, PS256, ES256, ES384 (issue 13) ---------------------------- */
+
+#define ALL_ALGS (BKEY_ALG_EDDSA | BKEY_ALG_ES256 | BKEY_ALG_ES384 | \
+    BKEY_ALG_RS256 | BKEY_ALG_PS256)
+
+static EVP_PKEY *rsa1, *rsa2, *ec256, *ec384;
+static struct bkey_jwks ksx;	/* k1 EdDSA, r1 RSA, r2 RSA alg RS256,
+				 * e1 P-256, e3 P-384 */
+
+static int
+load_jwks_x(void)
+{
+	char js[16384], m1[3200], m2[3200], m3[3200], m4[3200], *x1;
+	bkey_error e;
+
+	x1 = b64(pk1, sizeof(pk1));
+	tk_jwk_members(rsa1, m1, sizeof(m1));
+	tk_jwk_members(rsa2, m2, sizeof(m2));
+	tk_jwk_members(ec256, m3, sizeof(m3));
+	tk_jwk_members(ec384, m4, sizeof(m4));
+	snprintf(js, sizeof(js), "{\"keys\":["
+	    "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"%s\",\"kid\":\"k1\"},"
+	    "{%s,\"kid\":\"r1\"},{%s,\"kid\":\"r2\",\"alg\":\"RS256\"},"
+	    "{%s,\"kid\":\"e1\"},{%s,\"kid\":\"e3\"}]}", x1, m1, m2, m3, m4);
+	free(x1);
+	memset(&e, 0, sizeof(e));
+	if (bkey_jwks_parse_algs(&ksx, js, strlen(js), ALL_ALGS, &e) != 0) {
+		printf("# jwks: %s\n", e.detail);
+		return -1;
+	}
+	return ksx.n == 5 ? 0 : -1;
+}
+
+/* A token for alg (its JWS name) under kid, signed by k (NULL: Ed25519
+ * sk1), with the standard claims. */
+static char *
+tok_x(EVP_PKEY *k, const char *alg, const char *kid, int der, int saltlen)
+{
+	struct claims c;
+	char hdr[128];
+
+	std_claims(&c);
+	snprintf(hdr, sizeof(hdr), "{\"alg\":\"%s\",\"kid\":\"%s\","
+	    "\"typ\":\"JWT\"}", alg, kid);
+	if (k == NULL)
+		return sign_raw(hdr, payload_json(&c), sk1);
+	return tk_token(k, bkey_alg_bit(alg, strlen(alg)), hdr,
+	    payload_json(&c), der, saltlen);
+}
+
+static const struct {
+	const char *alg, *kid;
+	EVP_PKEY **key;
+} alg_cases[] = {
+	{ "ES256", "e1", &ec256 }, { "ES384", "e3", &ec384 },
+	{ "RS256", "r1", &rsa1 }, { "PS256", "r1", &rsa1 },
+	{ "RS256", "r2", &rsa2 },
+};
+
+/* Each algorithm verifies when listed, and is refused when not: by the
+ * default (EdDSA alone) as before, and by a list without it. */
+static void
+algs_verify_when_listed(void)
+{
+	struct bkey_jwt_expect w;
+	size_t i;
+	char *t;
+	unsigned bit;
+
+	for (i = 0; i < sizeof(alg_cases) / sizeof(alg_cases[0]); i++) {
+		t = tok_x(*alg_cases[i].key, alg_cases[i].alg,
+		    alg_cases[i].kid, 0, RSA_PSS_SALTLEN_DIGEST);
+		bit = bkey_alg_bit(alg_cases[i].alg, 5);
+		std_want(&w);
+		w.algs = bit;
+		CHECK(accepted(t, &ksx, &w));
+		w.algs = ALL_ALGS;
+		CHECK(accepted(t, &ksx, &w));
+		/* As before: EdDSA alone allows only a 64-byte signature
+		 * (an ES256 one has that size). */
+		w.algs = 0;
+		CHECK(refused_as(t, &ksx, &w, bit == BKEY_ALG_ES256 ?
+		    "token algorithm not EdDSA" : "token signature malformed"));
+		w.algs = ALL_ALGS & ~bit;
+		CHECK(refused_as(t, &ksx, &w,
+		    "token algorithm not in token_algs"));
+		free(t);
+	}
+	/* EdDSA still verifies with a longer list. */
+	t = tok_x(NULL, "EdDSA", "k1", 0, 0);
+	std_want(&w);
+	w.algs = ALL_ALGS;
+	CHECK(accepted(t, &ksx, &w));
+	free(t);
+}
+
+/* A key verifies only what its type, curve and own alg allow. */
+static void
+alg_key_confusion(void)
+{
+	static const struct {
+		const char *alg, *kid;
+		EVP_PKEY **key;		/* NULL: Ed25519 */
+	} bad[] = {
+		{ "EdDSA", "r1", NULL }, { "EdDSA", "e1", NULL },
+		{ "ES256", "r1", &ec256 }, { "ES256", "k1", &ec256 },
+		{ "ES256", "e3", &ec256 }, { "ES384", "e1", &ec384 },
+		{ "RS256", "e1", &rsa1 }, { "RS256", "k1", &rsa1 },
+		{ "PS256", "r2", &rsa2 }, { "PS256", "e3", &rsa1 },
+	};
+	struct bkey_jwt_expect w;
+	size_t i;
+	char *t;
+
+	std_want(&w);
+	w.algs = ALL_ALGS;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		t = tok_x(bad[i].key != NULL ? *bad[i].key : NULL, bad[i].alg,
+		    bad[i].kid, 0, RSA_PSS_SALTLEN_DIGEST);
+		if (!refused_as(t, &ksx, &w,
+		    "token algorithm does not match the key")) {
+			printf("# case %zu: %s with %s\n", i, bad[i].alg,
+			    bad[i].kid);
+			CHECK(0);
+		}
+		free(t);
+	}
+}
+
+/* Wrong key, bad signature, PKCS#1 v1.5 for PSS and back, a PSS salt
+ * other than the hash length, DER instead of R||S. */
+static void
+alg_bad_signatures(void)
+{
+	struct bkey_jwt_expect w;
+	size_t i, n;
+	char *t;
+
+	std_want(&w);
+	w.algs = ALL_ALGS;
+	for (i = 0; i < sizeof(alg_cases) / sizeof(alg_cases[0]); i++) {
+		t = tok_x(*alg_cases[i].key, alg_cases[i].alg,
+		    alg_cases[i].kid, 0, RSA_PSS_SALTLEN_DIGEST);
+		n = strlen(t) - 5;
+		t[n] = t[n] == 'A' ? 'B' : 'A';
+		CHECK(refused_as(t, &ksx, &w, "token signature"));
+		free(t);
+	}
+	/* rsa2 signs, kid r1 (rsa1) named. */
+	t = tok_x(rsa2, "RS256", "r1", 0, 0);
+	CHECK(refused_as(t, &ksx, &w, "token signature invalid"));
+	free(t);
+	/* A PKCS#1 v1.5 signature presented as PS256 and the reverse. */
+	{
+		struct claims c;
+		char *pay;
+
+		std_claims(&c);
+		pay = payload_json(&c);
+		t = tk_token(rsa1, BKEY_ALG_RS256,
+		    "{\"alg\":\"PS256\",\"kid\":\"r1\"}", pay, 0, 0);
+		CHECK(refused_as(t, &ksx, &w, "token signature invalid"));
+		free(t);
+		t = tk_token(rsa1, BKEY_ALG_PS256,
+		    "{\"alg\":\"RS256\",\"kid\":\"r1\"}", pay, 0,
+		    RSA_PSS_SALTLEN_DIGEST);
+		CHECK(refused_as(t, &ksx, &w, "token signature invalid"));
+		free(t);
+	}
+	t = tok_x(rsa1, "PS256", "r1", 0, 64);
+	CHECK(refused_as(t, &ksx, &w, "token signature invalid"));
+	free(t);
+	t = tok_x(ec256, "ES256", "e1", 1, 0);
+	CHECK(refused_as(t, &ksx, &w, "token signature invalid"));
+	free(t);
+	t = tok_x(ec384, "ES384", "e3", 1, 0);
+	CHECK(refused_as(t, &ksx, &w, "token signature invalid"));
+	free(t);
+}
+
+/* The classic confusion: alg HS256, HMAC keyed with the RSA public key
+ * (its JWK text): never listable, refused before any key is tried. */
+static void
+alg_hs256_with_rsa_public_key(void)
+{
+	struct bkey_jwt_expect w;
+	struct claims c;
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_state st;
+	char members[3200], *t, *in;
+	size_t n;
+
+	std_claims(&c);
+	tk_jwk_members(rsa1, members, sizeof(members));
+	in = assemble("{\"alg\":\"HS256\",\"kid\":\"r1\"}",
+	    payload_json(&c), NULL, 0);
+	n = strlen(in);
+	in[n - 1] = '\0';		/* "h.p." -> "h.p" */
+	crypto_auth_hmacsha256_init(&st, (unsigned char *)members,
+	    strlen(members));
+	crypto_auth_hmacsha256_update(&st, (unsigned char *)in, n - 1);
+	crypto_auth_hmacsha256_final(&st, mac);
+	t = assemble("{\"alg\":\"HS256\",\"kid\":\"r1\"}",
+	    payload_json(&c), mac, sizeof(mac));
+	std_want(&w);
+	w.algs = ALL_ALGS;
+	CHECK(refused_as(t, &ksx, &w, "token algorithm not in token_algs"));
+	w.algs = 0;
+	CHECK(refused_as(t, &ksx, &w, "token signature malformed"));
+	w.algs = BKEY_ALG_EDDSA | BKEY_ALG_RS256;
+	CHECK(refused_as(t, &ksx, &w, "token algorithm not in token_algs"));
+	free(in);
+	free(t);
+}
+
 int
 main(void)
 {
@@ -1293,6 +1509,23 @@ main(void)
 	RUN(not_json);
 	RUN(auth_req_id_claim);
 	RUN(misuse);
+	rsa1 = tk_rsa(2048);
+	rsa2 = tk_rsa(2048);
+	ec256 = tk_ec("P-256");
+	ec384 = tk_ec("P-384");
+	if (load_jwks_x() != 0) {
+		printf("FAIL jwt.setup_x: JWKS not parsed\n");
+		return 1;
+	}
+	RUN(algs_verify_when_listed);
+	RUN(alg_key_confusion);
+	RUN(alg_bad_signatures);
+	RUN(alg_hs256_with_rsa_public_key);
+	bkey_jwks_free(&ksx);
+	EVP_PKEY_free(rsa1);
+	EVP_PKEY_free(rsa2);
+	EVP_PKEY_free(ec256);
+	EVP_PKEY_free(ec384);
 	bkey_jwks_free(&ks1);
 	bkey_jwks_free(&ks2);
 	sodium_memzero(sk1, sizeof(sk1));
