@@ -37,7 +37,8 @@ enum key_id {
 	K_API_URL, K_ISSUER, K_CLIENT_ID, K_CLIENT_SECRET, K_CLIENT_SECRET_FILE,
 	K_DIALECT, K_BC_AUTHORIZE, K_TOKEN, K_JWKS, K_AUDIENCE, K_SCOPE,
 	K_TIMEOUT, K_REQUESTED_EXPIRY, K_USERS_FILE, K_STATE_DIR, K_CAFILE,
-	K_PROXY, K_CONNECT_TIMEOUT, K_CLOCK_LEEWAY, K_RUN_AS, K_DEVICE, K_COUNT
+	K_PROXY, K_CONNECT_TIMEOUT, K_CLOCK_LEEWAY, K_RUN_AS, K_DEVICE,
+	K_UNAVAILABLE_AFTER, K_OUTAGE_HOLD, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -62,6 +63,8 @@ static const char *const key_names[K_COUNT] = {
 	[K_CLOCK_LEEWAY] = "clock_leeway",
 	[K_RUN_AS] = "run_as",
 	[K_DEVICE] = "device_authorization_endpoint",
+	[K_UNAVAILABLE_AFTER] = "unavailable_after",
+	[K_OUTAGE_HOLD] = "outage_hold",
 };
 
 /* Raw values as found in the file (pointers into the read buffer). */
@@ -545,7 +548,12 @@ build_limits(struct bkey_config *c, const struct raw *raw, const char *path,
 	    BKEY_CONNECT_TIMEOUT_DEFAULT, 1, BKEY_CONNECT_TIMEOUT_MAX, path,
 	    err) != 0 ||
 	    num_opt(&c->clock_leeway, raw, K_CLOCK_LEEWAY, BKEY_LEEWAY_DEFAULT,
-	    0, BKEY_LEEWAY_MAX, path, err) != 0)
+	    0, BKEY_LEEWAY_MAX, path, err) != 0 ||
+	    num_opt(&c->unavailable_after, raw, K_UNAVAILABLE_AFTER,
+	    BKEY_UNAVAILABLE_AFTER_DEFAULT, 0, BKEY_UNAVAILABLE_AFTER_MAX, path,
+	    err) != 0 ||
+	    num_opt(&c->outage_hold, raw, K_OUTAGE_HOLD,
+	    BKEY_OUTAGE_HOLD_DEFAULT, 0, BKEY_OUTAGE_HOLD_MAX, path, err) != 0)
 		return -1;
 	c->requested_expiry_set = raw->val[K_REQUESTED_EXPIRY] != NULL;
 	return 0;
