@@ -38,7 +38,7 @@ enum key_id {
 	K_DIALECT, K_BC_AUTHORIZE, K_TOKEN, K_JWKS, K_AUDIENCE, K_SCOPE,
 	K_TIMEOUT, K_REQUESTED_EXPIRY, K_USERS_FILE, K_STATE_DIR, K_CAFILE,
 	K_PROXY, K_CONNECT_TIMEOUT, K_CLOCK_LEEWAY, K_RUN_AS, K_DEVICE,
-	K_UNAVAILABLE_AFTER, K_OUTAGE_HOLD, K_COUNT
+	K_UNAVAILABLE_AFTER, K_OUTAGE_HOLD, K_PUSH_LIMIT, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -65,6 +65,7 @@ static const char *const key_names[K_COUNT] = {
 	[K_DEVICE] = "device_authorization_endpoint",
 	[K_UNAVAILABLE_AFTER] = "unavailable_after",
 	[K_OUTAGE_HOLD] = "outage_hold",
+	[K_PUSH_LIMIT] = "push_limit",
 };
 
 /* Raw values as found in the file (pointers into the read buffer). */
@@ -531,6 +532,39 @@ build_service(struct bkey_config *c, const struct raw *raw, const char *path,
 	return str_opt(&c->scope, raw, K_SCOPE, DEFAULT_SCOPE, err);
 }
 
+/* push_limit = COUNT/SECONDS: at most COUNT pushes per user in any
+ * SECONDS; COUNT 0 means no limit. */
+static int
+push_limit_opt(struct bkey_config *c, const struct raw *raw,
+    const char *path, bkey_error *err)
+{
+	const char *s = raw->val[K_PUSH_LIMIT];
+	char *end;
+	long n, w;
+
+	c->push_max = BKEY_PUSH_MAX_DEFAULT;
+	c->push_window = BKEY_PUSH_WINDOW_DEFAULT;
+	if (s == NULL)
+		return 0;
+	if (*s < '0' || *s > '9')
+		goto bad;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || *end != '/' || end[1] < '0' || end[1] > '9' ||
+	    n > BKEY_PUSH_MAX_MAX)
+		goto bad;
+	w = strtol(end + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || w < 1 || w > BKEY_PUSH_WINDOW_MAX)
+		goto bad;
+	c->push_max = n;
+	c->push_window = w;
+	return 0;
+bad:
+	return lineerr(err, path, raw->line[K_PUSH_LIMIT], "push_limit must be "
+	    "COUNT/SECONDS, COUNT 0 to %d (0: no limit), SECONDS 1 to %d",
+	    BKEY_PUSH_MAX_MAX, BKEY_PUSH_WINDOW_MAX);
+}
+
 /* The timeouts and limits, in seconds. */
 static int
 build_limits(struct bkey_config *c, const struct raw *raw, const char *path,
@@ -553,7 +587,8 @@ build_limits(struct bkey_config *c, const struct raw *raw, const char *path,
 	    BKEY_UNAVAILABLE_AFTER_DEFAULT, 0, BKEY_UNAVAILABLE_AFTER_MAX, path,
 	    err) != 0 ||
 	    num_opt(&c->outage_hold, raw, K_OUTAGE_HOLD,
-	    BKEY_OUTAGE_HOLD_DEFAULT, 0, BKEY_OUTAGE_HOLD_MAX, path, err) != 0)
+	    BKEY_OUTAGE_HOLD_DEFAULT, 0, BKEY_OUTAGE_HOLD_MAX, path, err) != 0 ||
+	    push_limit_opt(c, raw, path, err) != 0)
 		return -1;
 	c->requested_expiry_set = raw->val[K_REQUESTED_EXPIRY] != NULL;
 	return 0;

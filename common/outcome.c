@@ -13,6 +13,7 @@ static const char *const words[] = {
 	[BKEY_OUT_DENIED_BY_RULE] = "denied_by_rule",
 	[BKEY_OUT_ALLOWED_BY_RULE] = "allowed_by_rule",
 	[BKEY_OUT_COVERED] = "covered",
+	[BKEY_OUT_RATE_LIMITED] = "rate_limited",
 };
 
 #define NWORDS (sizeof(words) / sizeof(words[0]))
@@ -33,5 +34,7 @@ bkey_outcome_of(bkey_result r)
 {
 	if ((int)r >= BKEY_APPROVED && r <= BKEY_ERR_INTERNAL)
 		return (bkey_outcome)r;
+	if (r == BKEY_ERR_RATE_LIMITED)
+		return BKEY_OUT_RATE_LIMITED;
 	return BKEY_OUT_INTERNAL;
 }

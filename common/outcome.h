@@ -29,7 +29,8 @@ typedef enum {
 	BKEY_OUT_CHANGED,		/* sudo: the command changed since */
 	BKEY_OUT_DENIED_BY_RULE,	/* sudo: a deny rule */
 	BKEY_OUT_ALLOWED_BY_RULE,	/* sudo: an allow rule */
-	BKEY_OUT_COVERED		/* sudo: under an earlier approval */
+	BKEY_OUT_COVERED,		/* sudo: under an earlier approval */
+	BKEY_OUT_RATE_LIMITED		/* push_limit reached: no push */
 } bkey_outcome;
 
 /* The word for o ("error" for a value out of range). */

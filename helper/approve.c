@@ -22,6 +22,7 @@
 #include "jwks.h"
 #include "jwks_cache.h"
 #include "jwt.h"
+#include "pushlimit.h"
 #include "request.h"
 #include "result.h"
 #include "sanitize.h"
@@ -389,6 +390,8 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 		goto out;
 	}
 	breaker = 1;
+	if (bkey_push_take(c, r->user != NULL ? r->user : r->did, err) != 0)
+		goto fail;
 
 	if (bkey_ciba_init(&run.k, c, cancel, err) != 0)
 		goto fail;

@@ -86,6 +86,7 @@ static const char ERR_FAILED[] = "approval failed";
 static const char ERR_CHANGED[] = "command changed during the approval";
 static const char ERR_CANCELLED[] = "approval cancelled";
 static const char ERR_UNAVAIL[] = "approval service unavailable";
+static const char ERR_LIMITED[] = "too many approval requests";
 static const char ERR_NOUSER[] = "no BKey identity for the approver";
 static const char ERR_INTERNAL[] = "bkey approval plugin error";
 static const char ERR_CONFIG[] = "bkey approval plugin configuration error";
@@ -589,6 +590,8 @@ static const struct verdict {
 	{ BKEY_ERR_UNAVAILABLE, BKEY_OUT_UNAVAILABLE, ERR_UNAVAIL,
 	    "bkey: approval service unavailable (", 1, "); command refused",
 	    0 },
+	{ BKEY_ERR_RATE_LIMITED, BKEY_OUT_RATE_LIMITED, ERR_LIMITED,
+	    "bkey: not asked: ", 1, "; command refused", 0 },
 	{ BKEY_ERR_CONFIG, BKEY_OUT_CONFIG, ERR_CONFIG,
 	    "bkey: approval error: ", 1, "", -1 },
 	{ BKEY_ERR_USAGE, BKEY_OUT_USAGE, ERR_INTERNAL,
