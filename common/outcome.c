@@ -14,6 +14,7 @@ static const char *const words[] = {
 	[BKEY_OUT_ALLOWED_BY_RULE] = "allowed_by_rule",
 	[BKEY_OUT_COVERED] = "covered",
 	[BKEY_OUT_RATE_LIMITED] = "rate_limited",
+	[BKEY_OUT_NOT_ASKED] = "not_asked",
 };
 
 #define NWORDS (sizeof(words) / sizeof(words[0]))

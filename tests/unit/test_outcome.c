@@ -6,11 +6,11 @@
 static void
 words_are_distinct_and_one_style(void)
 {
-	const char *w[BKEY_OUT_RATE_LIMITED + 1];
+	const char *w[BKEY_OUT_NOT_ASKED + 1];
 	int i, j;
 	size_t k;
 
-	for (i = 0; i <= BKEY_OUT_RATE_LIMITED; i++) {
+	for (i = 0; i <= BKEY_OUT_NOT_ASKED; i++) {
 		w[i] = bkey_outcome_word((bkey_outcome)i);
 		CHECK(w[i] != NULL && w[i][0] != '\0');
 		for (k = 0; w[i][k] != '\0'; k++)
