@@ -118,8 +118,9 @@ write_state(int dfd, const char *state_dir, long long until)
 	int fd, n, ok;
 
 	n = snprintf(text, sizeof(text), MAGIC "%lld\n", until);
-	(void)snprintf(tmp, sizeof(tmp), ".%s.%ld", BKEY_BREAKER_FILE,
-	    (long)getpid());
+	/* One writer at a time (the flock): a fixed name, and what a killed
+	 * writer left is ours to remove. */
+	(void)snprintf(tmp, sizeof(tmp), ".%s.tmp", BKEY_BREAKER_FILE);
 	(void)unlinkat(dfd, tmp, 0);
 	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
