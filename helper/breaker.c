@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The circuit breaker's file (breaker.h). Every read-modify-write of the
  * state holds an exclusive flock of the lock file, so two helpers never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The circuit breaker (outage_hold): once the service was found
  * unavailable, approvals answer "unavailable" at once for outage_hold

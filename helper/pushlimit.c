@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Counting pushes per user (pushlimit.h). */
 #include <errno.h>
 #include <fcntl.h>

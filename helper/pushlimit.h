@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * push_limit: at most push_max pushes per user on this host in any
  * push_window seconds. Each user (the Unix name asked for, else the DID)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 Bad days (issue 11): an outage is decided within the outage budget
 (unavailable_after), not the whole timeout, and the circuit breaker in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 push_limit (issue 11): at most COUNT pushes per user on this host in any
 SECONDS (default 5/600), counted in state_dir/push under an flock so that

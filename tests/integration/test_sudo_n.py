@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 sudo -n (issue 11): automation (Ansible "become" uses -n) must not block
 on a phone nobody watches. sudo puts noninteractive=true in the plugin's
