@@ -26,6 +26,10 @@ Targets (a missed target prints MISS and makes the exit status 1):
   verify_us                <= 200    one token verification
   verify_us_ALG            <= 1000   the same for ES256 RS256 PS256
                            (ES384 <= 3000); jwks_parse_us_ALG beside it
+  outage_*_first_over_ms   <= 0      first decision in an outage (closed
+                                     port, silent server) minus
+                                     connect_timeout + unavailable_after
+  outage_*_open_ms         <= 100    each later one, the breaker open (worst)
 Figures without a target help read the others: startup_* is bkey-approve
 --version (exec and loading libcurl, OpenSSL and their 30 libraries),
 http_* the same approval over plain http (what TLS adds),
@@ -40,6 +44,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TESTS = os.path.join(os.path.dirname(HERE), "tests")
@@ -69,7 +74,13 @@ TARGETS = {
     "verify_us_ES384": ("<=", 3000.0, "us"),
     "verify_us_RS256": ("<=", 1000.0, "us"),
     "verify_us_PS256": ("<=", 1000.0, "us"),
+    "outage_closed_port_first_over_ms": ("<=", 0.0, "ms"),
+    "outage_closed_port_open_ms": ("<=", 100.0, "ms"),
+    "outage_silent_server_first_over_ms": ("<=", 0.0, "ms"),
+    "outage_silent_server_open_ms": ("<=", 100.0, "ms"),
 }
+OUTAGE_CONNECT_S = 2    # connect_timeout of the outage runs
+OUTAGE_BUDGET_S = 3     # their unavailable_after
 STUB_PLUGIN = r"""
 #include <sudo_plugin.h>
 static int o(unsigned int v, sudo_conv_t c, sudo_printf_t p, char * const s[],
@@ -252,6 +263,33 @@ def sudo_host(b, h, conf):
     return with_kib - base_kib
 
 
+def timed_unavailable(h, conf, did):
+    """Wall ms of one approval that must answer "unavailable"."""
+    t0 = time.monotonic()
+    p = subprocess.run(h.cli_argv(["--config", conf, "--did", did, "--json",
+                                   "--timeout", "60"]),
+                       capture_output=True, env=h.cli_env(),
+                       stdin=subprocess.DEVNULL)
+    ms = (time.monotonic() - t0) * 1000.0
+    if p.returncode != 3:
+        raise SystemExit("bench: outage run exit %d: %r" % (p.returncode,
+                                                            p.stdout[-300:]))
+    return ms
+
+
+def outage(h, figures, name, rounds, **conf_kw):
+    """The outage targets of issue 11 against one kind of outage."""
+    conf = h.config(connect_timeout=OUTAGE_CONNECT_S,
+                    unavailable_after=OUTAGE_BUDGET_S, outage_hold=600,
+                    **conf_kw)
+    first = timed_unavailable(h, conf, DID + "outage")
+    figures["outage_%s_first_over_ms" % name] = \
+        first - (OUTAGE_CONNECT_S + OUTAGE_BUDGET_S) * 1000.0
+    figures["outage_%s_first_ms" % name] = first
+    figures["outage_%s_open_ms" % name] = max(
+        timed_unavailable(h, conf, DID + "outage") for _ in range(rounds))
+
+
 def run(args, h):
     build = h.build
     b = Bench(build, h)
@@ -291,6 +329,10 @@ def run(args, h):
     figures["cpu_flat_ratio"] = per[levels[-1]] / per[1]
     figures["pam_host_rss_kib"] = pam_host(b, h, conf)
     figures["sudo_host_rss_kib"] = sudo_host(b, h, conf)
+    outage(h, figures, "closed_port", args.rounds,
+           api_url="http://127.0.0.1:%d" % harness.free_port())
+    h.mock.set(DID + "outage", hang="initiate", hang_ms=60000)
+    outage(h, figures, "silent_server", args.rounds)
     h.end()
     return figures
 

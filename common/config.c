@@ -42,7 +42,8 @@ enum key_id {
 	K_PROXY, K_CONNECT_TIMEOUT, K_CLOCK_LEEWAY, K_RUN_AS, K_DEVICE,
 	K_LDAP_URI, K_LDAP_BASE, K_LDAP_FILTER, K_LDAP_ATTR, K_LDAP_BINDDN,
 	K_LDAP_BINDPW_FILE, K_LDAP_TIMEOUT,
-	K_TOKEN_ALGS, K_COUNT
+	K_TOKEN_ALGS,
+	K_UNAVAILABLE_AFTER, K_OUTAGE_HOLD, K_PUSH_LIMIT, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -75,6 +76,9 @@ static const char *const key_names[K_COUNT] = {
 	[K_LDAP_BINDPW_FILE] = "users_ldap_bindpw_file",
 	[K_LDAP_TIMEOUT] = "users_ldap_timeout",
 	[K_TOKEN_ALGS] = "token_algs",
+	[K_UNAVAILABLE_AFTER] = "unavailable_after",
+	[K_OUTAGE_HOLD] = "outage_hold",
+	[K_PUSH_LIMIT] = "push_limit",
 };
 
 /* Raw values as found in the file (pointers into the read buffer). */
@@ -623,6 +627,39 @@ build_algs(struct bkey_config *c, const struct raw *raw, const char *path,
 	return 0;
 }
 
+/* push_limit = COUNT/SECONDS: at most COUNT pushes per user in any
+ * SECONDS; COUNT 0 means no limit. */
+static int
+push_limit_opt(struct bkey_config *c, const struct raw *raw,
+    const char *path, bkey_error *err)
+{
+	const char *s = raw->val[K_PUSH_LIMIT];
+	char *end;
+	long n, w;
+
+	c->push_max = BKEY_PUSH_MAX_DEFAULT;
+	c->push_window = BKEY_PUSH_WINDOW_DEFAULT;
+	if (s == NULL)
+		return 0;
+	if (*s < '0' || *s > '9')
+		goto bad;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || *end != '/' || end[1] < '0' || end[1] > '9' ||
+	    n > BKEY_PUSH_MAX_MAX)
+		goto bad;
+	w = strtol(end + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || w < 1 || w > BKEY_PUSH_WINDOW_MAX)
+		goto bad;
+	c->push_max = n;
+	c->push_window = w;
+	return 0;
+bad:
+	return lineerr(err, path, raw->line[K_PUSH_LIMIT], "push_limit must be "
+	    "COUNT/SECONDS, COUNT 0 to %d (0: no limit), SECONDS 1 to %d",
+	    BKEY_PUSH_MAX_MAX, BKEY_PUSH_WINDOW_MAX);
+}
+
 /* The timeouts and limits, in seconds. */
 static int
 build_limits(struct bkey_config *c, const struct raw *raw, const char *path,
@@ -640,7 +677,13 @@ build_limits(struct bkey_config *c, const struct raw *raw, const char *path,
 	    BKEY_CONNECT_TIMEOUT_DEFAULT, 1, BKEY_CONNECT_TIMEOUT_MAX, path,
 	    err) != 0 ||
 	    num_opt(&c->clock_leeway, raw, K_CLOCK_LEEWAY, BKEY_LEEWAY_DEFAULT,
-	    0, BKEY_LEEWAY_MAX, path, err) != 0)
+	    0, BKEY_LEEWAY_MAX, path, err) != 0 ||
+	    num_opt(&c->unavailable_after, raw, K_UNAVAILABLE_AFTER,
+	    BKEY_UNAVAILABLE_AFTER_DEFAULT, 0, BKEY_UNAVAILABLE_AFTER_MAX, path,
+	    err) != 0 ||
+	    num_opt(&c->outage_hold, raw, K_OUTAGE_HOLD,
+	    BKEY_OUTAGE_HOLD_DEFAULT, 0, BKEY_OUTAGE_HOLD_MAX, path, err) != 0 ||
+	    push_limit_opt(c, raw, path, err) != 0)
 		return -1;
 	c->requested_expiry_set = raw->val[K_REQUESTED_EXPIRY] != NULL;
 	return 0;

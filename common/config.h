@@ -25,6 +25,14 @@
 #define BKEY_CONNECT_TIMEOUT_MAX	120
 #define BKEY_LEEWAY_DEFAULT		30	/* clock_leeway */
 #define BKEY_LEEWAY_MAX			300
+#define BKEY_UNAVAILABLE_AFTER_DEFAULT	5	/* outage budget */
+#define BKEY_UNAVAILABLE_AFTER_MAX	300
+#define BKEY_OUTAGE_HOLD_DEFAULT	30	/* circuit breaker; 0 off */
+#define BKEY_OUTAGE_HOLD_MAX		3600
+#define BKEY_PUSH_MAX_DEFAULT		5	/* push_limit = 5/600 */
+#define BKEY_PUSH_MAX_MAX		100
+#define BKEY_PUSH_WINDOW_DEFAULT	600
+#define BKEY_PUSH_WINDOW_MAX		86400
 /* A limit as a string literal, for fixed texts such as usage lines. */
 #define BKEY_STR_(x)	#x
 #define BKEY_STR(x)	BKEY_STR_(x)
@@ -66,6 +74,13 @@ struct bkey_config {
 	char *proxy;			/* "" = none; never from the environment */
 	long connect_timeout;		/* seconds, default 10 */
 	long clock_leeway;		/* seconds, default 30 */
+	long unavailable_after;		/* seconds of retries after the first
+					 * failed attempt, default 5 */
+	long outage_hold;		/* seconds the breaker stays open,
+					 * default 30, 0 = no breaker */
+	long push_max;			/* push_limit: pushes per user ... */
+	long push_window;		/* ... in this many seconds; 0 max =
+					 * no limit */
 	char *run_as;			/* default "bkey" */
 	/* requested_expiry was written in the file. When not, the value
 	 * above is the configured timeout's, and each run's own timeout

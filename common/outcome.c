@@ -14,6 +14,8 @@ static const char *const words[] = {
 	[BKEY_OUT_DENIED_BY_RULE] = "denied_by_rule",
 	[BKEY_OUT_ALLOWED_BY_RULE] = "allowed_by_rule",
 	[BKEY_OUT_COVERED] = "covered",
+	[BKEY_OUT_RATE_LIMITED] = "rate_limited",
+	[BKEY_OUT_NOT_ASKED] = "not_asked",
 };
 
 #define NWORDS (sizeof(words) / sizeof(words[0]))
@@ -34,5 +36,7 @@ bkey_outcome_of(bkey_result r)
 {
 	if ((int)r >= BKEY_APPROVED && r <= BKEY_ERR_INTERNAL)
 		return (bkey_outcome)r;
+	if (r == BKEY_ERR_RATE_LIMITED)
+		return BKEY_OUT_RATE_LIMITED;
 	return BKEY_OUT_INTERNAL;
 }

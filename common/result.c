@@ -24,6 +24,7 @@ static const struct {
 	{ BKEY_ERR_USAGE, 64, "usage" },
 	{ BKEY_ERR_CONFIG, 78, "config" },
 	{ BKEY_ERR_INTERNAL, 70, "internal" },
+	{ BKEY_ERR_RATE_LIMITED, 6, "rate_limited" },
 };
 
 #define NRESULTS (sizeof(results) / sizeof(results[0]))

@@ -19,7 +19,8 @@ typedef enum {
 	BKEY_ERR_CANCELLED,	/* SIGINT/SIGTERM: exit 5 */
 	BKEY_ERR_USAGE,		/* bad command line or request: exit 64 */
 	BKEY_ERR_CONFIG,	/* bad configuration, unmapped user: exit 78 */
-	BKEY_ERR_INTERNAL	/* out of memory, system call failed: exit 70 */
+	BKEY_ERR_INTERNAL,	/* out of memory, system call failed: exit 70 */
+	BKEY_ERR_RATE_LIMITED	/* push_limit reached, nothing sent: exit 6 */
 } bkey_result;
 
 #define BKEY_DETAIL_MAX 256
@@ -32,7 +33,7 @@ typedef struct bkey_error {
 /* Exit status of bkey-approve for a result. */
 int bkey_result_exit(bkey_result r);
 /* "unavailable", "protocol", "token", "cancelled", "usage", "config",
- * "internal"; "approved", "denied", "expired" for the others. */
+ * "internal", "rate_limited"; "approved", "denied", "expired" for the others. */
 const char *bkey_result_reason(bkey_result r);
 /* Parse a reason word back (for the spawn side); BKEY_ERR_INTERNAL if unknown. */
 bkey_result bkey_result_from_reason(const char *reason);

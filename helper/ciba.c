@@ -31,6 +31,7 @@
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS 2000
 #define SLEEP_SLICE_MS 20
+#define OUTAGE_SLACK_MS 100
 #define AUTH_REQ_ID_MAX (BKEY_EVENT_FIELD_SIZE - 1)	/* fits the event */
 
 static void (*debug_fn)(const char *msg);
@@ -103,10 +104,60 @@ bkey_ciba_free(struct bkey_ciba *k)
 }
 
 /*
- * Send rq, retrying connection failures and 5xx answers with backoff until
- * deadline_ms. A retry never comes sooner than min_gap_ms after the failed
- * attempt ended: a poll's retry is still a poll, bound by the interval.
- * 0 with any non-5xx response in resp (caller frees the body).
+ * When retries of a request that cannot reach the service stop: the
+ * outage budget (unavailable_after) after its first attempt began, plus
+ * connect_timeout for that attempt itself, and never past deadline_ms
+ * (the person's whole wait), less OUTAGE_SLACK_MS for starting and
+ * answering, so the whole run keeps within the budget. A hung server
+ * costs one attempt of at most that long, not the whole timeout.
+ */
+static long long
+outage_end(const struct bkey_config *c, long long first_ms,
+    long long deadline_ms)
+{
+	long long end = first_ms + (c->connect_timeout > 0 ?
+	    c->connect_timeout : BKEY_CONNECT_TIMEOUT_DEFAULT) * 1000LL +
+	    (c->unavailable_after > 0 ? c->unavailable_after : 0) * 1000LL -
+	    OUTAGE_SLACK_MS;
+
+	return end < deadline_ms ? end : deadline_ms;
+}
+
+/* One attempt; 1 when it failed in a way worth retrying (last says how),
+ * 0 with a non-5xx answer in resp, -1 with err for any other failure. */
+static int
+attempt(struct bkey_ciba *k, struct bkey_http_req *rq,
+    struct bkey_http_resp *resp, long long end_ms, char *last, size_t lastsz,
+    bkey_error *err)
+{
+	long long left = end_ms - bkey_now_ms();
+	bkey_error e;
+
+	rq->timeout_ms = left < BKEY_CIBA_REQ_TIMEOUT_MS ? (long)left :
+	    BKEY_CIBA_REQ_TIMEOUT_MS;
+	memset(&e, 0, sizeof(e));
+	if (bkey_http_do(k->http, rq, resp, &e) == 0) {
+		if (resp->status < 500)
+			return 0;
+		(void)snprintf(last, lastsz, "HTTP %ld", resp->status);
+		bkey_buf_free(&resp->body);
+		return 1;
+	}
+	if (e.code != BKEY_ERR_UNAVAILABLE) {
+		if (err != NULL)
+			*err = e;
+		return -1;
+	}
+	(void)snprintf(last, lastsz, "%s", e.detail);
+	return 1;
+}
+
+/*
+ * Send rq, retrying connection failures and 5xx answers with backoff
+ * within the outage budget (outage_end). A retry never comes sooner than
+ * min_gap_ms after the failed attempt ended: a poll's retry is still a
+ * poll, bound by the interval. 0 with any non-5xx response in resp
+ * (caller frees the body).
  */
 static int
 send_retry(struct bkey_ciba *k, struct bkey_http_req *rq,
@@ -114,44 +165,31 @@ send_retry(struct bkey_ciba *k, struct bkey_http_req *rq,
     const char *what, bkey_error *err)
 {
 	long backoff = BACKOFF_FIRST_MS, wait;
-	long long left;
+	long long end = outage_end(k->c, bkey_now_ms(), deadline_ms);
 	char last[BKEY_DETAIL_MAX] = "no answer";
-	bkey_error e;
+	int rc, tries = 0;
 
 	for (;;) {
-		left = deadline_ms - bkey_now_ms();
-		if (left <= 0)
-			return bkey_seterr(err, BKEY_ERR_UNAVAILABLE,
-			    "%s: %s", what, last);
-		rq->timeout_ms = left < BKEY_CIBA_REQ_TIMEOUT_MS ?
-		    (long)left : BKEY_CIBA_REQ_TIMEOUT_MS;
-		memset(&e, 0, sizeof(e));
-		if (bkey_http_do(k->http, rq, resp, &e) == 0) {
-			if (resp->status < 500)
-				return 0;
-			(void)snprintf(last, sizeof(last), "HTTP %ld",
-			    resp->status);
-			bkey_buf_free(&resp->body);
-		} else if (e.code != BKEY_ERR_UNAVAILABLE) {
-			if (err != NULL)
-				*err = e;
-			return -1;
-		} else {
-			(void)snprintf(last, sizeof(last), "%s", e.detail);
-		}
+		if (end - bkey_now_ms() <= 0)
+			break;
+		tries++;
+		rc = attempt(k, rq, resp, end, last, sizeof(last), err);
+		if (rc <= 0)
+			return rc;
 		wait = backoff > min_gap_ms ? backoff : min_gap_ms;
 		bkey_ciba_debug("%s failed (%s), retrying in %ld ms", what,
 		    last, wait);
 		/* +1: the clock is in whole ms; never a hair early. */
-		if (bkey_now_ms() + 1 + wait >= deadline_ms)
-			return bkey_seterr(err, BKEY_ERR_UNAVAILABLE,
-			    "%s: %s", what, last);
+		if (bkey_now_ms() + 1 + wait >= end)
+			break;
 		if (bkey_ciba_sleep_until(k->cancel,
 		    bkey_now_ms() + 1 + wait, err) != 0)
 			return -1;
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
 		    backoff * 2;
 	}
+	return bkey_seterr(err, BKEY_ERR_UNAVAILABLE, "%s: %s (%d attempt%s)",
+	    what, last, tries, tries == 1 ? "" : "s");
 }
 
 /* Parse a JSON object body; -1 (PROTOCOL) if it is not one. */

@@ -138,6 +138,7 @@ failure_code(bkey_result r)
 	case BKEY_ERR_PROTOCOL:
 	case BKEY_ERR_TOKEN:
 	case BKEY_ERR_CANCELLED:
+	case BKEY_ERR_RATE_LIMITED:
 		return PAM_AUTH_ERR;
 	case BKEY_ERR_UNAVAILABLE:
 		return PAM_AUTHINFO_UNAVAIL;
@@ -161,6 +162,8 @@ user_text(bkey_result r)
 		return "Login approval timed out.";
 	case BKEY_ERR_UNAVAILABLE:
 		return "Login approval service unavailable.";
+	case BKEY_ERR_RATE_LIMITED:
+		return "Too many login approval requests; try again later.";
 	default:
 		return "Login approval failed.";
 	}

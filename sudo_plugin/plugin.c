@@ -61,6 +61,7 @@ static struct plugin_state {
 	char *users_file;
 	int users_ldap;			/* the helper maps names (LDAP) */
 	long timeout;
+	int noninteractive;		/* sudo -n: never wait for a phone */
 	struct rules rules;
 	struct callerenv_src caller;	/* sudo's vectors, not copies */
 } st;
@@ -88,6 +89,9 @@ static const char ERR_FAILED[] = "approval failed";
 static const char ERR_CHANGED[] = "command changed during the approval";
 static const char ERR_CANCELLED[] = "approval cancelled";
 static const char ERR_UNAVAIL[] = "approval service unavailable";
+static const char ERR_LIMITED[] = "too many approval requests";
+static const char ERR_NOT_ASKED[] =
+    "approval needed; not asked because of -n";
 static const char ERR_NOUSER[] = "no BKey identity for the approver";
 static const char ERR_INTERNAL[] = "bkey approval plugin error";
 static const char ERR_CONFIG[] = "bkey approval plugin configuration error";
@@ -228,6 +232,20 @@ load_user_info(char *const user_info[])
 	return 0;
 }
 
+/* sudo -n puts "noninteractive=true" in the settings. */
+static int
+noninteractive(char *const settings[])
+{
+	static const char key[] = "noninteractive=";
+	size_t i;
+
+	for (i = 0; settings != NULL && settings[i] != NULL; i++)
+		if (strncmp(settings[i], key, sizeof(key) - 1) == 0)
+			return strcmp(settings[i] + sizeof(key) - 1,
+			    "true") == 0;
+	return 0;
+}
+
 static int
 bk_open(unsigned int version, sudo_conv_t conversation,
     sudo_printf_t sudo_plugin_printf, char *const settings[],
@@ -238,8 +256,8 @@ bk_open(unsigned int version, sudo_conv_t conversation,
 	bkey_error err;
 	int usage;
 
-	(void)settings;
 	state_free();
+	st.noninteractive = noninteractive(settings);
 	/* sudo's own argv and the caller's environment: they stay valid
 	 * for the life of the sudo process, so pointers are enough. */
 	st.caller.submit_argv = submit_argv;
@@ -609,6 +627,8 @@ static const struct verdict {
 	{ BKEY_ERR_UNAVAILABLE, BKEY_OUT_UNAVAILABLE, ERR_UNAVAIL,
 	    "bkey: approval service unavailable (", 1, "); command refused",
 	    0 },
+	{ BKEY_ERR_RATE_LIMITED, BKEY_OUT_RATE_LIMITED, ERR_LIMITED,
+	    "bkey: not asked: ", 1, "; command refused", 0 },
 	{ BKEY_ERR_CONFIG, BKEY_OUT_CONFIG, ERR_CONFIG,
 	    "bkey: approval error: ", 1, "", -1 },
 	{ BKEY_ERR_USAGE, BKEY_OUT_USAGE, ERR_INTERNAL,
@@ -826,6 +846,15 @@ apply_rule(struct decision *d, int *prio, const char **errstr)
 		    memory.auth_req_id);
 		d->outcome = BKEY_OUT_COVERED;
 		return 1;
+	}
+	if (st.noninteractive) {
+		/* Automation (sudo -n) would block on a phone nobody
+		 * watches: refuse at once, and say why. */
+		say("bkey: %s", ERR_NOT_ASKED);
+		d->outcome = BKEY_OUT_NOT_ASKED;
+		*errstr = ERR_NOT_ASKED;
+		*prio = LOG_WARNING;
+		return 0;
 	}
 	ret = request_approval(d, errstr);
 	*prio = ret == 1 ? LOG_NOTICE : ret == 0 ? LOG_WARNING : LOG_ERR;

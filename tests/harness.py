@@ -294,6 +294,9 @@ class Harness:
             # root-side monitor and a real drop set run_as themselves.
             "run_as": "",
             "connect_timeout": "3",
+            # Tests approve one user many times: push_limit (default 5
+            # per 600 s) only where a test sets it (None: the default).
+            "push_limit": "0/600",
         }
         if m.ca_file:
             conf["cafile"] = m.ca_file

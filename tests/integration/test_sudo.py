@@ -822,7 +822,7 @@ def desc(p):
 def test_sudo_e2e_approved_exit_status(h):
     e = E2E(h)
     marker = os.path.join(h.tmp, "ran")
-    p = e.run([SUDO, "-n", "sh", "-c", "echo yes > %s; exit 7" % marker])
+    p = e.run([SUDO, "sh", "-c", "echo yes > %s; exit 7" % marker])
     assert p.returncode == 7, desc(p)
     assert open(marker).read() == "yes\n", desc(p)
     m = re.search(r"bkey: approve on your phone: code ([0-9]{4})", p.stderr)
@@ -838,7 +838,7 @@ def test_sudo_e2e_approved_exit_status(h):
 def test_sudo_e2e_denied(h):
     e = E2E(h, users={"root": "did:bkey:deny"})
     marker = os.path.join(h.tmp, "ran")
-    p = e.run([SUDO, "-n", "/usr/bin/touch", marker])
+    p = e.run([SUDO, "/usr/bin/touch", marker])
     assert p.returncode == 1, desc(p)
     assert not os.path.exists(marker), desc(p)
     assert "bkey: approval denied" in p.stderr, desc(p)
@@ -848,7 +848,7 @@ def test_sudo_e2e_open_error_blocks(h):
     # a broken rules file stops sudo (open() -1), the command never runs
     e = E2E(h, rules="approve bogus\n")
     marker = os.path.join(h.tmp, "ran")
-    p = e.run([SUDO, "-n", "/usr/bin/touch", marker])
+    p = e.run([SUDO, "/usr/bin/touch", marker])
     assert p.returncode == 1, desc(p)
     assert not os.path.exists(marker), desc(p)
     assert "sudo.rules:2:" in p.stderr, desc(p)
@@ -859,7 +859,7 @@ def test_sudo_e2e_ctrl_c(h):
     e = E2E(h, users={"root": "did:bkey:never"})
     _, _, helper = paths(h)
     marker = os.path.join(h.tmp, "ran")
-    p = e.start([SUDO, "-n", "/usr/bin/touch", marker],
+    p = e.start([SUDO, "/usr/bin/touch", marker],
                 prefix=["env", "--default-signal=INT"])
     # wait for the request to reach the mock, and the code on stderr
     deadline = time.monotonic() + 15
@@ -889,18 +889,18 @@ def test_sudo_e2e_ctrl_c(h):
 def test_sudo_e2e_list_and_validate_send_nothing(h):
     e = E2E(h)
     for flag in ("-l", "-v"):
-        p = e.run([SUDO, "-n", flag])
+        p = e.run([SUDO, flag])
         assert p.returncode == 0, "%s: %s" % (flag, desc(p))
     assert initiates(h) == [], "sudo -l/-v sent a request"
     # the same setup does ask for a real command
-    p = e.run([SUDO, "-n", "/bin/true"])
+    p = e.run([SUDO, "/bin/true"])
     assert p.returncode == 0 and len(initiates(h)) == 1, desc(p)
 
 
 def test_sudo_e2e_allow_rule(h):
     e = E2E(h, rules="command=/usr/bin/touch allow\n")
     marker = os.path.join(h.tmp, "ran")
-    p = e.run([SUDO, "-n", "/usr/bin/touch", marker])
+    p = e.run([SUDO, "/usr/bin/touch", marker])
     assert p.returncode == 0 and os.path.exists(marker), desc(p)
     assert initiates(h) == []
 
@@ -915,17 +915,17 @@ def test_sudo_e2e_path_spellings(h):
     os.symlink("/usr/bin/shred", link)
     for cmd in ("/usr/bin//shred", "/usr/bin/../bin/shred", "/bin/shred",
                 link):
-        p = e.run([SUDO, "-n", cmd, "--version"])
+        p = e.run([SUDO, cmd, "--version"])
         assert p.returncode == 1 and "bkey: no shred" in p.stderr, \
             (cmd, desc(p))
         assert p.stdout == "", desc(p)
     for cmd in ("/usr/bin/true", "/usr/bin/./true", "/bin/true"):
-        p = e.run([SUDO, "-n", cmd])
+        p = e.run([SUDO, cmd])
         assert p.returncode == 0, (cmd, desc(p))
     assert initiates(h) == []
     tlink = os.path.join(h.tmp, "t")
     os.symlink("/usr/bin/true", tlink)
-    p = e.run([SUDO, "-n", tlink])
+    p = e.run([SUDO, tlink])
     assert p.returncode == 0, desc(p)
     q = initiates(h)
     assert len(q) == 1, q
@@ -939,19 +939,19 @@ def test_sudo_e2e_caller_env(h):
     e = E2E(h, rules="env=\"^LD_\" deny reason=\"no loader tricks\"\n"
             "command=%s allow\n" % real("/usr/bin/id"))
     # no variables of the caller's: the allow applies, nothing is sent
-    p = e.run([SUDO, "-n", "/usr/bin/id", "-u"])
+    p = e.run([SUDO, "/usr/bin/id", "-u"])
     assert p.returncode == 0 and p.stdout == "0\n", desc(p)
     assert initiates(h) == [], "a plain allowed command asked"
-    p = e.run([SUDO, "-n", "LD_PRELOAD=/nonexistent/x.so", "/usr/bin/id"])
+    p = e.run([SUDO, "LD_PRELOAD=/nonexistent/x.so", "/usr/bin/id"])
     assert p.returncode == 1 and "bkey: no loader tricks" in p.stderr, \
         desc(p)
     assert p.stdout == "" and initiates(h) == [], desc(p)
     cases = [
-        ([SUDO, "-n", "PYTHONPATH=/tmp/evil py", "/usr/bin/id", "-u"], {},
+        ([SUDO, "PYTHONPATH=/tmp/evil py", "/usr/bin/id", "-u"], {},
          "'PYTHONPATH=/tmp/evil py'"),
-        ([SUDO, "-n", "-E", "/usr/bin/id", "-u"], {"PGHOST": "evil"},
+        ([SUDO, "-E", "/usr/bin/id", "-u"], {"PGHOST": "evil"},
          "PGHOST=evil"),
-        ([SUDO, "-n", "--preserve-env=PGOPTIONS", "/usr/bin/id", "-u"],
+        ([SUDO, "--preserve-env=PGOPTIONS", "/usr/bin/id", "-u"],
          {"PGOPTIONS": "-c x"}, "'PGOPTIONS=-c x'")]
     for argv, env, word in cases:
         h.mock.reset()
@@ -979,7 +979,7 @@ def test_sudo_e2e_sudoedit_spellings(h):
                        ([link + "/secret"], "/")):
         if "sub" in files[0]:
             os.makedirs(os.path.join(h.tmp, "sub"), exist_ok=True)
-        p = subprocess.run(e.argv([SUDO, "-n", "-e"] + files),
+        p = subprocess.run(e.argv([SUDO, "-e"] + files),
                            capture_output=True, timeout=40, cwd=cwd,
                            encoding="utf-8", stdin=subprocess.DEVNULL,
                            env=env)
@@ -987,7 +987,7 @@ def test_sudo_e2e_sudoedit_spellings(h):
             (files, desc(p))
     assert initiates(h) == []
     # another file asks, and the phone shows it absolute
-    p = subprocess.run(e.argv([SUDO, "-n", "-e", "other"]),
+    p = subprocess.run(e.argv([SUDO, "-e", "other"]),
                        capture_output=True, timeout=40, cwd=h.tmp,
                        encoding="utf-8", stdin=subprocess.DEVNULL, env=env)
     q = initiates(h)
@@ -1003,7 +1003,7 @@ def test_sudo_e2e_db_drop_scope(h):
     marker = os.path.join(h.tmp, "ran")
     psql = write_file(os.path.join(h.tmp, "psql"),
                       "#!/bin/sh\necho \"$*\" > %s\n" % marker, 0o755)
-    p = e.run([SUDO, "-n", psql, "-c", "DROP TABLE users_archive"])
+    p = e.run([SUDO, psql, "-c", "DROP TABLE users_archive"])
     assert p.returncode == 0, desc(p)
     assert open(marker).read() == "-c DROP TABLE users_archive\n"
     q = initiates(h)
@@ -1012,7 +1012,7 @@ def test_sudo_e2e_db_drop_scope(h):
     assert q[0]["binding_message"].endswith(
         ": %s -c 'DROP TABLE users_archive'" % psql), q
     # a harmless query goes to the default scope
-    p = e.run([SUDO, "-n", psql, "-c", "SELECT 1"])
+    p = e.run([SUDO, psql, "-c", "SELECT 1"])
     assert p.returncode == 0, desc(p)
     assert [x["scope"] for x in initiates(h)] == [
         "openid approve:db:drop", "openid approve:sudo"]
@@ -1028,7 +1028,7 @@ def test_sudo_e2e_non_root_caller(h):
     marker = os.path.join(h.tmp, "ran")
     setpriv = ["setpriv", "--reuid=%d" % TEST_UID, "--regid=%d" % TEST_UID,
                "--init-groups"]
-    p = e.run([SUDO, "-n", "sh", "-c", "id -u > %s" % marker],
+    p = e.run([SUDO, "sh", "-c", "id -u > %s" % marker],
               prefix=setpriv)
     assert p.returncode == 0, desc(p)
     assert open(marker).read() == "0\n", desc(p)
@@ -1040,7 +1040,7 @@ def test_sudo_e2e_non_root_caller(h):
     # and a denial for the same caller
     h.mock.set("did:bkey:alice", outcome="deny")
     os.unlink(marker)
-    p = e.run([SUDO, "-n", "sh", "-c", "id -u > %s" % marker],
+    p = e.run([SUDO, "sh", "-c", "id -u > %s" % marker],
               prefix=setpriv)
     assert p.returncode == 1 and not os.path.exists(marker), desc(p)
 
@@ -1052,7 +1052,7 @@ def test_sudo_e2e_caller_env_ignored(h):
     marker = os.path.join(h.tmp, "ran")
     keys = os.path.join(h.tmp, "keys.log")
     dead = "http://127.0.0.1:9"
-    p = e.run([SUDO, "-n", "https_proxy=" + dead, "HTTPS_PROXY=" + dead,
+    p = e.run([SUDO, "https_proxy=" + dead, "HTTPS_PROXY=" + dead,
                "ALL_PROXY=" + dead, "all_proxy=" + dead,
                "SSLKEYLOGFILE=" + keys, "sh", "-c",
                "echo \"$https_proxy $SSLKEYLOGFILE\" > %s" % marker])
@@ -1074,7 +1074,7 @@ def test_sudo_e2e_intercept_children(h):
                       "#!/bin/sh\necho \"$*\" >> %s\n" % marker, 0o755)
     script = ("/usr/bin/touch %s.1; /usr/bin/shred --version >/dev/null; "
               "%s -c 'DROP TABLE x'; /bin/echo done" % (marker, psql))
-    p = e.run([SUDO, "-n", "sh", "-c", script])
+    p = e.run([SUDO, "sh", "-c", script])
     assert p.returncode == 0 and p.stdout == "done\n", desc(p)
     # the shell's own approval covers touch and echo; psql DROP asks again;
     # shred is refused by its rule
@@ -1098,7 +1098,7 @@ def test_sudo_e2e_intercept_other_spelling(h):
                         "shredding\"\n", name="i.rules")
     e = E2E(h, rules=rules, sudoers_extra="Defaults intercept\n")
     out = os.path.join(h.tmp, "shred.out")
-    p = e.run([SUDO, "-n", "sh", "-c", "PATH=/usr/bin:/bin; shred --version "
+    p = e.run([SUDO, "sh", "-c", "PATH=/usr/bin:/bin; shred --version "
                "> %s; /bin/shred --version >> %s; echo done" % (out, out)])
     assert p.returncode == 0 and p.stdout == "done\n", desc(p)
     assert open(out).read() == "", "shred ran: " + desc(p)
@@ -1137,13 +1137,13 @@ def test_sudo_e2e_rlimit_as_no_unapproved_run(h):
     e = limits_e2e(h)
     marker = os.path.join(h.tmp, "ran")
     # control: unstarved, the request goes through the resolver and back
-    p = e.run([SUDO, "-n", "/usr/bin/touch", marker])
+    p = e.run([SUDO, "/usr/bin/touch", marker])
     assert p.returncode == 0 and os.path.exists(marker), desc(p)
     assert len(initiates(h)) == 1, desc(p)
     os.unlink(marker)
     h.mock.reset()
     # prlimit sets soft and hard: sudo cannot raise it for itself
-    p = e.run([SUDO, "-n", "/usr/bin/touch", marker],
+    p = e.run([SUDO, "/usr/bin/touch", marker],
               prefix=["prlimit", "--as=22000000", "--"])
     assert "unavailable" not in p.stderr, desc(p)
     if can_raise_limits():

@@ -109,7 +109,7 @@ def test_sudo_caller_proc_fd_link_is_not_trusted(h):
     e = CallerE2E(h, rules="command=%s allow\n" % real("/usr/bin/id"))
     marker, evil = marker_script(h)
     fdpass = write_file(os.path.join(h.tmp, "fdpass.py"), FDPASS, 0o755)
-    p = e.urun(["/usr/bin/python3", fdpass, "/usr/bin/id", evil, SUDO, "-n",
+    p = e.urun(["/usr/bin/python3", fdpass, "/usr/bin/id", evil, SUDO,
                 "/proc/self/fd/0", "-u"])
     if p.returncode == 3:
         raise h.Skip("no unprivileged user namespaces here: %s" % desc(p))
@@ -125,18 +125,18 @@ def test_sudo_caller_home_and_path_are_the_callers(h):
     # picks the caller's programs: no allow applies, the phone names them
     e = CallerE2E(h, setup=TRUSTED_MNT, rules="command=/mnt/bin/report "
                   "allow\n", sudoers_extra="Defaults env_keep+=HOME\n")
-    p = e.urun([SUDO, "-n", "/usr/bin/true"], env={"HOME": "/"})
+    p = e.urun([SUDO, "/usr/bin/true"], env={"HOME": "/"})
     assert p.returncode == 0, desc(p)
     h.mock.reset()
     bindir = os.path.join(e.home, "bin")
     os.makedirs(bindir, exist_ok=True)
     e.own(bindir)
     for argv, env, word in (
-            ([SUDO, "-n", "-E", "/mnt/bin/report"], {}, "HOME=" + e.home),
-            ([SUDO, "-n", "--preserve-env=HOME", "/mnt/bin/report"], {},
+            ([SUDO, "-E", "/mnt/bin/report"], {}, "HOME=" + e.home),
+            ([SUDO, "--preserve-env=HOME", "/mnt/bin/report"], {},
              "HOME=" + e.home),
-            ([SUDO, "-n", "/mnt/bin/report"], {}, "HOME=" + e.home),
-            ([SUDO, "-n", "/mnt/bin/report"],
+            ([SUDO, "/mnt/bin/report"], {}, "HOME=" + e.home),
+            ([SUDO, "/mnt/bin/report"],
              {"HOME": "/", "PATH": bindir + ":/usr/bin:/bin"},
              "PATH=%s:/usr/bin:/bin" % bindir)):
         h.mock.reset()
@@ -147,7 +147,7 @@ def test_sudo_caller_home_and_path_are_the_callers(h):
         assert word[:40] in q[0]["binding_message"], q[0]["binding_message"]
     # root's own directories give nothing: the allow applies
     h.mock.reset()
-    p = e.urun([SUDO, "-n", "/mnt/bin/report"],
+    p = e.urun([SUDO, "/mnt/bin/report"],
                env={"HOME": "/", "PATH": "/usr/bin:/bin"})
     assert p.returncode == 0 and p.stdout == "report\n", desc(p)
     assert initiates(h) == []
@@ -161,7 +161,7 @@ def test_sudo_caller_relative_command_with_runcwd(h):
     e.own(write_file(os.path.join(e.home, "true"),
                      "#!/bin/sh\nid -u > %s\n" % marker, 0o755))
     h.mock.set("did:bkey:alice", outcome="deny")
-    p = e.urun([SUDO, "-n", "-D", e.home, "./true"], cwd="/usr/bin")
+    p = e.urun([SUDO, "-D", e.home, "./true"], cwd="/usr/bin")
     assert_not_run(marker, p)
     q = initiates(h)
     assert len(q) == 1 and e.home + "/true" in q[0]["binding_message"], \
@@ -177,10 +177,10 @@ def test_sudo_caller_sudoedit_files_with_runcwd_and_long_names(h):
     secret = write_file(os.path.join(h.tmp, "secret"), "orig\n", 0o600)
     ed = write_file(os.path.join(h.tmp, "ed.sh"),
                     "#!/bin/sh\necho EDITED > \"$1\"\n", 0o755)
-    p = e.urun([SUDO, "-n", "-e", "secret"], cwd=h.tmp,
+    p = e.urun([SUDO, "-e", "secret"], cwd=h.tmp,
                env={"SUDO_EDITOR": ed})
     assert p.returncode == 1 and "bkey: not that file" in p.stderr, desc(p)
-    p = e.urun([SUDO, "-n", "-e", h.tmp + "/" + "./" * 2100 + "secret"],
+    p = e.urun([SUDO, "-e", h.tmp + "/" + "./" * 2100 + "secret"],
                env={"SUDO_EDITOR": ed})
     assert p.returncode == 1 and "too long to judge" in p.stderr, desc(p)
     assert open(secret).read() == "orig\n"
@@ -208,7 +208,7 @@ def test_sudo_caller_deep_link_chain_is_refused(h):
         os.chdir(old)
     os.symlink(half, os.path.join(e.home, "L"))
     e.own(e.home)
-    p = e.urun([SUDO, "-n", os.path.join(e.home, "L/M/s"), "--version"])
+    p = e.urun([SUDO, os.path.join(e.home, "L/M/s"), "--version"])
     assert p.returncode == 1 and p.stdout == "", desc(p)
     assert "bkey: cannot tell which file" in p.stderr, desc(p)
     assert initiates(h) == []
@@ -223,7 +223,7 @@ def test_sudo_caller_link_swapped_during_the_wait(h):
     link = os.path.join(e.home, "t")
     os.symlink("/usr/bin/true", link)
     os.lchown(link, CALLER_UID, CALLER_UID)
-    p = subprocess.Popen(e.argv([SUDO, "-n", link, "--version"]),
+    p = subprocess.Popen(e.argv([SUDO, link, "--version"]),
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, encoding="utf-8",
                          env=dict(e.env(), HOME=e.home), cwd=e.home,
@@ -243,7 +243,7 @@ def test_sudo_caller_link_swapped_during_the_wait(h):
 def test_sudo_caller_every_variable_is_named(h):
     # a long variable cannot push PYTHONPATH off the phone
     e = CallerE2E(h)
-    p = e.urun([SUDO, "-n", "A=" + "x" * 400, "PYTHONPATH=/home/evil",
+    p = e.urun([SUDO, "A=" + "x" * 400, "PYTHONPATH=/home/evil",
                 "/usr/bin/id", "-u"])
     assert p.returncode == 0, desc(p)
     q = initiates(h)[0]
@@ -252,7 +252,7 @@ def test_sudo_caller_every_variable_is_named(h):
     # more names than the phone can show: refused, nothing asked
     h.mock.reset()
     many = ["V%02d_%s=1" % (i, "n" * 20) for i in range(30)]
-    p = e.urun([SUDO, "-n"] + many + ["/usr/bin/id"])
+    p = e.urun([SUDO] + many + ["/usr/bin/id"])
     assert p.returncode == 1 and "too many environment variables" in \
         p.stderr, desc(p)
     assert initiates(h) == []
@@ -263,7 +263,7 @@ def test_sudo_caller_intercept_child_env(h):
     # meets the env= deny
     e = CallerE2E(h, rules="env=\"^LD_\" deny reason=\"no loader\"\n",
                   sudoers_extra="Defaults intercept\n")
-    p = e.urun([SUDO, "-n", "/bin/sh", "-c",
+    p = e.urun([SUDO, "/bin/sh", "-c",
                 "LD_PRELOAD=/nonexistent/x.so /usr/bin/id -u; echo done"])
     assert p.stdout == "done\n", desc(p)
     assert "bkey: no loader" in p.stderr, desc(p)
@@ -278,6 +278,6 @@ def test_sudo_caller_allow_without_command_needs_a_root_path(h):
     evil = e.own(write_file(os.path.join(e.home, "evil"),
                             "#!/bin/sh\nid -u > %s\n" % marker, 0o755))
     h.mock.set("did:bkey:alice", outcome="deny")
-    p = e.urun([SUDO, "-n", evil, "/srv/www/x"])
+    p = e.urun([SUDO, evil, "/srv/www/x"])
     assert_not_run(marker, p)
     assert len(initiates(h)) == 1, desc(p)

@@ -7,11 +7,11 @@
 static void
 words_are_distinct_and_one_style(void)
 {
-	const char *w[BKEY_OUT_COVERED + 1];
+	const char *w[BKEY_OUT_NOT_ASKED + 1];
 	int i, j;
 	size_t k;
 
-	for (i = 0; i <= BKEY_OUT_COVERED; i++) {
+	for (i = 0; i <= BKEY_OUT_NOT_ASKED; i++) {
 		w[i] = bkey_outcome_word((bkey_outcome)i);
 		CHECK(w[i] != NULL && w[i][0] != '\0');
 		for (k = 0; w[i][k] != '\0'; k++)
@@ -30,7 +30,7 @@ results_keep_their_words(void)
 {
 	int r;
 
-	for (r = BKEY_APPROVED; r <= BKEY_ERR_INTERNAL; r++)
+	for (r = BKEY_APPROVED; r <= BKEY_ERR_RATE_LIMITED; r++)
 		CHECK_STR(bkey_outcome_word(bkey_outcome_of((bkey_result)r)),
 		    bkey_result_reason((bkey_result)r));
 	CHECK(bkey_outcome_of((bkey_result)99) == BKEY_OUT_INTERNAL);
@@ -39,11 +39,25 @@ results_keep_their_words(void)
 	CHECK_STR(bkey_outcome_word(BKEY_OUT_UNKNOWN_USER), "unknown_user");
 }
 
+/* A push refused by push_limit has one word, in both directions, and
+ * its own exit status. */
+static void
+rate_limited_is_in_the_vocabulary(void)
+{
+	CHECK_STR(bkey_result_reason(BKEY_ERR_RATE_LIMITED), "rate_limited");
+	CHECK(bkey_result_from_reason("rate_limited") ==
+	    BKEY_ERR_RATE_LIMITED);
+	CHECK(bkey_result_exit(BKEY_ERR_RATE_LIMITED) == 6);
+	CHECK(bkey_outcome_of(BKEY_ERR_RATE_LIMITED) == BKEY_OUT_RATE_LIMITED);
+	CHECK_STR(bkey_outcome_word(BKEY_OUT_RATE_LIMITED), "rate_limited");
+}
+
 int
 main(void)
 {
 	unit_suite = "outcome";
 	RUN(words_are_distinct_and_one_style);
 	RUN(results_keep_their_words);
+	RUN(rate_limited_is_in_the_vocabulary);
 	UNIT_DONE();
 }

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The circuit breaker's file (breaker.h). Every read-modify-write of the
+ * state holds an exclusive flock of the lock file, so two helpers never
+ * both take the probe of one period; the state itself is replaced by
+ * rename(), so a reader never sees half a file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "breaker.h"
+#include "ciba.h"
+#include "fileperm.h"
+#include "sanitize.h"
+
+#define STATE_MAX 64
+#define MAGIC "bkey-breaker 1 "
+
+static void
+warn(const char *state_dir, const char *what, const char *why)
+{
+	char raw[512], clean[512];
+
+	(void)snprintf(raw, sizeof(raw), "circuit breaker: %s/%s %s%s%s",
+	    state_dir, BKEY_BREAKER_FILE, what, why[0] ? ": " : "", why);
+	bkey_sanitize_into(clean, sizeof(clean), raw, strlen(raw));
+	bkey_ciba_debug("%s", clean);
+	(void)fprintf(stderr, "bkey-approve: warning: %s\n", clean);
+}
+
+/* state_dir (checked) with the lock held; -1 when there is none to use. */
+static int
+lock_dir(const char *state_dir, int *lockfd)
+{
+	bkey_error e;
+	int dfd;
+
+	*lockfd = -1;
+	memset(&e, 0, sizeof(e));
+	if ((dfd = bkey_open_dir_checked(AT_FDCWD, state_dir, 1, state_dir,
+		 &e)) < 0) {
+		bkey_ciba_debug("circuit breaker not used: %s", e.detail);
+		return -1;
+	}
+	*lockfd = openat(dfd, BKEY_BREAKER_LOCK,
+	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	if (*lockfd < 0 || flock(*lockfd, LOCK_EX) != 0) {
+		bkey_ciba_debug("circuit breaker not used: %s/%s: %s",
+		    state_dir, BKEY_BREAKER_LOCK, strerror(errno));
+		if (*lockfd >= 0)
+			(void)close(*lockfd);
+		*lockfd = -1;
+		(void)close(dfd);
+		return -1;
+	}
+	return dfd;
+}
+
+static void
+unlock_dir(int dfd, int lockfd)
+{
+	if (lockfd >= 0)
+		(void)close(lockfd); /* releases the flock */
+	if (dfd >= 0)
+		(void)close(dfd);
+}
+
+/* 0 with *until (0: no file), -1 when the file is not to be trusted. */
+static int
+read_state(int dfd, const char *state_dir, long hold, time_t now,
+    long long *until)
+{
+	char buf[STATE_MAX + 1], *end;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	*until = 0;
+	fd = openat(dfd, BKEY_BREAKER_FILE,
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0) {
+		warn(state_dir, "ignored", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    bkey_trust_broken(&st, geteuid(), 0) != BKEY_TRUST_OK) {
+		(void)close(fd);
+		warn(state_dir, "ignored", "not a regular file of ours");
+		return -1;
+	}
+	n = read(fd, buf, STATE_MAX);
+	(void)close(fd);
+	if (n > 0)
+		buf[n] = '\0';
+	if (n <= 0 || strncmp(buf, MAGIC, strlen(MAGIC)) != 0 ||
+	    (*until = strtoll(buf + strlen(MAGIC), &end, 10)) <= 0 ||
+	    strcmp(end, "\n") != 0 || *until > (long long)now + hold) {
+		warn(state_dir, "ignored", "garbled or from the future");
+		*until = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* Replace the state by one saying "nobody probes before until". */
+static void
+write_state(int dfd, const char *state_dir, long long until)
+{
+	char text[STATE_MAX], tmp[sizeof(BKEY_BREAKER_FILE) + 32];
+	int fd, n, ok;
+
+	n = snprintf(text, sizeof(text), MAGIC "%lld\n", until);
+	/* One writer at a time (the flock): a fixed name, and what a killed
+	 * writer left is ours to remove. */
+	(void)snprintf(tmp, sizeof(tmp), ".%s.tmp", BKEY_BREAKER_FILE);
+	(void)unlinkat(dfd, tmp, 0);
+	fd = openat(dfd, tmp,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		warn(state_dir, "not written", strerror(errno));
+		return;
+	}
+	ok = n > 0 && (size_t)n < sizeof(text) &&
+	    bkey_write_all(fd, text, (size_t)n) == 0;
+	ok = close(fd) == 0 && ok;
+	if (!ok || renameat(dfd, tmp, dfd, BKEY_BREAKER_FILE) != 0) {
+		warn(state_dir, "not written", strerror(errno));
+		(void)unlinkat(dfd, tmp, 0);
+	}
+}
+
+enum bkey_breaker
+bkey_breaker_check(const struct bkey_config *c, bkey_error *err)
+{
+	enum bkey_breaker b = BKEY_BREAKER_CLOSED;
+	time_t now = time(NULL);
+	long long until;
+	int dfd, lockfd;
+
+	if (c->outage_hold <= 0 || c->state_dir == NULL)
+		return BKEY_BREAKER_CLOSED;
+	if ((dfd = lock_dir(c->state_dir, &lockfd)) < 0)
+		return BKEY_BREAKER_CLOSED;
+	if (read_state(dfd, c->state_dir, c->outage_hold, now, &until) != 0 ||
+	    until == 0)
+		goto out;
+	if ((long long)now < until) {
+		b = BKEY_BREAKER_OPEN;
+		bkey_seterr(err, BKEY_ERR_UNAVAILABLE,
+		    "service unavailable "
+		    "(circuit breaker open for %lld s more: not asked)",
+		    until - (long long)now);
+		goto out;
+	}
+	/* This run is the period's probe: hold the others off meanwhile. */
+	b = BKEY_BREAKER_PROBE;
+	write_state(dfd, c->state_dir, (long long)now + c->outage_hold);
+	bkey_ciba_debug("circuit breaker: probing the service");
+out:
+	unlock_dir(dfd, lockfd);
+	return b;
+}
+
+void
+bkey_breaker_record(const struct bkey_config *c, bkey_result res)
+{
+	int dfd, lockfd, reached;
+
+	if (c->outage_hold <= 0 || c->state_dir == NULL)
+		return;
+	reached = res == BKEY_APPROVED || res == BKEY_DENIED ||
+	    res == BKEY_EXPIRED || res == BKEY_ERR_PROTOCOL ||
+	    res == BKEY_ERR_TOKEN;
+	if (res != BKEY_ERR_UNAVAILABLE && !reached)
+		return;
+	if ((dfd = lock_dir(c->state_dir, &lockfd)) < 0)
+		return;
+	if (reached) {
+		if (unlinkat(dfd, BKEY_BREAKER_FILE, 0) != 0 && errno != ENOENT)
+			warn(c->state_dir, "not removed", strerror(errno));
+	} else {
+		write_state(dfd, c->state_dir,
+		    (long long)time(NULL) + c->outage_hold);
+	}
+	unlock_dir(dfd, lockfd);
+}

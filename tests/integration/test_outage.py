@@ -1,0 +1,246 @@
+# SPDX-License-Identifier: ISC
+"""
+Bad days (issue 11): an outage is decided within the outage budget
+(unavailable_after), not the whole timeout, and the circuit breaker in
+state_dir (outage_hold) answers later approvals at once with no network
+attempt, except one probe per hold period.
+
+Tests count attempts and read the breaker's file; wall time is only a
+loose upper bound (the targets are measured by bench/run.py). Each run
+uses --timeout 20 with connect_timeout 1 and unavailable_after 1: before
+the budget, every outage here took the whole 20 s.
+"""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import assert_error, assert_final, describe, free_port  # noqa
+from test_availability import NX_NAME, run as ns_run  # noqa: E402
+
+TIMEOUT = 20
+LOOSE = 10.0            # seconds: far under TIMEOUT, far over the budget
+FAST = {"connect_timeout": "1", "unavailable_after": "1"}
+STORM = 100000          # 503s before success: every attempt of a run
+
+
+def conf(h, hold=0, **kw):
+    settings = dict(FAST, outage_hold=str(hold))
+    settings.update(kw)
+    return h.config(**settings)
+
+
+def approve(h, c, did, wall=TIMEOUT + 10):
+    t0 = time.monotonic()
+    p = h.cli(["--config", c, "--json", "--did", did, "--timeout",
+               str(TIMEOUT)], timeout=wall)
+    return p, time.monotonic() - t0
+
+
+def initiates(h, did):
+    return [r for r in h.mock.requests("/oauth/bc-authorize")
+            if (r["json"] or {}).get("login_hint") == did]
+
+
+def breaker_path(c):
+    return os.path.join(os.path.dirname(c), "state", "breaker")
+
+
+def breaker_until(c):
+    with open(breaker_path(c)) as f:
+        text = f.read()
+    assert text.startswith("bkey-breaker 1 ") and text.endswith("\n"), text
+    return int(text.split()[2])
+
+
+# ---- the outage budget ---------------------------------------------------------
+def test_budget_503_storm(h):
+    did = "did:bkey:storm"
+    h.mock.set(did, initiate_5xx=STORM)
+    p, took = approve(h, conf(h), did)
+    assert_error(p, 3, "unavailable")
+    n = len(initiates(h, did))
+    # backoff 250, 500, 1000 ms within 1 + 1 s: 3 or 4 attempts
+    assert 2 <= n <= 5, (n, describe(p))
+    assert took < LOOSE, took
+
+
+def test_budget_server_that_never_answers(h):
+    did = "did:bkey:hang"
+    h.mock.set(did, hang="initiate", hang_ms=30000)
+    p, took = approve(h, conf(h), did)
+    ev = assert_error(p, 3, "unavailable")
+    assert "timed out" in ev["detail"], describe(p)
+    # one attempt of connect_timeout + unavailable_after, no second
+    assert len(initiates(h, did)) == 1, h.mock.requests()
+    assert took < LOOSE, took
+
+
+def test_budget_closed_port(h):
+    c = conf(h, api_url="http://127.0.0.1:%d" % free_port())
+    p, took = approve(h, c, "did:bkey:alice")
+    ev = assert_error(p, 3, "unavailable")
+    assert "attempts)" in ev["detail"], describe(p)
+    assert took < LOOSE, took
+
+
+def test_budget_tls_failure(h):
+    c = conf(h, api_url="https://127.0.0.1:%d" % h.mock.port,
+             issuer=h.mock.url)
+    p, took = approve(h, c, "did:bkey:alice")
+    ev = assert_error(p, 3, "unavailable")
+    assert "attempts)" in ev["detail"], describe(p)
+    assert took < LOOSE, took
+
+
+def test_budget_dns_failure(h):
+    # files only in a private namespace: the proxy's name is unknown
+    c = conf(h, proxy="http://%s:8080" % NX_NAME)
+    t0 = time.monotonic()
+    p = ns_run(h, c, "did:bkey:alice", timeout_s=TIMEOUT, wall=TIMEOUT + 10)
+    took = time.monotonic() - t0
+    ev = assert_error(p, 3, "unavailable")
+    assert "resolve proxy" in ev["detail"] and "attempts)" in ev["detail"], \
+        describe(p)
+    assert took < LOOSE, took
+    assert h.mock.requests() == []
+
+
+def test_budget_leaves_the_phone_wait_alone(h):
+    # a person who takes longer than the budget is still waited for
+    did = "did:bkey:slowperson"
+    h.mock.set(did, outcome="approve", delay_ms=3000, interval=1)
+    p, took = approve(h, conf(h), did)
+    assert_final(p, 0, "approved")
+    assert took >= 3.0, took
+
+
+# ---- the circuit breaker -------------------------------------------------------
+HOLD = 30
+
+
+def write_breaker(c, text, uid=0, mode=0o600):
+    path = breaker_path(c)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    os.chown(path, uid, 0)
+    return path
+
+
+def expired_breaker(c):
+    """A breaker whose hold period is over: the next run is the probe."""
+    return write_breaker(c, "bkey-breaker 1 %d\n" % (int(time.time()) - 1))
+
+
+def test_breaker_opens_and_answers_without_asking(h):
+    did = "did:bkey:stormhold"
+    h.mock.set(did, initiate_5xx=STORM)
+    c = conf(h, hold=HOLD)
+    p, _ = approve(h, c, did)
+    assert_error(p, 3, "unavailable")
+    now = int(time.time())
+    st = os.stat(breaker_path(c))
+    assert st.st_mode & 0o777 == 0o600 and st.st_uid == os.geteuid(), st
+    assert now < breaker_until(c) <= now + HOLD, (now, breaker_until(c))
+    seen = len(h.mock.requests())
+    for _ in range(3):
+        p, took = approve(h, c, did)
+        ev = assert_error(p, 3, "unavailable")
+        assert "circuit breaker open" in ev["detail"], describe(p)
+        assert took < LOOSE, took
+    assert len(h.mock.requests()) == seen, "a network attempt while open"
+
+
+def test_breaker_probe_closes_on_success(h):
+    did = "did:bkey:probeok"
+    h.mock.set(did, outcome="approve", interval=0)
+    c = conf(h, hold=HOLD)
+    expired_breaker(c)
+    p, _ = approve(h, c, did)
+    assert_final(p, 0, "approved")
+    assert not os.path.exists(breaker_path(c))
+
+
+def test_breaker_probe_that_fails_reopens(h):
+    did = "did:bkey:probebad"
+    h.mock.set(did, initiate_5xx=STORM)
+    c = conf(h, hold=HOLD)
+    expired_breaker(c)
+    p, _ = approve(h, c, did)
+    assert_error(p, 3, "unavailable")
+    assert len(initiates(h, did)) >= 1, "no probe was made"
+    assert breaker_until(c) > int(time.time())
+
+
+def test_breaker_one_probe_per_period(h):
+    # while the period's probe hangs, the others answer at once
+    did = "did:bkey:probehang"
+    h.mock.set(did, hang="initiate", hang_ms=4000)
+    c = conf(h, hold=HOLD)
+    expired_breaker(c)
+    probe = h.cli_start(["--config", c, "--json", "--did", did,
+                         "--timeout", str(TIMEOUT)])
+    for _ in range(100):
+        if initiates(h, did):
+            break
+        time.sleep(0.05)
+    assert len(initiates(h, did)) == 1, "the probe never arrived"
+    for _ in range(3):
+        p, _ = approve(h, c, did)
+        ev = assert_error(p, 3, "unavailable")
+        assert "circuit breaker open" in ev["detail"], describe(p)
+    assert len(initiates(h, did)) == 1, "a second probe in one period"
+    assert probe.wait(timeout=TIMEOUT) == 3, probe.stdout.read()
+
+
+def ignored(h, c, did):
+    """The breaker file is ignored with a warning: the service is asked."""
+    h.mock.set(did, outcome="approve", interval=0)
+    p, _ = approve(h, c, did)
+    assert_final(p, 0, "approved")
+    assert "warning: circuit breaker" in p.stderr and "ignored" in p.stderr, \
+        describe(p)
+    assert len(initiates(h, did)) == 1
+
+
+def test_breaker_corrupt_file_is_ignored(h):
+    until = int(time.time()) + 10
+    for i, text in enumerate(["garbage\n", "bkey-breaker 1 %dx\n" % until,
+                              "bkey-breaker 1 %d" % until, "",
+                              # further ahead than one hold: not ours
+                              "bkey-breaker 1 %d\n" % (until + 10 * HOLD)]):
+        c = conf(h, hold=HOLD)
+        write_breaker(c, text)
+        ignored(h, c, "did:bkey:corrupt%d" % i)
+
+
+def test_breaker_foreign_file_is_ignored(h):
+    if os.geteuid() != 0:
+        raise h.Skip("chown to another user needs root")
+    text = "bkey-breaker 1 %d\n" % (int(time.time()) + 10)
+    c = conf(h, hold=HOLD)
+    write_breaker(c, text, uid=65534)
+    ignored(h, c, "did:bkey:foreign")
+    c = conf(h, hold=HOLD)
+    write_breaker(c, text, mode=0o622)
+    ignored(h, c, "did:bkey:writable")
+    c = conf(h, hold=HOLD)
+    other = os.path.join(h.tmp, "elsewhere")
+    with open(other, "w") as f:
+        f.write(text)
+    os.symlink(other, breaker_path(c))
+    ignored(h, c, "did:bkey:symlink")
+
+
+def test_breaker_off_with_zero_hold(h):
+    did = "did:bkey:nohold"
+    h.mock.set(did, initiate_5xx=STORM)
+    c = conf(h, hold=0)
+    approve(h, c, did)
+    assert not os.path.exists(breaker_path(c))
+    n = len(initiates(h, did))
+    p, _ = approve(h, c, did)
+    assert_error(p, 3, "unavailable")
+    assert len(initiates(h, did)) > n

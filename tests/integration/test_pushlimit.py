@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: ISC
+"""
+push_limit (issue 11): at most COUNT pushes per user on this host in any
+SECONDS (default 5/600), counted in state_dir/push under an flock so that
+concurrent helpers count each push once; beyond it nothing is sent and
+the answer is exit 6, reason rate_limited.
+"""
+
+import hashlib
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import assert_error, assert_final, describe
+
+CIBA = "urn:openid:params:grant-type:ciba"
+
+
+def ask(h, c, user, timeout_s=10):
+    return h.cli(["--config", c, "--json", "--user", user, "--timeout",
+                  str(timeout_s)])
+
+
+def initiates(h, did):
+    return [r for r in h.mock.requests("/oauth/bc-authorize")
+            if (r["json"] or {}).get("login_hint") == did]
+
+
+def count_file(c, user):
+    name = hashlib.blake2b(user.encode(), digest_size=16).hexdigest()
+    return os.path.join(os.path.dirname(c), "state", "push", name)
+
+
+def users(*names):
+    return {n: "did:bkey:%s" % n for n in names}
+
+
+def test_push_limit_default_stops_the_sixth(h):
+    c = h.config(users=users("pl1", "pl2"), push_limit=None)
+    for u in ("pl1", "pl2"):
+        h.mock.set("did:bkey:" + u, outcome="approve", interval=0)
+    for _ in range(5):
+        assert_final(ask(h, c, "pl1"), 0, "approved")
+    p = ask(h, c, "pl1")
+    ev = assert_error(p, 6, "rate_limited")
+    assert "push_limit reached" in ev["detail"], describe(p)
+    assert len(initiates(h, "did:bkey:pl1")) == 5, "a sixth push was sent"
+    # another user has a count of his own
+    assert_final(ask(h, c, "pl2"), 0, "approved")
+    st = os.stat(count_file(c, "pl1"))
+    assert st.st_mode & 0o777 == 0o600 and st.st_uid == os.geteuid(), st
+
+
+def test_push_limit_counts_concurrent_helpers_once(h):
+    c = h.config(users=users("plc"), push_limit="3/600")
+    h.mock.set("did:bkey:plc", outcome="approve", delay_ms=300, interval=0)
+    procs = [h.cli_start(["--config", c, "--json", "--user", "plc",
+                          "--timeout", "10"]) for _ in range(8)]
+    codes = sorted(p.wait(timeout=30) for p in procs)
+    assert codes == [0, 0, 0, 6, 6, 6, 6, 6], codes
+    assert len(initiates(h, "did:bkey:plc")) == 3
+
+
+def test_push_limit_window_and_file(h):
+    c = h.config(users=users("plw"), push_limit="2/600")
+    h.mock.set("did:bkey:plw", outcome="approve", interval=0)
+    path = count_file(c, "plw")
+    os.makedirs(os.path.dirname(path), mode=0o700)
+    now = int(time.time())
+    # pushes older than the window no longer count
+    with open(path, "w") as f:
+        f.write("%d\n%d\n" % (now - 700, now - 601))
+    os.chmod(path, 0o600)
+    assert_final(ask(h, c, "plw"), 0, "approved")
+    # two in the window: refused without a push
+    with open(path, "w") as f:
+        f.write("%d\n%d\n" % (now - 10, now - 5))
+    n = len(initiates(h, "did:bkey:plw"))
+    assert_error(ask(h, c, "plw"), 6, "rate_limited")
+    assert len(initiates(h, "did:bkey:plw")) == n
+
+
+def test_push_limit_bad_count_file_warned(h):
+    c = h.config(users=users("plb"), push_limit="1/600")
+    h.mock.set("did:bkey:plb", outcome="approve", interval=0)
+    path = count_file(c, "plb")
+    os.makedirs(os.path.dirname(path), mode=0o700)
+    with open(path, "w") as f:
+        f.write("not a number\n")
+    p = ask(h, c, "plb")
+    assert_final(p, 0, "approved")
+    assert "warning: push_limit" in p.stderr, describe(p)
+    # and it counts again from there
+    assert_error(ask(h, c, "plb"), 6, "rate_limited")
+
+
+def test_push_limit_config(h):
+    for bad in ("x", "5", "5/0", "101/600", "-1/600", "5/600x", "5/86401"):
+        c = h.config(push_limit=bad)
+        p = ask(h, c, "alice")
+        assert p.returncode == 78 and "push_limit" in p.stdout + p.stderr, \
+            (bad, describe(p))
+    c = h.config(users=users("pl0"), push_limit="0/600")
+    h.mock.set("did:bkey:pl0", outcome="approve", interval=0)
+    for _ in range(7):
+        assert_final(ask(h, c, "pl0"), 0, "approved")
+    assert not os.path.exists(os.path.dirname(count_file(c, "pl0")))
+
+
+# ---- what the modules make of it -------------------------------------------
+def test_push_limit_pam(h):
+    import test_pam as tp
+    c = h.config(push_limit="1/600")
+    h.mock.set("did:bkey:alice", outcome="approve", interval=0)
+    svc = tp.service(h, conf=c)
+    tp.assert_pamtester(tp.pamtester(h, svc), "PAM_SUCCESS")
+    p = tp.pamtester(h, svc)
+    tp.assert_pamtester(p, "PAM_AUTH_ERR")
+    pr, f, text = tp.decision(p)
+    assert f["outcome"] == "rate_limited", text
+    assert "Too many login approval requests" in p.stdout + p.stderr, \
+        tp.tail(p)
+    assert len(initiates(h, "did:bkey:alice")) == 1
+
+
+def test_push_limit_sudo(h):
+    import test_sudo as ts
+    c = h.config(push_limit="1/600")
+    h.mock.set("did:bkey:alice", outcome="approve", interval=0)
+    r = ts.drive(h, [ts.PSQL], conf=c)
+    assert r.checks == [1], str(r)
+    r = ts.drive(h, [ts.PSQL], conf=c)
+    assert r.checks == [0], str(r)
+    assert r.errstrs[1] == "too many approval requests", str(r)
+    assert any("push_limit reached" in x for x in r.conv), str(r)
+    assert len(initiates(h, "did:bkey:alice")) == 1
