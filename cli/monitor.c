@@ -258,7 +258,7 @@ worker_outcome(struct bkey_monitor *m, int st, int cancelled)
 	bkey_error err;
 
 	if (WIFEXITED(st) && m->final_seen) {
-		if (WEXITSTATUS(st) != 0 || m->recorded)
+		if (WEXITSTATUS(st) != 0 || m->recorded || m->no_record)
 			return WEXITSTATUS(st);
 		/* An approval the monitor never recorded is none. */
 		(void)fprintf(stderr, "bkey-approve: monitor: the worker "

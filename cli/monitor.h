@@ -29,6 +29,7 @@ struct bkey_monitor {
 	char *state_dir;		/* monitor: where records go */
 	uid_t owner;			/* monitor: run_as uid, may own state_dir */
 	int recorded;			/* monitor: a record was made */
+	int no_record;			/* monitor: success needs no record */
 	int final_seen;			/* monitor: the worker's final is out */
 	int asked[BKEY_MON_NREQ];	/* monitor: requests served, by kind */
 };
