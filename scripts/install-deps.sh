@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential ca-certificates libpam0g-dev libcurl4-openssl-dev
 libjsmn-dev libsodium-dev libssl-dev pamtester sudo libpam-wrapper libpamtest0-dev
-libnss-wrapper python3 python3-nacl python3-pexpect openssl openssh-server
+libnss-wrapper python3 python3-nacl python3-cryptography python3-pexpect openssl openssh-server
 openssh-client valgrind util-linux procps clang-format
 mandoc universal-ctags libqrencode-dev zbar-tools
 debhelper dpkg-dev fakeroot lintian debootstrap"
