@@ -79,7 +79,8 @@ CLI_SRC   := $(sort $(wildcard cli/*.c))
 ADMIN_SRC := $(sort $(wildcard admin/*.c))
 ADMIN_OBJ := $(ADMIN_SRC:%.c=$(B)/%.o) $(B)/sudo_plugin/rules.o \
   $(B)/sudo_plugin/cmdpath.o \
-  $(filter-out $(B)/cli/bkey-approve.o $(B)/cli/vault%.o,\
+  $(filter-out $(B)/cli/bkey-approve.o $(B)/cli/vault.o \
+  $(B)/cli/vault_runner.o,\
   $(CLI_SRC:%.c=$(B)/%.o))
 PAM_SRC   := $(sort $(wildcard pam_bkey/*.c))
 SUDO_SRC  := $(sort $(wildcard sudo_plugin/*.c))

@@ -546,6 +546,7 @@ leave_root(struct bkey_config *cfg, struct bkey_request *req,
 			return -1;
 		bkey_out_debug("monitor: pid %ld", (long)getppid());
 		bkey_approve_set_recorder(bkey_monitor_record, mon);
+		bkey_vault_set_pinner(bkey_monitor_pin, mon);
 		if (bkey_privdrop(&ra, note, sizeof(note), err) != 0)
 			return -1;
 	}

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "fileperm.h"
 #include "output.h"
 #include "sanitize.h"
 #include "vault.h"		/* helper/ */
@@ -110,22 +111,32 @@ audit(const struct bkey_request *r, const char *item, const char *field,
 	    bkey_result_reason(res), id[0] != '\0' ? id : "-");
 }
 
-/* Write all of b to fd. */
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
+static bkey_vault_pin_fn pinner;
+static void *pinner_ctx;
 
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+void
+bkey_vault_set_pinner(bkey_vault_pin_fn fn, void *ctx)
+{
+	pinner = fn;
+	pinner_ctx = ctx;
+}
+
+/* The phone's key must be the one on record for the DID (made now on
+ * first use). BKEY_APPROVED, or the refusal in err. */
+static bkey_result
+check_pin(const struct bkey_config *c, const char *did,
+    const unsigned char pk[32], bkey_error *err)
+{
+	int rc = pinner != NULL ? pinner(pinner_ctx, did, pk, err) :
+	    bkey_vault_pin(c->state_dir, geteuid(), did, pk, err);
+
+	if (rc == 0)
+		return BKEY_APPROVED;
+	if (rc == 1)
+		bkey_seterr(err, BKEY_ERR_PROTOCOL, "vault: the answer comes "
+		    "from another phone key than the one recorded for %s "
+		    "(%s/vault-keys)", did, c->state_dir);
+	return err->code != BKEY_APPROVED ? err->code : BKEY_ERR_INTERNAL;
 }
 
 /* Fetch item i; its "VAR=value\0" appended to out. */
@@ -150,6 +161,8 @@ ask_one(const struct bkey_config *c, const struct bkey_vault_cli *v, int i,
 	a.message = r->message;
 	a.timeout = left < 1 ? 1 : left;
 	res = bkey_vault_fetch(c, &a, cancel, bkey_out_pending, &got, err);
+	if (res == BKEY_APPROVED)
+		res = check_pin(c, r->did, got.phone_pk, err);
 	if (res == BKEY_APPROVED && *cancel)
 		res = BKEY_ERR_CANCELLED;
 	audit(r, item, field, res, got.id);
@@ -181,7 +194,7 @@ bkey_vault_ask_all(const struct bkey_config *c, struct bkey_vault_cli *v,
 		res = ask_one(c, v, i, r, deadline_ms, cancel, &out, err);
 	if (res == BKEY_ERR_INTERNAL && out.failed)
 		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
-	if (res == BKEY_APPROVED && write_all(v->secret_fd, out.data,
+	if (res == BKEY_APPROVED && bkey_write_all(v->secret_fd, out.data,
 	    out.len) != 0) {
 		bkey_seterr(err, BKEY_ERR_INTERNAL, "cannot hand the secret "
 		    "to the command's process");

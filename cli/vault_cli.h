@@ -51,4 +51,16 @@ bkey_result bkey_vault_ask_all(const struct bkey_config *c,
 int bkey_vault_finish(struct bkey_vault_cli *v, int status);
 void bkey_vault_free(struct bkey_vault_cli *v);
 
+/* Check pk against the phone key recorded for did in state_dir
+ * (vault_pin.c), recording it on first use; the directories may be owned
+ * by root or owner. 0 it matches (or was recorded), 1 another key, -1
+ * error in err. */
+int bkey_vault_pin(const char *state_dir, uid_t owner, const char *did,
+    const unsigned char pk[32], bkey_error *err);
+/* Who checks the pin: the monitor when there is one (ctx), else
+ * bkey_vault_pin in the config's state_dir as this process. */
+typedef int (*bkey_vault_pin_fn)(void *ctx, const char *did,
+    const unsigned char pk[32], bkey_error *err);
+void bkey_vault_set_pinner(bkey_vault_pin_fn fn, void *ctx);
+
 #endif

@@ -253,3 +253,40 @@ def test_vault_secret_nowhere_else(h):
     state = os.path.join(os.path.dirname(cfg), "state")
     for top in (state, h.build, h.tmp, m.dir):
         assert _scan_tree(top, needle) == [], top
+
+
+def _pin_file(cfg):
+    d = os.path.join(os.path.dirname(cfg), "state", "vault-keys")
+    names = os.listdir(d) if os.path.isdir(d) else []
+    return [os.path.join(d, n) for n in names]
+
+
+def _pinning(h, cfg):
+    """First use records the phone's key; an answer from another key is
+    then refused (exit 4, nothing runs); the right key still works."""
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    p, ran = run(h, cfg=cfg)
+    assert_exit(p, 7)
+    assert ran
+    (pin,) = _pin_file(cfg)
+    st = os.stat(pin)
+    assert st.st_mode & 0o777 == 0o600 and st.st_uid == os.getuid(), st
+    with open(pin) as f:
+        assert f.read() == phone + "\n"
+    os.unlink(os.path.join(h.tmp, "ran"))
+    p, ran = run(h, {"fault": "wrong_key"}, cfg=cfg)
+    assert_exit(p, 4)
+    assert not ran
+    assert "another phone key" in final(p)["detail"], p.stdout
+    p, ran = run(h, cfg=cfg)
+    assert_exit(p, 7)
+    assert ran
+
+
+def test_vault_phone_key_pinned(h):
+    _pinning(h, h.config())
+
+
+def test_vault_phone_key_pinned_by_monitor(h):
+    pw, cfg = h.nobody_config()
+    _pinning(h, cfg)
