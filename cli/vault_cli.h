@@ -9,6 +9,7 @@
 #define BKEY_VAULT_CLI_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -57,6 +58,10 @@ void bkey_vault_free(struct bkey_vault_cli *v);
  * error in err. */
 int bkey_vault_pin(const char *state_dir, uid_t owner, const char *did,
     const unsigned char pk[32], bkey_error *err);
+/* bkey-admin vault-key: the recorded key of did (base64) into key, and
+ * with reset the record removed. 0, 1 none recorded, -1 error in err. */
+int bkey_vault_pin_admin(const char *state_dir, const char *did, int reset,
+    char *key, size_t keysz, bkey_error *err);
 /* Who checks the pin: the monitor when there is one (ctx), else
  * bkey_vault_pin in the config's state_dir as this process. */
 typedef int (*bkey_vault_pin_fn)(void *ctx, const char *did,

@@ -19,6 +19,7 @@
 
 #define PIN_DIR "vault-keys"
 #define LINE_MAX_ 64		/* 44 base64 + newline, with room */
+#define NAME_LEN (crypto_generichash_BYTES * 2)
 
 /* The record's line for pk. */
 static void
@@ -93,19 +94,27 @@ record(int dfd, const char *name, const char *want)
 	return close(fd);
 }
 
+/* The record's file name for did. */
+static void
+pin_name(const char *did, char name[NAME_LEN + 1])
+{
+	unsigned char h[crypto_generichash_BYTES];
+
+	(void)crypto_generichash(h, sizeof(h), (const unsigned char *)did,
+	    strlen(did), NULL, 0);
+	(void)sodium_bin2hex(name, NAME_LEN + 1, h, sizeof(h));
+}
+
 int
 bkey_vault_pin(const char *state_dir, uid_t owner, const char *did,
     const unsigned char pk[32], bkey_error *err)
 {
-	unsigned char h[crypto_generichash_BYTES];
-	char name[sizeof(h) * 2 + 1], want[LINE_MAX_], shown[1024];
+	char name[NAME_LEN + 1], want[LINE_MAX_], shown[1024];
 	int dfd, rc;
 
 	want[0] = '\0';
 	pin_line(pk, want, sizeof(want));
-	(void)crypto_generichash(h, sizeof(h), (const unsigned char *)did,
-	    strlen(did), NULL, 0);
-	(void)sodium_bin2hex(name, sizeof(name), h, sizeof(h));
+	pin_name(did, name);
 	if ((dfd = open_pins(state_dir, owner, shown, sizeof(shown),
 	    err)) < 0)
 		return -1;
@@ -118,6 +127,48 @@ bkey_vault_pin(const char *state_dir, uid_t owner, const char *did,
 	else
 		rc = bkey_seterr(err, bkey_errno_code(errno), "%s/%s: cannot "
 		    "record: %s", shown, name, strerror(errno));
+	(void)close(dfd);
+	return rc;
+}
+
+/* One line of base64 for 32 bytes, as pin_line writes it. */
+static int
+key_ok(const char *key)
+{
+	unsigned char pk[32];
+	size_t n = 0;
+
+	return sodium_base642bin(pk, sizeof(pk), key, strlen(key), NULL, &n,
+	    NULL, sodium_base64_VARIANT_ORIGINAL) == 0 && n == sizeof(pk);
+}
+
+int
+bkey_vault_pin_admin(const char *state_dir, const char *did, int reset,
+    char *key, size_t keysz, bkey_error *err)
+{
+	char name[NAME_LEN + 1], shown[1024];
+	ssize_t n = -1;
+	int dfd, fd, rc = -1;
+
+	pin_name(did, name);
+	if ((dfd = open_pins(state_dir, geteuid(), shown, sizeof(shown),
+	    err)) < 0)
+		return -1;
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		rc = 1;
+	else if (fd < 0 || (n = read(fd, key, keysz - 1)) < 0 ||
+	    (reset && unlinkat(dfd, name, 0) != 0))
+		bkey_seterr(err, bkey_errno_code(errno), "%s/%s: %s", shown,
+		    name, strerror(errno));
+	else {
+		key[n] = '\0';
+		key[strcspn(key, "\n")] = '\0';
+		rc = key_ok(key) ? 0 : bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "%s/%s: not a phone key record", shown, name);
+	}
+	if (fd >= 0)
+		(void)close(fd);
 	(void)close(dfd);
 	return rc;
 }

@@ -43,6 +43,8 @@ def run(h, spec=None, cfg=None, field="password", extra=(), timeout=20):
     setup(h, spec)
     cfg = cfg or h.config()
     marker = os.path.join(h.tmp, "ran")
+    if os.path.exists(marker):
+        os.unlink(marker)
     p = h.cli(vault_args(h, cfg, marker, field=field, extra=extra),
               env={"KEEP": "caller"}, timeout=timeout)
     return p, os.path.exists(marker)
@@ -273,7 +275,6 @@ def _pinning(h, cfg):
     assert st.st_mode & 0o777 == 0o600 and st.st_uid == os.getuid(), st
     with open(pin) as f:
         assert f.read() == phone + "\n"
-    os.unlink(os.path.join(h.tmp, "ran"))
     p, ran = run(h, {"fault": "wrong_key"}, cfg=cfg)
     assert_exit(p, 4)
     assert not ran
@@ -290,3 +291,36 @@ def test_vault_phone_key_pinned(h):
 def test_vault_phone_key_pinned_by_monitor(h):
     pw, cfg = h.nobody_config()
     _pinning(h, cfg)
+
+
+def test_vault_admin_vault_key(h):
+    """bkey-admin vault-key shows the pinned key; --reset lets a new phone
+    be recorded."""
+    import subprocess
+    admin = os.path.join(h.build, "bkey-admin")
+    cfg = h.config()
+
+    def vk(*a):
+        return subprocess.run([admin, "vault-key", "alice", "--config", cfg]
+                              + list(a), capture_output=True, text=True,
+                              timeout=10)
+    p = vk()
+    assert p.returncode == 0 and "no phone key recorded" in p.stdout, p
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    p, ran = run(h, cfg=cfg)
+    assert_exit(p, 7)
+    p = vk()
+    assert p.returncode == 0 and phone in p.stdout, p
+    # A new phone (the mock's reset makes a new key): refused until reset.
+    h.mock.reset()
+    p, ran = run(h, cfg=cfg)
+    assert_exit(p, 4)
+    assert not ran
+    p = vk("--reset")
+    assert p.returncode == 0 and "removed" in p.stdout, p
+    p, ran = run(h, cfg=cfg)
+    assert_exit(p, 7)
+    assert ran
+    p = subprocess.run([admin, "vault-key", "--config", cfg],
+                       capture_output=True, text=True, timeout=10)
+    assert p.returncode == 64, p
