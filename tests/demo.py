@@ -85,6 +85,24 @@ def demo_cli(h, conf):
     return results == [0, 1, 2]
 
 
+def demo_vault(h, conf):
+    title("1b. bkey-approve --vault: the phone releases the DB password")
+    cli = os.path.join(h.build, "bkey-approve")
+    h.mock._call("POST", "/_mock/vault", {"item": "prod-db", "spec": {
+        "secret": "pr0d-DB-adm1n", "interval": 1}})
+    # A pretend psql: it shows it got a password, never the password.
+    cmd = ["/bin/sh", "-c", 'echo "psql: connected to db-prod-1 with a '
+           '${#PGPASSWORD}-character password; DROP TABLE users_archive"']
+    base = [cli, "--config", conf, "--user", "alice", "--vault",
+            "prod-db:password", "--env", "PGPASSWORD", "--message",
+            "Drop table users_archive on db-prod-1", "--"]
+    disp = ["bkey-approve", "--user", "alice", "--vault", "prod-db:password",
+            "--env", "PGPASSWORD", "--message",
+            "'Drop table users_archive on db-prod-1'", "--", "psql", "-h",
+            "db-prod-1", "-c", "'DROP TABLE users_archive'"]
+    return run_shown(base + cmd, disp, h.cli_env()) == 0
+
+
 def demo_pam(h, conf):
     title("2. A login through pam_bkey.so (pamtester + pam_wrapper)")
     import test_pam  # noqa: E402  (its service-dir and wrapper setup)
@@ -167,6 +185,7 @@ def main():
         h.begin("demo")
         conf = h.config(run_as="")    # the helper runs as the caller
         ok = demo_cli(h, conf) and ok
+        ok = demo_vault(h, conf) and ok
         ok = demo_pam(h, conf) and ok
         ok = demo_sudo(h) and ok
         h.end()

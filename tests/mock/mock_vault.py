@@ -145,6 +145,8 @@ def access_post(h, Reject):
             "expiresAt": iso(exp), "createdAt": iso(now)}
     if spec["interval"] is not None:
         resp["interval"] = spec["interval"]
+    h.demo("\n  [phone] vault: release %s:%s?  \"%s\"  -> %s" % (
+        obj["itemName"], obj["fieldPath"], obj["purpose"], spec["outcome"]))
     h.send_json(200, resp)
 
 
