@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* bkey-admin vault-key USER [--reset]: the phone key pinned for USER's
  * vault accesses (cli/vault_pin.c), shown or removed. */
 #include <stdio.h>

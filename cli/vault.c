@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* bkey-approve's vault mode: options, the worker's part, the audit line. */
 #include <errno.h>
 #include <stdio.h>

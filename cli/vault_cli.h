@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bkey-approve --vault ITEM[:FIELD] --env VAR ... -- COMMAND: the phone
  * releases secrets for one command. The worker fetches and decrypts; a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Phone key pinning, like ssh's known_hosts: STATE_DIR/vault-keys/HASH
  * (HASH the hex BLAKE2b-256 of the DID, mode 0600) holds the base64 X25519

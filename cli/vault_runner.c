@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The process that runs COMMAND: forked before the privilege drop, it
  * keeps the caller's identity and a copy of the caller's environment.

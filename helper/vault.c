@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The vault flow: client token, a fresh X25519 key pair, POST
  * /v1/vault/access, poll its status until the phone's answer, open it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Vault access: a secret the user's phone releases after a biometric
  * approval, end-to-end encrypted to a key pair made for this one request

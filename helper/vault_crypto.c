@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Opening the phone's vault answer. AES-256-GCM through OpenSSL's EVP:
  * libsodium's AES-GCM needs hardware AES, this must work on any CPU.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 bkey-approve --vault (issue 12): the phone releases a secret for one
 command. Each outcome and fault of the issue against the mock's simulated

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """
 The mock's vault (issue 12): POST /v1/vault/access and GET
 /v1/vault/access/{id}, with a simulated phone that encrypts a configured
