@@ -23,8 +23,10 @@ admin_vault_key(const struct admin_opts *o)
 	}
 	r = bkey_users_lookup(cfg.users_file, o->user, &did, &err);
 	if (r == 1)
-		bkey_seterr(&err, BKEY_ERR_CONFIG, "%s: user \"%s\" is not "
-		    "enrolled", cfg.users_file, o->user);
+		bkey_seterr(&err, BKEY_ERR_CONFIG,
+		    "%s: user \"%s\" is not "
+		    "enrolled",
+		    cfg.users_file, o->user);
 	if (r == 0)
 		r = bkey_vault_pin_admin(cfg.state_dir, did, o->reset, key,
 		    sizeof(key), &err);
@@ -38,7 +40,8 @@ admin_vault_key(const struct admin_opts *o)
 	else if (o->reset) {
 		admin_log_change("vault key reset", o->user, did);
 		(void)printf("%s (%s): phone key %s removed; the next access "
-		    "records a new one\n", o->user, did, key);
+			     "records a new one\n",
+		    o->user, did, key);
 	} else
 		(void)printf("%s (%s): phone key %s\n", o->user, did, key);
 	status = fflush(stdout) == 0 ? 0 : 70;

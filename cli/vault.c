@@ -14,7 +14,7 @@
 #include "fileperm.h"
 #include "output.h"
 #include "sanitize.h"
-#include "vault.h"		/* helper/ */
+#include "vault.h" /* helper/ */
 #include "vault_cli.h"
 
 #define VAR_MAX 128
@@ -45,9 +45,9 @@ var_ok(const char *s)
 	if (n == 0 || n > VAR_MAX || (s[0] >= '0' && s[0] <= '9'))
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
-		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '_'))
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 			return 0;
 	return 1;
 }
@@ -74,18 +74,23 @@ bkey_vault_check(const struct bkey_vault_cli *v, bkey_error *err)
 	int i, k;
 
 	if (v->cmd == NULL || v->cmd[0] == NULL)
-		return v->nvar ? bkey_seterr(err, BKEY_ERR_USAGE, "--env "
-		    "needs --vault and '-- COMMAND'") : 0;
+		return v->nvar ? bkey_seterr(err, BKEY_ERR_USAGE,
+				     "--env "
+				     "needs --vault and '-- COMMAND'") :
+				 0;
 	if (v->nspec == 0 || v->nspec != v->nvar)
-		return bkey_seterr(err, BKEY_ERR_USAGE, "give one --env VAR "
+		return bkey_seterr(err, BKEY_ERR_USAGE,
+		    "give one --env VAR "
 		    "for each --vault ITEM[:FIELD], and a command after --");
 	for (i = 0; i < v->nspec; i++) {
 		if (split_spec(v->spec[i], item, field) != 0)
-			return bkey_seterr(err, BKEY_ERR_USAGE, "--vault wants "
+			return bkey_seterr(err, BKEY_ERR_USAGE,
+			    "--vault wants "
 			    "ITEM[:FIELD]: 1-%d and 1-%d printable characters",
 			    BKEY_VAULT_ITEM_MAX, BKEY_VAULT_FIELD_MAX);
 		if (!var_ok(v->var[i]))
-			return bkey_seterr(err, BKEY_ERR_USAGE, "--env wants a "
+			return bkey_seterr(err, BKEY_ERR_USAGE,
+			    "--env wants a "
 			    "variable name (letters, digits, '_')");
 		for (k = 0; k < i; k++)
 			if (strcmp(v->var[k], v->var[i]) == 0)
@@ -106,8 +111,8 @@ audit(const struct bkey_request *r, const char *item, const char *field,
 	openlog("bkey-approve", LOG_PID, LOG_AUTHPRIV);
 	syslog(res == BKEY_APPROVED ? LOG_NOTICE : LOG_WARNING,
 	    "vault outcome=%s user=%s did=%s item=%s field=%s request=%s",
-	    bkey_result_reason(res), r->user != NULL ? r->user : "-",
-	    r->did, safe_item, field, id[0] != '\0' ? id : "-");
+	    bkey_result_reason(res), r->user != NULL ? r->user : "-", r->did,
+	    safe_item, field, id[0] != '\0' ? id : "-");
 	bkey_out_debug("vault: %s:%s %s (request %s)", safe_item, field,
 	    bkey_result_reason(res), id[0] != '\0' ? id : "-");
 }
@@ -128,15 +133,18 @@ static bkey_result
 check_pin(const struct bkey_config *c, const char *did,
     const unsigned char pk[32], bkey_error *err)
 {
-	int rc = pinner != NULL ? pinner(pinner_ctx, did, pk, err) :
+	int rc = pinner != NULL ?
+	    pinner(pinner_ctx, did, pk, err) :
 	    bkey_vault_pin(c->state_dir, geteuid(), did, pk, err);
 
 	if (rc == 0)
 		return BKEY_APPROVED;
 	if (rc == 1)
-		bkey_seterr(err, BKEY_ERR_PROTOCOL, "vault: the answer comes "
+		bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "vault: the answer comes "
 		    "from another phone key than the one recorded for %s "
-		    "(%s/vault-keys)", did, c->state_dir);
+		    "(%s/vault-keys)",
+		    did, c->state_dir);
 	return err->code != BKEY_APPROVED ? err->code : BKEY_ERR_INTERNAL;
 }
 
@@ -183,25 +191,27 @@ bkey_vault_ask_all(const struct bkey_config *c, struct bkey_vault_cli *v,
     bkey_error *err)
 {
 	bkey_buf out;
-	long timeout = r->timeout > 0 ? r->timeout : c->timeout > 0 ?
-	    c->timeout : BKEY_TIMEOUT_DEFAULT;
+	long timeout = r->timeout > 0 ? r->timeout :
+	    c->timeout > 0	      ? c->timeout :
+					BKEY_TIMEOUT_DEFAULT;
 	long long deadline_ms = bkey_now_ms() + timeout * 1000LL;
 	bkey_result res = BKEY_APPROVED;
 	int i;
 
-	bkey_buf_init(&out, (size_t)BKEY_VAULT_ITEMS *
-	    (VAR_MAX + BKEY_VAULT_SECRET_MAX + 2));
+	bkey_buf_init(&out,
+	    (size_t)BKEY_VAULT_ITEMS * (VAR_MAX + BKEY_VAULT_SECRET_MAX + 2));
 	for (i = 0; i < v->nspec && res == BKEY_APPROVED; i++)
 		res = ask_one(c, v, i, r, deadline_ms, cancel, &out, err);
 	if (res == BKEY_ERR_INTERNAL && out.failed)
 		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
-	if (res == BKEY_APPROVED && bkey_write_all(v->secret_fd, out.data,
-	    out.len) != 0) {
-		bkey_seterr(err, BKEY_ERR_INTERNAL, "cannot hand the secret "
+	if (res == BKEY_APPROVED &&
+	    bkey_write_all(v->secret_fd, out.data, out.len) != 0) {
+		bkey_seterr(err, BKEY_ERR_INTERNAL,
+		    "cannot hand the secret "
 		    "to the command's process");
 		res = BKEY_ERR_INTERNAL;
 	}
-	bkey_buf_free(&out);		/* wipes */
+	bkey_buf_free(&out); /* wipes */
 	(void)close(v->secret_fd);
 	v->secret_fd = -1;
 	return res;

@@ -21,14 +21,14 @@
 
 struct bkey_vault_cli {
 	int nspec, nvar;
-	const char *spec[BKEY_VAULT_ITEMS];	/* ITEM[:FIELD] as given */
-	const char *var[BKEY_VAULT_ITEMS];	/* --env */
-	char **cmd;			/* after "--"; NULL: not vault mode */
-	char **env;			/* the caller's environment, copied */
-	uid_t uid;			/* the caller (real ids at start) */
+	const char *spec[BKEY_VAULT_ITEMS]; /* ITEM[:FIELD] as given */
+	const char *var[BKEY_VAULT_ITEMS];  /* --env */
+	char **cmd; /* after "--"; NULL: not vault mode */
+	char **env; /* the caller's environment, copied */
+	uid_t uid;  /* the caller (real ids at start) */
 	gid_t gid;
-	pid_t runner;			/* 0 none */
-	int secret_fd, go_fd;		/* write ends; -1 closed */
+	pid_t runner;	      /* 0 none */
+	int secret_fd, go_fd; /* write ends; -1 closed */
 };
 
 /* Before anything else: vault mode is a --vault before "--". Splits the

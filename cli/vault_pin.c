@@ -19,7 +19,7 @@
 #include "vault_cli.h"
 
 #define PIN_DIR "vault-keys"
-#define LINE_MAX_ 64		/* 44 base64 + newline, with room */
+#define LINE_MAX_ 64 /* 44 base64 + newline, with room */
 #define NAME_LEN (crypto_generichash_BYTES * 2)
 
 /* The record's line for pk. */
@@ -39,13 +39,15 @@ open_pins(const char *state_dir, uid_t owner, char *shown, size_t shownsz,
 	int sfd, dfd;
 
 	/* state_dir is the administrator's: it may be a symbolic link. */
-	if ((sfd = bkey_open_dir_owned(AT_FDCWD, state_dir, 1, owner,
-	    state_dir, err)) < 0)
+	if ((sfd = bkey_open_dir_owned(AT_FDCWD, state_dir, 1, owner, state_dir,
+		 err)) < 0)
 		return -1;
 	(void)snprintf(shown, shownsz, "%s/" PIN_DIR, state_dir);
 	if (mkdirat(sfd, PIN_DIR, 0700) != 0 && errno != EEXIST) {
-		bkey_seterr(err, bkey_errno_code(errno), "%s: cannot create: "
-		    "%s", shown, strerror(errno));
+		bkey_seterr(err, bkey_errno_code(errno),
+		    "%s: cannot create: "
+		    "%s",
+		    shown, strerror(errno));
 		(void)close(sfd);
 		return -1;
 	}
@@ -81,8 +83,8 @@ record(int dfd, const char *name, const char *want)
 {
 	int fd, e;
 
-	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
+	fd = openat(dfd, name,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
 	if (bkey_write_all(fd, want, strlen(want)) != 0 || fsync(fd) != 0) {
@@ -116,18 +118,19 @@ bkey_vault_pin(const char *state_dir, uid_t owner, const char *did,
 	want[0] = '\0';
 	pin_line(pk, want, sizeof(want));
 	pin_name(did, name);
-	if ((dfd = open_pins(state_dir, owner, shown, sizeof(shown),
-	    err)) < 0)
+	if ((dfd = open_pins(state_dir, owner, shown, sizeof(shown), err)) < 0)
 		return -1;
 	if (faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		rc = compare(dfd, name, want, shown, err);
 	else if (record(dfd, name, want) == 0)
 		rc = 0;
-	else if (errno == EEXIST)	/* a concurrent first use */
+	else if (errno == EEXIST) /* a concurrent first use */
 		rc = compare(dfd, name, want, shown, err);
 	else
-		rc = bkey_seterr(err, bkey_errno_code(errno), "%s/%s: cannot "
-		    "record: %s", shown, name, strerror(errno));
+		rc = bkey_seterr(err, bkey_errno_code(errno),
+		    "%s/%s: cannot "
+		    "record: %s",
+		    shown, name, strerror(errno));
 	(void)close(dfd);
 	return rc;
 }
@@ -140,7 +143,8 @@ key_ok(const char *key)
 	size_t n = 0;
 
 	return sodium_base642bin(pk, sizeof(pk), key, strlen(key), NULL, &n,
-	    NULL, sodium_base64_VARIANT_ORIGINAL) == 0 && n == sizeof(pk);
+		   NULL, sodium_base64_VARIANT_ORIGINAL) == 0 &&
+	    n == sizeof(pk);
 }
 
 int
@@ -152,8 +156,8 @@ bkey_vault_pin_admin(const char *state_dir, const char *did, int reset,
 	int dfd, fd, rc = -1;
 
 	pin_name(did, name);
-	if ((dfd = open_pins(state_dir, geteuid(), shown, sizeof(shown),
-	    err)) < 0)
+	if ((dfd = open_pins(state_dir, geteuid(), shown, sizeof(shown), err)) <
+	    0)
 		return -1;
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT)
@@ -165,8 +169,10 @@ bkey_vault_pin_admin(const char *state_dir, const char *did, int reset,
 	else {
 		key[n] = '\0';
 		key[strcspn(key, "\n")] = '\0';
-		rc = key_ok(key) ? 0 : bkey_seterr(err, BKEY_ERR_CONFIG,
-		    "%s/%s: not a phone key record", shown, name);
+		rc = key_ok(key) ?
+		    0 :
+		    bkey_seterr(err, BKEY_ERR_CONFIG,
+			"%s/%s: not a phone key record", shown, name);
 	}
 	if (fd >= 0)
 		(void)close(fd);

@@ -20,7 +20,7 @@
 
 #include "buf.h"
 #include "sanitize.h"
-#include "vault.h"		/* helper/: the size limits */
+#include "vault.h" /* helper/: the size limits */
 #include "vault_cli.h"
 
 #define RUNNER_MAX ((size_t)BKEY_VAULT_ITEMS * (BKEY_VAULT_SECRET_MAX + 256))
@@ -122,10 +122,10 @@ become_caller(const struct bkey_vault_cli *v)
 
 	if (geteuid() == 0 && (v->uid != 0 || v->gid != 0) &&
 	    (setresgid(v->gid, v->gid, v->gid) != 0 ||
-	    setresuid(v->uid, v->uid, v->uid) != 0))
+		setresuid(v->uid, v->uid, v->uid) != 0))
 		return -1;
-	if (getuid() != v->uid || geteuid() != v->uid ||
-	    getgid() != v->gid || getegid() != v->gid)
+	if (getuid() != v->uid || geteuid() != v->uid || getgid() != v->gid ||
+	    getegid() != v->gid)
 		return -1;
 	/* An id change resets it: the values are still here. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
@@ -135,8 +135,10 @@ become_caller(const struct bkey_vault_cli *v)
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
 	return sigaction(SIGPIPE, &sa, NULL) != 0 ||
-	    sigaction(SIGINT, &sa, NULL) != 0 ||
-	    sigaction(SIGTERM, &sa, NULL) != 0 ? -1 : 0;
+		sigaction(SIGINT, &sa, NULL) != 0 ||
+		sigaction(SIGTERM, &sa, NULL) != 0 ?
+	    -1 :
+	    0;
 }
 
 /* The caller's environment without the VARs, then the values. */
@@ -180,7 +182,8 @@ runner(struct bkey_vault_cli *v, int sfd, int gfd)
 	(void)close(sfd);
 	(void)close(gfd);
 	if (become_caller(v) != 0) {
-		(void)fprintf(stderr, "bkey-approve: cannot return to the "
+		(void)fprintf(stderr,
+		    "bkey-approve: cannot return to the "
 		    "caller's identity\n");
 		goto out;
 	}
@@ -193,7 +196,7 @@ runner(struct bkey_vault_cli *v, int sfd, int gfd)
 	(void)fprintf(stderr, "bkey-approve: cannot run %s: %s\n", name,
 	    strerror(errno));
 out:
-	bkey_buf_free(&b);		/* wipes */
+	bkey_buf_free(&b); /* wipes */
 	_exit(code);
 }
 
@@ -239,7 +242,7 @@ bkey_vault_split(struct bkey_vault_cli *v, int monitor)
 		(void)close(*drop);
 	*drop = -1;
 	if (!monitor)
-		v->runner = 0;		/* the monitor's child, not ours */
+		v->runner = 0; /* the monitor's child, not ours */
 }
 
 static void

@@ -17,8 +17,8 @@
 #include "jsonw.h"
 #include "vault.h"
 
-#define POLL_MS 3000			/* BKey's own clients */
-#define MIN_POLL_MS 200			/* a server's hint, floored */
+#define POLL_MS 3000	/* BKey's own clients */
+#define MIN_POLL_MS 200 /* a server's hint, floored */
 #define JSON_CT "application/json"
 
 struct vault_run {
@@ -38,9 +38,10 @@ id_ok(const char *s)
 	if (n == 0 || n > BKEY_VAULT_ID_MAX)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
-		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '-' || s[i] == '_'))
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+			s[i] == '_'))
 			return 0;
 	return 1;
 }
@@ -64,15 +65,19 @@ call(struct vault_run *v, const char *url, const char *body, long gap_ms,
 		rq.body_len = strlen(body);
 	}
 	if (bkey_ciba_send(&v->k, &rq, resp, v->deadline_ms, gap_ms, what,
-	    err) != 0)
+		err) != 0)
 		return -1;
 	if (resp->status != 200)
-		return bkey_seterr(err, BKEY_ERR_PROTOCOL, "%s refused: HTTP "
-		    "%ld", what, resp->status);
-	if (resp->body.data == NULL || bkey_json_parse(j, resp->body.data,
-	    resp->body.len) != 0)
-		return bkey_seterr(err, BKEY_ERR_PROTOCOL, "%s: the answer is "
-		    "not a JSON object", what);
+		return bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "%s refused: HTTP "
+		    "%ld",
+		    what, resp->status);
+	if (resp->body.data == NULL ||
+	    bkey_json_parse(j, resp->body.data, resp->body.len) != 0)
+		return bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "%s: the answer is "
+		    "not a JSON object",
+		    what);
 	return 0;
 }
 
@@ -87,8 +92,9 @@ static int
 start(struct vault_run *v, const char *purpose, struct bkey_vault_got *got,
     bkey_error *err)
 {
-	char url[1024], pk64[sodium_base64_ENCODED_LEN(32,
-	    sodium_base64_VARIANT_ORIGINAL)], *id = NULL;
+	char url[1024],
+	    pk64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)],
+	    *id = NULL;
 	struct bkey_http_resp resp;
 	bkey_buf body;
 	bkey_jobj o;
@@ -106,8 +112,9 @@ start(struct vault_run *v, const char *purpose, struct bkey_vault_got *got,
 	bkey_jobj_str(&o, "purpose", purpose);
 	bkey_jobj_str(&o, "ephemeralPublicKey", pk64);
 	bkey_jobj_int(&o, "expiresInSecs", expiry_secs(v->a->timeout));
-	if (bkey_jobj_end(&o) != 0 || snprintf(url, sizeof(url),
-	    "%s/v1/vault/access", v->k.c->api_url) >= (int)sizeof(url)) {
+	if (bkey_jobj_end(&o) != 0 ||
+	    snprintf(url, sizeof(url), "%s/v1/vault/access", v->k.c->api_url) >=
+		(int)sizeof(url)) {
 		bkey_seterr(err, BKEY_ERR_INTERNAL, "vault: request too long");
 		goto out;
 	}
@@ -116,7 +123,8 @@ start(struct vault_run *v, const char *purpose, struct bkey_vault_got *got,
 	have_json = 1;
 	if (bkey_json_get_str(&j, 0, "id", &id) != 0 || id == NULL ||
 	    !id_ok(id)) {
-		bkey_seterr(err, BKEY_ERR_PROTOCOL, "vault request: missing "
+		bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "vault request: missing "
 		    "or unusable id");
 		goto out;
 	}
@@ -126,7 +134,7 @@ start(struct vault_run *v, const char *purpose, struct bkey_vault_got *got,
 	    bkey_json_get_int(&j, 0, "interval", &hint) == 0 && hint >= 0 &&
 	    hint <= 600)
 		v->interval_ms = hint * 1000 < MIN_POLL_MS ? MIN_POLL_MS :
-		    (long)hint * 1000;
+							     (long)hint * 1000;
 	rc = 0;
 out:
 	free(id);
@@ -146,8 +154,7 @@ judge(struct vault_run *v, const bkey_json *j, struct bkey_vault_got *got,
 	int t, go = 0;
 
 	*res = BKEY_ERR_PROTOCOL;
-	if (bkey_json_get_str(j, 0, "status", &status) != 0 ||
-	    status == NULL) {
+	if (bkey_json_get_str(j, 0, "status", &status) != 0 || status == NULL) {
 		bkey_seterr(err, BKEY_ERR_PROTOCOL, "vault status: no status");
 		goto out;
 	}
@@ -157,16 +164,19 @@ judge(struct vault_run *v, const bkey_json *j, struct bkey_vault_got *got,
 		bkey_seterr(err, BKEY_DENIED, "denied");
 		*res = BKEY_DENIED;
 	} else if (strcmp(status, "expired") == 0) {
-		bkey_seterr(err, BKEY_EXPIRED, "the request expired "
+		bkey_seterr(err, BKEY_EXPIRED,
+		    "the request expired "
 		    "unanswered");
 		*res = BKEY_EXPIRED;
 	} else if (strcmp(status, "consumed") != 0)
-		bkey_seterr(err, BKEY_ERR_PROTOCOL, "vault status: unknown "
+		bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "vault status: unknown "
 		    "status");
 	else if ((t = bkey_json_find(j, 0, "e2eeCiphertext")) < 0 ||
 	    bkey_json_type_of(j, t) != BKEY_JSON_STRING ||
 	    bkey_json_str(j, t, &ct) != 0)
-		bkey_seterr(err, BKEY_ERR_PROTOCOL, "vault status: consumed "
+		bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "vault status: consumed "
 		    "without a ciphertext");
 	else if (bkey_vault_open(ct, v->sk, v->a->pinned, got, err) == 0)
 		*res = BKEY_APPROVED;
@@ -190,8 +200,8 @@ poll_loop(struct vault_run *v, struct bkey_vault_got *got, bkey_error *err)
 	long long next;
 	int go;
 
-	if (snprintf(url, sizeof(url), "%s/v1/vault/access/%s",
-	    v->k.c->api_url, got->id) >= (int)sizeof(url)) {
+	if (snprintf(url, sizeof(url), "%s/v1/vault/access/%s", v->k.c->api_url,
+		got->id) >= (int)sizeof(url)) {
 		bkey_seterr(err, BKEY_ERR_INTERNAL, "vault: URL too long");
 		return BKEY_ERR_INTERNAL;
 	}
@@ -199,16 +209,17 @@ poll_loop(struct vault_run *v, struct bkey_vault_got *got, bkey_error *err)
 		next = bkey_now_ms() + 1 + v->interval_ms;
 		if (next >= v->deadline_ms) {
 			if (bkey_ciba_sleep_until(v->k.cancel, v->deadline_ms,
-			    err) != 0)
+				err) != 0)
 				return BKEY_ERR_CANCELLED;
-			bkey_seterr(err, BKEY_EXPIRED, "no answer before the "
+			bkey_seterr(err, BKEY_EXPIRED,
+			    "no answer before the "
 			    "timeout");
 			return BKEY_EXPIRED;
 		}
 		if (bkey_ciba_sleep_until(v->k.cancel, next, err) != 0)
 			return BKEY_ERR_CANCELLED;
 		if (call(v, url, NULL, v->interval_ms, "vault status", &j,
-		    &resp, err) != 0) {
+			&resp, err) != 0) {
 			bkey_buf_free(&resp.body);
 			return err->code;
 		}
@@ -235,10 +246,9 @@ report(const struct vault_run *v, const struct bkey_vault_got *got,
 }
 
 bkey_result
-bkey_vault_fetch(const struct bkey_config *c,
-    const struct bkey_vault_ask *a, const volatile sig_atomic_t *cancel,
-    bkey_pending_cb on_pending, struct bkey_vault_got *got,
-    bkey_error *err)
+bkey_vault_fetch(const struct bkey_config *c, const struct bkey_vault_ask *a,
+    const volatile sig_atomic_t *cancel, bkey_pending_cb on_pending,
+    struct bkey_vault_got *got, bkey_error *err)
 {
 	struct vault_run v;
 	char code[8], *purpose = NULL;
@@ -251,7 +261,8 @@ bkey_vault_fetch(const struct bkey_config *c,
 	v.interval_ms = POLL_MS;
 	v.deadline_ms = bkey_now_ms() + a->timeout * 1000LL;
 	if (c->dialect != BKEY_DIALECT_BKEY) {
-		bkey_seterr(err, BKEY_ERR_CONFIG, "vault access needs the "
+		bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "vault access needs the "
 		    "bkey dialect");
 		goto fail;
 	}
@@ -263,8 +274,8 @@ bkey_vault_fetch(const struct bkey_config *c,
 	have_ciba = 1;
 	if (bkey_ciba_client_token(&v.k, v.deadline_ms, err) != 0)
 		goto fail;
-	if (bkey_approve_binding(code, sizeof(code), a->message,
-	    "vault access", &purpose) != 0) {
+	if (bkey_approve_binding(code, sizeof(code), a->message, "vault access",
+		&purpose) != 0) {
 		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
 		goto fail;
 	}

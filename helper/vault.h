@@ -15,23 +15,23 @@
 #include "config.h"
 #include "result.h"
 
-#define BKEY_VAULT_PK_LEN 32		/* X25519 public key */
+#define BKEY_VAULT_PK_LEN 32 /* X25519 public key */
 #define BKEY_VAULT_ITEM_MAX 128
 #define BKEY_VAULT_FIELD_MAX 64
 #define BKEY_VAULT_ID_MAX 128
-#define BKEY_VAULT_SECRET_MAX 16384	/* longest plaintext accepted */
+#define BKEY_VAULT_SECRET_MAX 16384 /* longest plaintext accepted */
 
 struct bkey_vault_ask {
-	const char *item, *field;	/* validated by the caller */
-	const char *message;		/* sanitized purpose, or NULL */
-	const unsigned char *pinned;	/* phone key that must match, or NULL */
-	long timeout;			/* seconds */
+	const char *item, *field;    /* validated by the caller */
+	const char *message;	     /* sanitized purpose, or NULL */
+	const unsigned char *pinned; /* phone key that must match, or NULL */
+	long timeout;		     /* seconds */
 };
 
 struct bkey_vault_got {
-	char id[BKEY_VAULT_ID_MAX + 1];	/* the request's id ("" none yet) */
+	char id[BKEY_VAULT_ID_MAX + 1]; /* the request's id ("" none yet) */
 	unsigned char phone_pk[BKEY_VAULT_PK_LEN];
-	char *secret;			/* NUL-terminated; bkey_free_secret */
+	char *secret; /* NUL-terminated; bkey_free_secret */
 	size_t len;
 };
 
@@ -39,8 +39,7 @@ struct bkey_vault_got {
  * outcome (denied, expired, unavailable, protocol, cancelled) in err. */
 bkey_result bkey_vault_fetch(const struct bkey_config *c,
     const struct bkey_vault_ask *a, const volatile sig_atomic_t *cancel,
-    bkey_pending_cb on_pending, struct bkey_vault_got *got,
-    bkey_error *err);
+    bkey_pending_cb on_pending, struct bkey_vault_got *got, bkey_error *err);
 
 /*
  * Open the phone's answer: base64 of phonePublicKey(32) || iv(12) ||
@@ -49,8 +48,7 @@ bkey_result bkey_vault_fetch(const struct bkey_config *c,
  * got->phone_pk set; -1 (BKEY_ERR_PROTOCOL) with err.
  */
 int bkey_vault_open(const char *b64, const unsigned char sk[32],
-    const unsigned char *pinned, struct bkey_vault_got *got,
-    bkey_error *err);
+    const unsigned char *pinned, struct bkey_vault_got *got, bkey_error *err);
 
 void bkey_vault_got_free(struct bkey_vault_got *got);
 

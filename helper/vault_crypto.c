@@ -30,12 +30,12 @@ gcm_open(const unsigned char key[32], const unsigned char *iv,
 	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
 		return -1;
 	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, IV_LEN,
-	    NULL) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, IV_LEN, NULL) ==
+		1 &&
 	    EVP_DecryptInit_ex(ctx, NULL, NULL, key, iv) == 1 &&
 	    EVP_DecryptUpdate(ctx, out, &len, ct, n) == 1 && len == n &&
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN,
-	    (void *)tag) == 1 &&
+		(void *)tag) == 1 &&
 	    EVP_DecryptFinal_ex(ctx, out + len, &fin) == 1 && fin == 0)
 		ok = 1;
 	EVP_CIPHER_CTX_free(ctx);
@@ -59,8 +59,7 @@ derive_key(const unsigned char sk[32], const unsigned char *phone,
 
 int
 bkey_vault_open(const char *b64, const unsigned char sk[32],
-    const unsigned char *pinned, struct bkey_vault_got *got,
-    bkey_error *err)
+    const unsigned char *pinned, struct bkey_vault_got *got, bkey_error *err)
 {
 	unsigned char *blob = NULL, *pt = NULL, key[32];
 	size_t n = 0, b64len = strlen(b64);
@@ -69,19 +68,23 @@ bkey_vault_open(const char *b64, const unsigned char sk[32],
 	if (b64len == 0 || b64len > (BLOB_MAX / 3 + 1) * 4 ||
 	    (blob = malloc(b64len)) == NULL ||
 	    sodium_base642bin(blob, b64len, b64, b64len, NULL, &n, NULL,
-	    sodium_base64_VARIANT_ORIGINAL) != 0) {
-		bkey_seterr(err, BKEY_ERR_PROTOCOL, "vault: the ciphertext is "
+		sodium_base64_VARIANT_ORIGINAL) != 0) {
+		bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "vault: the ciphertext is "
 		    "not usable base64");
 		goto out;
 	}
 	if (n <= HEAD_LEN || n > BLOB_MAX) {
-		bkey_seterr(err, BKEY_ERR_PROTOCOL, "vault: the ciphertext is "
-		    "%zu bytes, not %d..%d", n, HEAD_LEN + 1, BLOB_MAX);
+		bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "vault: the ciphertext is "
+		    "%zu bytes, not %d..%d",
+		    n, HEAD_LEN + 1, BLOB_MAX);
 		goto out;
 	}
-	if (pinned != NULL && sodium_memcmp(blob, pinned,
-	    BKEY_VAULT_PK_LEN) != 0) {
-		bkey_seterr(err, BKEY_ERR_PROTOCOL, "vault: the answer comes "
+	if (pinned != NULL &&
+	    sodium_memcmp(blob, pinned, BKEY_VAULT_PK_LEN) != 0) {
+		bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "vault: the answer comes "
 		    "from another phone key than the one on record");
 		goto out;
 	}
@@ -91,15 +94,18 @@ bkey_vault_open(const char *b64, const unsigned char sk[32],
 	}
 	n -= HEAD_LEN;
 	if (derive_key(sk, blob, key) != 0 ||
-	    gcm_open(key, blob + BKEY_VAULT_PK_LEN, blob + BKEY_VAULT_PK_LEN +
-	    IV_LEN, blob + HEAD_LEN, (int)n, pt) != 0) {
-		bkey_seterr(err, BKEY_ERR_PROTOCOL, "vault: the ciphertext "
+	    gcm_open(key, blob + BKEY_VAULT_PK_LEN,
+		blob + BKEY_VAULT_PK_LEN + IV_LEN, blob + HEAD_LEN, (int)n,
+		pt) != 0) {
+		bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "vault: the ciphertext "
 		    "does not decrypt (bad key or tag)");
 		goto out;
 	}
 	pt[n] = '\0';
 	if (memchr(pt, '\0', n) != NULL || !bkey_utf8_valid((char *)pt, n)) {
-		bkey_seterr(err, BKEY_ERR_PROTOCOL, "vault: the secret is not "
+		bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "vault: the secret is not "
 		    "UTF-8 text without NUL");
 		goto out;
 	}
