@@ -700,7 +700,7 @@ main(int argc, char **argv)
 done:
 	status = finish(res, &appr, &err, &mon);
 out:
-	status = bkey_vault_finish(&vault, status);
+	status = bkey_vault_finish(&vault, status, &cancelled);
 	bkey_vault_free(&vault);
 	bkey_monitor_close(&mon);
 	bkey_approval_free(&appr);

@@ -49,8 +49,10 @@ bkey_result bkey_vault_ask_all(const struct bkey_config *c,
     struct bkey_vault_cli *v, const struct bkey_request *r,
     const volatile sig_atomic_t *cancel, bkey_error *err);
 /* Top level: status is bkey-approve's; 0 lets the runner go and returns
- * COMMAND's status, anything else stops it and is returned. */
-int bkey_vault_finish(struct bkey_vault_cli *v, int status);
+ * COMMAND's status (a SIGTERM noted in *sig meanwhile is passed on to
+ * it), anything else stops it and is returned. */
+int bkey_vault_finish(struct bkey_vault_cli *v, int status,
+    const volatile sig_atomic_t *sig);
 void bkey_vault_free(struct bkey_vault_cli *v);
 
 /* Check pk against the phone key recorded for did in state_dir

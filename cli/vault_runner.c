@@ -254,9 +254,10 @@ close_fd(int *fd)
 }
 
 int
-bkey_vault_finish(struct bkey_vault_cli *v, int status)
+bkey_vault_finish(struct bkey_vault_cli *v, int status,
+    const volatile sig_atomic_t *sig)
 {
-	int st = 0;
+	int st = 0, forwarded = 0;
 	pid_t r;
 
 	close_fd(&v->secret_fd);
@@ -270,9 +271,16 @@ bkey_vault_finish(struct bkey_vault_cli *v, int status)
 			status = bkey_result_exit(BKEY_ERR_INTERNAL);
 	}
 	close_fd(&v->go_fd);
-	/* COMMAND has the terminal now: a Ctrl-C is its to handle. */
-	while ((r = waitpid(v->runner, &st, 0)) < 0 && errno == EINTR)
-		;
+	/* COMMAND has the terminal now: a Ctrl-C reaches it from there, a
+	 * SIGTERM sent to us alone is passed on. */
+	for (;;) {
+		if (status == 0 && *sig == SIGTERM && !forwarded) {
+			(void)kill(v->runner, SIGTERM);
+			forwarded = 1;
+		}
+		if ((r = waitpid(v->runner, &st, 0)) >= 0 || errno != EINTR)
+			break;
+	}
 	v->runner = 0;
 	if (status != 0)
 		return status;

@@ -325,3 +325,25 @@ def test_vault_admin_vault_key(h):
     p = subprocess.run([admin, "vault-key", "--config", cfg],
                        capture_output=True, text=True, timeout=10)
     assert p.returncode == 64, p
+
+
+def test_vault_sigterm_reaches_command(h):
+    """Once COMMAND runs, a SIGTERM sent to bkey-approve alone is passed
+    on to it (bkey-approve does not wait forever on a command it was told
+    to stop), and COMMAND's status is bkey-approve's."""
+    setup(h)
+    marker = os.path.join(h.tmp, "ran")
+    args = vault_args(h, h.config(), marker)
+    args[args.index("--") + 3] = (
+        'trap "touch $2.term; exit 3" TERM; touch "$2.up"; '
+        'while :; do sleep 0.05; done')
+    p = h.cli_start(args, env={"KEEP": "caller"})
+    deadline = time.monotonic() + 10
+    while not os.path.exists(marker + ".up"):
+        assert time.monotonic() < deadline and p.poll() is None, \
+            p.stderr.read()
+        time.sleep(0.02)
+    os.kill(p.pid, signal.SIGTERM)
+    p.wait(timeout=10)
+    assert p.returncode == 3, (p.returncode, p.stderr.read())
+    assert os.path.exists(marker + ".term")
