@@ -61,6 +61,8 @@ ALL_LDFLAGS = -Wl,-z,relro,-z,now -Wl,--as-needed $(SANLD) $(LDFLAGS)
 # (network, token code) is then a link error, not a load-time surprise.
 MOD_LDFLAGS = -Wl,-z,defs $(ALL_LDFLAGS)
 NETLIBS := -lcurl -lsodium -lcrypto -lldap -llber
+# AES-256-GCM for the vault (helper/vault_crypto.c): the helper only.
+VAULTLIBS := -lcrypto
 MODLIBS := -lsodium
 
 # Two archives: common/ is what the modules may link; helper/ holds the
@@ -78,7 +80,9 @@ CLI_SRC   := $(sort $(wildcard cli/*.c))
 ADMIN_SRC := $(sort $(wildcard admin/*.c))
 ADMIN_OBJ := $(ADMIN_SRC:%.c=$(B)/%.o) $(B)/sudo_plugin/rules.o \
   $(B)/sudo_plugin/cmdpath.o \
-  $(filter-out $(B)/cli/bkey-approve.o,$(CLI_SRC:%.c=$(B)/%.o))
+  $(filter-out $(B)/cli/bkey-approve.o $(B)/cli/vault.o \
+  $(B)/cli/vault_runner.o,\
+  $(CLI_SRC:%.c=$(B)/%.o))
 PAM_SRC   := $(sort $(wildcard pam_bkey/*.c))
 SUDO_SRC  := $(sort $(wildcard sudo_plugin/*.c))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
@@ -120,7 +124,7 @@ $(HELP_LIB): $(HELP_OBJ)
 	ar rcs $@ $^
 
 $(B)/bkey-approve: $(CLI_SRC:%.c=$(B)/%.o) $(NET_LIBS_A)
-	$(CC) $(ALL_CFLAGS) -pie -o $@ $^ $(ALL_LDFLAGS) $(NETLIBS)
+	$(CC) $(ALL_CFLAGS) -pie -o $@ $^ $(ALL_LDFLAGS) $(NETLIBS) $(VAULTLIBS)
 
 $(B)/bkey-admin: $(ADMIN_OBJ) $(NET_LIBS_A)
 	$(CC) $(ALL_CFLAGS) -pie -o $@ $^ $(ALL_LDFLAGS) $(NETLIBS) -lqrencode

@@ -44,7 +44,7 @@ enum {
 };
 
 /* The switches getopt_long sets itself. */
-static int flag_quiet, flag_json, flag_replace, flag_ldif;
+static int flag_quiet, flag_json, flag_replace, flag_ldif, flag_reset;
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
@@ -54,6 +54,7 @@ static const struct option longopts[] = {
 	{ "json", no_argument, &flag_json, 1 },
 	{ "replace", no_argument, &flag_replace, 1 },
 	{ "ldif", no_argument, &flag_ldif, 1 },
+	{ "reset", no_argument, &flag_reset, 1 },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -71,6 +72,7 @@ usage(FILE *f)
 "                  [--timeout SECONDS]\n"
 "       bkey-admin unenroll USER [--config FILE]\n"
 "       bkey-admin list [--config FILE] [--json]\n"
+"       bkey-admin vault-key USER [--config FILE] [--reset]\n"
 "       bkey-admin --version | --help\n"
 "\n"
 "  check   validate the configuration, the users and rules files, state_dir,\n"
@@ -81,6 +83,7 @@ usage(FILE *f)
 "  enroll    bind USER to the DID of whoever approves on the phone (QR code)\n"
 "  unenroll  remove USER's line from the users file (atomically, locked)\n"
 "  list      the users and their DIDs, one per line\n"
+"  vault-key the phone key pinned for USER's vault accesses\n"
 "  --config FILE  configuration (default " BKEY_DEFAULT_CONFIG ")\n"
 "  --rules FILE   sudo rules file (default " BKEY_DEFAULT_RULES ",\n"
 "                 if present)\n"
@@ -89,6 +92,7 @@ usage(FILE *f)
 "  --replace      enroll: change the DID of a user already enrolled\n"
 "  --ldif         enroll: print the directory change instead of writing\n"
 "  --timeout SECONDS  enroll: how long to wait for the phone, 1..3600\n"
+"  --reset        vault-key: forget it (the next access records one)\n"
 "  --json         self-test: one JSON object per step; list: a JSON array\n"
 "Exit: 0 ok, 1 denied, 2 expired, 3 unavailable, 4 protocol or token,\n"
 "      5 cancelled, 64 usage, 78 configuration.\n");
@@ -198,6 +202,7 @@ parse_args(int argc, char **argv, struct admin_opts *o, int *status)
 	o->json = flag_json;
 	o->replace = flag_replace;
 	o->ldif = flag_ldif;
+	o->reset = flag_reset;
 	if (info != 0) {
 		if (info == OPT_HELP)
 			usage(stdout);
@@ -216,7 +221,8 @@ parse_args(int argc, char **argv, struct admin_opts *o, int *status)
 	}
 	o->command = argv[optind++];
 	if (optind < argc && (strcmp(o->command, "unenroll") == 0 ||
-	    strcmp(o->command, "enroll") == 0))
+	    strcmp(o->command, "enroll") == 0 ||
+	    strcmp(o->command, "vault-key") == 0))
 		o->user = argv[optind++];
 	if (optind < argc) {
 		*status = usage_error("unexpected argument '%s'",
@@ -269,6 +275,14 @@ main(int argc, char **argv)
 	if (o.replace || o.ldif || o.timeout)
 		return usage_error("--replace, --ldif and --timeout are for "
 		    "enroll");
+	if (strcmp(o.command, "vault-key") == 0) {
+		if (check_only || o.json || !bkey_username_valid(o.user))
+			return usage_error("vault-key takes a valid user name, "
+			    "--config and --reset");
+		return admin_vault_key(&o);
+	}
+	if (o.reset)
+		return usage_error("--reset is for vault-key");
 	if (strcmp(o.command, "unenroll") == 0) {
 		if (check_only || o.json)
 			return usage_error("unenroll takes only --config");

@@ -7,6 +7,10 @@
  * bkey-approve [--config FILE] (--user NAME | --did DID) [--scope SCOPE]
  *              [--message TEXT] [--detail KEY=VALUE]... [--timeout SECONDS]
  *              [--json] [--request-stdin] [--debug] [--version] [--help]
+ * bkey-approve [--config FILE] (--user NAME | --did DID)
+ *              --vault ITEM[:FIELD] --env VAR [--vault ... --env ...]...
+ *              [--message PURPOSE] [--timeout SECONDS] [--json] [--debug]
+ *              -- COMMAND [ARG]...
  */
 #include <errno.h>
 #include <getopt.h>
@@ -35,6 +39,7 @@
 #include "sanitize.h"
 #include "users.h"
 #include "ldap_users.h"
+#include "vault_cli.h"
 
 #define STDIN_MAX (64 * 1024)
 #define MAX_DETAILS 32
@@ -48,6 +53,7 @@ struct opts {
 	int ndetail;
 	long timeout;
 	int json, request_stdin, debug;
+	struct bkey_vault_cli *vault;
 };
 
 /* The number, so the monitor can forward the same signal. */
@@ -64,6 +70,10 @@ usage(FILE *f)
 "usage: bkey-approve [--config FILE] (--user NAME | --did DID) [--scope SCOPE]\n"
 "                    [--message TEXT] [--detail KEY=VALUE]... [--timeout SECONDS]\n"
 "                    [--json] [--request-stdin] [--debug] [--version] [--help]\n"
+"       bkey-approve [--config FILE] (--user NAME | --did DID)\n"
+"                    --vault ITEM[:FIELD] --env VAR [--vault ITEM --env VAR]...\n"
+"                    [--message PURPOSE] [--timeout SECONDS] [--json]\n"
+"                    -- COMMAND [ARG]...\n"
 "\n"
 "Asks the user's phone to approve an action and waits for a verified answer.\n"
 "  --config FILE      configuration (default " BKEY_DEFAULT_CONFIG ")\n"
@@ -77,8 +87,10 @@ usage(FILE *f)
 "  --json             JSON event lines on stdout\n"
 "  --request-stdin    read the request as one JSON object on stdin\n"
 "  --debug            diagnostics on stderr\n"
+"  --vault ITEM[:FIELD] a secret the phone releases (FIELD default key)\n"
+"  --env VAR          the variable COMMAND gets it in (one per --vault)\n"
 "Exit: 0 approved, 1 denied, 2 expired, 3 unavailable, 4 rejected answer,\n"
-"      5 cancelled, 64 usage, 78 configuration.\n");
+"      5 cancelled, 64 usage, 78 configuration; with --vault, COMMAND's.\n");
 }
 
 /* Finish with a result that is not an approval. */
@@ -147,7 +159,7 @@ wants_json(int argc, char **argv)
 
 enum { OPT_CONFIG = 256, OPT_USER, OPT_DID, OPT_SCOPE, OPT_MESSAGE,
 	OPT_DETAIL, OPT_TIMEOUT, OPT_JSON, OPT_STDIN, OPT_DEBUG, OPT_VERSION,
-	OPT_HELP };
+	OPT_HELP, OPT_VAULT, OPT_ENV };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
@@ -162,6 +174,8 @@ static const struct option longopts[] = {
 	{ "debug", no_argument, NULL, OPT_DEBUG },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "vault", required_argument, NULL, OPT_VAULT },
+	{ "env", required_argument, NULL, OPT_ENV },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -184,6 +198,27 @@ string_slot(struct opts *o, int ch)
 	return NULL;
 }
 
+/* --vault and --env: with each other and a command only. */
+static int
+vault_args(const struct opts *o, int *status)
+{
+	bkey_error err;
+	int vault = o->vault->cmd != NULL || o->vault->nspec ||
+	    o->vault->nvar;
+
+	memset(&err, 0, sizeof(err));
+	if (vault && (o->request_stdin || o->scope || o->ndetail)) {
+		*status = usage_error("--vault takes no --request-stdin, "
+		    "--scope or --detail");
+		return -1;
+	}
+	if (vault && bkey_vault_check(o->vault, &err) != 0) {
+		*status = usage_error("%s", err.detail);
+		return -1;
+	}
+	return 0;
+}
+
 /* What the options say together. 0, or -1 with *status (printed). */
 static int
 check_args(int argc, char **argv, const struct opts *o, int dup,
@@ -198,6 +233,8 @@ check_args(int argc, char **argv, const struct opts *o, int dup,
 		*status = usage_error("an option was given twice");
 		return -1;
 	}
+	if (vault_args(o, status) != 0)
+		return -1;
 	if (o->request_stdin) {
 		if (o->user || o->did || o->scope || o->message ||
 		    o->ndetail || o->timeout) {
@@ -251,6 +288,15 @@ parse_args(int argc, char **argv, struct opts *o, int *status)
 			break;
 		case OPT_JSON:
 			o->json = 1;
+			break;
+		case OPT_VAULT:
+		case OPT_ENV:
+			if (bkey_vault_opt(o->vault, ch == OPT_ENV,
+			    optarg) != 0) {
+				*status = usage_error("at most %d --vault "
+				    "items", BKEY_VAULT_ITEMS);
+				return -1;
+			}
 			break;
 		case OPT_STDIN:
 			o->request_stdin = 1;
@@ -422,6 +468,24 @@ out:
 	return rc;
 }
 
+/* From stdin or the options. 0; 1 a usage error, printed, *status set;
+ * -1 another error in err. */
+static int
+get_request(const struct opts *o, struct bkey_request *r, bkey_error *err,
+    int *status)
+{
+	int rc = o->request_stdin ? request_from_stdin(r, err) :
+	    request_from_args(o, r, err);
+
+	if (rc == 0)
+		return 0;
+	if (err->code == BKEY_ERR_USAGE) {
+		*status = usage_error("%s", err->detail);
+		return 1;
+	}
+	return -1;
+}
+
 /* --user: the users file, or the directory, names the DID. */
 static int
 resolve_did(const struct bkey_config *c, struct bkey_request *r,
@@ -467,7 +531,8 @@ resolve_did(const struct bkey_config *c, struct bkey_request *r,
  */
 static int
 leave_root(struct bkey_config *cfg, struct bkey_request *req,
-    struct bkey_monitor *mon, int *status, bkey_error *err)
+    struct bkey_vault_cli *vault, struct bkey_monitor *mon, int *status,
+    bkey_error *err)
 {
 	struct bkey_runas ra;
 	char note[256];
@@ -478,9 +543,13 @@ leave_root(struct bkey_config *cfg, struct bkey_request *req,
 		return -1;
 	if (ra.drop) {
 		rc = bkey_monitor_fork(mon, cfg->state_dir, ra.uid, err);
+		if (rc >= 0)
+			bkey_vault_split(vault, rc == 1);
 		if (rc == 1) {
 			bkey_config_free(cfg);
 			bkey_request_free(req);
+			/* A vault access records no jti. */
+			mon->no_record = vault->cmd != NULL;
 			*status = bkey_monitor_run(mon, &cancelled);
 			return 1;
 		}
@@ -488,6 +557,7 @@ leave_root(struct bkey_config *cfg, struct bkey_request *req,
 			return -1;
 		bkey_out_debug("monitor: pid %ld", (long)getppid());
 		bkey_approve_set_recorder(bkey_monitor_record, mon);
+		bkey_vault_set_pinner(bkey_monitor_pin, mon);
 		if (bkey_privdrop(&ra, note, sizeof(note), err) != 0)
 			return -1;
 	}
@@ -518,6 +588,12 @@ start(int argc, char **argv, struct opts *o, int *status)
 		return -1;
 	bkey_out_init(o->json || o->request_stdin, o->debug);
 	bkey_approve_set_debug(bkey_out_debug_msg);
+	/* Forked now, before the config: it never holds the client secret. */
+	if (o->vault->cmd != NULL &&
+	    bkey_vault_runner_start(o->vault, &err) != 0) {
+		*status = fail(err.code, &err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -525,12 +601,21 @@ start(int argc, char **argv, struct opts *o, int *status)
  * no. */
 static bkey_result
 ask(const struct bkey_config *cfg, const struct bkey_request *req,
-    struct bkey_approval *appr, bkey_error *err)
+    struct bkey_vault_cli *vault, struct bkey_approval *appr,
+    bkey_error *err)
 {
 	bkey_result res;
 
-	res = bkey_approve(cfg, req, &cancelled, bkey_out_pending, NULL, appr,
-	    err);
+	if (vault->cmd != NULL) {
+		res = bkey_vault_ask_all(cfg, vault, req, &cancelled, err);
+		if (res == BKEY_APPROVED && (appr->sub = strdup(req->did)) ==
+		    NULL) {
+			bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
+			res = BKEY_ERR_INTERNAL;
+		}
+	} else
+		res = bkey_approve(cfg, req, &cancelled, bkey_out_pending,
+		    NULL, appr, err);
 	if (cancelled && res != BKEY_ERR_CANCELLED) {
 		bkey_approval_free(appr);
 		memset(err, 0, sizeof(*err));
@@ -568,6 +653,7 @@ main(int argc, char **argv)
 	bkey_error err;
 	bkey_result res;
 	struct bkey_monitor mon;
+	struct bkey_vault_cli vault;
 	int status = 0, have_cfg = 0, have_curl = 0, rc;
 
 	memset(&o, 0, sizeof(o));
@@ -577,19 +663,16 @@ main(int argc, char **argv)
 	memset(&err, 0, sizeof(err));
 	memset(&mon, 0, sizeof(mon));
 	mon.fd = -1;
+	o.vault = &vault;
+	if ((status = bkey_vault_early(&argc, argv, &vault)) != 0)
+		goto out;
 	if (start(argc, argv, &o, &status) != 0)
-		return status;
+		goto out;
 
-	if (o.request_stdin)
-		rc = request_from_stdin(&req, &err);
-	else
-		rc = request_from_args(&o, &req, &err);
-	if (rc != 0) {
+	if ((rc = get_request(&o, &req, &err, &status)) != 0) {
 		res = err.code;
-		if (res == BKEY_ERR_USAGE) {
-			status = usage_error("%s", err.detail);
+		if (rc > 0)
 			goto out;
-		}
 		goto done;
 	}
 
@@ -610,7 +693,7 @@ main(int argc, char **argv)
 		goto done;
 	}
 
-	rc = leave_root(&cfg, &req, &mon, &status, &err);
+	rc = leave_root(&cfg, &req, &vault, &mon, &status, &err);
 	if (rc == 1) {
 		have_cfg = 0;
 		goto out;
@@ -626,10 +709,12 @@ main(int argc, char **argv)
 		goto done;
 	}
 	have_curl = 1;
-	res = ask(&cfg, &req, &appr, &err);
+	res = ask(&cfg, &req, &vault, &appr, &err);
 done:
 	status = finish(res, &appr, &err, &mon);
 out:
+	status = bkey_vault_finish(&vault, status, &cancelled);
+	bkey_vault_free(&vault);
 	bkey_monitor_close(&mon);
 	bkey_approval_free(&appr);
 	bkey_request_free(&req);

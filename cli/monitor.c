@@ -5,6 +5,9 @@
  *   worker -> monitor  "record EXP JTI"  EXP decimal > 0, JTI 1..255 bytes
  *                                        of printable UTF-8
  *                      "final"           the final event is out
+ *                      "pin KEY DID"     KEY the base64 X25519 key of DID's
+ *                                        phone (vault); "replay": another
+ *                                        key is on record
  *   monitor -> worker  "ok" | "replay" | "error REASON DETAIL"
  * The monitor trusts nothing it is sent beyond what the record needs.
  */
@@ -19,12 +22,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "event.h"
 #include "jti.h"
 #include "monitor.h"
 #include "output.h"
 #include "result.h"
 #include "sanitize.h"
+#include "valid.h"
+#include "vault_cli.h"
 
 #define MSG_MAX		512
 #define JTI_MAX		(BKEY_EVENT_FIELD_SIZE - 1)	/* as approve.c accepts */
@@ -134,6 +141,7 @@ answer_parse(const char *msg, bkey_error *err)
 
 static int answer_record(struct bkey_monitor *m, char *args);
 static int answer_final(struct bkey_monitor *m, char *args);
+static int answer_pin(struct bkey_monitor *m, char *args);
 
 /* Everything the worker may ask, and how often per run. */
 static const struct {
@@ -143,6 +151,7 @@ static const struct {
 } requests[BKEY_MON_NREQ] = {
 	{ "record", answer_record, 1 },
 	{ "final", answer_final, 1 },
+	{ "pin", answer_pin, BKEY_VAULT_ITEMS },
 };
 
 static int
@@ -175,6 +184,42 @@ answer_final(struct bkey_monitor *m, char *args)
 		return -1;
 	m->final_seen = 1;
 	return 0;
+}
+
+/* "KEY DID": the key's 32 bytes into pk, the DID checked. */
+static int
+pin_parse(char *args, unsigned char pk[32], const char **did)
+{
+	char *sp = args != NULL ? strchr(args, ' ') : NULL;
+	size_t n = 0;
+
+	if (sp == NULL)
+		return -1;
+	*sp = '\0';
+	*did = sp + 1;
+	if (sodium_base642bin(pk, 32, args, strlen(args), NULL, &n, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) != 0 || n != 32)
+		return -1;
+	return bkey_did_valid(*did) ? 0 : -1;
+}
+
+static int
+answer_pin(struct bkey_monitor *m, char *args)
+{
+	unsigned char pk[32];
+	const char *did = NULL;
+	bkey_error err;
+	int rc;
+
+	memset(&err, 0, sizeof(err));
+	if (pin_parse(args, pk, &did) != 0)
+		rc = bkey_seterr(&err, BKEY_ERR_INTERNAL, "monitor: bad pin "
+		    "request");
+	else
+		rc = bkey_vault_pin(m->state_dir, m->owner, did, pk, &err);
+	bkey_out_debug("monitor: pin: %s", rc == 0 ? "matches" : rc == 1 ?
+	    "another key" : err.detail);
+	return answer_write(m->fd, rc, &err);
 }
 
 /* One request. 0 go on, -1 the worker is gone (or its socket broke). */
@@ -259,7 +304,7 @@ worker_outcome(struct bkey_monitor *m, int st, int cancelled)
 	bkey_error err;
 
 	if (WIFEXITED(st) && m->final_seen) {
-		if (WEXITSTATUS(st) != 0 || m->recorded)
+		if (WEXITSTATUS(st) != 0 || m->recorded || m->no_record)
 			return WEXITSTATUS(st);
 		/* An approval the monitor never recorded is none. */
 		(void)fprintf(stderr, "bkey-approve: monitor: the worker "
@@ -344,20 +389,51 @@ bkey_monitor_fork(struct bkey_monitor *m, const char *state_dir, uid_t owner,
 
 /* ---- the worker's side -------------------------------------------------- */
 
+static int await_answer(struct bkey_monitor *m, const char *what,
+    bkey_error *err);
+
 int
 bkey_monitor_record(void *ctx, const char *state_dir, const char *jti,
     time_t exp, bkey_error *err)
 {
 	struct bkey_monitor *m = ctx;
-	struct pollfd p;
-	char msg[MSG_MAX + 1];
-	ssize_t n;
-	int r;
 
 	(void)state_dir;		/* the monitor has its own */
 	if (record_write(m->fd, jti, exp) != 0)
 		return bkey_seterr(err, BKEY_ERR_INTERNAL,
 		    "cannot ask the monitor for the jti record");
+	return await_answer(m, "the jti record", err);
+}
+
+int
+bkey_monitor_pin(void *ctx, const char *did, const unsigned char pk[32],
+    bkey_error *err)
+{
+	struct bkey_monitor *m = ctx;
+	char msg[MSG_MAX];
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "pin ");
+	(void)sodium_bin2base64(msg + n, sizeof(msg) - (size_t)n, pk, 32,
+	    sodium_base64_VARIANT_ORIGINAL);
+	n = (int)strlen(msg);
+	n += snprintf(msg + n, sizeof(msg) - (size_t)n, " %s", did);
+	if (n <= 0 || (size_t)n >= sizeof(msg) ||
+	    send_msg(m->fd, msg, (size_t)n) != 0)
+		return bkey_seterr(err, BKEY_ERR_INTERNAL,
+		    "cannot ask the monitor for the phone key");
+	return await_answer(m, "the phone key", err);
+}
+
+/* The monitor's answer to the request just sent (see answer_parse). */
+static int
+await_answer(struct bkey_monitor *m, const char *what, bkey_error *err)
+{
+	struct pollfd p;
+	char msg[MSG_MAX + 1];
+	ssize_t n;
+	int r;
+
 	p.fd = m->fd;
 	p.events = POLLIN;
 	do {
@@ -366,7 +442,7 @@ bkey_monitor_record(void *ctx, const char *state_dir, const char *jti,
 	} while (r < 0 && errno == EINTR);
 	if (r <= 0 || (n = recv(m->fd, msg, MSG_MAX, MSG_DONTWAIT)) <= 0)
 		return bkey_seterr(err, BKEY_ERR_INTERNAL,
-		    "no answer from the monitor for the jti record");
+		    "no answer from the monitor for %s", what);
 	msg[n] = '\0';
 	return answer_parse(msg, err);
 }

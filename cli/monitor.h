@@ -22,7 +22,7 @@
 #include <time.h>
 #include "result.h"
 
-#define BKEY_MON_NREQ 2			/* kinds of request (monitor.c) */
+#define BKEY_MON_NREQ 3			/* kinds of request (monitor.c) */
 
 struct bkey_monitor {
 	int fd;				/* this side's socket; -1 none */
@@ -30,6 +30,7 @@ struct bkey_monitor {
 	char *state_dir;		/* monitor: where records go */
 	uid_t owner;			/* monitor: run_as uid, may own state_dir */
 	int recorded;			/* monitor: a record was made */
+	int no_record;			/* monitor: success needs no record */
 	int final_seen;			/* monitor: the worker's final is out */
 	int asked[BKEY_MON_NREQ];	/* monitor: requests served, by kind */
 };
@@ -49,6 +50,9 @@ int bkey_monitor_run(struct bkey_monitor *m, const volatile sig_atomic_t *sig);
 /* Worker: a bkey_record_fn (approve.h) asking the monitor (ctx). */
 int bkey_monitor_record(void *ctx, const char *state_dir, const char *jti,
     time_t exp, bkey_error *err);
+/* Worker: a bkey_vault_pin_fn (vault_cli.h) asking the monitor (ctx). */
+int bkey_monitor_pin(void *ctx, const char *did, const unsigned char pk[32],
+    bkey_error *err);
 /* Worker: its final event has been written. */
 void bkey_monitor_final(struct bkey_monitor *m);
 

@@ -248,8 +248,8 @@ effective_expiry(const struct bkey_config *c, long timeout)
 }
 
 /* "[CODE] message", capped as a whole at BKEY_MESSAGE_MAX bytes. */
-static int
-make_binding(char *code, size_t codesz, const char *message,
+int
+bkey_approve_binding(char *code, size_t codesz, const char *message,
     const char *scope, char **out)
 {
 	bkey_buf raw;
@@ -405,7 +405,7 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 	if (c->dialect == BKEY_DIALECT_BKEY &&
 	    bkey_ciba_client_token(&run.k, run.deadline_ms, err) != 0)
 		goto fail;
-	if (make_binding(code, sizeof(code), r->message, run.scope,
+	if (bkey_approve_binding(code, sizeof(code), r->message, run.scope,
 	    &binding) != 0) {
 		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
 		goto fail;

@@ -10,6 +10,7 @@
 #define BKEY_APPROVE_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <time.h>
 #include "config.h"
 #include "jwks_cache.h"
@@ -43,6 +44,11 @@ bkey_result bkey_approve(const struct bkey_config *c,
     bkey_pending_cb on_pending, void *ctx, struct bkey_approval *out,
     bkey_error *err);
 void bkey_approval_free(struct bkey_approval *a);
+/* A fresh 4-digit code (into code) and the text the phone shows,
+ * "[CODE] message" (or "[CODE] Approve SCOPE"), sanitized, malloc'd in
+ * *out. 0, or -1 out of memory. */
+int bkey_approve_binding(char *code, size_t codesz, const char *message,
+    const char *scope, char **out);
 
 /*
  * Where the jti record is made: fn answers as bkey_jti_record does (0

@@ -192,6 +192,14 @@ send_retry(struct bkey_ciba *k, struct bkey_http_req *rq,
 	    what, last, tries, tries == 1 ? "" : "s");
 }
 
+int
+bkey_ciba_send(struct bkey_ciba *k, struct bkey_http_req *rq,
+    struct bkey_http_resp *resp, long long deadline_ms, long min_gap_ms,
+    const char *what, bkey_error *err)
+{
+	return send_retry(k, rq, resp, deadline_ms, min_gap_ms, what, err);
+}
+
 /* Parse a JSON object body; -1 (PROTOCOL) if it is not one. */
 static int
 parse_body(const struct bkey_http_resp *resp, bkey_json *j, const char *what,

@@ -75,6 +75,12 @@ int bkey_ciba_poll(struct bkey_ciba *k, const char *auth_req_id,
     bkey_error *err);
 void bkey_ciba_poll_free(struct bkey_ciba_poll *p);
 
+/* Send rq with the retries of every other request (5xx and connection
+ * failures until deadline_ms, no sooner than min_gap_ms apart); 0 with
+ * any answer below 500 in resp (the caller frees its body). */
+int bkey_ciba_send(struct bkey_ciba *k, struct bkey_http_req *rq,
+    struct bkey_http_resp *resp, long long deadline_ms, long min_gap_ms,
+    const char *what, bkey_error *err);
 /* GET url expecting 200; body handed to the caller (bkey_buf_free). */
 int bkey_ciba_get(struct bkey_ciba *k, const char *url, long long deadline_ms,
     bkey_buf *body, bkey_error *err);

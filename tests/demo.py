@@ -7,8 +7,9 @@ make demo: what an admin wants to see, against the local mock BKey server
   1. an ssh login through pam_bkey.so (a real sshd; the code shows in ssh);
   2. a DB drop through sudo and the approval plugin, approved;
   3. the same, denied on the phone;
-  4. an outage under failmode=secure: the login is refused;
-  5. an outage under failmode=safe: the login goes through, with a warning;
+  4. the DB password released by the phone for that one command (vault);
+  5. an outage under failmode=secure: the login is refused;
+  6. an outage under failmode=safe: the login goes through, with a warning;
 and after each, the syslog lines the decision wrote.
 
 The simulated phone is drawn from what the mock received. As root the
@@ -129,6 +130,8 @@ class PhoneTail(threading.Thread):
             except ValueError:
                 return
             say(phone_box(req))
+        elif line.startswith("[phone] vault: "):
+            say("  (phone: " + line[len("[phone] vault: "):] + ")")
         elif line.startswith("[phone] "):
             who, _, what = line[len("[phone] "):].rpartition(": ")
             say("  (on %s's phone: %s)" % (who.rsplit(":", 1)[-1], what))
@@ -257,6 +260,29 @@ def sudo_scene(h, log, e, uid, want):
     return p.returncode == want
 
 
+def vault_scene(h, log):
+    """The DB password released by the phone for one command."""
+    cli = os.path.join(h.build, "bkey-approve")
+    h.mock._call("POST", "/_mock/vault", {"item": "prod-db", "spec": {
+        "secret": "pr0d-DB-adm1n", "interval": 1}})
+    # A pretend psql: it shows it got a password, never the password.
+    cmd = ["/bin/sh", "-c", 'echo "psql: connected to db-prod-1 with a '
+           '${#PGPASSWORD}-character password; DROP TABLE users_archive"']
+    say("alice$ bkey-approve --user alice --vault prod-db:password --env "
+        "PGPASSWORD --message 'Drop table users_archive on db-prod-1' -- "
+        "psql -h db-prod-1 -c 'DROP TABLE users_archive'")
+    p = subprocess.run([cli, "--config", h.config(run_as=""), "--user",
+                        "alice", "--vault", "prod-db:password", "--env",
+                        "PGPASSWORD", "--message",
+                        "Drop table users_archive on db-prod-1", "--"] + cmd,
+                       env=h.cli_env(), stdin=subprocess.DEVNULL)
+    time.sleep(0.2)
+    say("-> exit status %d (the password never left the phone and "
+        "psql's environment)" % p.returncode)
+    show_syslog(log, ("vault",))
+    return p.returncode == 0
+
+
 def scenes(h, log):
     ok = True
     h.mock.set("did:bkey:root", outcome="approve", delay_ms=PHONE_DELAY_MS,
@@ -277,15 +303,17 @@ def scenes(h, log):
         ok = sudo_scene(h, log, e, uid, 1) and ok
     else:
         say("\n(scenes 2 and 3 skipped: real sudo needs root)")
+    title("4. The DB password, released by the phone for one command")
+    ok = vault_scene(h, log) and ok
 
     down = h.config(users={"root": "did:bkey:root"},
                     api_url="http://127.0.0.1:%d" % harness.free_port(),
                     connect_timeout="1")
-    title("4. An outage, failmode=secure (the default): no approval, no "
+    title("5. An outage, failmode=secure (the default): no approval, no "
           "login")
     ok = ssh_scene(h, log, down, "timeout=3", False,
                    "(the BKey service cannot be reached)") and ok
-    title("5. An outage, failmode=safe: the login goes through, logged "
+    title("6. An outage, failmode=safe: the login goes through, logged "
           "as a warning")
     ok = ssh_scene(h, log, down, "timeout=3 failmode=safe", True,
                    "(the BKey service cannot be reached)") and ok

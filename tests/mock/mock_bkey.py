@@ -64,6 +64,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import nacl.signing
 
+import mock_vault
+
 CIBA_GRANT = "urn:openid:params:grant-type:ciba"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 AUTH_REQ_CLAIM = "urn:openid:params:jwt:claim:auth_req_id"
@@ -212,6 +214,7 @@ class State:
         self.issued_jtis = []               # survives reset (reuse_jti)
         self.client_tokens = {}             # token -> (client_id, exp)
         self.base_url = None
+        self.vault = mock_vault.Vault()     # issue 12 (mock_vault.py)
         # For the benchmark: accepted connections and TLS handshakes since
         # the start (reset keeps them), and how long every answer waits.
         self.stats = {"connections": 0, "tls_handshakes": 0}
@@ -243,6 +246,8 @@ class State:
             self.published = []             # alg_keys names in the JWKS
             self.extra_jwks = []            # rsa_1024, ec_off_curve
             self.answer_ms = 0
+            if hasattr(self, "vault"):
+                self.vault.reset()
             self.release.set()
             self.release = threading.Event()
 
@@ -698,6 +703,12 @@ class Handler(BaseHTTPRequestHandler):
                      ("POST", "/oauth/device/code"): self.device_code,
                      ("POST", "/oauth/revoke"): self.revoke}
             fn = route.get((self.command, url.path))
+            if (self.command, url.path) == ("POST", "/v1/vault/access"):
+                fn = lambda: mock_vault.access_post(self, Reject)
+            elif self.command == "GET" and url.path.startswith(
+                    "/v1/vault/access/"):
+                rid = url.path[len("/v1/vault/access/"):]
+                fn = lambda: mock_vault.access_get(self, rid)
             if fn is None:
                 known = {p for (_, p) in route}
                 if url.path in known:
@@ -1222,6 +1233,8 @@ class Handler(BaseHTTPRequestHandler):
             if p == "/_mock/behaviour" and self.command == "POST":
                 st.set_behaviour(body["did"], body.get("behaviour") or {})
                 return self.send_json(200, {"ok": True})
+            if p == "/_mock/vault":
+                return mock_vault.control(self, body)
             if p == "/_mock/behaviour":
                 with st.lock:
                     return self.send_json(200, st.behaviours)

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * bkey-approve --vault ITEM[:FIELD] --env VAR ... -- COMMAND: the phone
+ * releases secrets for one command. The worker fetches and decrypts; a
+ * runner process, forked before the privilege drop with the caller's
+ * identity and environment, gets the values over a pipe, puts them in
+ * COMMAND's environment and runs it once the monitor says go.
+ */
+#ifndef BKEY_VAULT_CLI_H
+#define BKEY_VAULT_CLI_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "request.h"
+#include "result.h"
+
+#define BKEY_VAULT_ITEMS 8
+
+struct bkey_vault_cli {
+	int nspec, nvar;
+	const char *spec[BKEY_VAULT_ITEMS]; /* ITEM[:FIELD] as given */
+	const char *var[BKEY_VAULT_ITEMS];  /* --env */
+	char **cmd; /* after "--"; NULL: not vault mode */
+	char **env; /* the caller's environment, copied */
+	uid_t uid;  /* the caller (real ids at start) */
+	gid_t gid;
+	pid_t runner;	      /* 0 none */
+	int secret_fd, go_fd; /* write ends; -1 closed */
+};
+
+/* Before anything else: vault mode is a --vault before "--". Splits the
+ * command off (*argc shrinks to the options), saves the environment and
+ * the caller's ids (v->cmd set in vault mode). 0, or the exit status
+ * of an error (printed). */
+int bkey_vault_early(int *argc, char **argv, struct bkey_vault_cli *v);
+/* getopt's --vault / --env. 0, or -1 (too many). */
+int bkey_vault_opt(struct bkey_vault_cli *v, int is_env, const char *arg);
+/* The options together; 0 or -1 with a usage message in err. */
+int bkey_vault_check(const struct bkey_vault_cli *v, bkey_error *err);
+/* Fork the runner (still as root, before the monitor). 0 or -1. */
+int bkey_vault_runner_start(struct bkey_vault_cli *v, bkey_error *err);
+/* After the monitor's fork: each side drops the end it must not hold. */
+void bkey_vault_split(struct bkey_vault_cli *v, int monitor);
+/* Worker: fetch every item, hand the values to the runner. */
+bkey_result bkey_vault_ask_all(const struct bkey_config *c,
+    struct bkey_vault_cli *v, const struct bkey_request *r,
+    const volatile sig_atomic_t *cancel, bkey_error *err);
+/* Top level: status is bkey-approve's; 0 lets the runner go and returns
+ * COMMAND's status (a SIGTERM noted in *sig meanwhile is passed on to
+ * it), anything else stops it and is returned. */
+int bkey_vault_finish(struct bkey_vault_cli *v, int status,
+    const volatile sig_atomic_t *sig);
+void bkey_vault_free(struct bkey_vault_cli *v);
+
+/* Check pk against the phone key recorded for did in state_dir
+ * (vault_pin.c), recording it on first use; the directories may be owned
+ * by root or owner. 0 it matches (or was recorded), 1 another key, -1
+ * error in err. */
+int bkey_vault_pin(const char *state_dir, uid_t owner, const char *did,
+    const unsigned char pk[32], bkey_error *err);
+/* bkey-admin vault-key: the recorded key of did (base64) into key, and
+ * with reset the record removed. 0, 1 none recorded, -1 error in err. */
+int bkey_vault_pin_admin(const char *state_dir, const char *did, int reset,
+    char *key, size_t keysz, bkey_error *err);
+/* Who checks the pin: the monitor when there is one (ctx), else
+ * bkey_vault_pin in the config's state_dir as this process. */
+typedef int (*bkey_vault_pin_fn)(void *ctx, const char *did,
+    const unsigned char pk[32], bkey_error *err);
+void bkey_vault_set_pinner(bkey_vault_pin_fn fn, void *ctx);
+
+#endif

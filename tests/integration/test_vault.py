@@ -1,0 +1,349 @@
+# SPDX-License-Identifier: ISC
+"""
+bkey-approve --vault (issue 12): the phone releases a secret for one
+command. Each outcome and fault of the issue against the mock's simulated
+phone (tests/mock/mock_vault.py); the secret must reach COMMAND's
+environment and nothing else.
+"""
+
+import hashlib
+import os
+import re
+import signal
+import time
+
+from harness import assert_exit, assert_no_violations, events
+
+SECRET = "Pg-adm1n-\u00e9t\u00e9-" + "q7" * 10
+ITEM = "prod-db"
+# COMMAND proves it got the value without printing it: its hash is in
+# argv, the value only in the mock.
+CHECK = ('[ "$(printf %s "$PGPASSWORD" | sha256sum | cut -c1-64)" = "$1" ]'
+         ' && [ "$KEEP" = caller ] && touch "$2"; exit 7')
+
+
+def sha(s):
+    return hashlib.sha256(s.encode()).hexdigest()
+
+
+def setup(h, spec=None, item=ITEM):
+    s = {"secret": SECRET, "interval": 0}
+    s.update(spec or {})
+    h.mock._call("POST", "/_mock/vault", {"item": item, "spec": s})
+
+
+def vault_args(h, cfg, marker, item=ITEM, field="password", extra=()):
+    spec = "%s:%s" % (item, field) if field else item
+    return (["--config", cfg, "--json", "--user", "alice", "--vault", spec,
+             "--env", "PGPASSWORD", "--message", "Drop table users_archive"]
+            + list(extra) + ["--", "/bin/sh", "-c", CHECK, "sh",
+                             sha(SECRET), marker])
+
+
+def run(h, spec=None, cfg=None, field="password", extra=(), timeout=20):
+    setup(h, spec)
+    cfg = cfg or h.config()
+    marker = os.path.join(h.tmp, "ran")
+    if os.path.exists(marker):
+        os.unlink(marker)
+    p = h.cli(vault_args(h, cfg, marker, field=field, extra=extra),
+              env={"KEEP": "caller"}, timeout=timeout)
+    return p, os.path.exists(marker)
+
+
+def final(p):
+    evs = events(p.stdout)
+    assert evs and evs[-1]["event"] != "pending", (p.stdout, p.stderr)
+    return evs[-1]
+
+
+def test_vault_released_into_command_env(h):
+    m = h.mock
+    p, ran = run(h)
+    # COMMAND's own status (7) is bkey-approve's.
+    assert_exit(p, 7)
+    assert ran, p.stderr
+    evs = events(p.stdout)
+    assert [e["event"] for e in evs] == ["pending", "approved"], evs
+    assert re.match(r"^[0-9]{4}$", evs[0]["code"]), evs
+    (req,) = m.requests("/v1/vault/access")
+    body = req["json"]
+    assert set(body) == {"itemName", "fieldPath", "purpose",
+                         "ephemeralPublicKey", "expiresInSecs"}, body
+    assert body["itemName"] == ITEM and body["fieldPath"] == "password"
+    assert body["purpose"] == "[%s] Drop table users_archive" % \
+        evs[0]["code"], body
+    assert req["headers"]["authorization"].startswith("Bearer ")
+    assert_no_violations(m)
+
+
+def test_vault_field_defaults_to_key(h):
+    p, ran = run(h, field=None)
+    assert_exit(p, 7)
+    assert ran
+    (req,) = h.mock.requests("/v1/vault/access")
+    assert req["json"]["fieldPath"] == "key", req["json"]
+
+
+def test_vault_fresh_key_per_request(h):
+    for _ in range(2):
+        p, ran = run(h)
+        assert_exit(p, 7)
+    keys = [r["json"]["ephemeralPublicKey"]
+            for r in h.mock.requests("/v1/vault/access")]
+    assert len(keys) == 2 and keys[0] != keys[1], keys
+
+
+def test_vault_privilege_drop(h):
+    """run_as: the worker fetches as nobody, COMMAND runs as the caller."""
+    pw, cfg = h.nobody_config()
+    marker = os.path.join(h.tmp, "ran")
+    setup(h)
+    args = vault_args(h, cfg, marker)
+    args[args.index("--") + 3] = CHECK.replace(
+        "exit 7", '[ "$(id -u)" = 0 ] || exit 9; exit 7')
+    p = h.cli(args, env={"KEEP": "caller"})
+    assert_exit(p, 7)
+    assert os.path.exists(marker), p.stderr
+    assert_no_violations(h.mock)
+
+
+OUTCOMES = [
+    ({"outcome": "deny"}, 1, "denied"),
+    ({"outcome": "expire"}, 2, "expired"),
+    ({"fault": "consumed_null"}, 4, "error"),
+    ({"fault": "bad_tag"}, 4, "error"),
+    ({"fault": "truncated"}, 4, "error"),
+    ({"fault": "non_utf8"}, 4, "error"),
+    ({"fault": "nul"}, 4, "error"),
+]
+
+
+def test_vault_outcomes_run_nothing(h):
+    for spec, code, event in OUTCOMES:
+        h.mock.reset()
+        p, ran = run(h, spec)
+        assert_exit(p, code)
+        assert not ran, spec
+        assert final(p)["event"] == event, (spec, p.stdout)
+        assert SECRET not in p.stdout + p.stderr, spec
+        assert_no_violations(h.mock)
+
+
+def test_vault_never_times_out(h):
+    t0 = time.monotonic()
+    p, ran = run(h, {"outcome": "never"}, extra=["--timeout", "1"])
+    assert_exit(p, 2)
+    assert not ran
+    assert time.monotonic() - t0 < 5
+
+
+def test_vault_unavailable(h):
+    p, ran = run(h, {"poll_5xx": 1000}, extra=["--timeout", "2"])
+    assert_exit(p, 3)
+    assert not ran
+    p, ran = run(h, {"fault": "request_5xx"}, extra=["--timeout", "2"])
+    assert_exit(p, 3)
+    assert not ran
+
+
+def test_vault_hang_ends_at_deadline(h):
+    t0 = time.monotonic()
+    p, ran = run(h, {"fault": "hang"}, extra=["--timeout", "2"])
+    assert p.returncode in (2, 3), (p.returncode, p.stderr)
+    assert not ran
+    assert time.monotonic() - t0 < 6
+
+
+def test_vault_ctrl_c(h):
+    setup(h, {"outcome": "never"})
+    marker = os.path.join(h.tmp, "ran")
+    p = h.cli_start(vault_args(h, h.config(), marker),
+                    env={"KEEP": "caller"})
+    line = p.stdout.readline()
+    assert '"pending"' in line, line
+    os.killpg(p.pid, signal.SIGINT)
+    p.wait(timeout=10)
+    out, err = p.stdout.read(), p.stderr.read()
+    assert p.returncode == 5, (p.returncode, err)
+    assert not os.path.exists(marker)
+
+
+def test_vault_default_poll_interval(h):
+    """No hint: no poll sooner than 3 s (the mock records a violation)."""
+    t0 = time.monotonic()
+    p, ran = run(h, {"interval": None})
+    assert_exit(p, 7)
+    assert ran
+    assert time.monotonic() - t0 >= 3.0
+    assert_no_violations(h.mock)
+
+
+def test_vault_usage(h):
+    cfg = h.config()
+    for args in (["--vault", ITEM, "--", "true"],
+                 ["--vault", ITEM, "--env", "1X", "--", "true"],
+                 ["--vault", ITEM, "--env", "A"],
+                 ["--vault", ITEM, "--env", "A", "--vault", "b", "--env",
+                  "A", "--", "true"],
+                 ["--vault", ITEM, "--env", "A", "--scope", "approve:x",
+                  "--", "true"]):
+        p = h.cli(["--config", cfg, "--user", "alice"] + args)
+        assert_exit(p, 64)
+    assert h.mock.requests("/v1/vault/access") == []
+
+
+def _scan_tree(top, needle):
+    hits = []
+    for d, _, files in os.walk(top):
+        for f in files:
+            path = os.path.join(d, f)
+            try:
+                if not os.path.isfile(path) or os.path.islink(path):
+                    continue
+                with open(path, "rb") as fh:
+                    if needle in fh.read():
+                        hits.append(path)
+            except OSError:
+                pass
+    return hits
+
+
+def _argv_hits(needle):
+    hits = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    if needle in f.read():
+                        hits.append(pid)
+            except OSError:
+                pass
+    return hits
+
+
+def test_vault_secret_nowhere_else(h):
+    """The value is in COMMAND's environment and in no argv, output, mock
+    log, build or state file."""
+    m = h.mock
+    setup(h)
+    cfg = h.config()
+    marker = os.path.join(h.tmp, "ran")
+    args = vault_args(h, cfg, marker)
+    # COMMAND waits until the test has looked at every process's argv.
+    go = os.path.join(h.tmp, "go")
+    args[args.index("--") + 3] = CHECK.replace(
+        "exit 7", 'touch "$2.env"; while [ ! -e "%s" ]; do sleep 0.05; '
+        'done; exit 7' % go)
+    p = h.cli_start(args, env={"KEEP": "caller"})
+    needle = SECRET.encode()
+    deadline = time.monotonic() + 10
+    while not os.path.exists(marker + ".env"):
+        assert time.monotonic() < deadline and p.poll() is None, \
+            p.stderr.read()
+        assert _argv_hits(needle) == []
+        time.sleep(0.02)
+    assert _argv_hits(needle) == []
+    open(go, "w").close()
+    p.wait(timeout=10)
+    out, err = p.stdout.read(), p.stderr.read()
+    assert p.returncode == 7, (p.returncode, err)
+    assert os.path.exists(marker)
+    assert SECRET not in out and SECRET not in err
+    for r in m.requests():
+        assert SECRET not in (r.get("body") or "")
+        assert SECRET not in (r.get("response") or "")
+    state = os.path.join(os.path.dirname(cfg), "state")
+    for top in (state, h.build, h.tmp, m.dir):
+        assert _scan_tree(top, needle) == [], top
+
+
+def _pin_file(cfg):
+    d = os.path.join(os.path.dirname(cfg), "state", "vault-keys")
+    names = os.listdir(d) if os.path.isdir(d) else []
+    return [os.path.join(d, n) for n in names]
+
+
+def _pinning(h, cfg):
+    """First use records the phone's key; an answer from another key is
+    then refused (exit 4, nothing runs); the right key still works."""
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    p, ran = run(h, cfg=cfg)
+    assert_exit(p, 7)
+    assert ran
+    (pin,) = _pin_file(cfg)
+    st = os.stat(pin)
+    assert st.st_mode & 0o777 == 0o600 and st.st_uid == os.getuid(), st
+    with open(pin) as f:
+        assert f.read() == phone + "\n"
+    p, ran = run(h, {"fault": "wrong_key"}, cfg=cfg)
+    assert_exit(p, 4)
+    assert not ran
+    assert "another phone key" in final(p)["detail"], p.stdout
+    p, ran = run(h, cfg=cfg)
+    assert_exit(p, 7)
+    assert ran
+
+
+def test_vault_phone_key_pinned(h):
+    _pinning(h, h.config())
+
+
+def test_vault_phone_key_pinned_by_monitor(h):
+    pw, cfg = h.nobody_config()
+    _pinning(h, cfg)
+
+
+def test_vault_admin_vault_key(h):
+    """bkey-admin vault-key shows the pinned key; --reset lets a new phone
+    be recorded."""
+    import subprocess
+    admin = os.path.join(h.build, "bkey-admin")
+    cfg = h.config()
+
+    def vk(*a):
+        return subprocess.run([admin, "vault-key", "alice", "--config", cfg]
+                              + list(a), capture_output=True, text=True,
+                              timeout=10)
+    p = vk()
+    assert p.returncode == 0 and "no phone key recorded" in p.stdout, p
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    p, ran = run(h, cfg=cfg)
+    assert_exit(p, 7)
+    p = vk()
+    assert p.returncode == 0 and phone in p.stdout, p
+    # A new phone (the mock's reset makes a new key): refused until reset.
+    h.mock.reset()
+    p, ran = run(h, cfg=cfg)
+    assert_exit(p, 4)
+    assert not ran
+    p = vk("--reset")
+    assert p.returncode == 0 and "removed" in p.stdout, p
+    p, ran = run(h, cfg=cfg)
+    assert_exit(p, 7)
+    assert ran
+    p = subprocess.run([admin, "vault-key", "--config", cfg],
+                       capture_output=True, text=True, timeout=10)
+    assert p.returncode == 64, p
+
+
+def test_vault_sigterm_reaches_command(h):
+    """Once COMMAND runs, a SIGTERM sent to bkey-approve alone is passed
+    on to it (bkey-approve does not wait forever on a command it was told
+    to stop), and COMMAND's status is bkey-approve's."""
+    setup(h)
+    marker = os.path.join(h.tmp, "ran")
+    args = vault_args(h, h.config(), marker)
+    args[args.index("--") + 3] = (
+        'trap "touch $2.term; exit 3" TERM; touch "$2.up"; '
+        'while :; do sleep 0.05; done')
+    p = h.cli_start(args, env={"KEEP": "caller"})
+    deadline = time.monotonic() + 10
+    while not os.path.exists(marker + ".up"):
+        assert time.monotonic() < deadline and p.poll() is None, \
+            p.stderr.read()
+        time.sleep(0.02)
+    os.kill(p.pid, signal.SIGTERM)
+    p.wait(timeout=10)
+    assert p.returncode == 3, (p.returncode, p.stderr.read())
+    assert os.path.exists(marker + ".term")
