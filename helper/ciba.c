@@ -166,7 +166,7 @@ send_retry(struct bkey_ciba *k, struct bkey_http_req *rq,
 {
 	long backoff = BACKOFF_FIRST_MS, wait;
 	long long end = outage_end(k->c, bkey_now_ms(), deadline_ms);
-	char last[BKEY_DETAIL_MAX] = "no answer";
+	char last[BKEY_DETAIL_MAX] = "no answer", first[BKEY_DETAIL_MAX] = "";
 	int rc, tries = 0;
 
 	for (;;) {
@@ -176,6 +176,8 @@ send_retry(struct bkey_ciba *k, struct bkey_http_req *rq,
 		rc = attempt(k, rq, resp, end, last, sizeof(last), err);
 		if (rc <= 0)
 			return rc;
+		if (tries == 1)
+			(void)snprintf(first, sizeof(first), "%s", last);
 		wait = backoff > min_gap_ms ? backoff : min_gap_ms;
 		bkey_ciba_debug("%s failed (%s), retrying in %ld ms", what,
 		    last, wait);
@@ -188,6 +190,11 @@ send_retry(struct bkey_ciba *k, struct bkey_http_req *rq,
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
 		    backoff * 2;
 	}
+	/* The first failure names the cause; the last may only be a retry
+	 * that the budget cut short. */
+	if (tries > 1 && strcmp(first, last) != 0)
+		return bkey_seterr(err, BKEY_ERR_UNAVAILABLE, "%s: %s (the "
+		    "last: %s; %d attempts)", what, first, last, tries);
 	return bkey_seterr(err, BKEY_ERR_UNAVAILABLE, "%s: %s (%d attempt%s)",
 	    what, last, tries, tries == 1 ? "" : "s");
 }
