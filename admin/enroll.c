@@ -497,16 +497,29 @@ write_entry(const struct bkey_config *c, const struct admin_opts *o,
 	return st;
 }
 
-/* The change for a directory instead of the file; the DN and attribute
- * are the site's (placeholders to edit), the values checked names. */
+/*
+ * The change for a directory instead of the file. With users_ldap_* set it
+ * names the configured attribute and an entry under users_ldap_base; else
+ * example names, said to be ones to replace. user and did are checked
+ * names (no DN or LDIF special characters).
+ */
 static void
-ldif_print(const char *user, const char *did)
+ldif_print(const struct bkey_config *c, const char *user, const char *did)
 {
-	(void)printf("# bkey-admin enroll %s: replace the DN and the attribute "
-	    "(users_ldap_attr)\n# with your directory's\n"
-	    "dn: uid=%s,ou=people,dc=example,dc=org\n"
-	    "changetype: modify\nreplace: bkeyDID\nbkeyDID: %s\n-\n",
-	    user, user, did);
+	const char *attr = c->users_ldap_attr, *base = c->users_ldap_base;
+
+	if (attr == NULL || base == NULL) {
+		(void)printf("# bkey-admin enroll %s: no users_ldap_base and "
+		    "users_ldap_attr in the config;\n# replace the example DN "
+		    "and attribute with your directory's\n", user);
+		attr = "bkeyDID";
+		base = "ou=people,dc=example,dc=org";
+	} else {
+		(void)printf("# bkey-admin enroll %s: the entry that "
+		    "users_ldap_filter finds\n", user);
+	}
+	(void)printf("dn: uid=%s,%s\nchangetype: modify\nreplace: %s\n"
+	    "%s: %s\n-\n", user, base, attr, attr, did);
 }
 
 int
@@ -525,7 +538,7 @@ admin_enroll(const struct admin_opts *o, const volatile sig_atomic_t *cancel)
 	if ((o->ldif || (st = may_enroll(&cfg, o)) == 0) &&
 	    (st = run_child(&cfg, o, cancel, did, sizeof(did))) == 0) {
 		if (o->ldif)
-			ldif_print(o->user, did);
+			ldif_print(&cfg, o->user, did);
 		else
 			st = write_entry(&cfg, o, did);
 	}

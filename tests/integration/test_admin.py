@@ -9,7 +9,7 @@ import pwd
 import shutil
 import subprocess
 
-from harness import Skip, check_sanitizer
+from harness import Skip, check_sanitizer, free_port
 
 GOOD_RULES = ("# rules\n"
               "user=junior approve approver=lead\n"
@@ -373,7 +373,6 @@ def test_self_test_jwks_faults(h):
 
 
 def test_self_test_unreachable(h):
-    from harness import free_port
     cfg = h.config(api_url="http://127.0.0.1:%d" % free_port())
     p = self_test(h, cfg)
     assert p.returncode == 3, p.stdout + p.stderr
@@ -688,7 +687,18 @@ def test_enroll_ldif(h):
     assert p.returncode == 0, p.stdout + p.stderr
     assert "dn: uid=bob," in p.stdout and \
         "bkeyDID: did:bkey:enrolled" in p.stdout, p.stdout
+    assert "replace the example DN" in p.stdout, p.stdout
     assert open(u).read() == before
+    # with a directory configured: its base and attribute, nothing to edit
+    cfg = h.config(extra_lines=[
+        "users_ldap_uri = ldap://127.0.0.1:%d" % free_port(),
+        "users_ldap_base = ou=staff,dc=corp,dc=test",
+        "users_ldap_attr = bkeyDid"])
+    p = enroll(h, cfg, "bob", ["--ldif"])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "dn: uid=bob,ou=staff,dc=corp,dc=test\n" in p.stdout and \
+        "replace: bkeyDid\nbkeyDid: did:bkey:enrolled\n" in p.stdout and \
+        "example" not in p.stdout, p.stdout
 
 
 def enrolled_polls(h, **behaviour):
