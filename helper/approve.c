@@ -136,7 +136,10 @@ check_access_token(struct approve_run *run, const char *token,
 	struct bkey_jwt_expect want;
 
 	expect_base(run, &want);
+	/* An audience is always configured (client_id by default), and
+	 * BKey's tokens always carry one: a token without it is not ours. */
 	want.audience = run->c->audience;
+	want.require_aud = 1;
 	want.scope = run->scope;
 	want.auth_req_id = auth_req_id;
 	if (bkey_approve_verify_jwt(&run->jc, token, "access token", &want, at,

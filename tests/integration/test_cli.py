@@ -544,7 +544,7 @@ def test_wrong_client_secret(h):
 BAD_TOKENS = ("bad_sig", "alg_none", "alg_none_empty", "hs256", "hs256_hmac",
               "unknown_kid", "wrong_iss", "wrong_sub", "wrong_aud",
               "missing_scope", "expired", "not_yet_valid", "no_sub",
-              "str_exp", "id_token_bad_sig", "id_token_wrong_auth_req_id",
+              "no_aud", "str_exp", "id_token_bad_sig", "id_token_wrong_auth_req_id",
               "id_token_wrong_aud", "jwk_private", "big",
               # REV: an access token that names another request.
               "access_token_wrong_auth_req_id")

@@ -343,6 +343,7 @@ def test_bad_tokens_are_bad(h):
         "expired": lambda p: p["exp"] < time.time() - 60,
         "not_yet_valid": lambda p: p["nbf"] > time.time() + 60,
         "no_sub": lambda p: "sub" not in p,
+        "no_aud": lambda p: "aud" not in p,
         "str_exp": lambda p: isinstance(p["exp"], str),
         "big": lambda p: True,
     }

@@ -81,7 +81,7 @@ ENDPOINTS = ("token", "initiate", "poll", "jwks", "device")
 BAD_TOKENS = (
     "bad_sig", "alg_none", "alg_none_empty", "hs256", "hs256_hmac",
     "unknown_kid", "wrong_iss", "wrong_sub", "wrong_aud", "missing_scope",
-    "expired", "not_yet_valid", "reuse_jti", "no_sub", "str_exp",
+    "expired", "not_yet_valid", "reuse_jti", "no_sub", "no_aud", "str_exp",
     "id_token_bad_sig", "id_token_wrong_auth_req_id", "id_token_wrong_aud",
     "jwk_private", "big", "access_token_wrong_auth_req_id",
     # issue 13, for any alg: another key of the alg under the published
@@ -420,6 +420,8 @@ class State:
             p["nbf"] = now + 600
         elif bad == "no_sub":
             del p["sub"]
+        elif bad == "no_aud":
+            del p["aud"]
         elif bad == "str_exp":
             p["exp"] = str(p["exp"])
         elif bad == "unknown_kid" and alg == "EdDSA":
