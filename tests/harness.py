@@ -521,6 +521,23 @@ def free_port():
     return port
 
 
+def wait_listening(proc, port, what, log_text, timeout=10):
+    """Until something accepts on 127.0.0.1:port; AssertionError with the
+    server's log (log_text()) if proc exits first or timeout passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise AssertionError("%s exited: %s" % (what, log_text()))
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise AssertionError("%s not listening: %s" %
+                                     (what, log_text()))
+            time.sleep(0.05)
+
+
 # ---- assertion helpers (plain functions; also reachable as h.<name>) -------
 def events(stdout):
     """Every line of stdout as a JSON object (a non-JSON line fails)."""

@@ -7,7 +7,8 @@ non-loopback address of this host when there is one (StartTLS tests)."""
 import os
 import socket
 import subprocess
-import time
+
+from harness import free_port, wait_listening
 
 SLAPD = "/usr/sbin/slapd"
 SLAPADD = "/usr/sbin/slapadd"
@@ -28,14 +29,6 @@ ENTRIES = {
 
 class Skip(Exception):
     pass
-
-
-def _port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def outside_address():
@@ -73,9 +66,9 @@ class Slapd:
         self.dir = os.path.join(rundir, "slapd")
         os.makedirs(os.path.join(self.dir, "db"), exist_ok=True)
         self.ca, cert, key = tls
-        self.port, self.tls_port = _port(), _port()
+        self.port, self.tls_port = free_port(), free_port()
         self.outside = outside_address()
-        self.outside_port = _port()
+        self.outside_port = free_port()
         self.uri = "ldap://127.0.0.1:%d" % self.port
         self.tls_uri = "ldaps://127.0.0.1:%d" % self.tls_port
         self.outside_uri = ("ldap://%s:%d" % (self.outside, self.outside_port)
@@ -114,16 +107,8 @@ class Slapd:
             self.proc = subprocess.Popen(
                 [SLAPD, "-f", self.conf, "-h", " ".join(urls), "-d", "0"],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("slapd exited; see " + self.log)
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError("slapd did not start; see " + self.log)
+        wait_listening(self.proc, self.port, "slapd",
+                       lambda: "see " + self.log)
 
     def alive(self):
         return self.proc.poll() is None

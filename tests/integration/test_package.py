@@ -32,7 +32,7 @@ import socket
 import subprocess
 import time
 
-from harness import free_port
+from harness import free_port, wait_listening
 
 SUITE = "bookworm"
 INCLUDE = ("openssh-server,openssh-client,sudo,man-db,libpam-runtime,"
@@ -375,17 +375,7 @@ class TreeSshd:
              "sh", tree], stdin=subprocess.DEVNULL, stdout=self.logf,
             stderr=self.logf, start_new_session=True,
             env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}))
-        deadline = time.monotonic() + 10
-        while True:
-            if self.proc.poll() is not None:
-                raise AssertionError("sshd exited: %s" % self.text())
-            try:
-                socket.create_connection(("127.0.0.1", self.port),
-                                         0.5).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, self.text()
-                time.sleep(0.05)
+        wait_listening(self.proc, self.port, "sshd", self.text)
 
     def text(self):
         if not self.logf.closed:

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import time
 
-from harness import free_port, helper_procs, pam_module
+from harness import free_port, helper_procs, pam_module, wait_listening
 
 SSHD = "/usr/sbin/sshd"
 PRIVSEP = "/run/sshd"
@@ -121,19 +121,7 @@ class Sshd:
              "sh", pamd, SSHD, cfg], stdin=subprocess.DEVNULL,
             stdout=self.logf, stderr=self.logf, start_new_session=True,
             env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}))
-        deadline = time.monotonic() + 10
-        while True:
-            if self.proc.poll() is not None:
-                raise AssertionError("sshd exited: %s" % self.log_text())
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.5) \
-                    .close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise AssertionError("sshd not listening: %s" %
-                                         self.log_text())
-                time.sleep(0.05)
+        wait_listening(self.proc, self.port, "sshd", self.log_text)
 
     def log_text(self):
         if not self.logf.closed:
