@@ -27,8 +27,10 @@ struct bkey_vault_cli {
 	char **env; /* the caller's environment, copied */
 	uid_t uid;  /* the caller (real ids at start) */
 	gid_t gid;
-	pid_t runner;	      /* 0 none */
-	int secret_fd, go_fd; /* write ends; -1 closed */
+	pid_t runner;	       /* 0 none */
+	const char *key_from;  /* where the phone key is configured, or NULL */
+	unsigned char key[32]; /* that key */
+	int secret_fd, go_fd;  /* write ends; -1 closed */
 };
 
 /* Before anything else: vault mode is a --vault before "--". Splits the
@@ -54,6 +56,12 @@ bkey_result bkey_vault_ask_all(const struct bkey_config *c,
 int bkey_vault_finish(struct bkey_vault_cli *v, int status,
     const volatile sig_atomic_t *sig);
 void bkey_vault_free(struct bkey_vault_cli *v);
+
+/* --user's DID from the users file or the directory (the lookups' 0 /
+ * 1 / -1); in vault mode the phone key configured there too (users file
+ * third field, users_ldap_vault_key_attr) into v (vault_key.c). */
+int bkey_vault_lookup(const struct bkey_config *c, struct bkey_vault_cli *v,
+    const char *user, char **did, bkey_error *err);
 
 /* Check pk against the phone key recorded for did in state_dir
  * (vault_pin.c), recording it on first use; the directories may be owned

@@ -347,3 +347,74 @@ def test_vault_sigterm_reaches_command(h):
     p.wait(timeout=10)
     assert p.returncode == 3, (p.returncode, p.stderr.read())
     assert os.path.exists(marker + ".term")
+
+
+def _configured(h, cfg):
+    """The users file's key is the only one: the right key works, a
+    swapped one is refused (exit 4, nothing runs); no record is made or
+    read (a stale record of another key is ignored and left alone)."""
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    pins = os.path.join(os.path.dirname(cfg), "state", "vault-keys")
+    p, ran = run(h, cfg=cfg, extra=("--debug",))
+    assert_exit(p, 7)
+    assert ran
+    assert "phone_key=configured)" in p.stderr, p.stderr
+    assert _pin_file(cfg) == [], os.listdir(pins)
+    p, ran = run(h, {"fault": "wrong_key"}, cfg=cfg, extra=("--debug",))
+    assert_exit(p, 4)
+    assert not ran
+    d = final(p)["detail"]
+    assert "another phone key" in d and "configured" in d and \
+        "users file" in d, d
+    assert "phone_key=configured-mismatch)" in p.stderr, p.stderr
+    assert _pin_file(cfg) == []
+    return phone
+
+
+def _users_key_config(h, nobody=False):
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    users = {"alice": "did:bkey:alice " + phone}
+    if nobody:
+        return h.nobody_config(users=users)[1]
+    return h.config(users=users)
+
+
+def test_vault_phone_key_from_users_file(h):
+    _configured(h, _users_key_config(h))
+
+
+def test_vault_phone_key_from_users_file_by_monitor(h):
+    _configured(h, _users_key_config(h, nobody=True))
+
+
+def test_vault_configured_key_ignores_record(h):
+    """A record of another key (an old phone) neither refuses the
+    configured key nor is changed by it."""
+    cfg = _users_key_config(h)
+    d = os.path.join(os.path.dirname(cfg), "state", "vault-keys")
+    os.mkdir(d, 0o700)
+    name = hashlib.blake2b(b"did:bkey:alice", digest_size=32).hexdigest()
+    other = "3q2+7wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhs=\n"
+    with open(os.path.join(d, name), "w") as f:
+        f.write(other)
+    os.chmod(os.path.join(d, name), 0o600)
+    p, ran = run(h, cfg=cfg)
+    assert_exit(p, 7)
+    assert ran
+    with open(os.path.join(d, name)) as f:
+        assert f.read() == other
+
+
+def test_vault_bad_phone_key_in_users_file(h):
+    """A malformed third field (or a fourth) is a config error naming
+    FILE:LINE; nothing is asked, nothing runs."""
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    for bad in ("did:bkey:alice notakey", "did:bkey:alice " + phone[:-4],
+                "did:bkey:alice %s extra" % phone):
+        cfg = h.config(users={"alice": bad})
+        users = os.path.join(os.path.dirname(cfg), "users")
+        p, ran = run(h, cfg=cfg)
+        assert_exit(p, 78)
+        assert not ran
+        assert (users + ":2: ") in final(p)["detail"], p.stdout
+    assert h.mock.requests("/v1/vault/access") == []
