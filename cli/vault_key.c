@@ -38,9 +38,16 @@ int
 bkey_vault_lookup(const struct bkey_config *c, struct bkey_vault_cli *v,
     const char *user, char **did, bkey_error *err)
 {
+	int r;
+
 	v->key_from = NULL;
 	sodium_memzero(v->key, sizeof(v->key));
-	if (c->users_ldap_uri != NULL)
+	if (c->users_ldap_uri == NULL)
+		return from_file(c, v, user, did, err);
+	if (v->cmd == NULL || c->users_ldap_vault_key_attr == NULL)
 		return bkey_ldap_users_lookup(c, user, did, err);
-	return from_file(c, v, user, did, err);
+	r = bkey_ldap_users_lookup_key(c, user, did, v->key, err);
+	if (r == 0)
+		v->key_from = "directory";
+	return r;
 }

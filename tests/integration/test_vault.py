@@ -418,3 +418,83 @@ def test_vault_bad_phone_key_in_users_file(h):
         assert not ran
         assert (users + ":2: ") in final(p)["detail"], p.stdout
     assert h.mock.requests("/v1/vault/access") == []
+
+
+# ---- the key from the directory (users_ldap_vault_key_attr) ---------------
+KEY_ATTR = "carLicense"         # any multi-valued inetOrgPerson attribute
+
+
+def _dir_key(h, values):
+    """Set alice's KEY_ATTR in the test directory to values (none: no
+    attribute)."""
+    import subprocess
+    from ldapdir import ADMIN_DN, ADMIN_PW, BASE
+    ldif = ("dn: uid=alice,ou=people,%s\nchangetype: modify\nreplace: %s\n"
+            % (BASE, KEY_ATTR)) + "".join("%s: %s\n" % (KEY_ATTR, v)
+                                          for v in values)
+    p = subprocess.run(["ldapmodify", "-x", "-H", h.slapd().uri, "-D",
+                        ADMIN_DN, "-w", ADMIN_PW], input=ldif, text=True,
+                       capture_output=True, timeout=10,
+                       env={"LDAPNOINIT": "1", "PATH": os.environ["PATH"]})
+    assert p.returncode == 0, p.stderr
+
+
+def _dir_config(h, **kw):
+    from ldapdir import BASE
+    kw.setdefault("users_ldap_vault_key_attr", KEY_ATTR)
+    return h.config(users_ldap_uri=h.slapd().uri, users_ldap_base=BASE,
+                    users_ldap_attr="description", users_ldap_timeout="3",
+                    users_file=os.path.join(h.tmp, "no-such-users-file"),
+                    **kw)
+
+
+def test_vault_phone_key_from_directory(h):
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    try:
+        _dir_key(h, [phone])
+        cfg = _dir_config(h)
+        p, ran = run(h, cfg=cfg, extra=("--debug",))
+        assert_exit(p, 7)
+        assert ran and "phone_key=configured)" in p.stderr, p.stderr
+        assert _pin_file(cfg) == []
+        p, ran = run(h, {"fault": "wrong_key"}, cfg=cfg)
+        assert_exit(p, 4)
+        assert not ran
+        assert "configured" in final(p)["detail"] and \
+            "directory" in final(p)["detail"], p.stdout
+        assert _pin_file(cfg) == []
+    finally:
+        _dir_key(h, [])
+
+
+def test_vault_bad_phone_key_in_directory(h):
+    """Configured but missing, twice, or not a key: exit 4, nothing runs,
+    no fall back to first use (no record is made)."""
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    cfg = _dir_config(h)
+    cases = ([], [phone, "3q2+7wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhs="],
+             ["not a key"], [phone[:-4]])
+    try:
+        for vals in cases:
+            _dir_key(h, vals)
+            p, ran = run(h, cfg=cfg)
+            assert_exit(p, 4)
+            assert not ran
+            d = final(p)["detail"]
+            assert d.startswith("users_ldap_uri: ") and KEY_ATTR in d, d
+            assert _pin_file(cfg) == []
+        assert h.mock.requests("/v1/vault/access") == []
+    finally:
+        _dir_key(h, [])
+
+
+def test_vault_directory_key_attr_config(h):
+    """users_ldap_vault_key_attr needs the directory and a valid name."""
+    p, ran = run(h, cfg=h.config(users_ldap_vault_key_attr=KEY_ATTR))
+    assert_exit(p, 78)
+    assert "users_ldap_vault_key_attr needs users_ldap_uri" in \
+        final(p)["detail"], p.stdout
+    cfg = _dir_config(h, users_ldap_vault_key_attr="car;License")
+    p, ran = run(h, cfg=cfg)
+    assert_exit(p, 78)
+    assert "not an attribute name" in final(p)["detail"], p.stdout
