@@ -684,8 +684,7 @@ main(int argc, char **argv)
 	have_cfg = 1;
 	bkey_out_debug("config %s: api %s, dialect %s", cfg.path,
 	    cfg.api_url, cfg.dialect == BKEY_DIALECT_CIBA ? "ciba" : "bkey");
-	/* The users file may be readable by root only; the directory is
-	 * asked over the network, so after the privileges are gone. */
+	/* The users file may be root's only; the directory after the drop. */
 	if (cfg.users_ldap_uri == NULL &&
 	    resolve_did(&cfg, &req, &vault, &err) != 0) {
 		res = err.code;
