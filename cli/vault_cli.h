@@ -62,6 +62,10 @@ void bkey_vault_free(struct bkey_vault_cli *v);
  * third field, users_ldap_vault_key_attr) into v (vault_key.c). */
 int bkey_vault_lookup(const struct bkey_config *c, struct bkey_vault_cli *v,
     const char *user, char **did, bkey_error *err);
+/* The same for bkey-admin: *from is "users file", "directory", or NULL
+ * when no key is configured for user (key then untouched). */
+int bkey_vault_key_lookup(const struct bkey_config *c, const char *user,
+    char **did, unsigned char key[32], const char **from, bkey_error *err);
 
 /* Check pk against the phone key recorded for did in state_dir
  * (vault_pin.c), recording it on first use; the directories may be owned

@@ -13,24 +13,44 @@
 #include "users.h"
 #include "vault_cli.h"
 
-/* The users file's line for user; its key into v in vault mode. */
+/* The users file's line for user, and its key if it has one. */
 static int
-from_file(const struct bkey_config *c, struct bkey_vault_cli *v,
-    const char *user, char **did, bkey_error *err)
+from_file(const struct bkey_config *c, const char *user, char **did,
+    unsigned char key[32], const char **from, bkey_error *err)
 {
-	char *key = NULL;
-	int r = bkey_users_lookup_key(c->users_file, user, did, &key, err);
+	char *b64 = NULL;
+	int r = bkey_users_lookup_key(c->users_file, user, did, &b64, err);
 
-	if (r == 0 && key != NULL && v->cmd != NULL) {
+	if (r == 0 && b64 != NULL) {
 		/* The parser checked it: decoding cannot fail here. */
-		if (bkey_users_key_decode(key, strlen(key), v->key) == 0)
-			v->key_from = "users file";
-		else
+		if (bkey_users_key_decode(b64, strlen(b64), key) == 0)
+			*from = "users file";
+		else {
+			free(*did);
+			*did = NULL;
 			r = bkey_seterr(err, BKEY_ERR_INTERNAL,
 			    "%s: phone key of %s unreadable", c->users_file,
 			    user);
+		}
 	}
-	free(key);
+	free(b64);
+	return r;
+}
+
+int
+bkey_vault_key_lookup(const struct bkey_config *c, const char *user, char **did,
+    unsigned char key[32], const char **from, bkey_error *err)
+{
+	int r;
+
+	*from = NULL;
+	if (c->users_ldap_uri == NULL)
+		return from_file(c, user, did, key, from, err);
+	if (c->users_ldap_vault_key_attr == NULL)
+		return bkey_ldap_users_lookup(c, user, did, err);
+	r = bkey_ldap_users_lookup_key(c, user, did, key, err);
+	if (r == 0)
+		*from = "directory";
 	return r;
 }
 
@@ -38,16 +58,11 @@ int
 bkey_vault_lookup(const struct bkey_config *c, struct bkey_vault_cli *v,
     const char *user, char **did, bkey_error *err)
 {
-	int r;
-
 	v->key_from = NULL;
 	sodium_memzero(v->key, sizeof(v->key));
-	if (c->users_ldap_uri == NULL)
-		return from_file(c, v, user, did, err);
-	if (v->cmd == NULL || c->users_ldap_vault_key_attr == NULL)
-		return bkey_ldap_users_lookup(c, user, did, err);
-	r = bkey_ldap_users_lookup_key(c, user, did, v->key, err);
-	if (r == 0)
-		v->key_from = "directory";
-	return r;
+	if (v->cmd == NULL) /* not a vault access: only the DID */
+		return c->users_ldap_uri != NULL ?
+		    bkey_ldap_users_lookup(c, user, did, err) :
+		    bkey_users_lookup(c->users_file, user, did, err);
+	return bkey_vault_key_lookup(c, user, did, v->key, &v->key_from, err);
 }

@@ -306,12 +306,14 @@ def test_vault_admin_vault_key(h):
                               + list(a), capture_output=True, text=True,
                               timeout=10)
     p = vk()
-    assert p.returncode == 0 and "no phone key recorded" in p.stdout, p
+    assert p.returncode == 0 and "no phone key configured or recorded" \
+        in p.stdout, p
     phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
     p, ran = run(h, cfg=cfg)
     assert_exit(p, 7)
     p = vk()
-    assert p.returncode == 0 and phone in p.stdout, p
+    assert p.returncode == 0 and phone in p.stdout and \
+        "recorded on first use" in p.stdout, p
     # A new phone (the mock's reset makes a new key): refused until reset.
     h.mock.reset()
     p, ran = run(h, cfg=cfg)
@@ -498,3 +500,38 @@ def test_vault_directory_key_attr_config(h):
     p, ran = run(h, cfg=cfg)
     assert_exit(p, 78)
     assert "not an attribute name" in final(p)["detail"], p.stdout
+
+
+def _admin_vault_key(h, cfg, *a):
+    import subprocess
+    return subprocess.run([os.path.join(h.build, "bkey-admin"), "vault-key",
+                           "alice", "--config", cfg] + list(a),
+                          capture_output=True, text=True, timeout=10)
+
+
+def test_vault_admin_vault_key_configured(h):
+    """vault-key names where a configured key comes from, and --reset
+    says to change it there (exit 78, nothing removed or logged)."""
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    cfg = _users_key_config(h)
+    users = os.path.join(os.path.dirname(cfg), "users")
+    p = _admin_vault_key(h, cfg)
+    assert p.returncode == 0, p
+    assert "%s, configured in the users file (%s)" % (phone, users) \
+        in p.stdout, p.stdout
+    p = _admin_vault_key(h, cfg, "--reset")
+    assert p.returncode == 78, p
+    assert "configured in the users file" in p.stderr and \
+        "change it there" in p.stderr, p.stderr
+    try:
+        _dir_key(h, [phone])
+        cfg = _dir_config(h)
+        p = _admin_vault_key(h, cfg)
+        assert p.returncode == 0, p
+        assert "%s, configured in the directory (%s)" % (phone, KEY_ATTR) \
+            in p.stdout, p.stdout
+        _dir_key(h, ["garbage"])
+        p = _admin_vault_key(h, cfg)
+        assert p.returncode == 4 and "not a phone key" in p.stderr, p
+    finally:
+        _dir_key(h, [])
