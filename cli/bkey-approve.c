@@ -606,8 +606,8 @@ ask(const struct bkey_config *cfg, const struct bkey_request *req,
 
 	if (vault->cmd != NULL) {
 		res = bkey_vault_ask_all(cfg, vault, req, &cancelled, err);
-		if (res == BKEY_APPROVED && (appr->sub = strdup(req->did)) ==
-		    NULL) {
+		if (res == BKEY_APPROVED &&
+		    bkey_vault_approval(vault, req->did, appr) != 0) {
 			bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
 			res = BKEY_ERR_INTERNAL;
 		}

@@ -170,7 +170,7 @@ check_pin(const struct bkey_config *c, const struct bkey_vault_cli *v,
 
 /* Fetch item i; its "VAR=value\0" appended to out. */
 static bkey_result
-ask_one(const struct bkey_config *c, const struct bkey_vault_cli *v, int i,
+ask_one(const struct bkey_config *c, struct bkey_vault_cli *v, int i,
     const struct bkey_request *r, long long deadline_ms,
     const volatile sig_atomic_t *cancel, bkey_buf *out, bkey_error *err)
 {
@@ -201,6 +201,7 @@ ask_one(const struct bkey_config *c, const struct bkey_vault_cli *v, int i,
 		bkey_buf_append(out, got.secret, got.len + 1);
 		if (out->failed)
 			res = BKEY_ERR_INTERNAL;
+		bkey_vault_note(v, item, field, got.id);
 	}
 	bkey_vault_got_free(&got);
 	return res;

@@ -535,3 +535,64 @@ def test_vault_admin_vault_key_configured(h):
         assert p.returncode == 4 and "not a phone key" in p.stderr, p
     finally:
         _dir_key(h, [])
+
+
+def test_vault_json_final_event(h):
+    """The final event of a vault run carries what is true of it: the DID,
+    the access request ids (those of the pending events) as auth_req_id,
+    what was asked as scope; no jti or exp (there is no token), never the
+    secret; stderr holds no secret either."""
+    p, ran = run(h)
+    assert_exit(p, 7)
+    evs = events(p.stdout)
+    assert [e["event"] for e in evs] == ["pending", "approved"], evs
+    ev = evs[-1]
+    assert set(ev) == {"event", "sub", "scope", "auth_req_id"}, ev
+    assert ev["sub"] == "did:bkey:alice", ev
+    assert ev["scope"] == "vault:%s:password" % ITEM, ev
+    assert ev["auth_req_id"] == evs[0]["auth_req_id"] != "", evs
+    assert h.mock.requests("/v1/vault/access/" + ev["auth_req_id"]), ev
+    assert SECRET not in p.stdout and SECRET not in p.stderr
+
+
+def test_vault_json_final_event_two_items(h):
+    setup(h, item="other")
+    setup(h)
+    marker = os.path.join(h.tmp, "ran")
+    args = vault_args(h, h.config(), marker)
+    i = args.index("--")
+    args[i:i] = ["--vault", "other", "--env", "OTHERPW"]
+    p = h.cli(args, env={"KEEP": "caller"}, timeout=20)
+    assert_exit(p, 7)
+    evs = events(p.stdout)
+    assert [e["event"] for e in evs] == ["pending", "pending", "approved"], \
+        evs
+    ev = evs[-1]
+    assert ev["scope"] == "vault:%s:password vault:other:key" % ITEM, ev
+    assert ev["auth_req_id"] == "%s %s" % (evs[0]["auth_req_id"],
+                                           evs[1]["auth_req_id"]), evs
+    assert "jti" not in ev and "exp" not in ev, ev
+
+
+def test_vault_json_final_event_many_items(h):
+    """Eight items do not fit in one event field: the lists stop at an
+    item, both at the same one, and say how many were left off."""
+    names = ["item%d" % k for k in range(8)]
+    for n in names:
+        setup(h, item=n)
+    args = ["--config", h.config(), "--json", "--user", "alice"]
+    for k, n in enumerate(names):
+        args += ["--vault", n, "--env", "V%d" % k]
+    p = h.cli(args + ["--", "/bin/true"], timeout=30)
+    assert_exit(p, 0)
+    evs = events(p.stdout)
+    ids = [e["auth_req_id"] for e in evs if e["event"] == "pending"]
+    ev = evs[-1]
+    assert ev["event"] == "approved" and len(ids) == 8, evs
+    got, more = ev["auth_req_id"].rsplit(" +", 1)
+    n = len(got.split(" "))
+    assert 0 < n < 8 and more == "%d more" % (8 - n), ev
+    assert got == " ".join(ids[:n]), (got, ids)
+    assert ev["scope"] == " ".join("vault:%s:key" % x for x in names[:n]) \
+        + " +%d more" % (8 - n), ev
+    assert len(ev["auth_req_id"]) < 256 and len(ev["scope"]) < 256, ev
