@@ -411,14 +411,16 @@ def test_vault_bad_phone_key_in_users_file(h):
     """A malformed third field (or a fourth) is a config error naming
     FILE:LINE; nothing is asked, nothing runs."""
     phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
-    for bad in ("did:bkey:alice notakey", "did:bkey:alice " + phone[:-4],
-                "did:bkey:alice %s extra" % phone):
+    for bad, why in (("did:bkey:alice notakey", "invalid phone key"),
+                     ("did:bkey:alice " + phone[:-4], "invalid phone key"),
+                     ("did:bkey:alice %s extra" % phone,
+                      "expected \"unixname did [phone-key]\"")):
         cfg = h.config(users={"alice": bad})
         users = os.path.join(os.path.dirname(cfg), "users")
         p, ran = run(h, cfg=cfg)
         assert_exit(p, 78)
         assert not ran
-        assert (users + ":2: ") in final(p)["detail"], p.stdout
+        assert final(p)["detail"].startswith(users + ":2: " + why), p.stdout
     assert h.mock.requests("/v1/vault/access") == []
 
 
