@@ -486,10 +486,11 @@ get_request(const struct opts *o, struct bkey_request *r, bkey_error *err,
 	return -1;
 }
 
-/* --user: the users file, or the directory, names the DID. */
+/* --user: the users file, or the directory, names the DID (and, for a
+ * vault access, maybe the phone's key). */
 static int
 resolve_did(const struct bkey_config *c, struct bkey_request *r,
-    bkey_error *err)
+    struct bkey_vault_cli *vault, bkey_error *err)
 {
 	const char *from = c->users_ldap_uri != NULL ? "the directory" :
 	    c->users_file;
@@ -500,10 +501,7 @@ resolve_did(const struct bkey_config *c, struct bkey_request *r,
 		return 0;
 	if (r->user == NULL)
 		return bkey_seterr(err, BKEY_ERR_USAGE, "no user or DID given");
-	if (c->users_ldap_uri != NULL)
-		rc = bkey_ldap_users_lookup(c, r->user, &did, err);
-	else
-		rc = bkey_users_lookup(c->users_file, r->user, &did, err);
+	rc = bkey_vault_lookup(c, vault, r->user, &did, err);
 	if (rc < 0)
 		return -1;
 	if (rc == 1 || did == NULL) {
@@ -608,8 +606,8 @@ ask(const struct bkey_config *cfg, const struct bkey_request *req,
 
 	if (vault->cmd != NULL) {
 		res = bkey_vault_ask_all(cfg, vault, req, &cancelled, err);
-		if (res == BKEY_APPROVED && (appr->sub = strdup(req->did)) ==
-		    NULL) {
+		if (res == BKEY_APPROVED &&
+		    bkey_vault_approval(vault, req->did, appr) != 0) {
 			bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
 			res = BKEY_ERR_INTERNAL;
 		}
@@ -686,9 +684,9 @@ main(int argc, char **argv)
 	have_cfg = 1;
 	bkey_out_debug("config %s: api %s, dialect %s", cfg.path,
 	    cfg.api_url, cfg.dialect == BKEY_DIALECT_CIBA ? "ciba" : "bkey");
-	/* The users file may be readable by root only; the directory is
-	 * asked over the network, so after the privileges are gone. */
-	if (cfg.users_ldap_uri == NULL && resolve_did(&cfg, &req, &err) != 0) {
+	/* The users file may be root's only; the directory after the drop. */
+	if (cfg.users_ldap_uri == NULL &&
+	    resolve_did(&cfg, &req, &vault, &err) != 0) {
 		res = err.code;
 		goto done;
 	}
@@ -698,7 +696,7 @@ main(int argc, char **argv)
 		have_cfg = 0;
 		goto out;
 	}
-	if (rc < 0 || resolve_did(&cfg, &req, &err) != 0) {
+	if (rc < 0 || resolve_did(&cfg, &req, &vault, &err) != 0) {
 		res = err.code;
 		goto done;
 	}

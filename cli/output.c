@@ -17,6 +17,7 @@ static int out_debug;
 /* Set when the helper mapped a user itself: the caller learns the DID. */
 static char out_did[BKEY_EVENT_FIELD_SIZE];
 static int out_unknown_user;
+static int out_vault; /* the approval is a vault access: no token */
 
 void
 bkey_out_init(int json, int debug)
@@ -29,6 +30,12 @@ void
 bkey_out_mapped(const char *did)
 {
 	bkey_sanitize_into(out_did, sizeof(out_did), did, strlen(did));
+}
+
+void
+bkey_out_vault(void)
+{
+	out_vault = 1;
 }
 
 void
@@ -132,6 +139,7 @@ final_json(bkey_result res, const struct bkey_approval *a,
 		copy_field(ev.auth_req_id, sizeof(ev.auth_req_id),
 		    a->auth_req_id);
 		ev.exp = a->exp;
+		ev.no_token = out_vault;
 		memcpy(ev.did, out_did, sizeof(ev.did));
 		break;
 	case BKEY_DENIED:

@@ -16,6 +16,8 @@ int bkey_out_json(void);
  * events; unknown_user marks the error event of a user with no DID. */
 void bkey_out_mapped(const char *did);
 void bkey_out_unknown_user(void);
+/* The approval is a vault access: no token, so no jti or exp. */
+void bkey_out_vault(void);
 
 /* --debug line: "bkey-approve: debug: ..." (sanitized). */
 void bkey_out_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

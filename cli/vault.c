@@ -103,18 +103,19 @@ bkey_vault_check(const struct bkey_vault_cli *v, bkey_error *err)
 /* One line per access, never the value. */
 static void
 audit(const struct bkey_request *r, const char *item, const char *field,
-    bkey_result res, const char *id)
+    bkey_result res, const char *id, const char *key)
 {
 	char safe_item[BKEY_VAULT_ITEM_MAX * 4 + 1];
 
 	bkey_sanitize_into(safe_item, sizeof(safe_item), item, strlen(item));
 	openlog("bkey-approve", LOG_PID, LOG_AUTHPRIV);
 	syslog(res == BKEY_APPROVED ? LOG_NOTICE : LOG_WARNING,
-	    "vault outcome=%s user=%s did=%s item=%s field=%s request=%s",
+	    "vault outcome=%s user=%s did=%s item=%s field=%s request=%s "
+	    "phone_key=%s",
 	    bkey_result_reason(res), r->user != NULL ? r->user : "-", r->did,
-	    safe_item, field, id[0] != '\0' ? id : "-");
-	bkey_out_debug("vault: %s:%s %s (request %s)", safe_item, field,
-	    bkey_result_reason(res), id[0] != '\0' ? id : "-");
+	    safe_item, field, id[0] != '\0' ? id : "-", key);
+	bkey_out_debug("vault: %s:%s %s (request %s, phone_key=%s)", safe_item,
+	    field, bkey_result_reason(res), id[0] != '\0' ? id : "-", key);
 }
 
 static bkey_vault_pin_fn pinner;
@@ -127,30 +128,49 @@ bkey_vault_set_pinner(bkey_vault_pin_fn fn, void *ctx)
 	pinner_ctx = ctx;
 }
 
-/* The phone's key must be the one on record for the DID (made now on
- * first use). BKEY_APPROVED, or the refusal in err. */
+/* A key configured for the user is the only one; no record is made or
+ * read then. Else the key must be the one on record for the DID (made
+ * now on first use). BKEY_APPROVED, or the refusal in err; *how for the
+ * audit line. */
 static bkey_result
-check_pin(const struct bkey_config *c, const char *did,
-    const unsigned char pk[32], bkey_error *err)
+check_pin(const struct bkey_config *c, const struct bkey_vault_cli *v,
+    const char *did, const unsigned char pk[32], const char **how,
+    bkey_error *err)
 {
-	int rc = pinner != NULL ?
+	int rc;
+
+	if (v->key_from != NULL) {
+		*how = "configured";
+		if (sodium_memcmp(pk, v->key, sizeof(v->key)) == 0)
+			return BKEY_APPROVED;
+		*how = "configured-mismatch";
+		bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "vault: the answer comes from another phone key than the "
+		    "one configured for %s in the %s",
+		    did, v->key_from);
+		return BKEY_ERR_PROTOCOL;
+	}
+	*how = "recorded";
+	rc = pinner != NULL ?
 	    pinner(pinner_ctx, did, pk, err) :
 	    bkey_vault_pin(c->state_dir, geteuid(), did, pk, err);
 
 	if (rc == 0)
 		return BKEY_APPROVED;
-	if (rc == 1)
+	if (rc == 1) {
+		*how = "recorded-mismatch";
 		bkey_seterr(err, BKEY_ERR_PROTOCOL,
 		    "vault: the answer comes "
 		    "from another phone key than the one recorded for %s "
 		    "(%s/vault-keys)",
 		    did, c->state_dir);
+	}
 	return err->code != BKEY_APPROVED ? err->code : BKEY_ERR_INTERNAL;
 }
 
 /* Fetch item i; its "VAR=value\0" appended to out. */
 static bkey_result
-ask_one(const struct bkey_config *c, const struct bkey_vault_cli *v, int i,
+ask_one(const struct bkey_config *c, struct bkey_vault_cli *v, int i,
     const struct bkey_request *r, long long deadline_ms,
     const volatile sig_atomic_t *cancel, bkey_buf *out, bkey_error *err)
 {
@@ -158,6 +178,7 @@ ask_one(const struct bkey_config *c, const struct bkey_vault_cli *v, int i,
 	struct bkey_vault_ask a;
 	struct bkey_vault_got got;
 	long long left = (deadline_ms - bkey_now_ms()) / 1000;
+	const char *how = "-";
 	bkey_result res;
 
 	memset(&a, 0, sizeof(a));
@@ -171,15 +192,16 @@ ask_one(const struct bkey_config *c, const struct bkey_vault_cli *v, int i,
 	a.timeout = left < 1 ? 1 : left;
 	res = bkey_vault_fetch(c, &a, cancel, bkey_out_pending, &got, err);
 	if (res == BKEY_APPROVED)
-		res = check_pin(c, r->did, got.phone_pk, err);
+		res = check_pin(c, v, r->did, got.phone_pk, &how, err);
 	if (res == BKEY_APPROVED && *cancel)
 		res = BKEY_ERR_CANCELLED;
-	audit(r, item, field, res, got.id);
+	audit(r, item, field, res, got.id, how);
 	if (res == BKEY_APPROVED) {
 		bkey_buf_printf(out, "%s=", v->var[i]);
 		bkey_buf_append(out, got.secret, got.len + 1);
 		if (out->failed)
 			res = BKEY_ERR_INTERNAL;
+		bkey_vault_note(v, item, field, got.id);
 	}
 	bkey_vault_got_free(&got);
 	return res;

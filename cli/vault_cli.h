@@ -13,7 +13,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "approve.h" /* helper/ */
 #include "config.h"
+#include "event.h"
 #include "request.h"
 #include "result.h"
 
@@ -27,8 +29,13 @@ struct bkey_vault_cli {
 	char **env; /* the caller's environment, copied */
 	uid_t uid;  /* the caller (real ids at start) */
 	gid_t gid;
-	pid_t runner;	      /* 0 none */
-	int secret_fd, go_fd; /* write ends; -1 closed */
+	pid_t runner;	       /* 0 none */
+	const char *key_from;  /* where the phone key is configured, or NULL */
+	unsigned char key[32]; /* that key */
+	int secret_fd, go_fd;  /* write ends; -1 closed */
+	/* What was released, for the final event (vault_event.c). */
+	char ids[BKEY_EVENT_FIELD_SIZE], scopes[BKEY_EVENT_FIELD_SIZE];
+	int left_off; /* items that did not fit in them */
 };
 
 /* Before anything else: vault mode is a --vault before "--". Splits the
@@ -48,12 +55,29 @@ void bkey_vault_split(struct bkey_vault_cli *v, int monitor);
 bkey_result bkey_vault_ask_all(const struct bkey_config *c,
     struct bkey_vault_cli *v, const struct bkey_request *r,
     const volatile sig_atomic_t *cancel, bkey_error *err);
+/* An item released (its access request id); and, once all are, the
+ * final event's approval: sub did, no jti, the ids and "vault:ITEM:FIELD"
+ * of each item (vault_event.c). 0 or -1 (out of memory). */
+void bkey_vault_note(struct bkey_vault_cli *v, const char *item,
+    const char *field, const char *id);
+int bkey_vault_approval(const struct bkey_vault_cli *v, const char *did,
+    struct bkey_approval *a);
 /* Top level: status is bkey-approve's; 0 lets the runner go and returns
  * COMMAND's status (a SIGTERM noted in *sig meanwhile is passed on to
  * it), anything else stops it and is returned. */
 int bkey_vault_finish(struct bkey_vault_cli *v, int status,
     const volatile sig_atomic_t *sig);
 void bkey_vault_free(struct bkey_vault_cli *v);
+
+/* --user's DID from the users file or the directory (the lookups' 0 /
+ * 1 / -1); in vault mode the phone key configured there too (users file
+ * third field, users_ldap_vault_key_attr) into v (vault_key.c). */
+int bkey_vault_lookup(const struct bkey_config *c, struct bkey_vault_cli *v,
+    const char *user, char **did, bkey_error *err);
+/* The same for bkey-admin: *from is "users file", "directory", or NULL
+ * when no key is configured for user (key then untouched). */
+int bkey_vault_key_lookup(const struct bkey_config *c, const char *user,
+    char **did, unsigned char key[32], const char **from, bkey_error *err);
 
 /* Check pk against the phone key recorded for did in state_dir
  * (vault_pin.c), recording it on first use; the directories may be owned

@@ -42,6 +42,7 @@ enum key_id {
 	K_PROXY, K_CONNECT_TIMEOUT, K_CLOCK_LEEWAY, K_RUN_AS, K_DEVICE,
 	K_LDAP_URI, K_LDAP_BASE, K_LDAP_FILTER, K_LDAP_ATTR, K_LDAP_BINDDN,
 	K_LDAP_BINDPW_FILE, K_LDAP_TIMEOUT,
+	K_LDAP_VAULT_KEY_ATTR,
 	K_TOKEN_ALGS,
 	K_UNAVAILABLE_AFTER, K_OUTAGE_HOLD, K_PUSH_LIMIT, K_COUNT
 };
@@ -75,6 +76,7 @@ static const char *const key_names[K_COUNT] = {
 	[K_LDAP_BINDDN] = "users_ldap_binddn",
 	[K_LDAP_BINDPW_FILE] = "users_ldap_bindpw_file",
 	[K_LDAP_TIMEOUT] = "users_ldap_timeout",
+	[K_LDAP_VAULT_KEY_ATTR] = "users_ldap_vault_key_attr",
 	[K_TOKEN_ALGS] = "token_algs",
 	[K_UNAVAILABLE_AFTER] = "unavailable_after",
 	[K_OUTAGE_HOLD] = "outage_hold",
@@ -113,6 +115,7 @@ bkey_config_free(struct bkey_config *c)
 	free(c->users_ldap_base);
 	free(c->users_ldap_filter);
 	free(c->users_ldap_attr);
+	free(c->users_ldap_vault_key_attr);
 	free(c->users_ldap_binddn);
 	free(c->users_ldap_bindpw_file);
 	bkey_free_secret(&c->users_ldap_bindpw);
@@ -717,6 +720,24 @@ build_local(struct bkey_config *c, const struct raw *raw, const char *path,
 	return dup_into(&c->run_as, v, err);
 }
 
+/* users_ldap_vault_key_attr: empty (the default) is none. */
+static int
+ldap_vault_key(struct bkey_config *c, const struct raw *raw, const char *path,
+    bkey_error *err)
+{
+	const char *v = raw->val[K_LDAP_VAULT_KEY_ATTR];
+
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	if (raw->val[K_LDAP_URI] == NULL)
+		return lineerr(err, path, raw->line[K_LDAP_VAULT_KEY_ATTR],
+		    "users_ldap_vault_key_attr needs users_ldap_uri");
+	if (!bkey_ldap_attr_valid(v))
+		return lineerr(err, path, raw->line[K_LDAP_VAULT_KEY_ATTR],
+		    "users_ldap_vault_key_attr is not an attribute name");
+	return dup_into(&c->users_ldap_vault_key_attr, v, err);
+}
+
 /* users_ldap_*: all or none; every other users_ldap_ key needs the URI. */
 static int
 build_ldap(struct bkey_config *c, const struct raw *raw, const char *path,
@@ -729,6 +750,8 @@ build_ldap(struct bkey_config *c, const struct raw *raw, const char *path,
 		if (raw->val[k] != NULL)
 			return lineerr(err, path, raw->line[k],
 			    "%s needs users_ldap_uri", key_names[k]);
+	if (ldap_vault_key(c, raw, path, err) != 0)
+		return -1;
 	if (uri == NULL)
 		return 0;
 	if (bkey_ldap_uri_check(uri, &c->users_ldap_starttls) != 0)

@@ -96,6 +96,7 @@ struct bkey_config {
 	char *users_ldap_bindpw_file;
 	char *users_ldap_bindpw;	/* helper only; wiped on free */
 	long users_ldap_timeout;	/* seconds, default 10 */
+	char *users_ldap_vault_key_attr; /* phone keys; NULL: none */
 	unsigned token_algs;		/* BKEY_ALG_* bits, default EdDSA */
 };
 

@@ -60,9 +60,11 @@ bkey_event_format(const struct bkey_event *ev, char *dst, size_t dstsz)
 		break;
 	case BKEY_EV_APPROVED:
 		PUT(&o, "sub", ev->sub);
-		PUT(&o, "jti", ev->jti);
+		if (!ev->no_token)
+			PUT(&o, "jti", ev->jti);
 		PUT(&o, "scope", ev->scope);
-		bkey_jobj_int(&o, "exp", ev->exp);
+		if (!ev->no_token)
+			bkey_jobj_int(&o, "exp", ev->exp);
 		PUT(&o, "auth_req_id", ev->auth_req_id);
 		if (ev->did[0] != '\0')
 			PUT(&o, "did", ev->did);

@@ -41,6 +41,7 @@ struct bkey_event {
 	bkey_result reason;		/* for BKEY_EV_ERROR */
 	char detail[BKEY_DETAIL_MAX];
 	int unknown_user;		/* error: the user has no DID */
+	int no_token;			/* approved: a vault access (no jti, exp) */
 };
 
 /* Format ev as one line (with trailing '\n') into dst; -1 if it won't fit. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The users file: "unixname did" per line. The whole file is validated on
+ * The users file: "unixname did [phone-key]" per line. The whole file is validated on
  * every lookup, so a broken line is reported even when the user asked for
  * sits above it.
  */
@@ -60,30 +60,58 @@ split(char *line, char **f, int max)
 }
 
 int
-bkey_users_parse_line(char *line, const char *path, unsigned long ln,
-    char **name, char **did, bkey_error *err)
+bkey_users_key_decode(const char *b64, size_t len, unsigned char pk[32])
 {
-	char *hash, *fld[2];
+	size_t n = 0;
+
+	/* 44 characters with padding: one spelling per key. */
+	if (len != sodium_base64_ENCODED_LEN(32,
+		       sodium_base64_VARIANT_ORIGINAL) - 1 ||
+	    sodium_base642bin(pk, 32, b64, len, NULL, &n, NULL,
+		sodium_base64_VARIANT_ORIGINAL) != 0 || n != 32)
+		return -1;
+	return 0;
+}
+
+int
+bkey_users_parse_entry(char *line, const char *path, unsigned long ln,
+    char **name, char **did, char **key, bkey_error *err)
+{
+	unsigned char pk[32];
+	char *hash, *fld[3];
 	int r;
 
-	/* Neither field can hold '#', so it always starts a comment. */
+	/* No field can hold '#', so it always starts a comment. */
 	if ((hash = strchr(line, '#')) != NULL)
 		*hash = '\0';
-	r = split(line, fld, 2);
+	r = split(line, fld, 3);
 	if (r == 0)
 		return 0;
-	if (r != 2)
+	if (r != 2 && r != 3)
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
-		    "%s:%lu: expected \"unixname did\"", path, ln);
+		    "%s:%lu: expected \"unixname did [phone-key]\"", path, ln);
 	if (!bkey_username_valid(fld[0]))
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "%s:%lu: invalid user name \"%.40s\"", path, ln, fld[0]);
 	if (!bkey_did_valid(fld[1]))
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "%s:%lu: invalid DID \"%.80s\"", path, ln, fld[1]);
+	if (r == 3 && bkey_users_key_decode(fld[2], strlen(fld[2]), pk) != 0)
+		return bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "%s:%lu: invalid phone key (want standard base64 of 32 "
+		    "bytes)", path, ln);
 	*name = fld[0];
 	*did = fld[1];
+	if (key != NULL)
+		*key = r == 3 ? fld[2] : NULL;
 	return 1;
+}
+
+int
+bkey_users_parse_line(char *line, const char *path, unsigned long ln,
+    char **name, char **did, bkey_error *err)
+{
+	return bkey_users_parse_entry(line, path, ln, name, did, NULL, err);
 }
 
 /* A line problem: the end of the scan, or one report among others. */
@@ -150,14 +178,14 @@ check_duplicates(struct entry *ents, size_t nent, const char *path,
  * counts them). 0 / -1 (a whole-file problem, or no memory).
  */
 static int
-scan(const char *path, const char *user, char **did,
+scan(const char *path, const char *user, char **did, char **key,
     bkey_users_report_fn report, void *ctx, size_t *nprob, bkey_error *err)
 {
 	struct bkey_lines lines;
 	struct entry *ents = NULL;
 	size_t nent = 0, capent = 0;
-	const char *found = NULL;
-	char *buf = NULL, *line, *name = NULL, *d = NULL;
+	const char *found = NULL, *found_key = NULL;
+	char *buf = NULL, *line, *name = NULL, *d = NULL, *k = NULL;
 	size_t len = 0;
 	FILE *f = NULL;
 	int r, rc = -1;
@@ -172,8 +200,8 @@ scan(const char *path, const char *user, char **did,
 		if (r == 0)
 			break;
 		if (r == 1)
-			r = bkey_users_parse_line(line, path, lines.lineno,
-			    &name, &d, err);
+			r = bkey_users_parse_entry(line, path, lines.lineno,
+			    &name, &d, &k, err);
 		if (r < 0) {
 			if (problem(report, ctx, nprob, err) != 0)
 				goto out;
@@ -187,13 +215,16 @@ scan(const char *path, const char *user, char **did,
 		if (add_entry(&ents, &nent, &capent, name, lines.lineno,
 		    err) != 0)
 			goto out;
-		if (found == NULL && user != NULL && strcmp(name, user) == 0)
+		if (found == NULL && user != NULL && strcmp(name, user) == 0) {
 			found = d;
+			found_key = k;
+		}
 	}
 	if (check_duplicates(ents, nent, path, report, ctx, nprob, err) != 0)
 		goto out;
 	rc = 0;
-	if (found != NULL && (*did = strdup(found)) == NULL)
+	if ((found != NULL && (*did = strdup(found)) == NULL) ||
+	    (found_key != NULL && (*key = strdup(found_key)) == NULL))
 		rc = bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
 out:
 	free(ents);
@@ -207,15 +238,31 @@ out:
 }
 
 int
-bkey_users_lookup(const char *path, const char *user, char **did,
-    bkey_error *err)
+bkey_users_lookup_key(const char *path, const char *user, char **did,
+    char **key, bkey_error *err)
 {
 	size_t nprob = 0;
 
 	*did = NULL;
-	if (scan(path, user, did, NULL, NULL, &nprob, err) != 0)
-		return -1;
-	return *did != NULL ? 0 : 1;
+	*key = NULL;
+	if (scan(path, user, did, key, NULL, NULL, &nprob, err) == 0)
+		return *did != NULL ? 0 : 1;
+	free(*did);
+	free(*key);
+	*did = NULL;
+	*key = NULL;
+	return -1;
+}
+
+int
+bkey_users_lookup(const char *path, const char *user, char **did,
+    bkey_error *err)
+{
+	char *key = NULL;
+	int r = bkey_users_lookup_key(path, user, did, &key, err);
+
+	free(key);
+	return r;
 }
 
 int
@@ -223,11 +270,12 @@ bkey_users_check(const char *path, bkey_users_report_fn report, void *ctx,
     bkey_error *err)
 {
 	size_t nprob = 0;
-	char *did = NULL;
+	char *did = NULL, *key = NULL;
 	int rc;
 
-	rc = scan(path, NULL, &did, report, ctx, &nprob, err);
+	rc = scan(path, NULL, &did, &key, report, ctx, &nprob, err);
 	free(did);
+	free(key);
 	if (rc != 0)
 		return -1;
 	return nprob > 0;

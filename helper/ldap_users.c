@@ -9,6 +9,7 @@
 
 #include "ldap_users.h"
 #include "ldapconf.h"
+#include "users.h" /* bkey_users_key_decode */
 #include "valid.h"
 
 /* Where Debian keeps the system's CA bundle: what "no cafile" means. */
@@ -122,18 +123,57 @@ out:
 	return rc;
 }
 
+/* The one value of users_ldap_vault_key_attr of the entry, a phone key:
+ * anything else is refused, never taken for "no key" (a directory that
+ * loses the value must not turn a pinned key into first use). */
+static int
+take_key(LDAP *ld, LDAPMessage *res, const struct bkey_config *c,
+    const char *user, unsigned char key[32], bkey_error *err)
+{
+	const char *a = c->users_ldap_vault_key_attr;
+	LDAPMessage *e = ldap_first_entry(ld, res);
+	struct berval **vals = e != NULL ? ldap_get_values_len(ld, e, a) : NULL;
+	int rc = -1;
+
+	if (vals == NULL || ldap_count_values_len(vals) != 1)
+		bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "users_ldap_uri: the entry of user '%s' must have one %s "
+		    "(users_ldap_vault_key_attr)",
+		    user, a);
+	else if (bkey_users_key_decode(vals[0]->bv_val, vals[0]->bv_len, key) !=
+	    0)
+		bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "users_ldap_uri: the %s of user '%s' is not a phone key "
+		    "(standard base64 of 32 bytes)",
+		    a, user);
+	else
+		rc = 0;
+	ldap_value_free_len(vals);
+	return rc;
+}
+
 int
 bkey_ldap_users_lookup(const struct bkey_config *c, const char *user,
     char **did, bkey_error *err)
 {
+	return bkey_ldap_users_lookup_key(c, user, did, NULL, err);
+}
+
+int
+bkey_ldap_users_lookup_key(const struct bkey_config *c, const char *user,
+    char **did, unsigned char *key, bkey_error *err)
+{
 	char filter[BKEY_LDAP_FILTER_MAX];
-	char *attrs[2] = { c->users_ldap_attr, NULL };
+	char *attrs[3] = { c->users_ldap_attr, NULL, NULL };
 	struct timeval tv = { c->users_ldap_timeout, 0 };
 	LDAPMessage *res = NULL;
 	LDAP *ld = NULL;
 	int rc = -1, lrc;
 
 	*did = NULL;
+	if (c->users_ldap_vault_key_attr == NULL)
+		key = NULL;
+	attrs[1] = key != NULL ? c->users_ldap_vault_key_attr : NULL;
 	if (bkey_ldap_filter_build(c->users_ldap_filter, user, filter,
 		sizeof(filter)) != 0) {
 		bkey_seterr(err, BKEY_ERR_CONFIG,
@@ -154,6 +194,12 @@ bkey_ldap_users_lookup(const struct bkey_config *c, const char *user,
 		ldaperr(err, "search failed", lrc);
 	else
 		rc = take_did(ld, res, c, user, did, err);
+	if (rc == 0 && key != NULL &&
+	    take_key(ld, res, c, user, key, err) != 0) {
+		free(*did);
+		*did = NULL;
+		rc = -1;
+	}
 out:
 	if (res != NULL)
 		ldap_msgfree(res);

@@ -18,6 +18,13 @@
  */
 int bkey_ldap_users_lookup(const struct bkey_config *c, const char *user,
     char **did, bkey_error *err);
+/* As bkey_ldap_users_lookup; with key (32 bytes) and
+ * users_ldap_vault_key_attr set, the entry's one value of that attribute
+ * too, a phone key (bkey_users_key_decode): none, several or a bad one is
+ * -1 (BKEY_ERR_PROTOCOL), never "no key". Without the setting key is
+ * left alone and 0 says nothing of it. */
+int bkey_ldap_users_lookup_key(const struct bkey_config *c, const char *user,
+    char **did, unsigned char *key, bkey_error *err);
 
 /* One enrolled user of the directory, for bkey-admin list. */
 typedef void (

@@ -97,7 +97,7 @@ def test_check_users_five_bad_lines(h):
           "alice did:bkey:alice\n"               # 2
           "bad!name did:bkey:x\n"                # 3 user name
           "carol not-a-did\n"                    # 4 DID
-          "dave did:bkey:dave extra\n"           # 5 three fields
+          "dave did:bkey:dave extra\n"           # 5 bad phone key
           "\n"                                   # 6
           "erin\n"                               # 7 one field
           "bob did:bkey:bob\n"                   # 8
@@ -105,7 +105,7 @@ def test_check_users_five_bad_lines(h):
     p = check(h, cfg)
     assert_problems(p, [(u + ":3: ", "invalid user name"),
                         (u + ":4: ", "invalid DID"),
-                        (u + ":5: ", "expected"),
+                        (u + ":5: ", "invalid phone key"),
                         (u + ":7: ", "expected"),
                         (u + ":9: ", "duplicate user")])
 

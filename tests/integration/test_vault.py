@@ -306,12 +306,14 @@ def test_vault_admin_vault_key(h):
                               + list(a), capture_output=True, text=True,
                               timeout=10)
     p = vk()
-    assert p.returncode == 0 and "no phone key recorded" in p.stdout, p
+    assert p.returncode == 0 and "no phone key configured or recorded" \
+        in p.stdout, p
     phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
     p, ran = run(h, cfg=cfg)
     assert_exit(p, 7)
     p = vk()
-    assert p.returncode == 0 and phone in p.stdout, p
+    assert p.returncode == 0 and phone in p.stdout and \
+        "recorded on first use" in p.stdout, p
     # A new phone (the mock's reset makes a new key): refused until reset.
     h.mock.reset()
     p, ran = run(h, cfg=cfg)
@@ -347,3 +349,252 @@ def test_vault_sigterm_reaches_command(h):
     p.wait(timeout=10)
     assert p.returncode == 3, (p.returncode, p.stderr.read())
     assert os.path.exists(marker + ".term")
+
+
+def _configured(h, cfg):
+    """The users file's key is the only one: the right key works, a
+    swapped one is refused (exit 4, nothing runs); no record is made or
+    read (a stale record of another key is ignored and left alone)."""
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    pins = os.path.join(os.path.dirname(cfg), "state", "vault-keys")
+    p, ran = run(h, cfg=cfg, extra=("--debug",))
+    assert_exit(p, 7)
+    assert ran
+    assert "phone_key=configured)" in p.stderr, p.stderr
+    assert _pin_file(cfg) == [], os.listdir(pins)
+    p, ran = run(h, {"fault": "wrong_key"}, cfg=cfg, extra=("--debug",))
+    assert_exit(p, 4)
+    assert not ran
+    d = final(p)["detail"]
+    assert "another phone key" in d and "configured" in d and \
+        "users file" in d, d
+    assert "phone_key=configured-mismatch)" in p.stderr, p.stderr
+    assert _pin_file(cfg) == []
+    return phone
+
+
+def _users_key_config(h, nobody=False):
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    users = {"alice": "did:bkey:alice " + phone}
+    if nobody:
+        return h.nobody_config(users=users)[1]
+    return h.config(users=users)
+
+
+def test_vault_phone_key_from_users_file(h):
+    _configured(h, _users_key_config(h))
+
+
+def test_vault_phone_key_from_users_file_by_monitor(h):
+    _configured(h, _users_key_config(h, nobody=True))
+
+
+def test_vault_configured_key_ignores_record(h):
+    """A record of another key (an old phone) neither refuses the
+    configured key nor is changed by it."""
+    cfg = _users_key_config(h)
+    d = os.path.join(os.path.dirname(cfg), "state", "vault-keys")
+    os.mkdir(d, 0o700)
+    name = hashlib.blake2b(b"did:bkey:alice", digest_size=32).hexdigest()
+    other = "3q2+7wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhs=\n"
+    with open(os.path.join(d, name), "w") as f:
+        f.write(other)
+    os.chmod(os.path.join(d, name), 0o600)
+    p, ran = run(h, cfg=cfg)
+    assert_exit(p, 7)
+    assert ran
+    with open(os.path.join(d, name)) as f:
+        assert f.read() == other
+
+
+def test_vault_bad_phone_key_in_users_file(h):
+    """A malformed third field (or a fourth) is a config error naming
+    FILE:LINE; nothing is asked, nothing runs."""
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    for bad, why in (("did:bkey:alice notakey", "invalid phone key"),
+                     ("did:bkey:alice " + phone[:-4], "invalid phone key"),
+                     ("did:bkey:alice %s extra" % phone,
+                      "expected \"unixname did [phone-key]\"")):
+        cfg = h.config(users={"alice": bad})
+        users = os.path.join(os.path.dirname(cfg), "users")
+        p, ran = run(h, cfg=cfg)
+        assert_exit(p, 78)
+        assert not ran
+        assert final(p)["detail"].startswith(users + ":2: " + why), p.stdout
+    assert h.mock.requests("/v1/vault/access") == []
+
+
+# ---- the key from the directory (users_ldap_vault_key_attr) ---------------
+KEY_ATTR = "carLicense"         # any multi-valued inetOrgPerson attribute
+
+
+def _dir_key(h, values):
+    """Set alice's KEY_ATTR in the test directory to values (none: no
+    attribute)."""
+    import subprocess
+    from ldapdir import ADMIN_DN, ADMIN_PW, BASE
+    ldif = ("dn: uid=alice,ou=people,%s\nchangetype: modify\nreplace: %s\n"
+            % (BASE, KEY_ATTR)) + "".join("%s: %s\n" % (KEY_ATTR, v)
+                                          for v in values)
+    p = subprocess.run(["ldapmodify", "-x", "-H", h.slapd().uri, "-D",
+                        ADMIN_DN, "-w", ADMIN_PW], input=ldif, text=True,
+                       capture_output=True, timeout=10,
+                       env={"LDAPNOINIT": "1", "PATH": os.environ["PATH"]})
+    assert p.returncode == 0, p.stderr
+
+
+def _dir_config(h, **kw):
+    from ldapdir import BASE
+    kw.setdefault("users_ldap_vault_key_attr", KEY_ATTR)
+    return h.config(users_ldap_uri=h.slapd().uri, users_ldap_base=BASE,
+                    users_ldap_attr="description", users_ldap_timeout="3",
+                    users_file=os.path.join(h.tmp, "no-such-users-file"),
+                    **kw)
+
+
+def test_vault_phone_key_from_directory(h):
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    try:
+        _dir_key(h, [phone])
+        cfg = _dir_config(h)
+        p, ran = run(h, cfg=cfg, extra=("--debug",))
+        assert_exit(p, 7)
+        assert ran and "phone_key=configured)" in p.stderr, p.stderr
+        assert _pin_file(cfg) == []
+        p, ran = run(h, {"fault": "wrong_key"}, cfg=cfg)
+        assert_exit(p, 4)
+        assert not ran
+        assert "configured" in final(p)["detail"] and \
+            "directory" in final(p)["detail"], p.stdout
+        assert _pin_file(cfg) == []
+    finally:
+        _dir_key(h, [])
+
+
+def test_vault_bad_phone_key_in_directory(h):
+    """Configured but missing, twice, or not a key: exit 4, nothing runs,
+    no fall back to first use (no record is made)."""
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    cfg = _dir_config(h)
+    cases = ([], [phone, "3q2+7wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhs="],
+             ["not a key"], [phone[:-4]])
+    try:
+        for vals in cases:
+            _dir_key(h, vals)
+            p, ran = run(h, cfg=cfg)
+            assert_exit(p, 4)
+            assert not ran
+            d = final(p)["detail"]
+            assert d.startswith("users_ldap_uri: ") and KEY_ATTR in d, d
+            assert _pin_file(cfg) == []
+        assert h.mock.requests("/v1/vault/access") == []
+    finally:
+        _dir_key(h, [])
+
+
+def test_vault_directory_key_attr_config(h):
+    """users_ldap_vault_key_attr needs the directory and a valid name."""
+    p, ran = run(h, cfg=h.config(users_ldap_vault_key_attr=KEY_ATTR))
+    assert_exit(p, 78)
+    assert "users_ldap_vault_key_attr needs users_ldap_uri" in \
+        final(p)["detail"], p.stdout
+    cfg = _dir_config(h, users_ldap_vault_key_attr="car;License")
+    p, ran = run(h, cfg=cfg)
+    assert_exit(p, 78)
+    assert "not an attribute name" in final(p)["detail"], p.stdout
+
+
+def _admin_vault_key(h, cfg, *a):
+    import subprocess
+    return subprocess.run([os.path.join(h.build, "bkey-admin"), "vault-key",
+                           "alice", "--config", cfg] + list(a),
+                          capture_output=True, text=True, timeout=10)
+
+
+def test_vault_admin_vault_key_configured(h):
+    """vault-key names where a configured key comes from, and --reset
+    says to change it there (exit 78, nothing removed or logged)."""
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    cfg = _users_key_config(h)
+    users = os.path.join(os.path.dirname(cfg), "users")
+    p = _admin_vault_key(h, cfg)
+    assert p.returncode == 0, p
+    assert "%s, configured in the users file (%s)" % (phone, users) \
+        in p.stdout, p.stdout
+    p = _admin_vault_key(h, cfg, "--reset")
+    assert p.returncode == 78, p
+    assert "configured in the users file" in p.stderr and \
+        "change it there" in p.stderr, p.stderr
+    try:
+        _dir_key(h, [phone])
+        cfg = _dir_config(h)
+        p = _admin_vault_key(h, cfg)
+        assert p.returncode == 0, p
+        assert "%s, configured in the directory (%s)" % (phone, KEY_ATTR) \
+            in p.stdout, p.stdout
+        _dir_key(h, ["garbage"])
+        p = _admin_vault_key(h, cfg)
+        assert p.returncode == 4 and "not a phone key" in p.stderr, p
+    finally:
+        _dir_key(h, [])
+
+
+def test_vault_json_final_event(h):
+    """The final event of a vault run carries what is true of it: the DID,
+    the access request ids (those of the pending events) as auth_req_id,
+    what was asked as scope; no jti or exp (there is no token), never the
+    secret; stderr holds no secret either."""
+    p, ran = run(h)
+    assert_exit(p, 7)
+    evs = events(p.stdout)
+    assert [e["event"] for e in evs] == ["pending", "approved"], evs
+    ev = evs[-1]
+    assert set(ev) == {"event", "sub", "scope", "auth_req_id"}, ev
+    assert ev["sub"] == "did:bkey:alice", ev
+    assert ev["scope"] == "vault:%s:password" % ITEM, ev
+    assert ev["auth_req_id"] == evs[0]["auth_req_id"] != "", evs
+    assert h.mock.requests("/v1/vault/access/" + ev["auth_req_id"]), ev
+    assert SECRET not in p.stdout and SECRET not in p.stderr
+
+
+def test_vault_json_final_event_two_items(h):
+    setup(h, item="other")
+    setup(h)
+    marker = os.path.join(h.tmp, "ran")
+    args = vault_args(h, h.config(), marker)
+    i = args.index("--")
+    args[i:i] = ["--vault", "other", "--env", "OTHERPW"]
+    p = h.cli(args, env={"KEEP": "caller"}, timeout=20)
+    assert_exit(p, 7)
+    evs = events(p.stdout)
+    assert [e["event"] for e in evs] == ["pending", "pending", "approved"], \
+        evs
+    ev = evs[-1]
+    assert ev["scope"] == "vault:%s:password vault:other:key" % ITEM, ev
+    assert ev["auth_req_id"] == "%s %s" % (evs[0]["auth_req_id"],
+                                           evs[1]["auth_req_id"]), evs
+    assert "jti" not in ev and "exp" not in ev, ev
+
+
+def test_vault_json_final_event_many_items(h):
+    """Eight items do not fit in one event field: the lists stop at an
+    item, both at the same one, and say how many were left off."""
+    names = ["item%d" % k for k in range(8)]
+    for n in names:
+        setup(h, item=n)
+    args = ["--config", h.config(), "--json", "--user", "alice"]
+    for k, n in enumerate(names):
+        args += ["--vault", n, "--env", "V%d" % k]
+    p = h.cli(args + ["--", "/bin/true"], timeout=30)
+    assert_exit(p, 0)
+    evs = events(p.stdout)
+    ids = [e["auth_req_id"] for e in evs if e["event"] == "pending"]
+    ev = evs[-1]
+    assert ev["event"] == "approved" and len(ids) == 8, evs
+    got, more = ev["auth_req_id"].rsplit(" +", 1)
+    n = len(got.split(" "))
+    assert 0 < n < 8 and more == "%d more" % (8 - n), ev
+    assert got == " ".join(ids[:n]), (got, ids)
+    assert ev["scope"] == " ".join("vault:%s:key" % x for x in names[:n]) \
+        + " +%d more" % (8 - n), ev
+    assert len(ev["auth_req_id"]) < 256 and len(ev["scope"]) < 256, ev

@@ -10,6 +10,9 @@
 #include "unit.h"
 #include "users.h"
 
+/* A valid phone key: base64 of 32 bytes. */
+#define KEY_A "3q2+7wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhs="
+
 static char dir[64];
 static char path[128];
 static char expect[512];
@@ -96,9 +99,10 @@ test_not_found(void)
 static void
 test_bad_lines(void)
 {
-	CHECK(refused("alice\n", ":1: expected \"unixname did\""));
-	CHECK(refused("# x\nalice did:bkey:a extra\n",
-	    ":2: expected \"unixname did\""));
+	CHECK(refused("alice\n",
+	    ":1: expected \"unixname did [phone-key]\""));
+	CHECK(refused("# x\nalice did:bkey:a " KEY_A " extra\n",
+	    ":2: expected \"unixname did [phone-key]\""));
 	CHECK(refused("-alice did:bkey:a\n",
 	    ":1: invalid user name \"-alice\""));
 	CHECK(refused("al/ice did:bkey:a\n",
@@ -113,6 +117,56 @@ test_bad_lines(void)
 	/* the user asked for appears before the broken line: still refused */
 	CHECK(refused("alice did:bkey:alice\nbob did:bkey:b:\x1b[2J\n",
 	    ":2: invalid DID \"did:bkey:b:\""));
+}
+
+/* The optional third field: the phone's X25519 key for vault accesses. */
+static void
+test_phone_key(void)
+{
+	char *did = NULL, *key = NULL;
+	bkey_error e;
+
+	write_users("bob did:bkey:b\nalice did:bkey:a  " KEY_A "  # pinned\n",
+	    sizeof("bob did:bkey:b\nalice did:bkey:a  " KEY_A "  # pinned\n") -
+		1,
+	    0644);
+	memset(&e, 0, sizeof(e));
+	CHECK(bkey_users_lookup_key(path, "alice", &did, &key, &e) == 0);
+	CHECK(did != NULL && strcmp(did, "did:bkey:a") == 0);
+	CHECK(key != NULL && strcmp(key, KEY_A) == 0);
+	free(did);
+	free(key);
+	CHECK(bkey_users_lookup_key(path, "bob", &did, &key, &e) == 0);
+	CHECK(did != NULL && key == NULL);
+	free(did);
+	/* The old lookup still works on a file with keys. */
+	CHECK(bkey_users_lookup(path, "alice", &did, &e) == 0);
+	free(did);
+}
+
+static void
+test_bad_phone_key(void)
+{
+	static const char *bad[] = {
+		"alice did:bkey:a extra\n",
+		/* 31 and 33 bytes */
+		"alice did:bkey:a AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n",
+		"alice did:bkey:a AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n",
+		/* no padding, URL-safe alphabet */
+		"alice did:bkey:a AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n",
+		"alice did:bkey:a ____________________________________________\n",
+		"alice did:bkey:a AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-A=\n",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		printf("# %s", bad[i]);
+		CHECK(refused(bad[i], ":1: invalid phone key (want standard "
+				      "base64 of 32 bytes)"));
+	}
+	/* another user's bad key is still the file's error */
+	CHECK(refused("bob did:bkey:b AAAA\nalice did:bkey:a\n",
+	    ":1: invalid phone key (want standard base64 of 32 bytes)"));
 }
 
 static void
@@ -245,6 +299,8 @@ main(void)
 	RUN(test_found);
 	RUN(test_not_found);
 	RUN(test_bad_lines);
+	RUN(test_phone_key);
+	RUN(test_bad_phone_key);
 	RUN(test_duplicate);
 	RUN(test_long_and_nul);
 	RUN(test_file_checks);

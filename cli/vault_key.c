@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The phone key known in advance: the users file's third field, or the
+ * directory's users_ldap_vault_key_attr. Taken in the same read as the
+ * DID, so both come from one version of the map.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "ldap_users.h"
+#include "users.h"
+#include "vault_cli.h"
+
+/* The users file's line for user, and its key if it has one. */
+static int
+from_file(const struct bkey_config *c, const char *user, char **did,
+    unsigned char key[32], const char **from, bkey_error *err)
+{
+	char *b64 = NULL;
+	int r = bkey_users_lookup_key(c->users_file, user, did, &b64, err);
+
+	if (r == 0 && b64 != NULL) {
+		/* The parser checked it: decoding cannot fail here. */
+		if (bkey_users_key_decode(b64, strlen(b64), key) == 0)
+			*from = "users file";
+		else {
+			free(*did);
+			*did = NULL;
+			r = bkey_seterr(err, BKEY_ERR_INTERNAL,
+			    "%s: phone key of %s unreadable", c->users_file,
+			    user);
+		}
+	}
+	free(b64);
+	return r;
+}
+
+int
+bkey_vault_key_lookup(const struct bkey_config *c, const char *user, char **did,
+    unsigned char key[32], const char **from, bkey_error *err)
+{
+	int r;
+
+	*from = NULL;
+	if (c->users_ldap_uri == NULL)
+		return from_file(c, user, did, key, from, err);
+	if (c->users_ldap_vault_key_attr == NULL)
+		return bkey_ldap_users_lookup(c, user, did, err);
+	r = bkey_ldap_users_lookup_key(c, user, did, key, err);
+	if (r == 0)
+		*from = "directory";
+	return r;
+}
+
+int
+bkey_vault_lookup(const struct bkey_config *c, struct bkey_vault_cli *v,
+    const char *user, char **did, bkey_error *err)
+{
+	v->key_from = NULL;
+	sodium_memzero(v->key, sizeof(v->key));
+	if (v->cmd == NULL) /* not a vault access: only the DID */
+		return c->users_ldap_uri != NULL ?
+		    bkey_ldap_users_lookup(c, user, did, err) :
+		    bkey_users_lookup(c->users_file, user, did, err);
+	return bkey_vault_key_lookup(c, user, did, v->key, &v->key_from, err);
+}
