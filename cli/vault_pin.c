@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "fileperm.h"
+#include "users.h"
 #include "vault_cli.h"
 
 #define PIN_DIR "vault-keys"
@@ -135,23 +136,12 @@ bkey_vault_pin(const char *state_dir, uid_t owner, const char *did,
 	return rc;
 }
 
-/* One line of base64 for 32 bytes, as pin_line writes it. */
-static int
-key_ok(const char *key)
-{
-	unsigned char pk[32];
-	size_t n = 0;
-
-	return sodium_base642bin(pk, sizeof(pk), key, strlen(key), NULL, &n,
-		   NULL, sodium_base64_VARIANT_ORIGINAL) == 0 &&
-	    n == sizeof(pk);
-}
-
 int
 bkey_vault_pin_admin(const char *state_dir, const char *did, int reset,
     char *key, size_t keysz, bkey_error *err)
 {
 	char name[NAME_LEN + 1], shown[1024];
+	unsigned char pk[32];
 	ssize_t n = -1;
 	int dfd, fd, rc = -1;
 
@@ -169,7 +159,7 @@ bkey_vault_pin_admin(const char *state_dir, const char *did, int reset,
 	else {
 		key[n] = '\0';
 		key[strcspn(key, "\n")] = '\0';
-		rc = key_ok(key) ?
+		rc = bkey_users_key_decode(key, strlen(key), pk) == 0 ?
 		    0 :
 		    bkey_seterr(err, BKEY_ERR_CONFIG,
 			"%s/%s: not a phone key record", shown, name);
