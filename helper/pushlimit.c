@@ -174,3 +174,32 @@ bkey_push_take(const struct bkey_config *c, const char *who, bkey_error *err)
 	(void)close(dfd); /* releases the flock */
 	return rc;
 }
+
+int
+bkey_push_count(const struct bkey_config *c, const char *who, int reset,
+    size_t *n, long long *oldest, bkey_error *err)
+{
+	long long t[BKEY_PUSH_MAX_MAX + 1];
+	char name[NAME_BYTES * 2 + 1], why[BKEY_DETAIL_MAX];
+	size_t i;
+	int dfd, rc = 0;
+
+	*n = 0;
+	*oldest = 0;
+	if (c->push_max <= 0 || c->state_dir == NULL)
+		return 0;
+	if ((dfd = open_locked(c->state_dir, why, sizeof(why))) < 0)
+		return bkey_seterr(err, BKEY_ERR_CONFIG, "%s/%s: %s",
+		    c->state_dir, BKEY_PUSH_DIR, why);
+	file_name(who, name, sizeof(name));
+	*n = read_pushes(dfd, name, c, time(NULL), t);
+	for (i = 0; i < *n; i++)
+		if (*oldest == 0 || t[i] < *oldest)
+			*oldest = t[i];
+	if (reset && unlinkat(dfd, name, 0) != 0 && errno != ENOENT)
+		rc = bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "%s/%s: cannot reset: %s", c->state_dir, BKEY_PUSH_DIR,
+		    strerror(errno));
+	(void)close(dfd);
+	return rc;
+}
