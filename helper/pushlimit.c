@@ -37,26 +37,16 @@ static int
 open_locked(const char *state_dir, char *why, size_t whysz)
 {
 	bkey_error e;
-	int sfd, dfd = -1;
+	int dfd;
 
 	memset(&e, 0, sizeof(e));
-	if ((sfd = bkey_open_dir_checked(AT_FDCWD, state_dir, 1, state_dir,
-		 &e)) < 0) {
-		(void)snprintf(why, whysz, "%s", e.detail);
-		return -1;
-	}
-	if (mkdirat(sfd, BKEY_PUSH_DIR, 0700) != 0 && errno != EEXIST)
-		(void)snprintf(why, whysz, "cannot create: %s",
-		    strerror(errno));
-	else if ((dfd = bkey_open_dir_checked(sfd, BKEY_PUSH_DIR, 0,
-		      BKEY_PUSH_DIR, &e)) < 0)
+	if ((dfd = bkey_open_state_sub(state_dir, BKEY_PUSH_DIR, 1, &e)) < 0)
 		(void)snprintf(why, whysz, "%s", e.detail);
 	else if (flock(dfd, LOCK_EX) != 0) {
 		(void)snprintf(why, whysz, "lock: %s", strerror(errno));
 		(void)close(dfd);
 		dfd = -1;
 	}
-	(void)close(sfd);
 	return dfd;
 }
 
