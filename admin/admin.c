@@ -7,6 +7,7 @@
  * bkey-admin enroll USER [--config FILE] [--replace] [--ldif] [--timeout S]
  * bkey-admin unenroll USER [--config FILE]
  * bkey-admin list [--config FILE] [--json]
+ * bkey-admin pushes USER [--config FILE] [--reset]
  * bkey-admin --version | --help
  *
  * Exit statuses as bkey-approve's: 0 ok, 3 unavailable, 4 protocol or
@@ -73,6 +74,7 @@ usage(FILE *f)
 "       bkey-admin unenroll USER [--config FILE]\n"
 "       bkey-admin list [--config FILE] [--json]\n"
 "       bkey-admin vault-key USER [--config FILE] [--reset]\n"
+"       bkey-admin pushes USER [--config FILE] [--reset]\n"
 "       bkey-admin --version | --help\n"
 "\n"
 "  check   validate the configuration, the users and rules files, state_dir,\n"
@@ -84,6 +86,7 @@ usage(FILE *f)
 "  unenroll  remove USER's line from the users file (atomically, locked)\n"
 "  list      the users and their DIDs, one per line\n"
 "  vault-key the phone key pinned for USER's vault accesses\n"
+"  pushes    the pushes push_limit counts for USER now\n"
 "  --config FILE  configuration (default " BKEY_DEFAULT_CONFIG ")\n"
 "  --rules FILE   sudo rules file (default " BKEY_DEFAULT_RULES ",\n"
 "                 if present)\n"
@@ -93,6 +96,7 @@ usage(FILE *f)
 "  --ldif         enroll: print the directory change instead of writing\n"
 "  --timeout SECONDS  enroll: how long to wait for the phone, 1..3600\n"
 "  --reset        vault-key: forget it (the next access records one)\n"
+"                 pushes: clear USER's count\n"
 "  --json         self-test: one JSON object per step; list: a JSON array\n"
 "Exit: 0 ok, 1 denied, 2 expired, 3 unavailable, 4 protocol or token,\n"
 "      5 cancelled, 64 usage, 78 configuration.\n");
@@ -222,7 +226,8 @@ parse_args(int argc, char **argv, struct admin_opts *o, int *status)
 	o->command = argv[optind++];
 	if (optind < argc && (strcmp(o->command, "unenroll") == 0 ||
 	    strcmp(o->command, "enroll") == 0 ||
-	    strcmp(o->command, "vault-key") == 0))
+	    strcmp(o->command, "vault-key") == 0 ||
+	    strcmp(o->command, "pushes") == 0))
 		o->user = argv[optind++];
 	if (optind < argc) {
 		*status = usage_error("unexpected argument '%s'",
@@ -281,8 +286,14 @@ main(int argc, char **argv)
 			    "--config and --reset");
 		return admin_vault_key(&o);
 	}
+	if (strcmp(o.command, "pushes") == 0) {
+		if (check_only || o.json || !bkey_username_valid(o.user))
+			return usage_error("pushes takes a valid user name, "
+			    "--config and --reset");
+		return admin_pushes(&o);
+	}
 	if (o.reset)
-		return usage_error("--reset is for vault-key");
+		return usage_error("--reset is for vault-key and pushes");
 	if (strcmp(o.command, "unenroll") == 0) {
 		if (check_only || o.json)
 			return usage_error("unenroll takes only --config");

@@ -22,7 +22,7 @@ struct admin_opts {
 	const char *helper;		/* --helper, or the default */
 	int quiet;			/* --quiet */
 	int json;			/* --json */
-	int reset;			/* vault-key --reset */
+	int reset;			/* vault-key, pushes --reset */
 };
 
 /* bkey-admin check: the exit status (0 clean, 78 problems, 70). */
@@ -45,6 +45,8 @@ int admin_unenroll(const struct admin_opts *o);
 int admin_list(const struct admin_opts *o);
 /* bkey-admin vault-key USER [--reset] (vaultkey.c): exit status. */
 int admin_vault_key(const struct admin_opts *o);
+/* bkey-admin pushes USER [--reset] (pushes.c): exit status. */
+int admin_pushes(const struct admin_opts *o);
 
 /* Milliseconds to deadline (monotonic ms), at least 1, at most cap. */
 long admin_ms_left(long long deadline, long cap);

@@ -183,3 +183,25 @@ fail:
 	close(fd);
 	return -1;
 }
+
+int
+bkey_open_state_sub(const char *state_dir, const char *sub, int create,
+    bkey_error *err)
+{
+	struct stat st;
+	int sfd, dfd = -1;
+
+	sfd = bkey_open_dir_checked(AT_FDCWD, state_dir, 1, state_dir, err);
+	if (sfd < 0)
+		return -1;
+	if (create && mkdirat(sfd, sub, 0700) != 0 && errno != EEXIST)
+		bkey_seterr(err, bkey_errno_code(errno), "cannot create: %s",
+		    strerror(errno));
+	else if (!create && fstatat(sfd, sub, &st, AT_SYMLINK_NOFOLLOW) != 0 &&
+	    errno == ENOENT)
+		dfd = -2;
+	else
+		dfd = bkey_open_dir_checked(sfd, sub, 0, sub, err);
+	(void)close(sfd);
+	return dfd;
+}

@@ -50,6 +50,15 @@ int bkey_open_dir_checked(int at, const char *name, int follow,
  * unprivileged user it serves. */
 int bkey_open_dir_owned(int at, const char *name, int follow, uid_t owner,
     const char *shown, bkey_error *err);
+/*
+ * STATE_DIR/sub, a directory of state files (push, remember): state_dir
+ * opened and checked as above (a link followed), sub made 0700 when
+ * create, then opened and checked (never a link). The descriptor; -1
+ * with err ("SUB: problem", or "STATE_DIR: problem"); -2 when create is
+ * 0 and sub is not there.
+ */
+int bkey_open_state_sub(const char *state_dir, const char *sub, int create,
+    bkey_error *err);
 /* The result code bkey_open_dir_checked uses for a failed call's errno. */
 int bkey_errno_code(int e);
 

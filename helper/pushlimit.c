@@ -37,26 +37,16 @@ static int
 open_locked(const char *state_dir, char *why, size_t whysz)
 {
 	bkey_error e;
-	int sfd, dfd = -1;
+	int dfd;
 
 	memset(&e, 0, sizeof(e));
-	if ((sfd = bkey_open_dir_checked(AT_FDCWD, state_dir, 1, state_dir,
-		 &e)) < 0) {
-		(void)snprintf(why, whysz, "%s", e.detail);
-		return -1;
-	}
-	if (mkdirat(sfd, BKEY_PUSH_DIR, 0700) != 0 && errno != EEXIST)
-		(void)snprintf(why, whysz, "cannot create: %s",
-		    strerror(errno));
-	else if ((dfd = bkey_open_dir_checked(sfd, BKEY_PUSH_DIR, 0,
-		      BKEY_PUSH_DIR, &e)) < 0)
+	if ((dfd = bkey_open_state_sub(state_dir, BKEY_PUSH_DIR, 1, &e)) < 0)
 		(void)snprintf(why, whysz, "%s", e.detail);
 	else if (flock(dfd, LOCK_EX) != 0) {
 		(void)snprintf(why, whysz, "lock: %s", strerror(errno));
 		(void)close(dfd);
 		dfd = -1;
 	}
-	(void)close(sfd);
 	return dfd;
 }
 
@@ -172,5 +162,34 @@ bkey_push_take(const struct bkey_config *c, const char *who, bkey_error *err)
 		write_pushes(dfd, name, c->state_dir, t, n);
 	}
 	(void)close(dfd); /* releases the flock */
+	return rc;
+}
+
+int
+bkey_push_count(const struct bkey_config *c, const char *who, int reset,
+    size_t *n, long long *oldest, bkey_error *err)
+{
+	long long t[BKEY_PUSH_MAX_MAX + 1];
+	char name[NAME_BYTES * 2 + 1], why[BKEY_DETAIL_MAX];
+	size_t i;
+	int dfd, rc = 0;
+
+	*n = 0;
+	*oldest = 0;
+	if (c->push_max <= 0 || c->state_dir == NULL)
+		return 0;
+	if ((dfd = open_locked(c->state_dir, why, sizeof(why))) < 0)
+		return bkey_seterr(err, BKEY_ERR_CONFIG, "%s/%s: %s",
+		    c->state_dir, BKEY_PUSH_DIR, why);
+	file_name(who, name, sizeof(name));
+	*n = read_pushes(dfd, name, c, time(NULL), t);
+	for (i = 0; i < *n; i++)
+		if (*oldest == 0 || t[i] < *oldest)
+			*oldest = t[i];
+	if (reset && unlinkat(dfd, name, 0) != 0 && errno != ENOENT)
+		rc = bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "%s/%s: cannot reset: %s", c->state_dir, BKEY_PUSH_DIR,
+		    strerror(errno));
+	(void)close(dfd);
 	return rc;
 }

@@ -25,4 +25,13 @@
 int bkey_push_take(const struct bkey_config *c, const char *who,
     bkey_error *err);
 
+/*
+ * bkey-admin pushes: the pushes counted for who now (*n) and the epoch
+ * second the oldest of them was sent (*oldest, 0 when none); with reset,
+ * the count is cleared. Under the same lock as bkey_push_take. -1 with
+ * err when the state directory cannot be used (the admin must know).
+ */
+int bkey_push_count(const struct bkey_config *c, const char *who, int reset,
+    size_t *n, long long *oldest, bkey_error *err);
+
 #endif

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -40,6 +41,7 @@
 #include "cmdpath.h"
 #include "facts.h"
 #include "options.h"
+#include "remember.h"
 #include "rules.h"
 #include "wait.h"
 
@@ -64,6 +66,10 @@ static struct plugin_state {
 	int noninteractive;		/* sudo -n: never wait for a phone */
 	struct rules rules;
 	struct callerenv_src caller;	/* sudo's vectors, not copies */
+	char *state_dir;		/* remember windows live there */
+	struct remember_key win;	/* uid, session, tty; per rule the rest */
+	int have_session;		/* sid and its start time known */
+	int ignore_ticket;		/* sudo -k cmd: end the window, ask */
 } st;
 
 /*
@@ -138,6 +144,7 @@ state_free(void)
 	free(st.cwd);
 	free(st.tty);
 	free(st.users_file);
+	free(st.state_dir);
 	rules_free(&st.rules);
 	memset(&st, 0, sizeof(st));
 }
@@ -164,6 +171,7 @@ load_config(void)
 		return -1;
 	}
 	st.users_file = strdup(cfg.users_file);
+	st.state_dir = cfg.state_dir != NULL ? strdup(cfg.state_dir) : NULL;
 	st.users_ldap = cfg.users_ldap_uri != NULL;
 	st.timeout = st.opts.timeout > 0 ? st.opts.timeout : cfg.timeout;
 	bkey_config_free(&cfg);
@@ -232,18 +240,48 @@ load_user_info(char *const user_info[])
 	return 0;
 }
 
-/* sudo -n puts "noninteractive=true" in the settings. */
+/* sudo -n puts "noninteractive=true" in the settings, sudo -k CMD
+ * "ignore_ticket=true". key ends in '='. */
 static int
-noninteractive(char *const settings[])
+setting_true(char *const settings[], const char *key)
 {
-	static const char key[] = "noninteractive=";
-	size_t i;
+	size_t i, klen = strlen(key);
 
 	for (i = 0; settings != NULL && settings[i] != NULL; i++)
-		if (strncmp(settings[i], key, sizeof(key) - 1) == 0)
-			return strcmp(settings[i] + sizeof(key) - 1,
-			    "true") == 0;
+		if (strncmp(settings[i], key, klen) == 0)
+			return strcmp(settings[i] + klen, "true") == 0;
 	return 0;
+}
+
+/* A positive decimal from user_info, or -1. */
+static long
+info_number(char *const user_info[], const char *key)
+{
+	const char *v = kv_get(user_info, key);
+	char *end;
+	long n;
+
+	if (v == NULL || *v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	return errno == 0 && *end == '\0' ? n : -1;
+}
+
+/* What remember windows are keyed on besides the rule: the uid, the
+ * session (sid and its leader's start time) and the tty. Unknown: no
+ * window is used or opened. */
+static void
+load_session(char *const user_info[])
+{
+	long uid = info_number(user_info, "uid");
+
+	st.win.sid = info_number(user_info, "sid");
+	st.win.uid = (uid_t)uid;
+	st.win.tty = st.tty;
+	st.have_session = uid >= 0 && (long)(uid_t)uid == uid &&
+	    st.win.sid > 0 &&
+	    remember_proc_start(st.win.sid, &st.win.sid_start) == 0;
 }
 
 static int
@@ -257,7 +295,8 @@ bk_open(unsigned int version, sudo_conv_t conversation,
 	int usage;
 
 	state_free();
-	st.noninteractive = noninteractive(settings);
+	st.noninteractive = setting_true(settings, "noninteractive=");
+	st.ignore_ticket = setting_true(settings, "ignore_ticket=");
 	/* sudo's own argv and the caller's environment: they stay valid
 	 * for the life of the sudo process, so pointers are enough. */
 	st.caller.submit_argv = submit_argv;
@@ -282,6 +321,7 @@ bk_open(unsigned int version, sudo_conv_t conversation,
 
 	if (load_user_info(user_info) != 0)
 		goto fail;
+	load_session(user_info);
 	if (sodium_init() < 0) {
 		say("bkey: libsodium failed to initialise");
 		goto fail;
@@ -500,6 +540,90 @@ put_details(bkey_jobj *o, const struct decision *d, const char *msg)
 	return 0;
 }
 
+/*
+ * d's remember window key in k: 1, or 0 when d can have none: the rule
+ * has no remember=, the session is unknown, or the command carries
+ * caller-set variables or a path the caller could change (what an allow
+ * never covers, a window does not either).
+ */
+static int
+window_key(const struct decision *d, struct remember_key *k)
+{
+	if (d->rule->remember <= 0 || !st.have_session ||
+	    st.state_dir == NULL || d->f.env != NULL || !d->f.trusted ||
+	    d->f.resolved[0] == '\0')
+		return 0;
+	*k = st.win;
+	k->rule_line = d->rule->line;
+	k->rule_hash = d->rule->text_hash;
+	k->runas = d->f.runas;
+	k->runas_group = d->f.runas_group;
+	k->scope = d->rule->scope;
+	return 1;
+}
+
+/* 1 if an open window covers d. sudo -k CMD ends it instead. */
+static int
+window_covers(const struct decision *d)
+{
+	struct remember_key k;
+	char name[REMEMBER_NAME], why[BKEY_DETAIL_MAX];
+	int open;
+
+	if (!window_key(d, &k))
+		return 0;
+	remember_name(&k, name);
+	if (st.ignore_ticket) {
+		if (remember_forget(st.state_dir, name, why, sizeof(why)) != 0)
+			say("bkey: warning: remember window: %s", why);
+		return 0;
+	}
+	open = remember_open_at(st.state_dir, name, (long long)time(NULL),
+	    d->rule->remember, why, sizeof(why));
+	if (why[0] != '\0')
+		say("bkey: warning: remember window ignored: %s", why);
+	return open;
+}
+
+/* An approval for a remember= rule opens its window: never past the
+ * token's exp. Not for sudo -k CMD. */
+static void
+window_open(const struct decision *d, const struct bkey_event *ev)
+{
+	struct remember_key k;
+	char name[REMEMBER_NAME], why[BKEY_DETAIL_MAX];
+	long long now = (long long)time(NULL), end;
+
+	if (!window_key(d, &k) || st.ignore_ticket)
+		return;
+	end = now + d->rule->remember;
+	if (ev->exp < end)
+		end = ev->exp;
+	if (end <= now)
+		return;
+	remember_name(&k, name);
+	if (remember_store(st.state_dir, name, end, why, sizeof(why)) != 0)
+		say("bkey: warning: remember window not opened: %s", why);
+}
+
+/* " and similar commands for 5 min" when the approval opens a window. */
+static void
+window_note(const struct decision *d, char *dst, size_t dstsz)
+{
+	struct remember_key k;
+	long r = d->rule->remember;
+
+	dst[0] = '\0';
+	if (!window_key(d, &k) || st.ignore_ticket)
+		return;
+	if (r % 60 == 0)
+		(void)snprintf(dst, dstsz, " and similar commands for %ld min",
+		    r / 60);
+	else
+		(void)snprintf(dst, dstsz, " and similar commands for %ld s",
+		    r);
+}
+
 /* The action_details object text. malloc'd, NULL on failure. */
 static char *
 build_details(const struct decision *d, const char *msg)
@@ -523,7 +647,9 @@ phone_message(const struct decision *d, char **msg)
 {
 	const struct cmd_facts *f = &d->f;
 	struct cmd_view v;
-	char as[2 * FIELD_MAX];
+	char as[2 * FIELD_MAX], note[64], *longer;
+	size_t len;
+	int rc;
 
 	/* "root:shadow" for sudo -g shadow: the group is a privilege too. */
 	(void)snprintf(as, sizeof(as), "%s%s%s", f->runas,
@@ -539,7 +665,16 @@ phone_message(const struct decision *d, char **msg)
 	v.argv = f->argv;
 	v.edit_files = f->edit_abs;
 	v.env = f->env;
-	return cmd_message(&v, BKEY_MESSAGE_MAX, msg);
+	window_note(d, note, sizeof(note));
+	rc = cmd_message(&v, BKEY_MESSAGE_MAX - strlen(note), msg);
+	if (rc != 0 || note[0] == '\0')
+		return rc;
+	len = strlen(*msg);
+	if ((longer = realloc(*msg, len + strlen(note) + 1)) == NULL)
+		return -1;
+	memcpy(longer + len, note, strlen(note) + 1);
+	*msg = longer;
+	return 0;
 }
 
 static int
@@ -697,8 +832,10 @@ apply_verdict(struct decision *d, bkey_result res,
 	d->outcome = v->outcome;
 	if (v->errstr != NULL)
 		*errstr = v->errstr;
-	if (v->outcome == BKEY_OUT_APPROVED)
+	if (v->outcome == BKEY_OUT_APPROVED) {
 		remember(d, ev);
+		window_open(d, ev);
+	}
 	return v->ret;
 }
 
@@ -845,6 +982,12 @@ apply_rule(struct decision *d, int *prio, const char **errstr)
 		(void)snprintf(d->auth_req_id, sizeof(d->auth_req_id), "%s",
 		    memory.auth_req_id);
 		d->outcome = BKEY_OUT_COVERED;
+		return 1;
+	}
+	if (window_covers(d)) {
+		say("bkey: approved earlier (remember window of %s:%d)",
+		    st.rules.path, d->rule->line);
+		d->outcome = BKEY_OUT_REMEMBERED;
 		return 1;
 	}
 	if (st.noninteractive) {

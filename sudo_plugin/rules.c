@@ -4,7 +4,8 @@
  *
  *   [user=LIST] [runas=LIST] [command=GLOB] [args=ERE | iargs=ERE]
  *   [env=ERE] ACTION [OPTS]
- *   ACTION: approve [scope=SCOPE] [approver=UNIXNAME|DID] | allow |
+ *   ACTION: approve [scope=SCOPE] [approver=UNIXNAME|DID] [remember=S] |
+ *           allow |
  *           deny [reason=TEXT]
  *
  * Tokens are separated by blanks; a value may be written in double quotes
@@ -18,6 +19,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "account.h"
 #include "cmdpath.h"
@@ -517,6 +520,26 @@ key_reason(struct rule *r, const char *tok, const char *val,
 	return set_once(&r->reason, val, "reason", lc);
 }
 
+/* remember=SECONDS: 0..RULES_REMEMBER_MAX, plain digits. */
+static int
+key_remember(struct rule *r, const char *tok, const char *val,
+    const struct line_ctx *lc)
+{
+	const char *p;
+	long v = 0;
+
+	(void)tok;
+	if (r->remember != 0)
+		return twice(tok, lc);
+	for (p = val; *p >= '0' && *p <= '9' && v <= RULES_REMEMBER_MAX; p++)
+		v = v * 10 + (*p - '0');
+	if (p == val || *p != '\0' || v > RULES_REMEMBER_MAX)
+		return lerr(lc, "remember must be 0..%d seconds, not '%.20s'",
+		    RULES_REMEMBER_MAX, val);
+	r->remember = v;
+	return 0;
+}
+
 #define KEY_SUBJECT	(-1)	/* a key of who and what, before the action */
 
 /* Every key: where it may stand (before the action, or after the one
@@ -535,6 +558,7 @@ static const struct rule_key {
 	{ "env", KEY_SUBJECT, key_env },
 	{ "scope", RULE_APPROVE, key_scope },
 	{ "approver", RULE_APPROVE, key_approver },
+	{ "remember", RULE_APPROVE, key_remember },
 	{ "reason", RULE_DENY, key_reason },
 };
 
@@ -644,6 +668,9 @@ parse_line(struct rule *r, char *line, ssize_t len, const struct line_ctx *lc)
 	if (ntok <= 0)
 		return ntok;
 	rc = parse_rule(r, tok, ntok, lc);
+	if (rc == 0)
+		(void)crypto_generichash(r->text_hash, sizeof(r->text_hash),
+		    (const unsigned char *)line, (size_t)len, NULL, 0);
 	while (ntok > 0)
 		free(tok[--ntok]);
 	if (rc != 0) {

@@ -22,6 +22,8 @@
 #define RULES_DEFAULT_SCOPE	"approve:sudo"
 #define RULES_LINE_MAX		4096	/* longer lines are an error */
 #define RULES_REASON_MAX	200
+#define RULES_REMEMBER_MAX	900	/* remember=SECONDS, at most */
+#define RULES_TEXT_HASH		16	/* bytes of a rule's text hash */
 
 enum rule_action { RULE_APPROVE = 0, RULE_ALLOW, RULE_DENY };
 
@@ -43,6 +45,9 @@ struct rule {
 	char *scope;			/* approve: never NULL after parsing */
 	char *approver;			/* approve: unix name or DID; NULL: self */
 	char *reason;			/* deny: NULL for the default text */
+	long remember;			/* approve: remember=SECONDS, 0 off */
+	unsigned char text_hash[RULES_TEXT_HASH]; /* of the line as written:
+					 * an edited rule ends its windows */
 };
 
 struct rules {

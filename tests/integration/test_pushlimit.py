@@ -136,3 +136,67 @@ def test_push_limit_sudo(h):
     assert r.errstrs[1] == "too many approval requests", str(r)
     assert any("push_limit reached" in x for x in r.conv), str(r)
     assert len(initiates(h, "did:bkey:alice")) == 1
+
+
+# ---- bkey-admin pushes -------------------------------------------------------
+def admin_pushes(h, c, *args):
+    import test_admin as ta
+    return ta.admin(h, ["pushes"] + list(args) + ["--config", c])
+
+
+def test_push_limit_admin_shows_and_resets(h):
+    """bkey-admin pushes USER: the count and when the oldest push leaves
+    the window; --reset clears it so the user is asked again at once."""
+    c = h.config(users=users("pla", "plo"), push_limit="2/600")
+    for u in ("pla", "plo"):
+        h.mock.set("did:bkey:" + u, outcome="approve", interval=0)
+    p = admin_pushes(h, c, "pla")
+    assert p.returncode == 0 and "pla: 0 of 2 pushes in the last 600 s\n" \
+        == p.stdout, describe(p)
+    assert_final(ask(h, c, "pla"), 0, "approved")
+    assert_final(ask(h, c, "pla"), 0, "approved")
+    assert_final(ask(h, c, "plo"), 0, "approved")
+    assert_error(ask(h, c, "pla"), 6, "rate_limited")
+    p = admin_pushes(h, c, "pla")
+    assert p.returncode == 0, describe(p)
+    assert p.stdout.startswith("pla: 2 of 2 pushes in the last 600 s; the "
+                               "oldest leaves the window in "), p.stdout
+    left = int(p.stdout.split("window in ")[1].split()[0])
+    assert 595 <= left <= 600, p.stdout
+    p = admin_pushes(h, c, "pla", "--reset")
+    assert p.returncode == 0 and "pla: count cleared" in p.stdout, \
+        describe(p)
+    assert "0 of 2" in admin_pushes(h, c, "pla").stdout
+    # the other user's count is his own: untouched
+    assert "plo: 1 of 2" in admin_pushes(h, c, "plo").stdout
+    n = len(initiates(h, "did:bkey:pla"))
+    assert_final(ask(h, c, "pla"), 0, "approved")
+    assert len(initiates(h, "did:bkey:pla")) == n + 1
+    assert "pla: 1 of 2" in admin_pushes(h, c, "pla").stdout
+
+
+def test_push_limit_admin_refusals(h):
+    c = h.config(users=users("plr"), push_limit="2/600")
+    path = count_file(c, "plr")
+    os.makedirs(os.path.dirname(path), mode=0o700)
+    # a count file not root's own is not believed (and not an error)
+    with open(path, "w") as f:
+        f.write("%d\n" % int(time.time()))
+    os.chown(path, 65534, 65534)
+    p = admin_pushes(h, c, "plr")
+    assert p.returncode == 0 and "0 of 2" in p.stdout, describe(p)
+    assert "not ours" in p.stderr, describe(p)
+    # a push directory open to others: an error, not a silent zero
+    os.chmod(os.path.dirname(path), 0o777)
+    p = admin_pushes(h, c, "plr", "--reset")
+    assert p.returncode == 78 and "push" in p.stderr, describe(p)
+    assert os.path.exists(path)
+    os.chmod(os.path.dirname(path), 0o700)
+    for bad in (["pushes"], ["pushes", "bad/name"],
+                ["pushes", "plr", "--json"]):
+        import test_admin as ta
+        p = ta.admin(h, bad + ["--config", c])
+        assert p.returncode == 64, (bad, describe(p))
+    c0 = h.config(push_limit="0/600")
+    p = admin_pushes(h, c0, "plr")
+    assert p.returncode == 0 and "push_limit is off" in p.stdout, describe(p)
