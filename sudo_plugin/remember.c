@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /* Remember windows: keys and records (remember.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -177,6 +179,36 @@ remember_open_at(const char *state_dir, const char *name, long long now,
 	return exp > now;
 }
 
+/* Remove the records whose window has ended, so that sessions long gone
+ * do not leave files behind; a record that cannot be read stays, and so
+ * does keep (the one just written). */
+static void
+sweep(int dfd, const char *keep, long long now)
+{
+	char why[64];
+	struct dirent *d;
+	DIR *dir;
+	int fd;
+
+	if ((fd = dup(dfd)) < 0)
+		return;
+	if ((dir = fdopendir(fd)) == NULL) {
+		(void)close(fd);
+		return;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		long long exp;
+
+		if (strlen(d->d_name) != REMEMBER_NAME - 1 ||
+		    strcmp(d->d_name, keep) == 0)
+			continue;
+		exp = read_record(dfd, d->d_name, why, sizeof(why));
+		if (exp >= 0 && exp <= now)
+			(void)unlinkat(dfd, d->d_name, 0);
+	}
+	(void)closedir(dir);
+}
+
 int
 remember_store(const char *state_dir, const char *name, long long expiry,
     char *why, size_t whysz)
@@ -197,6 +229,8 @@ remember_store(const char *state_dir, const char *name, long long expiry,
 		ok = close(fd) == 0 && ok;
 		ok = ok && renameat(dfd, tmp, dfd, name) == 0;
 	}
+	if (ok)
+		sweep(dfd, name, (long long)time(NULL));
 	if (!ok) {
 		(void)snprintf(why, whysz, "%s/%s: cannot write: %s", state_dir,
 		    REMEMBER_DIR, strerror(errno));

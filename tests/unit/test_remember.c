@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -103,6 +104,33 @@ test_proc_start(void)
 	CHECK(remember_proc_start(999999999, &a) == -1);
 }
 
+/* A store removes the records whose window has ended (by the clock),
+ * and keeps the open ones and those it cannot read. */
+static void
+test_sweep(const char *dir)
+{
+	char ended[REMEMBER_NAME], live[REMEMBER_NAME], path[256], why[256];
+	long long now = (long long)time(NULL);
+
+	memset(ended, 'e', REMEMBER_NAME - 1);
+	ended[REMEMBER_NAME - 1] = '\0';
+	memset(live, 'f', REMEMBER_NAME - 1);
+	live[REMEMBER_NAME - 1] = '\0';
+	CHECK(remember_store(dir, ended, now - 1, why, sizeof(why)) == 0);
+	CHECK(remember_store(dir, live, now + 60, why, sizeof(why)) == 0);
+	(void)snprintf(path, sizeof(path), "%s/%s/%s", dir, REMEMBER_DIR,
+	    ended);
+	CHECK(access(path, F_OK) != 0);
+	CHECK(remember_open_at(dir, live, now, 300, why, sizeof(why)) == 1);
+	/* one not to believe is left for the warning, not removed */
+	CHECK(remember_store(dir, ended, now - 1, why, sizeof(why)) == 0);
+	CHECK(chmod(path, 0640) == 0);
+	CHECK(remember_forget(dir, live, why, sizeof(why)) == 0);
+	CHECK(remember_store(dir, live, now + 60, why, sizeof(why)) == 0);
+	CHECK(access(path, F_OK) == 0);
+	CHECK(unlink(path) == 0);
+}
+
 static void
 test_records(void)
 {
@@ -140,6 +168,7 @@ test_records(void)
 	/* a store replaces the link, never writes through it */
 	CHECK(remember_store(dir, name, now + 60, why, sizeof(why)) == 0);
 	CHECK(remember_open_at(dir, name, now, 300, why, sizeof(why)) == 1);
+	test_sweep(dir);
 	(void)snprintf(path, sizeof(path), "%s/%s", dir, REMEMBER_DIR);
 	CHECK(chmod(path, 0750) == 0);
 	CHECK(remember_open_at(dir, name, now, 300, why, sizeof(why)) == 0);
