@@ -27,7 +27,7 @@
 #include "users.h"
 #include "usersfile.h"
 
-#define LOCK_WAIT_MS	10000
+#define LOCK_WAIT_MS 10000
 
 /* PATH.lock, held with flock until admin_users_unlock. */
 int
@@ -48,8 +48,10 @@ admin_users_lock(const char *path, bkey_error *err)
 	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno != EWOULDBLOCK || bkey_now_ms() >= end) {
 			(void)close(fd);
-			return bkey_seterr(err, BKEY_ERR_UNAVAILABLE, "%s: "
-			    "another bkey-admin holds the lock", lock);
+			return bkey_seterr(err, BKEY_ERR_UNAVAILABLE,
+			    "%s: "
+			    "another bkey-admin holds the lock",
+			    lock);
 		}
 		(void)nanosleep(&slice, NULL);
 	}
@@ -75,8 +77,8 @@ edited(char *buf, size_t len, const char *path, const char *user,
 	bkey_lines_init(&lines, buf, len, path);
 	while ((r = bkey_lines_next(&lines, &line, err)) == 1) {
 		(void)snprintf(copy, sizeof(copy), "%s", line);
-		r = bkey_users_parse_line(copy, path, lines.lineno, &name,
-		    &did, err);
+		r = bkey_users_parse_line(copy, path, lines.lineno, &name, &did,
+		    err);
 		if (r < 0)
 			return -1;
 		if (r == 1 && strcmp(name, user) == 0) {
@@ -98,7 +100,8 @@ edited(char *buf, size_t len, const char *path, const char *user,
 	return 0;
 }
 
-/* Write data as the new path: temp file, owner, mode, fsync, rename. */
+/* Write data as the new path (the lock held): temp file, owner, mode,
+ * fsync, rename. */
 static int
 replace_file(const char *path, const struct stat *st, const bkey_buf *data,
     bkey_error *err)
@@ -106,19 +109,26 @@ replace_file(const char *path, const struct stat *st, const bkey_buf *data,
 	char tmp[PATH_MAX], dir[PATH_MAX];
 	int fd, dfd, rc = -1;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >=
-	    (int)sizeof(tmp))
+	/* One fixed name, used only under the lock: a run that crashed
+	 * leaves at most this file, and the next run replaces it. */
+	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
 		return bkey_seterr(err, BKEY_ERR_CONFIG, "%s: path too long",
 		    path);
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
-		return bkey_seterr(err, BKEY_ERR_CONFIG, "%s: cannot create: "
-		    "%s", tmp, strerror(errno));
+	if ((unlink(tmp) != 0 && errno != ENOENT) ||
+	    (fd = open(tmp,
+		 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) <
+		0)
+		return bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "%s: cannot create: "
+		    "%s",
+		    tmp, strerror(errno));
 	if (fchown(fd, st->st_uid, st->st_gid) != 0 ||
 	    fchmod(fd, st->st_mode & 07777) != 0 ||
 	    bkey_write_all(fd, data->data != NULL ? data->data : "",
-	    data->len) != 0 || fsync(fd) != 0) {
-		bkey_seterr(err, BKEY_ERR_INTERNAL, "%s: cannot write: %s",
-		    tmp, strerror(errno));
+		data->len) != 0 ||
+	    fsync(fd) != 0) {
+		bkey_seterr(err, BKEY_ERR_INTERNAL, "%s: cannot write: %s", tmp,
+		    strerror(errno));
 		(void)close(fd);
 		goto out;
 	}
@@ -128,8 +138,8 @@ replace_file(const char *path, const struct stat *st, const bkey_buf *data,
 		goto out;
 	}
 	(void)snprintf(dir, sizeof(dir), "%s", path);
-	if ((dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) >= 0) {
+	if ((dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >=
+	    0) {
 		(void)fsync(dfd);
 		(void)close(dfd);
 	}

@@ -479,10 +479,28 @@ def test_unenroll_keeps_the_rest(h):
     assert (after.st_mode, after.st_uid, after.st_gid) == \
         (before.st_mode, before.st_uid, before.st_gid)
     assert after.st_ino != before.st_ino, "not replaced by a rename"
-    leftovers = [n for n in os.listdir(os.path.dirname(u)) if ".tmp." in n]
+    leftovers = [n for n in os.listdir(os.path.dirname(u))
+                 if n.startswith(os.path.basename(u) + ".") and
+                 n != os.path.basename(u) + ".lock"]
     assert not leftovers, leftovers
     p = admin(h, ["unenroll", "bob", "--config", cfg])
     assert p.returncode == 78 and "not enrolled" in p.stderr, p.stderr
+
+
+def test_unenroll_after_a_crash_leaves_one_file(h):
+    """A run killed between writing and renaming leaves the next run one
+    fixed file to replace, not a new temp name each time."""
+    cfg, u = users_config(h, USERS_TEXT)
+    with open(u + ".new", "w") as f:
+        f.write("mallory did:bkey:mallory\n")
+    p = admin(h, ["unenroll", "bob", "--config", cfg])
+    assert p.returncode == 0, p.stdout + p.stderr
+    names = sorted(n for n in os.listdir(os.path.dirname(u))
+                   if n.startswith(os.path.basename(u)))
+    assert names == sorted([os.path.basename(u),
+                            os.path.basename(u) + ".lock"]), names
+    assert "mallory" not in open(u).read()
+    assert "bob" not in open(u).read()
 
 
 def test_unenroll_refuses_a_broken_file(h):
