@@ -28,7 +28,7 @@
 #define PEM_CERT "-----BEGIN CERTIFICATE-----"
 
 struct tally {
-	size_t n;			/* problems reported */
+	size_t n; /* problems reported */
 };
 
 static void
@@ -76,8 +76,10 @@ check_rules(const char *path, struct tally *t)
 			return;
 	}
 	if (path[0] != '/') {
-		bkey_seterr(&err, BKEY_ERR_CONFIG, "%s: the rules file must "
-		    "be an absolute path", path);
+		bkey_seterr(&err, BKEY_ERR_CONFIG,
+		    "%s: the rules file must "
+		    "be an absolute path",
+		    path);
 		count_err(t, &err);
 		return;
 	}
@@ -101,12 +103,12 @@ check_state_dir(const struct bkey_config *c, const struct bkey_runas *ra,
 {
 	bkey_error err = { 0 };
 	uid_t owner = ra->name != NULL && ra->name[0] != '\0' ? ra->uid :
-	    geteuid();
+								geteuid();
 	struct stat st;
 	int fd;
 
-	fd = bkey_open_dir_owned(AT_FDCWD, c->state_dir, 1, owner,
-	    c->state_dir, &err);
+	fd = bkey_open_dir_owned(AT_FDCWD, c->state_dir, 1, owner, c->state_dir,
+	    &err);
 	if (fd < 0) {
 		count_err(t, &err);
 		return;
@@ -115,13 +117,15 @@ check_state_dir(const struct bkey_config *c, const struct bkey_runas *ra,
 		bkey_seterr(&err, BKEY_ERR_CONFIG, "%s: cannot stat: %s",
 		    c->state_dir, strerror(errno));
 	else if (owner != 0 && st.st_uid != owner)
-		bkey_seterr(&err, BKEY_ERR_CONFIG, "%s: state_dir is owned by "
+		bkey_seterr(&err, BKEY_ERR_CONFIG,
+		    "%s: state_dir is owned by "
 		    "uid %lu, so run_as user '%s' cannot write it",
 		    c->state_dir, (unsigned long)st.st_uid, ra->name);
 	else if ((st.st_mode & (S_IWUSR | S_IXUSR)) != (S_IWUSR | S_IXUSR))
-		bkey_seterr(&err, BKEY_ERR_CONFIG, "%s: state_dir is not "
-		    "writable by its owner (mode %04o)", c->state_dir,
-		    (unsigned)(st.st_mode & 07777));
+		bkey_seterr(&err, BKEY_ERR_CONFIG,
+		    "%s: state_dir is not "
+		    "writable by its owner (mode %04o)",
+		    c->state_dir, (unsigned)(st.st_mode & 07777));
 	if (err.code != 0)
 		count_err(t, &err);
 	(void)close(fd);
@@ -140,12 +144,14 @@ check_cafile(const struct bkey_config *c, struct tally *t)
 	if (c->cafile == NULL)
 		return;
 	if ((f = bkey_open_checked(c->cafile, 0, &err)) == NULL ||
-	    (buf = bkey_read_all(f, c->cafile, BKEY_FILE_MAX, &len,
-	    &err)) == NULL)
+	    (buf = bkey_read_all(f, c->cafile, BKEY_FILE_MAX, &len, &err)) ==
+		NULL)
 		count_err(t, &err);
 	else if (memmem(buf, len, PEM_CERT, strlen(PEM_CERT)) == NULL) {
-		bkey_seterr(&err, BKEY_ERR_CONFIG, "%s: cafile holds no PEM "
-		    "certificate", c->cafile);
+		bkey_seterr(&err, BKEY_ERR_CONFIG,
+		    "%s: cafile holds no PEM "
+		    "certificate",
+		    c->cafile);
 		count_err(t, &err);
 	}
 	free(buf);
@@ -180,7 +186,7 @@ admin_check(const struct admin_opts *o)
 		goto out;
 	}
 	if (bkey_privdrop_plan(cfg.run_as, cfg.path, &ra, note, sizeof(note),
-	    &err) != 0)
+		&err) != 0)
 		count_err(&t, &err);
 	else
 		check_state_dir(&cfg, &ra, &t);

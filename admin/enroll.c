@@ -36,13 +36,13 @@
 #include "users.h"
 #include "usersfile.h"
 
-#define FORM_CT		"application/x-www-form-urlencoded"
-#define DEVICE_GRANT	"urn:ietf:params:oauth:grant-type:device_code"
-#define REQ_TIMEOUT_MS	30000
-#define SLOW_DOWN_MS	5000
+#define FORM_CT "application/x-www-form-urlencoded"
+#define DEVICE_GRANT "urn:ietf:params:oauth:grant-type:device_code"
+#define REQ_TIMEOUT_MS 30000
+#define SLOW_DOWN_MS 5000
 #define DEFAULT_INTERVAL_MS 5000
-#define MIN_INTERVAL_MS	200	/* as an approval's polls (approve.c) */
-#define USER_CODE_MAX	64
+#define MIN_INTERVAL_MS 200 /* as an approval's polls (approve.c) */
+#define USER_CODE_MAX 64
 
 struct device {
 	char *device_code, *user_code, *uri, *uri_complete;
@@ -100,12 +100,16 @@ json_body(const struct bkey_http_resp *resp, bkey_json *j, const char *what,
 {
 	if (resp->body.data == NULL || resp->body.len == 0 ||
 	    bkey_json_parse(j, resp->body.data, resp->body.len) != 0)
-		return bkey_seterr(err, BKEY_ERR_PROTOCOL, "%s: HTTP %ld, not "
-		    "a JSON object", what, resp->status);
+		return bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "%s: HTTP %ld, not "
+		    "a JSON object",
+		    what, resp->status);
 	if (bkey_json_type_of(j, 0) != BKEY_JSON_OBJECT) {
 		bkey_json_free(j);
-		return bkey_seterr(err, BKEY_ERR_PROTOCOL, "%s: not a JSON "
-		    "object", what);
+		return bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "%s: not a JSON "
+		    "object",
+		    what);
 	}
 	return 0;
 }
@@ -118,15 +122,16 @@ read_device(const bkey_json *j, struct device *d, bkey_error *err)
 	if (bkey_json_get_str(j, 0, "device_code", &d->device_code) != 0 ||
 	    bkey_json_get_str(j, 0, "user_code", &d->user_code) != 0 ||
 	    bkey_json_get_str(j, 0, "verification_uri", &d->uri) != 0 ||
-	    bkey_json_get_int(j, 0, "expires_in", &v) != 0 || v < 1 ||
-	    v > 3600)
-		return bkey_seterr(err, BKEY_ERR_PROTOCOL, "device code: "
+	    bkey_json_get_int(j, 0, "expires_in", &v) != 0 || v < 1 || v > 3600)
+		return bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "device code: "
 		    "device_code, user_code, verification_uri or expires_in "
 		    "missing or invalid");
 	d->expires_in = (long)v;
 	if (bkey_json_opt_str(j, 0, "verification_uri_complete",
-	    &d->uri_complete) < 0)
-		return bkey_seterr(err, BKEY_ERR_PROTOCOL, "device code: bad "
+		&d->uri_complete) < 0)
+		return bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "device code: bad "
 		    "verification_uri_complete");
 	d->interval_ms = DEFAULT_INTERVAL_MS;
 	if (bkey_json_find(j, 0, "interval") >= 0) {
@@ -141,9 +146,11 @@ read_device(const bkey_json *j, struct device *d, bkey_error *err)
 		d->interval_ms = MIN_INTERVAL_MS;
 	/* What goes on the screen must be what it looks like. */
 	if (!bkey_text_printable(d->user_code, strlen(d->user_code),
-	    USER_CODE_MAX) || !bkey_url_allowed(d->uri) ||
+		USER_CODE_MAX) ||
+	    !bkey_url_allowed(d->uri) ||
 	    (d->uri_complete != NULL && !bkey_url_allowed(d->uri_complete)))
-		return bkey_seterr(err, BKEY_ERR_PROTOCOL, "device code: "
+		return bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "device code: "
 		    "user_code or verification URI not acceptable");
 	return 0;
 }
@@ -178,12 +185,16 @@ device_start(struct net *n, struct device *d, bkey_error *err)
 	rc = form_call(n, n->c->device_endpoint, &form, &resp, &j,
 	    "device code", err);
 	if (rc == 1)
-		rc = bkey_seterr(err, BKEY_ERR_UNAVAILABLE, "device code: "
-		    "HTTP %ld", resp.status);
+		rc = bkey_seterr(err, BKEY_ERR_UNAVAILABLE,
+		    "device code: "
+		    "HTTP %ld",
+		    resp.status);
 	else if (rc == 0) {
 		if (resp.status != 200)
-			rc = bkey_seterr(err, BKEY_ERR_PROTOCOL, "device code: "
-			    "refused (HTTP %ld)", resp.status);
+			rc = bkey_seterr(err, BKEY_ERR_PROTOCOL,
+			    "device code: "
+			    "refused (HTTP %ld)",
+			    resp.status);
 		else
 			rc = read_device(&j, d, err);
 		bkey_json_free(&j);
@@ -220,7 +231,8 @@ poll_once(struct net *n, const struct device *d, char **token, int *slow,
 		if (bkey_json_get_str(&j, 0, "access_token", token) == 0)
 			rc = 0;
 		else
-			bkey_seterr(err, BKEY_ERR_PROTOCOL, "device token: no "
+			bkey_seterr(err, BKEY_ERR_PROTOCOL,
+			    "device token: no "
 			    "access_token");
 	} else if (bkey_json_get_str(&j, 0, "error", &code) != 0)
 		bkey_seterr(err, BKEY_ERR_PROTOCOL, "device token: HTTP %ld",
@@ -253,7 +265,8 @@ poll_loop(struct net *n, struct device *d, char **token, bkey_error *err)
 	for (;;) {
 		next = bkey_now_ms() + d->interval_ms;
 		if (next >= n->deadline)
-			return bkey_seterr(err, BKEY_EXPIRED, "no answer in "
+			return bkey_seterr(err, BKEY_EXPIRED,
+			    "no answer in "
 			    "time");
 		if (bkey_ciba_sleep_until(n->cancel, next, err) != 0)
 			return -1;
@@ -262,7 +275,8 @@ poll_loop(struct net *n, struct device *d, char **token, bkey_error *err)
 		/* Our own deadline cutting a request short is no outage. */
 		if (r < 0 && err->code == BKEY_ERR_UNAVAILABLE &&
 		    bkey_now_ms() + 1 >= n->deadline)
-			return bkey_seterr(err, BKEY_EXPIRED, "no answer in "
+			return bkey_seterr(err, BKEY_EXPIRED,
+			    "no answer in "
 			    "time");
 		if (r <= 0)
 			return r;
@@ -298,11 +312,12 @@ verified_did(struct net *n, const char *token, char *did, size_t didsz,
 	    fetch_jwks, n);
 	n->jc.algs = n->c->token_algs;
 	if (bkey_approve_verify_jwt(&n->jc, token, "access token", &want, &cl,
-	    err) != 0)
+		err) != 0)
 		goto out;
 	if (cl.sub == NULL || !bkey_did_valid(cl.sub) ||
 	    strlen(cl.sub) >= didsz)
-		bkey_seterr(err, BKEY_ERR_TOKEN, "access token: sub is not a "
+		bkey_seterr(err, BKEY_ERR_TOKEN,
+		    "access token: sub is not a "
 		    "DID");
 	else {
 		(void)snprintf(did, didsz, "%s", cl.sub);
@@ -323,12 +338,13 @@ show_code(const struct device *d)
 	(void)bkey_sanitize_into(code, sizeof(code), d->user_code,
 	    strlen(d->user_code));
 
-	(void)fprintf(stderr, "Scan this with the phone of the user to "
+	(void)fprintf(stderr,
+	    "Scan this with the phone of the user to "
 	    "enroll:\n\n");
 	if (admin_qr_print(stderr, uri) != 0)
 		(void)fprintf(stderr, "(no QR code: it could not be drawn)\n");
-	(void)fprintf(stderr, "\nOr open %s\nand enter the code %s\n",
-	    d->uri, code);
+	(void)fprintf(stderr, "\nOr open %s\nand enter the code %s\n", d->uri,
+	    code);
 	(void)fflush(stderr);
 }
 
@@ -347,8 +363,8 @@ enroll_net(const struct bkey_config *c, const struct admin_opts *o,
 	memset(&d, 0, sizeof(d));
 	n.c = c;
 	n.cancel = cancel;
-	n.deadline = bkey_now_ms() + (o->timeout > 0 ? o->timeout :
-	    c->timeout) * 1000;
+	n.deadline = bkey_now_ms() +
+	    (o->timeout > 0 ? o->timeout : c->timeout) * 1000;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		admin_problem("curl init failed");
 		return 70;
@@ -371,8 +387,9 @@ enroll_net(const struct bkey_config *c, const struct admin_opts *o,
 	device_free(&d);
 	bkey_ciba_free(&n.k);
 	curl_global_cleanup();
-	return rc == 0 ? 0 : bkey_result_exit(err.code ? err.code :
-	    BKEY_ERR_INTERNAL);
+	return rc == 0 ?
+	    0 :
+	    bkey_result_exit(err.code ? err.code : BKEY_ERR_INTERNAL);
 }
 
 /* The DID the child wrote, once it exited 0. A SIGINT or SIGTERM here
@@ -420,7 +437,7 @@ run_child(struct bkey_config *c, const struct admin_opts *o,
 	pid_t pid;
 
 	if (bkey_privdrop_plan(c->run_as, c->path, &ra, note, sizeof(note),
-	    &err) != 0) {
+		&err) != 0) {
 		admin_problem(err.detail);
 		return bkey_result_exit(err.code);
 	}
@@ -430,8 +447,8 @@ run_child(struct bkey_config *c, const struct admin_opts *o,
 	}
 	if (pid == 0) {
 		(void)close(p[0]);
-		if (ra.drop && bkey_privdrop(&ra, note, sizeof(note),
-		    &err) != 0) {
+		if (ra.drop &&
+		    bkey_privdrop(&ra, note, sizeof(note), &err) != 0) {
 			admin_problem(err.detail);
 			st = bkey_result_exit(err.code);
 		} else
@@ -458,9 +475,10 @@ may_enroll(const struct bkey_config *c, const struct admin_opts *o)
 
 	r = bkey_users_lookup(c->users_file, o->user, &old, &err);
 	if (r == 0 && !o->replace)
-		bkey_seterr(&err, BKEY_ERR_CONFIG, "%s: user \"%s\" is already "
-		    "enrolled (%s); --replace to change it", c->users_file,
-		    o->user, old);
+		bkey_seterr(&err, BKEY_ERR_CONFIG,
+		    "%s: user \"%s\" is already "
+		    "enrolled (%s); --replace to change it",
+		    c->users_file, o->user, old);
 	free(old);
 	if (r < 0 || (r == 0 && !o->replace)) {
 		admin_problem(err.detail);
@@ -484,8 +502,7 @@ write_entry(const struct bkey_config *c, const struct admin_opts *o,
 	/* Again under the lock: another run may have enrolled meanwhile. */
 	if ((st = may_enroll(c, o)) == 0) {
 		(void)snprintf(line, sizeof(line), "%s %s\n", o->user, did);
-		if (admin_users_edit(c->users_file, o->user, line,
-		    &err) != 0) {
+		if (admin_users_edit(c->users_file, o->user, line, &err) != 0) {
 			admin_problem(err.detail);
 			st = bkey_result_exit(err.code);
 		} else {
@@ -509,17 +526,21 @@ ldif_print(const struct bkey_config *c, const char *user, const char *did)
 	const char *attr = c->users_ldap_attr, *base = c->users_ldap_base;
 
 	if (attr == NULL || base == NULL) {
-		(void)printf("# bkey-admin enroll %s: no users_ldap_base and "
+		(void)printf(
+		    "# bkey-admin enroll %s: no users_ldap_base and "
 		    "users_ldap_attr in the config;\n# replace the example DN "
-		    "and attribute with your directory's\n", user);
+		    "and attribute with your directory's\n",
+		    user);
 		attr = "bkeyDID";
 		base = "ou=people,dc=example,dc=org";
 	} else {
 		(void)printf("# bkey-admin enroll %s: the entry that "
-		    "users_ldap_filter finds\n", user);
+			     "users_ldap_filter finds\n",
+		    user);
 	}
 	(void)printf("dn: uid=%s,%s\nchangetype: modify\nreplace: %s\n"
-	    "%s: %s\n-\n", user, base, attr, attr, did);
+		     "%s: %s\n-\n",
+	    user, base, attr, attr, did);
 }
 
 int
@@ -533,7 +554,8 @@ admin_enroll(const struct admin_opts *o, const volatile sig_atomic_t *cancel)
 	if (bkey_config_load(&cfg, o->config, &err) != 0) {
 		admin_problem(err.detail);
 		return bkey_result_exit(err.code == BKEY_ERR_INTERNAL ?
-		    BKEY_ERR_INTERNAL : BKEY_ERR_CONFIG);
+			BKEY_ERR_INTERNAL :
+			BKEY_ERR_CONFIG);
 	}
 	if ((o->ldif || (st = may_enroll(&cfg, o)) == 0) &&
 	    (st = run_child(&cfg, o, cancel, did, sizeof(did))) == 0) {

@@ -23,18 +23,18 @@ int
 admin_qr_print(FILE *f, const char *text)
 {
 	static const char *const cell[4] = { " ", "\u2584", "\u2580",
-	    "\u2588" };
+		"\u2588" };
 	QRcode *q;
 	int x, y, side;
 
-	if ((q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8,
-	    1)) == NULL)
+	if ((q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1)) ==
+	    NULL)
 		return -1;
 	side = q->width + 2 * QUIET;
 	for (y = 0; y < side; y += 2) {
 		for (x = 0; x < side; x++)
-			(void)fputs(cell[dark(q, x, y) * 2 +
-			    dark(q, x, y + 1)], f);
+			(void)fputs(cell[dark(q, x, y) * 2 + dark(q, x, y + 1)],
+			    f);
 		(void)fputc('\n', f);
 	}
 	QRcode_free(q);

@@ -25,8 +25,8 @@
 #include "jwks.h"
 #include "sanitize.h"
 
-#define STEP_TIMEOUT_MS	30000
-#define FORM_CT		"application/x-www-form-urlencoded"
+#define STEP_TIMEOUT_MS 30000
+#define FORM_CT "application/x-www-form-urlencoded"
 
 enum verdict { V_OK = 0, V_WARN, V_FAIL, V_SKIP };
 
@@ -36,18 +36,17 @@ struct run {
 	const struct admin_opts *o;
 	struct bkey_config *c;
 	struct bkey_ciba k;
-	long long deadline;		/* of the whole test, monotonic ms */
-	long long t0;			/* start of the current step */
-	bkey_result first;		/* first failure's code */
+	long long deadline; /* of the whole test, monotonic ms */
+	long long t0;	    /* start of the current step */
+	bkey_result first;  /* first failure's code */
 	int failed;
-	time_t date;			/* discovery's Date header */
-	long long date_ms;		/* monotonic ms when it came */
-	char *revoke_url;		/* from discovery, if any */
+	time_t date;	   /* discovery's Date header */
+	long long date_ms; /* monotonic ms when it came */
+	char *revoke_url;  /* from discovery, if any */
 };
 
 static void
-step_line(struct run *r, const char *step, enum verdict v,
-    const char *detail)
+step_line(struct run *r, const char *step, enum verdict v, const char *detail)
 {
 	char clean[BKEY_DETAIL_MAX];
 	long long ms = bkey_now_ms() - r->t0;
@@ -138,13 +137,17 @@ read_discovery(struct run *r, const struct bkey_http_resp *resp,
 	if (bkey_json_get_str(&j, 0, "issuer", &iss) != 0)
 		bkey_seterr(err, BKEY_ERR_PROTOCOL, "no issuer in it");
 	else if (strcmp(iss, r->c->issuer) != 0)
-		bkey_seterr(err, BKEY_ERR_PROTOCOL, "issuer is \"%.80s\", the "
-		    "configuration expects \"%.80s\"", iss, r->c->issuer);
+		bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "issuer is \"%.80s\", the "
+		    "configuration expects \"%.80s\"",
+		    iss, r->c->issuer);
 	else
 		rc = 0;
-	if (rc == 0 && bkey_json_opt_str(&j, 0, "revocation_endpoint",
-	    &r->revoke_url) == 1 && (!bkey_url_allowed(r->revoke_url) ||
-	    !same_origin(r->revoke_url, r->c->token_endpoint))) {
+	if (rc == 0 &&
+	    bkey_json_opt_str(&j, 0, "revocation_endpoint", &r->revoke_url) ==
+		1 &&
+	    (!bkey_url_allowed(r->revoke_url) ||
+		!same_origin(r->revoke_url, r->c->token_endpoint))) {
 		free(r->revoke_url);
 		r->revoke_url = NULL;
 	}
@@ -164,16 +167,18 @@ step_discovery(struct run *r)
 	memset(&resp, 0, sizeof(resp));
 	(void)snprintf(url, sizeof(url), "%s%s", r->c->issuer,
 	    r->c->issuer[strlen(r->c->issuer) - 1] == '/' ?
-	    ".well-known/openid-configuration" :
-	    "/.well-known/openid-configuration");
+		".well-known/openid-configuration" :
+		"/.well-known/openid-configuration");
 	if (get_once(r, url, &resp, &err) == 0 &&
 	    read_discovery(r, &resp, &err) == 0) {
 		r->date = resp.date;
 		r->date_ms = bkey_now_ms();
-		(void)snprintf(detail, sizeof(detail), "%.120s; TLS "
-		    "with %.80s, proxy %s", url, r->c->cafile != NULL ? r->c->cafile :
-		    "the system CA store", r->c->proxy[0] != '\0' ?
-		    "configured" : "none");
+		(void)snprintf(detail, sizeof(detail),
+		    "%.120s; TLS "
+		    "with %.80s, proxy %s",
+		    url,
+		    r->c->cafile != NULL ? r->c->cafile : "the system CA store",
+		    r->c->proxy[0] != '\0' ? "configured" : "none");
 		step_line(r, "discovery", V_OK, detail);
 	} else {
 		char msg[BKEY_DETAIL_MAX];
@@ -222,8 +227,10 @@ ciba_client_auth(struct run *r, bkey_error *err)
 	if (bkey_http_do(r->k.http, &rq, &resp, err) != 0)
 		goto out;
 	if (resp.status == 401 || resp.status == 403)
-		bkey_seterr(err, BKEY_ERR_PROTOCOL, "%s: HTTP %ld: the client "
-		    "id or secret is refused", url, resp.status);
+		bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "%s: HTTP %ld: the client "
+		    "id or secret is refused",
+		    url, resp.status);
 	else if (resp.status != 200)
 		bkey_seterr(err, BKEY_ERR_PROTOCOL, "%s: HTTP %ld", url,
 		    resp.status);
@@ -252,13 +259,15 @@ step_token(struct run *r)
 
 	r->t0 = bkey_now_ms();
 	if ((ciba ? ciba_client_auth(r, &err) :
-	    bkey_ciba_client_token(&r->k, bkey_now_ms() + token_budget(r),
-	    &err)) != 0) {
+		    bkey_ciba_client_token(&r->k,
+			bkey_now_ms() + token_budget(r), &err)) != 0) {
 		step_fail(r, "token", &err);
 		return;
 	}
-	step_line(r, "token", V_OK, ciba ? "client_secret_basic accepted "
-	    "(dialect ciba)" : "client token issued (dialect bkey)");
+	step_line(r, "token", V_OK,
+	    ciba ? "client_secret_basic accepted "
+		   "(dialect ciba)" :
+		   "client token issued (dialect bkey)");
 }
 
 /* What the set offers against token_algs: ok, or a warning when none of
@@ -273,17 +282,19 @@ jwks_verdict(struct run *r, const struct bkey_jwks *ks)
 	for (i = 0; i < ks->n; i++)
 		offered |= ks->keys[i].algs;
 	if (offered == BKEY_ALG_EDDSA && (r->c->token_algs & offered)) {
-		(void)snprintf(detail, sizeof(detail), "%.150s: %zu usable "
-		    "Ed25519 key%s", r->c->jwks_uri, ks->n,
-		    ks->n == 1 ? "" : "s");
+		(void)snprintf(detail, sizeof(detail),
+		    "%.150s: %zu usable "
+		    "Ed25519 key%s",
+		    r->c->jwks_uri, ks->n, ks->n == 1 ? "" : "s");
 		step_line(r, "jwks", V_OK, detail);
 		return;
 	}
 	bkey_algs_format(offered, have, sizeof(have));
 	bkey_algs_format(r->c->token_algs, allow, sizeof(allow));
-	(void)snprintf(detail, sizeof(detail), "%.100s: %zu usable key%s "
-	    "for %s; token_algs %s%s", r->c->jwks_uri, ks->n,
-	    ks->n == 1 ? "" : "s", have, allow,
+	(void)snprintf(detail, sizeof(detail),
+	    "%.100s: %zu usable key%s "
+	    "for %s; token_algs %s%s",
+	    r->c->jwks_uri, ks->n, ks->n == 1 ? "" : "s", have, allow,
 	    (r->c->token_algs & offered) ? "" : ": none of them allowed");
 	step_line(r, "jwks", (r->c->token_algs & offered) ? V_OK : V_WARN,
 	    detail);
@@ -300,12 +311,14 @@ step_jwks(struct run *r)
 	memset(&resp, 0, sizeof(resp));
 	/* Every algorithm we know: the report says what the issuer offers. */
 	if (get_once(r, r->c->jwks_uri, &resp, &err) != 0 ||
-	    (resp.status != 200 && bkey_seterr(&err, BKEY_ERR_PROTOCOL,
-	    "%.150s: HTTP %ld", r->c->jwks_uri, resp.status) != 0) ||
-	    bkey_jwks_parse_algs(&ks, resp.body.data != NULL ?
-	    resp.body.data : "", resp.body.len, BKEY_ALG_EDDSA |
-	    BKEY_ALG_ES256 | BKEY_ALG_ES384 | BKEY_ALG_RS256 | BKEY_ALG_PS256,
-	    &err) != 0) {
+	    (resp.status != 200 &&
+		bkey_seterr(&err, BKEY_ERR_PROTOCOL, "%.150s: HTTP %ld",
+		    r->c->jwks_uri, resp.status) != 0) ||
+	    bkey_jwks_parse_algs(&ks,
+		resp.body.data != NULL ? resp.body.data : "", resp.body.len,
+		BKEY_ALG_EDDSA | BKEY_ALG_ES256 | BKEY_ALG_ES384 |
+		    BKEY_ALG_RS256 | BKEY_ALG_PS256,
+		&err) != 0) {
 		step_fail(r, "jwks", &err);
 		goto out;
 	}
@@ -331,9 +344,10 @@ step_clock(struct run *r)
 	}
 	skew = (long long)time(NULL) - (bkey_now_ms() - r->date_ms) / 1000 -
 	    (long long)r->date;
-	(void)snprintf(detail, sizeof(detail), "this host is %lld s %s the "
-	    "server (clock_leeway %ld s)", skew < 0 ? -skew : skew,
-	    skew < 0 ? "behind" : "ahead of", lw);
+	(void)snprintf(detail, sizeof(detail),
+	    "this host is %lld s %s the "
+	    "server (clock_leeway %ld s)",
+	    skew < 0 ? -skew : skew, skew < 0 ? "behind" : "ahead of", lw);
 	if (skew < 0)
 		skew = -skew;
 	if (skew > lw && skew > 1) {
@@ -366,14 +380,13 @@ drop_root(const struct bkey_config *c, bkey_error *err)
 	char note[256];
 
 	if (bkey_privdrop_plan(c->run_as, c->path, &ra, note, sizeof(note),
-	    err) != 0)
+		err) != 0)
 		return -1;
 	return ra.drop ? bkey_privdrop(&ra, note, sizeof(note), err) : 0;
 }
 
 int
-admin_self_test(const struct admin_opts *o,
-    const volatile sig_atomic_t *cancel)
+admin_self_test(const struct admin_opts *o, const volatile sig_atomic_t *cancel)
 {
 	struct bkey_config cfg;
 	struct run r;
@@ -386,21 +399,23 @@ admin_self_test(const struct admin_opts *o,
 	if (bkey_config_load(&cfg, o->config, &err) != 0) {
 		admin_problem(err.detail);
 		return bkey_result_exit(err.code == BKEY_ERR_INTERNAL ?
-		    BKEY_ERR_INTERNAL : BKEY_ERR_CONFIG);
+			BKEY_ERR_INTERNAL :
+			BKEY_ERR_CONFIG);
 	}
 	if (drop_root(&cfg, &err) != 0 ||
 	    !(have_curl = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) ||
 	    bkey_ciba_init(&r.k, &cfg, cancel, &err) != 0) {
 		if (err.code == 0)
-			bkey_seterr(&err, BKEY_ERR_INTERNAL, "curl init failed");
+			bkey_seterr(&err, BKEY_ERR_INTERNAL,
+			    "curl init failed");
 		admin_problem(err.detail);
 		status = bkey_result_exit(err.code);
 		goto out;
 	}
 	r.deadline = bkey_now_ms() + cfg.timeout * 1000;
 	step_discovery(&r);
-	if (r.failed && (r.first == BKEY_ERR_UNAVAILABLE ||
-	    r.first == BKEY_ERR_CANCELLED))
+	if (r.failed &&
+	    (r.first == BKEY_ERR_UNAVAILABLE || r.first == BKEY_ERR_CANCELLED))
 		skip_rest(&r);
 	else {
 		step_token(&r);
@@ -408,7 +423,8 @@ admin_self_test(const struct admin_opts *o,
 		step_clock(&r);
 	}
 	status = *cancel ? bkey_result_exit(BKEY_ERR_CANCELLED) :
-	    r.failed ? bkey_result_exit(r.first) : 0;
+	    r.failed	 ? bkey_result_exit(r.first) :
+			   0;
 	if (fflush(stdout) != 0 && status == 0)
 		status = bkey_result_exit(BKEY_ERR_INTERNAL);
 out:

@@ -33,10 +33,10 @@
 #include "valid.h"
 #include "vault_cli.h"
 
-#define MSG_MAX		512
-#define JTI_MAX		(BKEY_EVENT_FIELD_SIZE - 1)	/* as approve.c accepts */
-#define EXP_DIGITS	19
-#define ANSWER_WAIT_MS	10000		/* one fsync'ed file: quick */
+#define MSG_MAX 512
+#define JTI_MAX (BKEY_EVENT_FIELD_SIZE - 1) /* as approve.c accepts */
+#define EXP_DIGITS 19
+#define ANSWER_WAIT_MS 10000 /* one fsync'ed file: quick */
 
 /* ---- the messages: each writer beside its parser ----------------------- */
 
@@ -106,8 +106,8 @@ answer_write(int fd, int rc, const bkey_error *err)
 		    bkey_result_reason(err->code), err->detail);
 	if (n < 0)
 		return -1;
-	return send_msg(fd, msg, (size_t)n < sizeof(msg) ? (size_t)n :
-	    sizeof(msg) - 1);
+	return send_msg(fd, msg,
+	    (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 }
 
 /* The worker reads the answer: 0 recorded, 1 replay, -1 with err. */
@@ -164,7 +164,8 @@ answer_record(struct bkey_monitor *m, char *args)
 
 	memset(&err, 0, sizeof(err));
 	if (args == NULL || record_parse(args, &exp, &jti) != 0) {
-		bkey_seterr(&err, BKEY_ERR_INTERNAL, "monitor: bad record "
+		bkey_seterr(&err, BKEY_ERR_INTERNAL,
+		    "monitor: bad record "
 		    "request");
 		rc = -1;
 	} else
@@ -172,8 +173,10 @@ answer_record(struct bkey_monitor *m, char *args)
 		    &err);
 	if (rc == 0)
 		m->recorded = 1;
-	bkey_out_debug("monitor: record: %s", rc == 0 ? "made" : rc == 1 ?
-	    "replay" : err.detail);
+	bkey_out_debug("monitor: record: %s",
+	    rc == 0	? "made" :
+		rc == 1 ? "replay" :
+			  err.detail);
 	return answer_write(m->fd, rc, &err);
 }
 
@@ -198,7 +201,8 @@ pin_parse(char *args, unsigned char pk[32], const char **did)
 	*sp = '\0';
 	*did = sp + 1;
 	if (sodium_base642bin(pk, 32, args, strlen(args), NULL, &n, NULL,
-	    sodium_base64_VARIANT_ORIGINAL) != 0 || n != 32)
+		sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    n != 32)
 		return -1;
 	return bkey_did_valid(*did) ? 0 : -1;
 }
@@ -213,12 +217,15 @@ answer_pin(struct bkey_monitor *m, char *args)
 
 	memset(&err, 0, sizeof(err));
 	if (pin_parse(args, pk, &did) != 0)
-		rc = bkey_seterr(&err, BKEY_ERR_INTERNAL, "monitor: bad pin "
+		rc = bkey_seterr(&err, BKEY_ERR_INTERNAL,
+		    "monitor: bad pin "
 		    "request");
 	else
 		rc = bkey_vault_pin(m->state_dir, m->owner, did, pk, &err);
-	bkey_out_debug("monitor: pin: %s", rc == 0 ? "matches" : rc == 1 ?
-	    "another key" : err.detail);
+	bkey_out_debug("monitor: pin: %s",
+	    rc == 0	? "matches" :
+		rc == 1 ? "another key" :
+			  err.detail);
 	return answer_write(m->fd, rc, &err);
 }
 
@@ -239,7 +246,8 @@ serve_one(struct bkey_monitor *m)
 		return -1;
 	for (i = 0; n <= MSG_MAX && i < BKEY_MON_NREQ; i++) {
 		vlen = strlen(requests[i].verb);
-		if ((size_t)n < vlen || memcmp(msg, requests[i].verb, vlen) != 0 ||
+		if ((size_t)n < vlen ||
+		    memcmp(msg, requests[i].verb, vlen) != 0 ||
 		    ((size_t)n > vlen && msg[vlen] != ' '))
 			continue;
 		if (memchr(msg, '\0', (size_t)n) != NULL ||
@@ -259,8 +267,7 @@ serve_one(struct bkey_monitor *m)
 
 /* Serve until the worker's socket closes; forward a cancel once. */
 static void
-serve(struct bkey_monitor *m, const volatile sig_atomic_t *sig,
-    int *forwarded)
+serve(struct bkey_monitor *m, const volatile sig_atomic_t *sig, int *forwarded)
 {
 	sigset_t block, old, during;
 	struct pollfd p;
@@ -307,7 +314,8 @@ worker_outcome(struct bkey_monitor *m, int st, int cancelled)
 		if (WEXITSTATUS(st) != 0 || m->recorded || m->no_record)
 			return WEXITSTATUS(st);
 		/* An approval the monitor never recorded is none. */
-		(void)fprintf(stderr, "bkey-approve: monitor: the worker "
+		(void)fprintf(stderr,
+		    "bkey-approve: monitor: the worker "
 		    "reported an approval that was never recorded\n");
 		return bkey_result_exit(BKEY_ERR_INTERNAL);
 	}
@@ -316,8 +324,10 @@ worker_outcome(struct bkey_monitor *m, int st, int cancelled)
 		bkey_seterr(&err, res, "the worker was killed by signal %d",
 		    WTERMSIG(st));
 	else
-		bkey_seterr(&err, res, "the worker exited (status %d) without "
-		    "a result", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		bkey_seterr(&err, res,
+		    "the worker exited (status %d) without "
+		    "a result",
+		    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	if (bkey_out_final(res, NULL, &err) != 0)
 		(void)fprintf(stderr, "bkey-approve: %s\n", err.detail);
 	return bkey_result_exit(res);
@@ -341,7 +351,7 @@ bkey_monitor_run(struct bkey_monitor *m, const volatile sig_atomic_t *sig)
 	}
 	if (r != m->worker) {
 		(void)kill(m->worker, SIGKILL);
-		st = SIGKILL;		/* reads as "killed by signal 9" */
+		st = SIGKILL; /* reads as "killed by signal 9" */
 	}
 	m->worker = -1;
 	return worker_outcome(m, st, *sig != 0);
@@ -398,7 +408,7 @@ bkey_monitor_record(void *ctx, const char *state_dir, const char *jti,
 {
 	struct bkey_monitor *m = ctx;
 
-	(void)state_dir;		/* the monitor has its own */
+	(void)state_dir; /* the monitor has its own */
 	if (record_write(m->fd, jti, exp) != 0)
 		return bkey_seterr(err, BKEY_ERR_INTERNAL,
 		    "cannot ask the monitor for the jti record");

@@ -22,17 +22,17 @@
 #include <time.h>
 #include "result.h"
 
-#define BKEY_MON_NREQ 3			/* kinds of request (monitor.c) */
+#define BKEY_MON_NREQ 3 /* kinds of request (monitor.c) */
 
 struct bkey_monitor {
-	int fd;				/* this side's socket; -1 none */
-	pid_t worker;			/* monitor: the worker; worker: 0 */
-	char *state_dir;		/* monitor: where records go */
-	uid_t owner;			/* monitor: run_as uid, may own state_dir */
-	int recorded;			/* monitor: a record was made */
-	int no_record;			/* monitor: success needs no record */
-	int final_seen;			/* monitor: the worker's final is out */
-	int asked[BKEY_MON_NREQ];	/* monitor: requests served, by kind */
+	int fd;			  /* this side's socket; -1 none */
+	pid_t worker;		  /* monitor: the worker; worker: 0 */
+	char *state_dir;	  /* monitor: where records go */
+	uid_t owner;		  /* monitor: run_as uid, may own state_dir */
+	int recorded;		  /* monitor: a record was made */
+	int no_record;		  /* monitor: success needs no record */
+	int final_seen;		  /* monitor: the worker's final is out */
+	int asked[BKEY_MON_NREQ]; /* monitor: requests served, by kind */
 };
 
 /*

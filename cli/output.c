@@ -153,8 +153,7 @@ final_json(bkey_result res, const struct bkey_approval *a,
 		ev.reason = res;
 		ev.unknown_user = out_unknown_user;
 		copy_field(ev.detail, sizeof(ev.detail),
-		    err->detail[0] ? err->detail :
-		    bkey_result_reason(res));
+		    err->detail[0] ? err->detail : bkey_result_reason(res));
 		break;
 	}
 	return emit(&ev);
@@ -180,10 +179,9 @@ final_human(bkey_result res, const struct bkey_approval *a,
 		break;
 	default:
 		copy_field(detail, sizeof(detail),
-		    err->detail[0] ? err->detail :
-		    bkey_result_reason(res));
-		n = fprintf(stderr, "Error (%s): %s\n",
-		    bkey_result_reason(res), detail);
+		    err->detail[0] ? err->detail : bkey_result_reason(res));
+		n = fprintf(stderr, "Error (%s): %s\n", bkey_result_reason(res),
+		    detail);
 		break;
 	}
 	(void)fflush(stderr);

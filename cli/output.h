@@ -21,7 +21,7 @@ void bkey_out_vault(void);
 
 /* --debug line: "bkey-approve: debug: ..." (sanitized). */
 void bkey_out_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void bkey_out_debug_msg(const char *msg);	/* for bkey_approve_set_debug */
+void bkey_out_debug_msg(const char *msg); /* for bkey_approve_set_debug */
 
 /* The code and expiry, as soon as the request is started. */
 void bkey_out_pending(const struct bkey_pending *p, void *ctx);

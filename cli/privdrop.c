@@ -14,7 +14,6 @@
 #include "privdrop.h"
 #include "result.h"
 
-
 /*
  * The supplementary groups now held are exactly the user's (from the group
  * database), or none when initgroups could not be used: nothing of root's
@@ -52,8 +51,8 @@ out:
 }
 
 int
-bkey_privdrop_plan(const char *run_as, const char *conf,
-    struct bkey_runas *ra, char *note, size_t notesz, bkey_error *err)
+bkey_privdrop_plan(const char *run_as, const char *conf, struct bkey_runas *ra,
+    char *note, size_t notesz, bkey_error *err)
 {
 	int r;
 
@@ -62,8 +61,10 @@ bkey_privdrop_plan(const char *run_as, const char *conf,
 	if (notesz > 0)
 		note[0] = '\0';
 	if (run_as == NULL || run_as[0] == '\0') {
-		(void)snprintf(note, notesz, "run_as is empty: running as the "
-		    "caller (uid %lu)", (unsigned long)geteuid());
+		(void)snprintf(note, notesz,
+		    "run_as is empty: running as the "
+		    "caller (uid %lu)",
+		    (unsigned long)geteuid());
 		return 0;
 	}
 	/* A failed look-up (NSS down) must not be taken for "no such user". */
@@ -73,7 +74,8 @@ bkey_privdrop_plan(const char *run_as, const char *conf,
 	if (r == 1)
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "%s: run_as user '%s' does not exist (create it, or write "
-		    "\"run_as =\" to run as the caller)", conf, run_as);
+		    "\"run_as =\" to run as the caller)",
+		    conf, run_as);
 	if (geteuid() != 0) {
 		(void)snprintf(note, notesz, "not root (uid %lu): no switch",
 		    (unsigned long)geteuid());

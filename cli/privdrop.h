@@ -15,8 +15,8 @@
 #include "result.h"
 
 struct bkey_runas {
-	int drop;		/* 1: switch to name/uid/gid below */
-	const char *name;	/* the config's run_as (not copied) */
+	int drop;	  /* 1: switch to name/uid/gid below */
+	const char *name; /* the config's run_as (not copied) */
 	uid_t uid;
 	gid_t gid;
 };

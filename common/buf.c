@@ -48,7 +48,7 @@ buf_reserve(bkey_buf *b, size_t n)
 		ncap = ncap > (max + 1) / 2 ? max + 1 : ncap * 2;
 	if (ncap > max + 1)
 		ncap = max + 1;
-	if (ncap < need) {	/* cannot happen: need <= max + 1 */
+	if (ncap < need) { /* cannot happen: need <= max + 1 */
 		b->failed = 1;
 		return -1;
 	}

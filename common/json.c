@@ -25,7 +25,7 @@
 
 struct jdoc {
 	jsmntok_t *t;
-	int *next;	/* index of the first token after token i's subtree */
+	int *next; /* index of the first token after token i's subtree */
 };
 
 /* ---- grammar check ---- */
@@ -38,8 +38,9 @@ struct vctx {
 static void
 v_ws(struct vctx *c)
 {
-	while (c->p < c->n && (c->s[c->p] == ' ' || c->s[c->p] == '\t' ||
-	    c->s[c->p] == '\n' || c->s[c->p] == '\r'))
+	while (c->p < c->n &&
+	    (c->s[c->p] == ' ' || c->s[c->p] == '\t' || c->s[c->p] == '\n' ||
+		c->s[c->p] == '\r'))
 		c->p++;
 }
 
@@ -70,7 +71,7 @@ v_string(struct vctx *c)
 
 		if (ch == '"') {
 			if (!bkey_utf8_valid((const char *)c->s + start,
-			    c->p - start))
+				c->p - start))
 				return -1;
 			c->p++;
 			return 0;
@@ -81,8 +82,14 @@ v_string(struct vctx *c)
 			if (++c->p >= c->n)
 				return -1;
 			switch (c->s[c->p]) {
-			case '"': case '\\': case '/': case 'b':
-			case 'f': case 'n': case 'r': case 't':
+			case '"':
+			case '\\':
+			case '/':
+			case 'b':
+			case 'f':
+			case 'n':
+			case 'r':
+			case 't':
 				c->p++;
 				break;
 			case 'u':
@@ -276,13 +283,53 @@ put_utf8(char *d, uint32_t cp)
  * Unescape s[0..n) (the inside of a JSON string) into a fresh buffer.
  * 0, -1 invalid, -2 no memory. The output is never longer than the input.
  */
+/* The byte a one-letter escape stands for, or -1 for none. */
+static int
+simple_escape(char c)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const char *p = c != '\0' ? strchr(from, c) : NULL;
+
+	return p != NULL ? (unsigned char)to[p - from] : -1;
+}
+
+/* The \uXXXX (or surrogate pair) at s[*i] (the backslash) into d + *o:
+ * *i moves past it, *o past its UTF-8. 0, or -1 when it is malformed,
+ * NUL or a lone surrogate. */
+static int
+unicode_escape(const char *s, size_t n, size_t *i, char *d, size_t *o)
+{
+	int hi, lo;
+	uint32_t cp;
+
+	if (*i + 6 > n || (hi = hex4(s + *i + 2)) < 0)
+		return -1;
+	if (hi == 0)
+		return -1; /* \u0000 */
+	if (hi >= 0xDC00 && hi <= 0xDFFF)
+		return -1; /* lone low surrogate */
+	cp = (uint32_t)hi;
+	if (hi >= 0xD800 && hi <= 0xDBFF) {
+		if (*i + 12 > n || s[*i + 6] != '\\' || s[*i + 7] != 'u' ||
+		    (lo = hex4(s + *i + 8)) < 0 || lo < 0xDC00 || lo > 0xDFFF)
+			return -1; /* lone high surrogate */
+		cp = 0x10000 + (((uint32_t)hi - 0xD800) << 10) +
+		    ((uint32_t)lo - 0xDC00);
+		*i += 6;
+	}
+	/* \uXXXX is 6 bytes, its UTF-8 at most 3; a pair is 12 bytes for
+	 * 4: the output never outgrows n. */
+	*o += put_utf8(d + *o, cp);
+	*i += 6;
+	return 0;
+}
+
 static int
 unescape(const char *s, size_t n, char **out, size_t *outlen)
 {
 	char *d;
 	size_t i = 0, o = 0;
-	int hi, lo, rc = -1;
-	uint32_t cp;
+	int c, rc = -1;
 
 	*out = NULL;
 	if ((d = malloc(n + 1)) == NULL)
@@ -295,46 +342,16 @@ unescape(const char *s, size_t n, char **out, size_t *outlen)
 		if (ch != '\\') {
 			d[o++] = (char)ch;
 			i++;
-			continue;
-		}
-		if (i + 1 >= n)
+		} else if (i + 1 >= n) {
 			goto out;
-		switch (s[i + 1]) {
-		case '"': d[o++] = '"'; break;
-		case '\\': d[o++] = '\\'; break;
-		case '/': d[o++] = '/'; break;
-		case 'b': d[o++] = '\b'; break;
-		case 'f': d[o++] = '\f'; break;
-		case 'n': d[o++] = '\n'; break;
-		case 'r': d[o++] = '\r'; break;
-		case 't': d[o++] = '\t'; break;
-		case 'u':
-			if (i + 6 > n || (hi = hex4(s + i + 2)) < 0)
+		} else if (s[i + 1] == 'u') {
+			if (unicode_escape(s, n, &i, d, &o) != 0)
 				goto out;
-			if (hi == 0)
-				goto out;		/* \u0000 */
-			if (hi >= 0xDC00 && hi <= 0xDFFF)
-				goto out;		/* lone low surrogate */
-			cp = (uint32_t)hi;
-			if (hi >= 0xD800 && hi <= 0xDBFF) {
-				if (i + 12 > n || s[i + 6] != '\\' ||
-				    s[i + 7] != 'u' ||
-				    (lo = hex4(s + i + 8)) < 0 ||
-				    lo < 0xDC00 || lo > 0xDFFF)
-					goto out;	/* lone high surrogate */
-				cp = 0x10000 + (((uint32_t)hi - 0xD800) << 10) +
-				    ((uint32_t)lo - 0xDC00);
-				i += 6;
-			}
-			/* \uXXXX is 6 bytes, its UTF-8 at most 3; a pair is
-			 * 12 bytes for 4: the output never outgrows n. */
-			o += put_utf8(d + o, cp);
-			i += 4;
-			break;
-		default:
+		} else if ((c = simple_escape(s[i + 1])) >= 0) {
+			d[o++] = (char)c;
+			i += 2;
+		} else
 			goto out;
-		}
-		i += 2;
 	}
 	d[o] = '\0';
 	if (!bkey_utf8_valid(d, o))
@@ -343,7 +360,7 @@ unescape(const char *s, size_t n, char **out, size_t *outlen)
 	*outlen = o;
 	d = NULL;
 	rc = 0;
- out:
+out:
 	free(d);
 	return rc;
 }
@@ -417,8 +434,8 @@ check_duplicates(const bkey_json *j)
 		for (nk = 0, m = 0; m < t[i].size; m++, nk++) {
 			k = member_key(j, i, m);
 			if (unescape(j->js + t[k].start,
-			    (size_t)(t[k].end - t[k].start), &keys[m].s,
-			    &keys[m].n) != 0)
+				(size_t)(t[k].end - t[k].start), &keys[m].s,
+				&keys[m].n) != 0)
 				goto out;
 		}
 		qsort(keys, (size_t)nk, sizeof(*keys), keycmp);
@@ -432,7 +449,7 @@ check_duplicates(const bkey_json *j)
 		nk = 0;
 	}
 	rc = 0;
- out:
+out:
 	if (keys != NULL) {
 		for (m = 0; m < nk; m++)
 			free(keys[m].s);
@@ -486,7 +503,7 @@ bkey_json_parse(bkey_json *j, const char *js, size_t len)
 		return -1;
 	}
 	return 0;
- fail:
+fail:
 	free(d->t);
 	free(d->next);
 	free(d);
@@ -527,7 +544,8 @@ bkey_json_type_of(const bkey_json *j, int i)
 		return BKEY_JSON_STRING;
 	case JSMN_PRIMITIVE:
 		switch (j->js[t->start]) {
-		case 't': case 'f':
+		case 't':
+		case 'f':
 			return BKEY_JSON_BOOL;
 		case 'n':
 			return BKEY_JSON_NULL;
@@ -623,7 +641,9 @@ bkey_json_str(const bkey_json *j, int i, char **out)
 		return -1;
 	t = &toks(j)[i];
 	return unescape(j->js + t->start, (size_t)(t->end - t->start), out,
-	    &n) == 0 ? 0 : -1;
+		   &n) == 0 ?
+	    0 :
+	    -1;
 }
 
 int
@@ -673,8 +693,7 @@ bkey_json_int(const bkey_json *j, int i, long long *out)
 }
 
 int
-bkey_json_get_int(const bkey_json *j, int obj, const char *key,
-    long long *out)
+bkey_json_get_int(const bkey_json *j, int obj, const char *key, long long *out)
 {
 	return bkey_json_int(j, bkey_json_find(j, obj, key), out);
 }
@@ -692,7 +711,7 @@ bkey_json_raw(const bkey_json *j, int i, char **out)
 	t = &toks(j)[i];
 	start = t->start;
 	end = t->end;
-	if (t->type == JSMN_STRING) {	/* keep the quotes: valid JSON */
+	if (t->type == JSMN_STRING) { /* keep the quotes: valid JSON */
 		start--;
 		end++;
 	}

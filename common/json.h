@@ -14,13 +14,18 @@
 typedef struct bkey_json {
 	const char *js;
 	size_t len;
-	void *tok;		/* jsmntok_t array, private */
+	void *tok; /* jsmntok_t array, private */
 	int ntok;
 } bkey_json;
 
 typedef enum {
-	BKEY_JSON_NONE = 0, BKEY_JSON_OBJECT, BKEY_JSON_ARRAY,
-	BKEY_JSON_STRING, BKEY_JSON_NUMBER, BKEY_JSON_BOOL, BKEY_JSON_NULL
+	BKEY_JSON_NONE = 0,
+	BKEY_JSON_OBJECT,
+	BKEY_JSON_ARRAY,
+	BKEY_JSON_STRING,
+	BKEY_JSON_NUMBER,
+	BKEY_JSON_BOOL,
+	BKEY_JSON_NULL
 } bkey_json_type;
 
 #define BKEY_JSON_MAX_TOKENS 4096
@@ -50,12 +55,12 @@ int bkey_json_str(const bkey_json *j, int i, char **out);
 int bkey_json_get_str(const bkey_json *j, int obj, const char *key, char **out);
 /* Optional string member: 0 absent (*out NULL), 1 present (*out malloc'd),
  * -1 present but not a valid string (or no memory). */
-int bkey_json_opt_str(const bkey_json *j, int obj, const char *key,
-    char **out);
+int bkey_json_opt_str(const bkey_json *j, int obj, const char *key, char **out);
 /* Integer value: a JSON number with no fraction or exponent that fits
  * in long long. 0 / -1. */
 int bkey_json_int(const bkey_json *j, int i, long long *out);
-int bkey_json_get_int(const bkey_json *j, int obj, const char *key, long long *out);
+int bkey_json_get_int(const bkey_json *j, int obj, const char *key,
+    long long *out);
 /* Copy the raw JSON text of token i (objects: the whole "{...}"). */
 int bkey_json_raw(const bkey_json *j, int i, char **out);
 

@@ -7,13 +7,13 @@
 
 typedef struct bkey_jobj {
 	bkey_buf *b;
-	int n;			/* members written so far */
+	int n; /* members written so far */
 } bkey_jobj;
 
 /* Append s as a quoted JSON string ("\u00XX" for controls, \" \\ escaped;
  * s must be valid UTF-8: callers sanitize first). */
 void bkey_jsonw_string(bkey_buf *b, const char *s);
-void bkey_jobj_begin(bkey_jobj *o, bkey_buf *b);	/* writes "{" */
+void bkey_jobj_begin(bkey_jobj *o, bkey_buf *b); /* writes "{" */
 void bkey_jobj_str(bkey_jobj *o, const char *key, const char *val);
 void bkey_jobj_int(bkey_jobj *o, const char *key, long long val);
 /* val is already valid JSON (a nested object built elsewhere). */

@@ -22,8 +22,7 @@ bkey_read_all(FILE *f, const char *path, size_t max, size_t *len,
 	 * secret) that fclose frees without wiping, inside sshd or sudo.
 	 * Unbuffered, fread reads straight into buf, which we wipe. */
 	if (setvbuf(f, NULL, _IONBF, 0) != 0) {
-		bkey_seterr(err, BKEY_ERR_INTERNAL, "%s: setvbuf failed",
-		    path);
+		bkey_seterr(err, BKEY_ERR_INTERNAL, "%s: setvbuf failed", path);
 		return NULL;
 	}
 	for (;;) {
@@ -52,7 +51,8 @@ bkey_read_all(FILE *f, const char *path, size_t max, size_t *len,
 		n += got;
 		if (n > max) {
 			bkey_seterr(err, BKEY_ERR_CONFIG,
-			    "%s: file is too large (over %zu bytes)", path, max);
+			    "%s: file is too large (over %zu bytes)", path,
+			    max);
 			goto fail;
 		}
 		if (got == 0) {
@@ -98,13 +98,13 @@ bkey_lines_next(struct bkey_lines *l, char **line, bkey_error *err)
 	n = nl != NULL ? (size_t)(nl - l->p) : (size_t)(l->end - l->p);
 	if (n > BKEY_LINE_MAX)
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
-		    "%s:%lu: line is longer than %d bytes", l->path,
-		    l->lineno, BKEY_LINE_MAX);
+		    "%s:%lu: line is longer than %d bytes", l->path, l->lineno,
+		    BKEY_LINE_MAX);
 	if (memchr(l->p, '\0', n) != NULL)
 		return bkey_seterr(err, BKEY_ERR_CONFIG,
 		    "%s:%lu: line contains a NUL byte", l->path, l->lineno);
 	*line = l->p;
-	l->p[n] = '\0';		/* the newline, or the buffer's own NUL */
+	l->p[n] = '\0'; /* the newline, or the buffer's own NUL */
 	l->p = nl != NULL ? nl + 1 : l->end;
 	return 1;
 }

@@ -23,10 +23,10 @@ char *bkey_read_all(FILE *f, const char *path, size_t max, size_t *len,
 
 /* Walks the lines of a buffer from bkey_read_all, splitting it in place. */
 struct bkey_lines {
-	char *p;		/* next unread byte */
-	char *end;		/* one past the last byte */
-	unsigned long lineno;	/* number of the line last returned */
-	const char *path;	/* for messages */
+	char *p;	      /* next unread byte */
+	char *end;	      /* one past the last byte */
+	unsigned long lineno; /* number of the line last returned */
+	const char *path;     /* for messages */
 };
 
 void bkey_lines_init(struct bkey_lines *l, char *buf, size_t len,

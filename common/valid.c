@@ -41,7 +41,7 @@ bkey_did_valid(const char *s)
 	if (n > BKEY_DID_MAX || strncmp(s, "did:", 4) != 0)
 		return 0;
 	for (p = s + 4; (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9');
-	    p++)
+	     p++)
 		;
 	if (p == s + 4 || *p != ':')
 		return 0;
@@ -70,8 +70,8 @@ bkey_scope_valid(const char *s)
 		char c = s[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == ':' || c == '.' ||
-		    c == '_' || c == '-'))
+			(c >= '0' && c <= '9') || c == ':' || c == '.' ||
+			c == '_' || c == '-'))
 			return 0;
 	}
 	return 1;

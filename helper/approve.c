@@ -32,7 +32,7 @@
 #define DEFAULT_INTERVAL_MS 5000
 #define MIN_INTERVAL_MS 200
 #define SLOW_DOWN_MS 5000
-#define CLAIM_MAX (BKEY_EVENT_FIELD_SIZE - 1)	/* fits an event field */
+#define CLAIM_MAX (BKEY_EVENT_FIELD_SIZE - 1) /* fits an event field */
 
 struct approve_run {
 	const struct bkey_config *c;
@@ -143,7 +143,7 @@ check_access_token(struct approve_run *run, const char *token,
 	want.scope = run->scope;
 	want.auth_req_id = auth_req_id;
 	if (bkey_approve_verify_jwt(&run->jc, token, "access token", &want, at,
-	    err) != 0)
+		err) != 0)
 		return -1;
 	if (!printable_claim(at->jti))
 		return bkey_seterr(err, BKEY_ERR_TOKEN,
@@ -165,7 +165,7 @@ check_id_token(struct approve_run *run, const char *token,
 	want.require_aud = 1;
 	want.auth_req_id = auth_req_id;
 	if (bkey_approve_verify_jwt(&run->jc, token, "id_token", &want, idt,
-	    err) != 0)
+		err) != 0)
 		return -1;
 	return 0;
 }
@@ -207,13 +207,14 @@ finish_approved(struct approve_run *run, const struct bkey_ciba_poll *p,
 		bkey_seterr(err, BKEY_ERR_PROTOCOL, "approved without a token");
 		return BKEY_ERR_PROTOCOL;
 	}
-	if (check_access_token(run, p->access_token, auth_req_id, &at,
-	    err) != 0 ||
-	    (p->id_token != NULL && check_id_token(run, p->id_token,
-	    auth_req_id, &idt, err) != 0))
+	if (check_access_token(run, p->access_token, auth_req_id, &at, err) !=
+		0 ||
+	    (p->id_token != NULL &&
+		check_id_token(run, p->id_token, auth_req_id, &idt, err) != 0))
 		goto fail;
-	rc = recorder != NULL ? recorder(recorder_ctx, run->c->state_dir,
-	    at.jti, (time_t)at.exp, err) :
+	rc = recorder != NULL ?
+	    recorder(recorder_ctx, run->c->state_dir, at.jti, (time_t)at.exp,
+		err) :
 	    bkey_jti_record(run->c->state_dir, at.jti, (time_t)at.exp, err);
 	if (rc == 1) {
 		bkey_seterr(err, BKEY_ERR_TOKEN, "token replayed");
@@ -221,7 +222,7 @@ finish_approved(struct approve_run *run, const struct bkey_ciba_poll *p,
 	}
 	if (rc != 0) {
 		res = err->code == BKEY_ERR_CONFIG ? BKEY_ERR_CONFIG :
-		    BKEY_ERR_INTERNAL;
+						     BKEY_ERR_INTERNAL;
 		err->code = res;
 		goto out;
 	}
@@ -229,7 +230,8 @@ finish_approved(struct approve_run *run, const struct bkey_ciba_poll *p,
 	goto out;
 fail:
 	res = err->code != BKEY_ERR_TOKEN && err->code != BKEY_APPROVED ?
-	    err->code : BKEY_ERR_TOKEN;
+	    err->code :
+	    BKEY_ERR_TOKEN;
 	err->code = res;
 out:
 	bkey_jwt_claims_free(&at);
@@ -242,7 +244,8 @@ effective_expiry(const struct bkey_config *c, long timeout)
 {
 	/* The default is this run's timeout, not the configured one. */
 	long e = c->requested_expiry_set && c->requested_expiry > 0 ?
-	    c->requested_expiry : timeout;
+	    c->requested_expiry :
+	    timeout;
 
 	/* No point asking the phone to wait longer than we will. */
 	if (timeout < e)
@@ -283,7 +286,7 @@ poll_loop(struct approve_run *run, const struct bkey_ciba_started *st,
 	int expires_first;
 
 	interval_ms = st->interval < 0 ? DEFAULT_INTERVAL_MS :
-	    st->interval * 1000L;
+					 st->interval * 1000L;
 	if (interval_ms < MIN_INTERVAL_MS)
 		interval_ms = MIN_INTERVAL_MS;
 	limit = started_ms + (long long)st->expires_in * 1000;
@@ -298,18 +301,19 @@ poll_loop(struct approve_run *run, const struct bkey_ciba_started *st,
 		next = last + interval_ms;
 		if (next >= limit) {
 			/* No poll fits before the end: wait it out. */
-			if (bkey_ciba_sleep_until(run->k.cancel, limit,
-			    err) != 0)
+			if (bkey_ciba_sleep_until(run->k.cancel, limit, err) !=
+			    0)
 				return BKEY_ERR_CANCELLED;
-			bkey_seterr(err, BKEY_EXPIRED, expires_first ?
-			    "no answer before the request expired" :
-			    "no answer before the timeout");
+			bkey_seterr(err, BKEY_EXPIRED,
+			    expires_first ?
+				"no answer before the request expired" :
+				"no answer before the timeout");
 			return BKEY_EXPIRED;
 		}
 		if (bkey_ciba_sleep_until(run->k.cancel, next, err) != 0)
 			return BKEY_ERR_CANCELLED;
-		if (bkey_ciba_poll(&run->k, st->auth_req_id, interval_ms,
-		    limit, &p, err) != 0)
+		if (bkey_ciba_poll(&run->k, st->auth_req_id, interval_ms, limit,
+			&p, err) != 0)
 			return err->code;
 		/* Space polls from the end of the previous answer. */
 		last = bkey_now_ms() + 1;
@@ -353,17 +357,17 @@ report_pending(const struct approve_run *run,
 
 	pend.auth_req_id = st->auth_req_id;
 	pend.code = code;
-	pend.expires_in = left < st->expires_in ?
-	    (left < 0 ? 0 : (long)left) : st->expires_in;
+	pend.expires_in = left < st->expires_in ? (left < 0 ? 0 : (long)left) :
+						  st->expires_in;
 	pend.interval = st->interval < 0 ? DEFAULT_INTERVAL_MS / 1000 :
-	    st->interval;
+					   st->interval;
 	on_pending(&pend, ctx);
 }
 
 bkey_result
 bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
-    const volatile sig_atomic_t *cancel, bkey_pending_cb on_pending,
-    void *ctx, struct bkey_approval *out, bkey_error *err)
+    const volatile sig_atomic_t *cancel, bkey_pending_cb on_pending, void *ctx,
+    struct bkey_approval *out, bkey_error *err)
 {
 	struct approve_run run;
 	struct bkey_ciba_started st;
@@ -387,9 +391,10 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 	run.c = c;
 	run.r = r;
 	run.scope = (r->scope != NULL && r->scope[0] != '\0') ? r->scope :
-	    c->scope;
-	timeout = r->timeout > 0 ? r->timeout : c->timeout > 0 ? c->timeout :
-	    BKEY_TIMEOUT_DEFAULT;
+								c->scope;
+	timeout = r->timeout > 0 ? r->timeout :
+	    c->timeout > 0	 ? c->timeout :
+				   BKEY_TIMEOUT_DEFAULT;
 	run.deadline_ms = bkey_now_ms() + timeout * 1000LL;
 	bkey_jwks_cache_init(&run.jc, c->state_dir, c->jwks_uri, fetch_jwks,
 	    &run);
@@ -409,17 +414,17 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 	    bkey_ciba_client_token(&run.k, run.deadline_ms, err) != 0)
 		goto fail;
 	if (bkey_approve_binding(code, sizeof(code), r->message, run.scope,
-	    &binding) != 0) {
+		&binding) != 0) {
 		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
 		goto fail;
 	}
 	started_ms = bkey_now_ms();
-	if (bkey_ciba_initiate(&run.k, r->did, run.scope, binding,
-	    r->details, effective_expiry(c, timeout), run.deadline_ms, &st,
-	    err) != 0)
+	if (bkey_ciba_initiate(&run.k, r->did, run.scope, binding, r->details,
+		effective_expiry(c, timeout), run.deadline_ms, &st, err) != 0)
 		goto fail;
 	bkey_ciba_debug("initiated: auth_req_id %s, expires_in %ld, "
-	    "interval %ld", st.auth_req_id, st.expires_in, st.interval);
+			"interval %ld",
+	    st.auth_req_id, st.expires_in, st.interval);
 	if (on_pending != NULL)
 		report_pending(&run, &st, code, on_pending, ctx);
 	res = poll_loop(&run, &st, started_ms, out, err);

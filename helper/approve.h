@@ -20,7 +20,7 @@
 
 struct bkey_pending {
 	const char *auth_req_id;
-	const char *code;		/* the 4 digits */
+	const char *code; /* the 4 digits */
 	long expires_in;
 	long interval;
 };
@@ -55,8 +55,8 @@ int bkey_approve_binding(char *code, size_t codesz, const char *message,
  * recorded, 1 replay, -1 with err). NULL (the default) records in this
  * process; bkey-approve's worker hands it to its root-side monitor.
  */
-typedef int (*bkey_record_fn)(void *ctx, const char *state_dir,
-    const char *jti, time_t exp, bkey_error *err);
+typedef int (*bkey_record_fn)(void *ctx, const char *state_dir, const char *jti,
+    time_t exp, bkey_error *err);
 void bkey_approve_set_recorder(bkey_record_fn fn, void *ctx);
 
 /*

@@ -26,7 +26,7 @@ bkey_b64url_decode(const char *src, size_t srclen, unsigned char *dst,
 
 	if (src == NULL || dst == NULL || outlen == NULL)
 		return -1;
-	if (srclen % 4 == 1)	/* 6 bits cannot make a byte */
+	if (srclen % 4 == 1) /* 6 bits cannot make a byte */
 		return -1;
 	/* libsodium 1.0.18 decodes bytes >= 0x80 as if they were letters
 	 * ("aGV\xebbG8" gives 5 bytes): check the alphabet ourselves. */
@@ -34,7 +34,7 @@ bkey_b64url_decode(const char *src, size_t srclen, unsigned char *dst,
 		if (!is_b64url((unsigned char)src[i]))
 			return -1;
 	if (sodium_base642bin(dst, dstcap, src, srclen, NULL, &n, &end,
-	    VARIANT) != 0)
+		VARIANT) != 0)
 		return -1;
 	if (end != src + srclen)
 		return -1;
@@ -55,8 +55,7 @@ bkey_b64url_decode_alloc(const char *src, size_t srclen, char **out,
 	cap = srclen / 4 * 3 + 3;
 	if ((d = malloc(cap + 1)) == NULL)
 		return -1;
-	if (bkey_b64url_decode(src, srclen, (unsigned char *)d, cap, &n)
-	    != 0) {
+	if (bkey_b64url_decode(src, srclen, (unsigned char *)d, cap, &n) != 0) {
 		sodium_memzero(d, cap + 1);
 		free(d);
 		return -1;

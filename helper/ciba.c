@@ -32,7 +32,7 @@
 #define BACKOFF_MAX_MS 2000
 #define SLEEP_SLICE_MS 20
 #define OUTAGE_SLACK_MS 100
-#define AUTH_REQ_ID_MAX (BKEY_EVENT_FIELD_SIZE - 1)	/* fits the event */
+#define AUTH_REQ_ID_MAX (BKEY_EVENT_FIELD_SIZE - 1) /* fits the event */
 
 static void (*debug_fn)(const char *msg);
 
@@ -56,7 +56,6 @@ bkey_ciba_debug(const char *fmt, ...)
 	bkey_sanitize_into(clean, sizeof(clean), raw, strlen(raw));
 	debug_fn(clean);
 }
-
 
 int
 bkey_ciba_sleep_until(const volatile sig_atomic_t *cancel,
@@ -115,8 +114,10 @@ static long long
 outage_end(const struct bkey_config *c, long long first_ms,
     long long deadline_ms)
 {
-	long long end = first_ms + (c->connect_timeout > 0 ?
-	    c->connect_timeout : BKEY_CONNECT_TIMEOUT_DEFAULT) * 1000LL +
+	long long end = first_ms +
+	    (c->connect_timeout > 0 ? c->connect_timeout :
+				      BKEY_CONNECT_TIMEOUT_DEFAULT) *
+		1000LL +
 	    (c->unavailable_after > 0 ? c->unavailable_after : 0) * 1000LL -
 	    OUTAGE_SLACK_MS;
 
@@ -133,7 +134,8 @@ attempt(struct bkey_ciba *k, struct bkey_http_req *rq,
 	long long left = end_ms - bkey_now_ms();
 	bkey_error e;
 
-	rq->timeout_ms = left < BKEY_CIBA_REQ_TIMEOUT_MS ? (long)left :
+	rq->timeout_ms = left < BKEY_CIBA_REQ_TIMEOUT_MS ?
+	    (long)left :
 	    BKEY_CIBA_REQ_TIMEOUT_MS;
 	memset(&e, 0, sizeof(e));
 	if (bkey_http_do(k->http, rq, resp, &e) == 0) {
@@ -184,17 +186,19 @@ send_retry(struct bkey_ciba *k, struct bkey_http_req *rq,
 		/* +1: the clock is in whole ms; never a hair early. */
 		if (bkey_now_ms() + 1 + wait >= end)
 			break;
-		if (bkey_ciba_sleep_until(k->cancel,
-		    bkey_now_ms() + 1 + wait, err) != 0)
+		if (bkey_ciba_sleep_until(k->cancel, bkey_now_ms() + 1 + wait,
+			err) != 0)
 			return -1;
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-		    backoff * 2;
+							 backoff * 2;
 	}
 	/* The first failure names the cause; the last may only be a retry
 	 * that the budget cut short. */
 	if (tries > 1 && strcmp(first, last) != 0)
-		return bkey_seterr(err, BKEY_ERR_UNAVAILABLE, "%s: %s (the "
-		    "last: %s; %d attempts)", what, first, last, tries);
+		return bkey_seterr(err, BKEY_ERR_UNAVAILABLE,
+		    "%s: %s (the "
+		    "last: %s; %d attempts)",
+		    what, first, last, tries);
 	return bkey_seterr(err, BKEY_ERR_UNAVAILABLE, "%s: %s (%d attempt%s)",
 	    what, last, tries, tries == 1 ? "" : "s");
 }
@@ -215,8 +219,8 @@ parse_body(const struct bkey_http_resp *resp, bkey_json *j, const char *what,
 	if (resp->body.data == NULL || resp->body.len == 0 ||
 	    bkey_json_parse(j, resp->body.data, resp->body.len) != 0)
 		return bkey_seterr(err, BKEY_ERR_PROTOCOL,
-		    "%s: HTTP %ld with a body that is not a JSON object",
-		    what, resp->status);
+		    "%s: HTTP %ld with a body that is not a JSON object", what,
+		    resp->status);
 	return 0;
 }
 
@@ -256,10 +260,11 @@ refused(const struct bkey_http_resp *resp, const char *what, bkey_error *err)
 	}
 	if (strcmp(code, "invalid_client") == 0 || resp->status == 401)
 		hint = " (client authentication failed: check client_id "
-		    "and client_secret)";
-	return bkey_seterr(err, BKEY_ERR_PROTOCOL, "%s refused: HTTP %ld %s%s%s%s",
-	    what, resp->status, code[0] ? code : "(no error code)",
-	    desc[0] ? ": " : "", desc, hint);
+		       "and client_secret)";
+	return bkey_seterr(err, BKEY_ERR_PROTOCOL,
+	    "%s refused: HTTP %ld %s%s%s%s", what, resp->status,
+	    code[0] ? code : "(no error code)", desc[0] ? ": " : "", desc,
+	    hint);
 }
 
 /* A token string from the JSON: non-empty, sane length, no odd bytes. */
@@ -339,7 +344,7 @@ bkey_ciba_client_token(struct bkey_ciba *k, long long deadline_ms,
 	bkey_form_add(&form, "client_secret", k->c->client_secret);
 	bkey_ciba_debug("POST %s (client_credentials)", k->c->token_endpoint);
 	if (post_token_form(k, &rq, &form, &resp, deadline_ms, 0,
-	    "client token", err) != 0)
+		"client token", err) != 0)
 		goto out;
 	if (resp.status != 200) {
 		refused(&resp, "client token", err);
@@ -425,7 +430,7 @@ initiate_request(const struct bkey_ciba *k, struct bkey_http_req *rq,
 	rq->url = k->c->bc_authorize_endpoint;
 	if (k->c->dialect == BKEY_DIALECT_CIBA) {
 		if (build_initiate_form(body, did, oscope, binding_message,
-		    details, requested_expiry) != 0)
+			details, requested_expiry) != 0)
 			return bkey_seterr(err, BKEY_ERR_INTERNAL,
 			    "out of memory");
 		rq->content_type = FORM_CT;
@@ -436,7 +441,7 @@ initiate_request(const struct bkey_ciba *k, struct bkey_http_req *rq,
 			return bkey_seterr(err, BKEY_ERR_INTERNAL,
 			    "initiate without a client token");
 		if (build_initiate_json(body, did, oscope, binding_message,
-		    details, requested_expiry) != 0)
+			details, requested_expiry) != 0)
 			return bkey_seterr(err, BKEY_ERR_INTERNAL,
 			    "request body too large");
 		rq->content_type = JSON_CT;
@@ -503,7 +508,7 @@ bkey_ciba_initiate(struct bkey_ciba *k, const char *did, const char *scope,
 		goto out;
 	}
 	if (initiate_request(k, &rq, &body, did, oscope.data, binding_message,
-	    details, requested_expiry, err) != 0)
+		details, requested_expiry, err) != 0)
 		goto out;
 	bkey_ciba_debug("POST %s (initiate, %s dialect)", rq.url,
 	    k->c->dialect == BKEY_DIALECT_CIBA ? "ciba" : "bkey");
@@ -549,7 +554,7 @@ take_tokens(const bkey_json *j, struct bkey_ciba_poll *out, bkey_error *err)
 		    "poll: approved without a usable access_token");
 	if (bkey_json_find(j, 0, "id_token") >= 0 &&
 	    bkey_json_type_of(j, bkey_json_find(j, 0, "id_token")) !=
-	    BKEY_JSON_NULL &&
+		BKEY_JSON_NULL &&
 	    get_token_str(j, "id_token", &out->id_token) != 0)
 		return bkey_seterr(err, BKEY_ERR_PROTOCOL,
 		    "poll: id_token is not a usable string");
@@ -559,8 +564,8 @@ take_tokens(const bkey_json *j, struct bkey_ciba_poll *out, bkey_error *err)
 
 /* The Python SDK's variant: {"status":"pending|approved|denied|expired"}. */
 static int
-status_shape(const bkey_json *j, const char *status,
-    struct bkey_ciba_poll *out, bkey_error *err)
+status_shape(const bkey_json *j, const char *status, struct bkey_ciba_poll *out,
+    bkey_error *err)
 {
 	if (strcmp(status, "pending") == 0)
 		out->state = BKEY_POLL_PENDING;
@@ -638,9 +643,8 @@ out:
 }
 
 int
-bkey_ciba_poll(struct bkey_ciba *k, const char *auth_req_id,
-    long interval_ms, long long deadline_ms, struct bkey_ciba_poll *out,
-    bkey_error *err)
+bkey_ciba_poll(struct bkey_ciba *k, const char *auth_req_id, long interval_ms,
+    long long deadline_ms, struct bkey_ciba_poll *out, bkey_error *err)
 {
 	struct bkey_http_req rq;
 	struct bkey_http_resp resp;
@@ -662,15 +666,16 @@ bkey_ciba_poll(struct bkey_ciba *k, const char *auth_req_id,
 		bkey_form_add(&form, "client_secret", k->c->client_secret);
 	}
 	if (post_token_form(k, &rq, &form, &resp, deadline_ms, interval_ms,
-	    "poll", err) != 0)
+		"poll", err) != 0)
 		goto out;
 	rc = poll_answer(&resp, out, err);
 	if (rc == 0)
 		bkey_ciba_debug("poll: HTTP %ld -> %s", resp.status,
-		    out->state == BKEY_POLL_PENDING ? "pending" :
-		    out->state == BKEY_POLL_SLOW_DOWN ? "slow_down" :
-		    out->state == BKEY_POLL_APPROVED ? "approved" :
-		    out->state == BKEY_POLL_DENIED ? "denied" : "expired");
+		    out->state == BKEY_POLL_PENDING	  ? "pending" :
+			out->state == BKEY_POLL_SLOW_DOWN ? "slow_down" :
+			out->state == BKEY_POLL_APPROVED  ? "approved" :
+			out->state == BKEY_POLL_DENIED	  ? "denied" :
+							    "expired");
 out:
 	if (rc != 0)
 		bkey_ciba_poll_free(out);

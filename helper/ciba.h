@@ -16,31 +16,34 @@
 #include "http.h"
 #include "result.h"
 
-#define BKEY_CIBA_REQ_TIMEOUT_MS 30000	/* cap of one request */
-#define BKEY_CIBA_TOKEN_MAX 16384	/* longest token string accepted */
+#define BKEY_CIBA_REQ_TIMEOUT_MS 30000 /* cap of one request */
+#define BKEY_CIBA_TOKEN_MAX 16384      /* longest token string accepted */
 
 struct bkey_ciba {
 	const struct bkey_config *c;
 	struct bkey_http *http;
 	const volatile sig_atomic_t *cancel;
-	char *client_token;		/* bkey dialect, cached for the run */
+	char *client_token; /* bkey dialect, cached for the run */
 };
 
 struct bkey_ciba_started {
 	char *auth_req_id;
-	long expires_in;		/* seconds */
-	long interval;			/* seconds; -1 when absent */
+	long expires_in; /* seconds */
+	long interval;	 /* seconds; -1 when absent */
 };
 
 enum bkey_poll_state {
-	BKEY_POLL_PENDING = 0, BKEY_POLL_SLOW_DOWN, BKEY_POLL_APPROVED,
-	BKEY_POLL_DENIED, BKEY_POLL_EXPIRED
+	BKEY_POLL_PENDING = 0,
+	BKEY_POLL_SLOW_DOWN,
+	BKEY_POLL_APPROVED,
+	BKEY_POLL_DENIED,
+	BKEY_POLL_EXPIRED
 };
 
 struct bkey_ciba_poll {
 	enum bkey_poll_state state;
-	char *access_token;		/* APPROVED only; wiped on free */
-	char *id_token;			/* APPROVED, when sent */
+	char *access_token; /* APPROVED only; wiped on free */
+	char *id_token;	    /* APPROVED, when sent */
 };
 
 /* Sleep until deadline_ms in short slices; -1 (BKEY_ERR_CANCELLED) as soon
@@ -62,10 +65,9 @@ int bkey_ciba_client_token(struct bkey_ciba *k, long long deadline_ms,
     bkey_error *err);
 
 /* POST bc-authorize. details: sanitized JSON object text or NULL. */
-int bkey_ciba_initiate(struct bkey_ciba *k, const char *did,
-    const char *scope, const char *binding_message, const char *details,
-    long requested_expiry, long long deadline_ms,
-    struct bkey_ciba_started *out, bkey_error *err);
+int bkey_ciba_initiate(struct bkey_ciba *k, const char *did, const char *scope,
+    const char *binding_message, const char *details, long requested_expiry,
+    long long deadline_ms, struct bkey_ciba_started *out, bkey_error *err);
 void bkey_ciba_started_free(struct bkey_ciba_started *s);
 
 /* One poll of the token endpoint. 0 with out->state set, -1 on error.

@@ -28,12 +28,12 @@
 struct bkey_http {
 	CURL *curl;
 	const volatile sig_atomic_t *cancel;
-	char *proxy;			/* copy of the config's; wiped */
-	bkey_buf *sink;			/* body of the running request */
+	char *proxy;	/* copy of the config's; wiped */
+	bkey_buf *sink; /* body of the running request */
 	int too_large;
-	int sends;			/* requests curl began this transfer */
-	int resent;			/* it tried to send one again */
-	int socket_errno;		/* a socket() of this transfer failed */
+	int sends;	  /* requests curl began this transfer */
+	int resent;	  /* it tried to send one again */
+	int socket_errno; /* a socket() of this transfer failed */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -49,7 +49,7 @@ static int
 config_allows_http(const struct bkey_config *c)
 {
 	const char *urls[] = { c->api_url, c->token_endpoint,
-	    c->bc_authorize_endpoint, c->jwks_uri };
+		c->bc_authorize_endpoint, c->jwks_uri };
 	size_t i;
 
 	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
@@ -71,7 +71,7 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 		return 0;
 	if (n > BKEY_HTTP_BODY_MAX || h->sink->len + n > BKEY_HTTP_BODY_MAX) {
 		h->too_large = 1;
-		return 0;	/* CURLE_WRITE_ERROR */
+		return 0; /* CURLE_WRITE_ERROR */
 	}
 	if (bkey_buf_append(h->sink, ptr, n) != 0) {
 		if (h->sink->overflow)
@@ -82,12 +82,15 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 }
 
 static int
-xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow,
-    curl_off_t ultotal, curl_off_t ulnow)
+xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
 {
 	struct bkey_http *h = ud;
 
-	(void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
 	return (h->cancel != NULL && *h->cancel) ? 1 : 0;
 }
 
@@ -120,8 +123,10 @@ prereq_cb(void *ud, char *conn_primary_ip, char *conn_local_ip,
 {
 	struct bkey_http *h = ud;
 
-	(void)conn_primary_ip; (void)conn_local_ip;
-	(void)conn_primary_port; (void)conn_local_port;
+	(void)conn_primary_ip;
+	(void)conn_local_ip;
+	(void)conn_primary_port;
+	(void)conn_local_port;
 	if (++h->sends > 1) {
 		h->resent = 1;
 		return CURL_PREREQFUNC_ABORT;
@@ -129,13 +134,14 @@ prereq_cb(void *ud, char *conn_primary_ip, char *conn_local_ip,
 	return CURL_PREREQFUNC_OK;
 }
 
-#define SETOPT(opt, val) do {						\
-	if (curl_easy_setopt(h->curl, (opt), (val)) != CURLE_OK) {	\
-		bkey_seterr(err, BKEY_ERR_INTERNAL,			\
-		    "curl option %s refused", #opt);			\
-		goto fail;						\
-	}								\
-} while (0)
+#define SETOPT(opt, val) \
+	do { \
+		if (curl_easy_setopt(h->curl, (opt), (val)) != CURLE_OK) { \
+			bkey_seterr(err, BKEY_ERR_INTERNAL, \
+			    "curl option %s refused", #opt); \
+			goto fail; \
+		} \
+	} while (0)
 
 struct bkey_http *
 bkey_http_new(const struct bkey_config *c, const volatile sig_atomic_t *cancel,
@@ -259,8 +265,8 @@ basic_header(bkey_buf *hdr, const char *user, const char *pass)
 	    sodium_base64_VARIANT_ORIGINAL);
 	if ((b64 = malloc(b64len)) == NULL)
 		goto out;
-	sodium_bin2base64(b64, b64len, (const unsigned char *)raw.data,
-	    raw.len, sodium_base64_VARIANT_ORIGINAL);
+	sodium_bin2base64(b64, b64len, (const unsigned char *)raw.data, raw.len,
+	    sodium_base64_VARIANT_ORIGINAL);
 	bkey_buf_puts(hdr, "Authorization: Basic ");
 	bkey_buf_puts(hdr, b64);
 	rc = hdr->failed ? -1 : 0;
@@ -289,8 +295,9 @@ build_headers(const struct bkey_http_req *rq, struct curl_slist **out,
 		goto nomem;
 	if (rq->body != NULL) {
 		bkey_buf_printf(&line, "Content-Type: %s",
-		    rq->content_type != NULL ? rq->content_type :
-		    "application/x-www-form-urlencoded");
+		    rq->content_type != NULL ?
+			rq->content_type :
+			"application/x-www-form-urlencoded");
 		if (line.failed || add_header(&l, line.data) != 0)
 			goto nomem;
 		bkey_buf_reset(&line);
@@ -330,8 +337,8 @@ url_host(const char *url, char *out, size_t outsz)
 	out[0] = '\0';
 	if (url == NULL || (u = curl_url()) == NULL)
 		return;
-	if (curl_url_set(u, CURLUPART_URL, url, CURLU_GUESS_SCHEME |
-	    CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+	if (curl_url_set(u, CURLUPART_URL, url,
+		CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
 		n = strlen(host);
 		if (n >= 2 && host[0] == '[' && host[n - 1] == ']')
@@ -359,8 +366,8 @@ classify(struct bkey_http *h, const struct bkey_http_req *rq, CURLcode cc,
 	if (curl_easy_getinfo(h->curl, CURLINFO_OS_ERRNO, &os_errno) !=
 	    CURLE_OK)
 		os_errno = 0;
-	url_host(cc == CURLE_COULDNT_RESOLVE_PROXY ? h->proxy : rq->url,
-	    host, sizeof(host));
+	url_host(cc == CURLE_COULDNT_RESOLVE_PROXY ? h->proxy : rq->url, host,
+	    sizeof(host));
 	memset(&f, 0, sizeof(f));
 	f.code = cc;
 	f.os_errno = os_errno;
@@ -380,20 +387,23 @@ refuse_redirect(struct bkey_http *h, long status, bkey_error *err)
 	char *to = NULL;
 
 	if (curl_easy_getinfo(h->curl, CURLINFO_REDIRECT_URL, &to) !=
-	    CURLE_OK || to == NULL)
+		CURLE_OK ||
+	    to == NULL)
 		to = (char *)"(no Location)";
-	return bkey_seterr(err, BKEY_ERR_PROTOCOL, "HTTP %ld redirect to "
-	    "%.120s not followed: the service must answer itself", status,
-	    to);
+	return bkey_seterr(err, BKEY_ERR_PROTOCOL,
+	    "HTTP %ld redirect to "
+	    "%.120s not followed: the service must answer itself",
+	    status, to);
 }
 
-#define SETOPT(opt, val) do {						\
-	if (curl_easy_setopt(h->curl, (opt), (val)) != CURLE_OK) {	\
-		bkey_seterr(err, BKEY_ERR_INTERNAL,			\
-		    "curl option %s refused", #opt);			\
-		goto out;						\
-	}								\
-} while (0)
+#define SETOPT(opt, val) \
+	do { \
+		if (curl_easy_setopt(h->curl, (opt), (val)) != CURLE_OK) { \
+			bkey_seterr(err, BKEY_ERR_INTERNAL, \
+			    "curl option %s refused", #opt); \
+			goto out; \
+		} \
+	} while (0)
 
 /* A request we may send at all. 0 / -1 with err. */
 static int
@@ -474,13 +484,15 @@ bkey_http_do(struct bkey_http *h, const struct bkey_http_req *rq,
 		goto out;
 	}
 	if (resp->body.failed) {
-		bkey_seterr(err, resp->body.overflow ? BKEY_ERR_PROTOCOL :
-		    BKEY_ERR_INTERNAL, resp->body.overflow ?
-		    "response too large" : "out of memory");
+		bkey_seterr(err,
+		    resp->body.overflow ? BKEY_ERR_PROTOCOL : BKEY_ERR_INTERNAL,
+		    resp->body.overflow ? "response too large" :
+					  "out of memory");
 		goto out;
 	}
 	if (curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status) !=
-	    CURLE_OK || status < 100 || status > 599) {
+		CURLE_OK ||
+	    status < 100 || status > 599) {
 		bkey_seterr(err, BKEY_ERR_PROTOCOL, "no HTTP status");
 		goto out;
 	}

@@ -20,19 +20,19 @@ struct bkey_http;
 
 struct bkey_http_req {
 	const char *url;
-	const char *content_type;	/* "application/json" or form */
-	const char *body;		/* POST body; NULL = GET */
+	const char *content_type; /* "application/json" or form */
+	const char *body;	  /* POST body; NULL = GET */
 	size_t body_len;
-	const char *bearer;		/* Authorization: Bearer */
-	const char *basic_user;		/* client_secret_basic (ciba dialect) */
+	const char *bearer;	/* Authorization: Bearer */
+	const char *basic_user; /* client_secret_basic (ciba dialect) */
 	const char *basic_pass;
-	long timeout_ms;		/* whole request; caller derives from deadline */
+	long timeout_ms; /* whole request; caller derives from deadline */
 };
 
 struct bkey_http_resp {
-	long status;			/* HTTP status, 0 if none */
-	bkey_buf body;			/* capped at BKEY_HTTP_BODY_MAX */
-	time_t date;			/* its Date header; 0 none */
+	long status;   /* HTTP status, 0 if none */
+	bkey_buf body; /* capped at BKEY_HTTP_BODY_MAX */
+	time_t date;   /* its Date header; 0 none */
 };
 
 /* cancel: polled during transfers; a nonzero value aborts with

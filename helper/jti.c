@@ -24,12 +24,12 @@
 #include "fileperm.h"
 #include "jti.h"
 
-#define HASH_LEN	crypto_generichash_BYTES	/* 32 */
-#define HEX_LEN		(HASH_LEN * 2)
-#define PRUNE_MAX	256
-#define PRUNE_GRACE	(24 * 60 * 60)	/* kept a day past exp */
-#define TMP_PREFIX	".tmp."
-#define TMP_GRACE	(60 * 60)	/* a killed writer's leftover */
+#define HASH_LEN crypto_generichash_BYTES /* 32 */
+#define HEX_LEN (HASH_LEN * 2)
+#define PRUNE_MAX 256
+#define PRUNE_GRACE (24 * 60 * 60) /* kept a day past exp */
+#define TMP_PREFIX ".tmp."
+#define TMP_GRACE (60 * 60) /* a killed writer's leftover */
 
 /* Create (if create) and open the checked directory name under at. */
 static int
@@ -51,7 +51,7 @@ is_hex_name(const char *s)
 
 	for (i = 0; i < HEX_LEN; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
+			(s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return s[HEX_LEN] == '\0';
 }
@@ -82,7 +82,7 @@ prune(int dfd, time_t now)
 		/* A temporary file's mtime may already be its exp: its age
 		 * is the ctime. */
 		if (tmp ? st.st_ctime < now - TMP_GRACE :
-		    st.st_mtime < now - PRUNE_GRACE)
+			  st.st_mtime < now - PRUNE_GRACE)
 			(void)unlinkat(dfd, de->d_name, 0);
 	}
 	closedir(d);
@@ -96,8 +96,8 @@ open_shard(const char *state_dir, uid_t owner, const char *shard, char *shown,
 	int sfd, jfd = -1, dfd = -1;
 
 	/* state_dir is the administrator's: it may be a symbolic link. */
-	if ((sfd = open_dir(AT_FDCWD, state_dir, 0, 1, owner, state_dir,
-	    err)) < 0)
+	if ((sfd = open_dir(AT_FDCWD, state_dir, 0, 1, owner, state_dir, err)) <
+	    0)
 		return -1;
 	(void)snprintf(shown, shownsz, "%s/jti", state_dir);
 	if ((jfd = open_dir(sfd, "jti", 1, 0, owner, shown, err)) < 0)
@@ -124,8 +124,8 @@ write_temp(int dfd, const char *tmp, time_t exp, const char *rec,
 	char text[32];
 	int fd, n, rc = -1;
 
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
+	fd = openat(dfd, tmp,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return bkey_seterr(err, bkey_errno_code(errno),
 		    "%s: cannot create: %s", rec, strerror(errno));
@@ -136,8 +136,8 @@ write_temp(int dfd, const char *tmp, time_t exp, const char *rec,
 		bkey_seterr(err, BKEY_ERR_INTERNAL, "%s: bad exp", rec);
 	else if (bkey_write_all(fd, text, (size_t)n) != 0 ||
 	    futimens(fd, ts) != 0 || fsync(fd) != 0)
-		bkey_seterr(err, BKEY_ERR_INTERNAL, "%s: cannot write: %s",
-		    rec, strerror(errno));
+		bkey_seterr(err, BKEY_ERR_INTERNAL, "%s: cannot write: %s", rec,
+		    strerror(errno));
 	else
 		rc = 0;
 	if (close(fd) != 0 && rc == 0)
@@ -173,18 +173,18 @@ bkey_jti_record_for(const char *state_dir, uid_t owner, const char *jti,
 		return bkey_seterr(err, BKEY_ERR_INTERNAL,
 		    "libsodium failed to initialise");
 	if (crypto_generichash(hash, sizeof(hash), (const unsigned char *)jti,
-	    strlen(jti), NULL, 0) != 0)
+		strlen(jti), NULL, 0) != 0)
 		return bkey_seterr(err, BKEY_ERR_INTERNAL, "hash failed");
 	sodium_bin2hex(hex, sizeof(hex), hash, sizeof(hash));
 	memcpy(shard, hex, 2);
 	shard[2] = '\0';
 	randombytes_buf(rnd, sizeof(rnd));
 	memcpy(tmp, TMP_PREFIX, strlen(TMP_PREFIX));
-	sodium_bin2hex(tmp + strlen(TMP_PREFIX), sizeof(tmp) -
-	    strlen(TMP_PREFIX), rnd, sizeof(rnd));
+	sodium_bin2hex(tmp + strlen(TMP_PREFIX),
+	    sizeof(tmp) - strlen(TMP_PREFIX), rnd, sizeof(rnd));
 
 	if ((dfd = open_shard(state_dir, owner, shard, shown, sizeof(shown),
-	    err)) < 0)
+		 err)) < 0)
 		return -1;
 	(void)snprintf(rec, sizeof(rec), "%s/%s", shown, hex);
 	if (write_temp(dfd, tmp, exp, rec, err) != 0)
@@ -192,10 +192,10 @@ bkey_jti_record_for(const char *state_dir, uid_t owner, const char *jti,
 	if (linkat(dfd, tmp, dfd, hex, 0) == 0)
 		rc = 0;
 	else if (errno == EEXIST)
-		rc = 1;		/* seen before: a replay */
+		rc = 1; /* seen before: a replay */
 	else
-		bkey_seterr(err, bkey_errno_code(errno), "%s: cannot create: %s",
-		    rec, strerror(errno));
+		bkey_seterr(err, bkey_errno_code(errno),
+		    "%s: cannot create: %s", rec, strerror(errno));
 	(void)unlinkat(dfd, tmp, 0);
 	if (rc == 0 && (now = time(NULL)) != (time_t)-1)
 		prune(dfd, now);

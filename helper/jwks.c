@@ -81,7 +81,7 @@ b64_member(const bkey_json *j, int obj, const char *key, unsigned char *buf,
 	if (len != NULL)
 		*len = got;
 	ret = 0;
- out:
+out:
 	free(v);
 	return ret;
 }
@@ -93,8 +93,8 @@ okp_key(const bkey_json *j, int obj, struct bkey_jwk *k)
 	unsigned char pk[sizeof(k->pk) + 1];
 
 	if (!member_is(j, obj, "crv", "Ed25519", 1) ||
-	    b64_member(j, obj, "x", pk, sizeof(k->pk), sizeof(k->pk),
-	    NULL) != 0)
+	    b64_member(j, obj, "x", pk, sizeof(k->pk), sizeof(k->pk), NULL) !=
+		0)
 		return -1;
 	memcpy(k->pk, pk, sizeof(k->pk));
 	k->algs = BKEY_ALG_EDDSA;
@@ -168,7 +168,7 @@ key_kid(const bkey_json *j, int obj, struct bkey_jwk *k)
 		memcpy(k->kid, kid, kidlen + 1);
 	}
 	ret = 0;
- out:
+out:
 	free(kid);
 	return ret;
 }
@@ -197,15 +197,17 @@ parse_key(const bkey_json *j, int obj, unsigned algs, struct bkey_jwk *k)
 		r = (algs & BKEY_ALG_EDDSA) ? okp_key(j, obj, k) : -1;
 	else if (member_is(j, obj, "kty", "EC", 1))
 		r = (algs & (BKEY_ALG_ES256 | BKEY_ALG_ES384)) ?
-		    ec_key(j, obj, k) : -1;
+		    ec_key(j, obj, k) :
+		    -1;
 	else if (member_is(j, obj, "kty", "RSA", 1))
 		r = (algs & (BKEY_ALG_RS256 | BKEY_ALG_PS256)) ?
-		    rsa_key(j, obj, k) : -1;
-	if (r == 0 && (narrow_to_alg(j, obj, k) != 0 ||
-	    key_kid(j, obj, k) != 0))
+		    rsa_key(j, obj, k) :
+		    -1;
+	if (r == 0 &&
+	    (narrow_to_alg(j, obj, k) != 0 || key_kid(j, obj, k) != 0))
 		r = -1;
 	k->algs &= algs;
- out:
+out:
 	if (r != 0 || k->algs == 0) {
 		jwk_clear(k);
 		return 0;
@@ -218,13 +220,61 @@ static int
 has_private_member(const bkey_json *j, int obj)
 {
 	static const char *const priv[] = {
-		"d", "p", "q", "dp", "dq", "qi", "oth",
+		"d",
+		"p",
+		"q",
+		"dp",
+		"dq",
+		"qi",
+		"oth",
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(priv) / sizeof(priv[0]); i++)
 		if (bkey_json_find(j, obj, priv[i]) >= 0)
 			return 1;
+	return 0;
+}
+
+/* First pass: every key an object, and no private key anywhere in the
+ * set. 0 / -1 with err. */
+static int
+check_shape(const bkey_json *j, int arr, int n, bkey_error *err)
+{
+	int i, el;
+
+	for (i = 0; i < n; i++) {
+		el = bkey_json_array_at(j, arr, i);
+		if (el < 0 || bkey_json_type_of(j, el) != BKEY_JSON_OBJECT)
+			return bkey_seterr(err, BKEY_ERR_PROTOCOL,
+			    "JWKS key %d is not an object", i);
+		if (has_private_member(j, el))
+			return bkey_seterr(err, BKEY_ERR_PROTOCOL,
+			    "JWKS publishes a private key");
+	}
+	return 0;
+}
+
+/* Keep the usable key k (cleared on refusal). 0 / -1 with err. */
+static int
+add_key(struct bkey_jwks *ks, struct bkey_jwk *k, bkey_error *err)
+{
+	size_t a;
+
+	/* Two keys under one kid would make the choice ambiguous. */
+	for (a = 0; k->kid[0] != '\0' && a < ks->n; a++) {
+		if (strcmp(ks->keys[a].kid, k->kid) == 0) {
+			jwk_clear(k);
+			return bkey_seterr(err, BKEY_ERR_PROTOCOL,
+			    "JWKS has two keys with one kid");
+		}
+	}
+	if (ks->n == JWKS_MAX_KEYS) {
+		jwk_clear(k);
+		return bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "JWKS has more than %d usable keys", JWKS_MAX_KEYS);
+	}
+	ks->keys[ks->n++] = *k;
 	return 0;
 }
 
@@ -235,7 +285,6 @@ bkey_jwks_parse_algs(struct bkey_jwks *ks, const char *json, size_t len,
 	bkey_json j;
 	struct bkey_jwk k;
 	int arr, n, i, el, parsed = 0, ret = -1;
-	size_t a;
 
 	if (ks == NULL)
 		return bkey_seterr(err, BKEY_ERR_INTERNAL, "JWKS: no output");
@@ -251,24 +300,13 @@ bkey_jwks_parse_algs(struct bkey_jwks *ks, const char *json, size_t len,
 	parsed = 1;
 	arr = bkey_json_find(&j, 0, "keys");
 	if (arr < 0 || bkey_json_type_of(&j, arr) != BKEY_JSON_ARRAY) {
-		bkey_seterr(err, BKEY_ERR_PROTOCOL, "JWKS has no \"keys\" array");
+		bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    "JWKS has no \"keys\" array");
 		goto out;
 	}
 	n = bkey_json_size(&j, arr);
-	/* First pass: shape, and no private key anywhere in the set. */
-	for (i = 0; i < n; i++) {
-		el = bkey_json_array_at(&j, arr, i);
-		if (el < 0 || bkey_json_type_of(&j, el) != BKEY_JSON_OBJECT) {
-			bkey_seterr(err, BKEY_ERR_PROTOCOL,
-			    "JWKS key %d is not an object", i);
-			goto out;
-		}
-		if (has_private_member(&j, el)) {
-			bkey_seterr(err, BKEY_ERR_PROTOCOL,
-			    "JWKS publishes a private key");
-			goto out;
-		}
-	}
+	if (check_shape(&j, arr, n, err) != 0)
+		goto out;
 	ks->keys = calloc(JWKS_MAX_KEYS, sizeof(*ks->keys));
 	if (ks->keys == NULL) {
 		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
@@ -276,33 +314,18 @@ bkey_jwks_parse_algs(struct bkey_jwks *ks, const char *json, size_t len,
 	}
 	for (i = 0; i < n; i++) {
 		el = bkey_json_array_at(&j, arr, i);
-		if (!parse_key(&j, el, algs, &k))
-			continue;
-		/* Two keys under one kid would make the choice ambiguous. */
-		for (a = 0; k.kid[0] != '\0' && a < ks->n; a++) {
-			if (strcmp(ks->keys[a].kid, k.kid) == 0) {
-				bkey_seterr(err, BKEY_ERR_PROTOCOL,
-				    "JWKS has two keys with one kid");
-				jwk_clear(&k);
-				goto out;
-			}
-		}
-		if (ks->n == JWKS_MAX_KEYS) {
-			bkey_seterr(err, BKEY_ERR_PROTOCOL,
-			    "JWKS has more than %d usable keys", JWKS_MAX_KEYS);
-			jwk_clear(&k);
+		if (parse_key(&j, el, algs, &k) && add_key(ks, &k, err) != 0)
 			goto out;
-		}
-		ks->keys[ks->n++] = k;
 	}
 	if (ks->n == 0) {
-		bkey_seterr(err, BKEY_ERR_PROTOCOL, algs == BKEY_ALG_EDDSA ?
-		    "JWKS has no usable Ed25519 key" :
-		    "JWKS has no usable key for token_algs");
+		bkey_seterr(err, BKEY_ERR_PROTOCOL,
+		    algs == BKEY_ALG_EDDSA ?
+			"JWKS has no usable Ed25519 key" :
+			"JWKS has no usable key for token_algs");
 		goto out;
 	}
 	ret = 0;
- out:
+out:
 	if (parsed)
 		bkey_json_free(&j);
 	if (ret != 0)

@@ -7,10 +7,10 @@
 #include "result.h"
 
 struct bkey_jwk {
-	char kid[128];			/* "" when the key has none */
-	unsigned algs;			/* BKEY_ALG_* this key may verify */
-	unsigned char pk[32];		/* Ed25519 (algs == BKEY_ALG_EDDSA) */
-	void *pkey;			/* EVP_PKEY of an EC or RSA key */
+	char kid[128];	      /* "" when the key has none */
+	unsigned algs;	      /* BKEY_ALG_* this key may verify */
+	unsigned char pk[32]; /* Ed25519 (algs == BKEY_ALG_EDDSA) */
+	void *pkey;	      /* EVP_PKEY of an EC or RSA key */
 };
 
 struct bkey_jwks {

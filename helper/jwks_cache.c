@@ -40,7 +40,7 @@ bkey_jwks_cache_free(struct bkey_jwks_cache *jc)
 	jc->have = 0;
 }
 
-#define URL_HASH_LEN 16		/* bytes of BLAKE2b over the jwks_uri */
+#define URL_HASH_LEN 16 /* bytes of BLAKE2b over the jwks_uri */
 #define CACHE_NAME_MAX 64
 
 /* "jwks-HEX.json": the cache belongs to one jwks_uri. */
@@ -53,7 +53,7 @@ cache_name(const struct bkey_jwks_cache *jc, char *dst, size_t dstsz)
 
 	if (jc->url == NULL || sodium_init() < 0 ||
 	    crypto_generichash(h, sizeof(h), (const unsigned char *)jc->url,
-	    strlen(jc->url), NULL, 0) != 0)
+		strlen(jc->url), NULL, 0) != 0)
 		return -1;
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 	n = snprintf(dst, dstsz, "%s%s.json", BKEY_JWKS_CACHE_PREFIX, hex);
@@ -74,7 +74,7 @@ open_state_dir(const struct bkey_jwks_cache *jc)
 		return -1;
 	memset(&e, 0, sizeof(e));
 	if ((fd = bkey_open_dir_checked(AT_FDCWD, jc->state_dir, 1,
-	    jc->state_dir, &e)) < 0)
+		 jc->state_dir, &e)) < 0)
 		bkey_ciba_debug("jwks cache not used: %s", e.detail);
 	return fd;
 }
@@ -140,15 +140,15 @@ write_cache(const struct bkey_jwks_cache *jc, const bkey_buf *body)
 	n = snprintf(tmp, sizeof(tmp), ".%s.%s", name, hex);
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		goto out;
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
+	fd = openat(dfd, tmp,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1) {
 		bkey_ciba_debug("jwks cache: cannot create %s/%s: %s",
 		    jc->state_dir, tmp, strerror(errno));
 		goto out;
 	}
-	if (fchmod(fd, 0644) != 0 || bkey_write_all(fd, body->data, body->len) != 0 ||
-	    fsync(fd) != 0) {
+	if (fchmod(fd, 0644) != 0 ||
+	    bkey_write_all(fd, body->data, body->len) != 0 || fsync(fd) != 0) {
 		bkey_ciba_debug("jwks cache: cannot write %s/%s: %s",
 		    jc->state_dir, tmp, strerror(errno));
 		goto drop;
@@ -185,8 +185,8 @@ fetch_set(struct bkey_jwks_cache *jc, bkey_error *err)
 	if (jc->fetch(jc->fetch_ctx, jc->url, &body, err) != 0)
 		goto out;
 	if (body.data == NULL ||
-	    bkey_jwks_parse_algs(&ks, body.data, body.len, jc->algs,
-	    err) != 0) {
+	    bkey_jwks_parse_algs(&ks, body.data, body.len, jc->algs, err) !=
+		0) {
 		if (err != NULL && err->code != BKEY_ERR_PROTOCOL)
 			err->code = BKEY_ERR_PROTOCOL;
 		if (body.data == NULL)
@@ -217,7 +217,7 @@ bkey_jwks_cache_get(struct bkey_jwks_cache *jc, const struct bkey_jwks **ks,
 		memset(&ignored, 0, sizeof(ignored));
 		if (read_cache(jc, &body) == 0 &&
 		    bkey_jwks_parse_algs(&jc->ks, body.data, body.len, jc->algs,
-		    &ignored) == 0) {
+			&ignored) == 0) {
 			jc->have = 1;
 			bkey_ciba_debug("jwks: using the cached set (%zu keys)",
 			    jc->ks.n);
@@ -231,8 +231,8 @@ bkey_jwks_cache_get(struct bkey_jwks_cache *jc, const struct bkey_jwks **ks,
 }
 
 int
-bkey_jwks_cache_refresh(struct bkey_jwks_cache *jc,
-    const struct bkey_jwks **ks, bkey_error *err)
+bkey_jwks_cache_refresh(struct bkey_jwks_cache *jc, const struct bkey_jwks **ks,
+    bkey_error *err)
 {
 	if (jc->fetched) {
 		*ks = jc->have ? &jc->ks : NULL;

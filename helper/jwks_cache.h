@@ -17,8 +17,8 @@
 #include "jwks.h"
 #include "result.h"
 
-#define BKEY_JWKS_CACHE_MAX_AGE 3600		/* seconds */
-#define BKEY_JWKS_CACHE_PREFIX "jwks-"	/* + hex hash of the URL + ".json" */
+#define BKEY_JWKS_CACHE_MAX_AGE 3600   /* seconds */
+#define BKEY_JWKS_CACHE_PREFIX "jwks-" /* + hex hash of the URL + ".json" */
 
 /* GET url into body (caller frees with bkey_buf_free). 0 / -1 with err. */
 typedef int (*bkey_jwks_fetch_fn)(void *ctx, const char *url, bkey_buf *body,
@@ -29,10 +29,10 @@ struct bkey_jwks_cache {
 	const char *url;
 	bkey_jwks_fetch_fn fetch;
 	void *fetch_ctx;
-	unsigned algs;			/* token_algs; 0 (init) = EdDSA */
+	unsigned algs; /* token_algs; 0 (init) = EdDSA */
 	struct bkey_jwks ks;
-	int have;			/* ks holds a set */
-	int fetched;			/* ks came from the network this run */
+	int have;    /* ks holds a set */
+	int fetched; /* ks came from the network this run */
 };
 
 void bkey_jwks_cache_init(struct bkey_jwks_cache *jc, const char *state_dir,
@@ -40,8 +40,8 @@ void bkey_jwks_cache_init(struct bkey_jwks_cache *jc, const char *state_dir,
 void bkey_jwks_cache_free(struct bkey_jwks_cache *jc);
 
 /* The current key set: in memory, from the cache file, or fetched. */
-int bkey_jwks_cache_get(struct bkey_jwks_cache *jc,
-    const struct bkey_jwks **ks, bkey_error *err);
+int bkey_jwks_cache_get(struct bkey_jwks_cache *jc, const struct bkey_jwks **ks,
+    bkey_error *err);
 
 /*
  * A token named a kid the set lacks: fetch once per run. 0 with *ks

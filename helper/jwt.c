@@ -199,8 +199,8 @@ free_buf(char **buf, size_t len)
 
 /* Header: alg in the allow-list, typ, crit, kid. 0 / -1 with err. */
 static int
-check_header(const bkey_json *j, unsigned algs, unsigned *alg_bit,
-    char **kid, bkey_error *err)
+check_header(const bkey_json *j, unsigned algs, unsigned *alg_bit, char **kid,
+    bkey_error *err)
 {
 	char *alg = NULL, *typ = NULL;
 	int r, ret = -1;
@@ -210,14 +210,16 @@ check_header(const bkey_json *j, unsigned algs, unsigned *alg_bit,
 	if (bkey_json_opt_str(j, 0, "alg", &alg) == 1)
 		*alg_bit = bkey_alg_bit(alg, strlen(alg)) & algs;
 	if (*alg_bit == 0) {
-		tokerr(err, algs == BKEY_ALG_EDDSA ?
-		    "token algorithm not EdDSA" :
-		    "token algorithm not in token_algs");
+		tokerr(err,
+		    algs == BKEY_ALG_EDDSA ?
+			"token algorithm not EdDSA" :
+			"token algorithm not in token_algs");
 		goto out;
 	}
 	r = bkey_json_opt_str(j, 0, "typ", &typ);
-	if (r < 0 || (r == 1 && strcasecmp(typ, "JWT") != 0 &&
-	    strcasecmp(typ, "at+jwt") != 0)) {
+	if (r < 0 ||
+	    (r == 1 && strcasecmp(typ, "JWT") != 0 &&
+		strcasecmp(typ, "at+jwt") != 0)) {
 		tokerr(err, "token type not accepted");
 		goto out;
 	}
@@ -230,7 +232,7 @@ check_header(const bkey_json *j, unsigned algs, unsigned *alg_bit,
 		goto out;
 	}
 	ret = 0;
- out:
+out:
 	free(alg);
 	free(typ);
 	return ret;
@@ -272,8 +274,7 @@ check_times(const bkey_json *j, const struct bkey_jwt_expect *want,
 	if (now >= sat_add(c->exp, leeway))
 		return tokerr(err, "token expired");
 	/* Usable from nbf (- leeway) on, not a second before. */
-	if (bkey_json_find(j, 0, "nbf") >= 0 &&
-	    now < sat_sub(c->nbf, leeway))
+	if (bkey_json_find(j, 0, "nbf") >= 0 && now < sat_sub(c->nbf, leeway))
 		return tokerr(err, "token not yet valid");
 	if (c->iat > sat_add(now, leeway))
 		return tokerr(err, "token issued in the future");
@@ -291,8 +292,7 @@ check_claims(const bkey_json *j, const struct bkey_jwt_expect *want,
 	int r, ret = -1;
 
 	if (check_parties(j, want, c, err) != 0 ||
-	    check_times(j, want, c, err) != 0 ||
-	    check_aud(j, want, err) != 0)
+	    check_times(j, want, c, err) != 0 || check_aud(j, want, err) != 0)
 		goto out;
 	r = bkey_json_opt_str(j, 0, "scope", &c->scope);
 	if (r < 0) {
@@ -320,17 +320,17 @@ check_claims(const bkey_json *j, const struct bkey_jwt_expect *want,
 		goto out;
 	}
 	ret = 0;
- out:
+out:
 	free(arid);
 	return ret;
 }
 
 /* A decoded token: where its parts are, and its signature. */
 struct jws_parts {
-	size_t d1, d2;			/* the two dots */
+	size_t d1, d2; /* the two dots */
 	unsigned char sig[BKEY_JWS_SIG_MAX + 1];
 	size_t siglen;
-	unsigned alg;			/* BKEY_ALG_* of the header */
+	unsigned alg; /* BKEY_ALG_* of the header */
 };
 
 /* Three base64url parts, a signature of a possible size into p->sig.
@@ -346,8 +346,8 @@ check_shape(const char *token, unsigned algs, struct jws_parts *p,
 	if (split_token(token, len, &p->d1, &p->d2) != 0)
 		return tokerr(err, "token malformed");
 	if (bkey_b64url_decode(token + p->d2 + 1, len - p->d2 - 1, p->sig,
-	    sizeof(p->sig), &p->siglen) != 0 || p->siglen == 0 ||
-	    p->siglen > BKEY_JWS_SIG_MAX ||
+		sizeof(p->sig), &p->siglen) != 0 ||
+	    p->siglen == 0 || p->siglen > BKEY_JWS_SIG_MAX ||
 	    (algs == BKEY_ALG_EDDSA && p->siglen != ED25519_SIGLEN))
 		return tokerr(err, "token signature malformed");
 	return 0;
@@ -369,13 +369,13 @@ check_signature(const char *token, const struct jws_parts *p,
 	if (p->alg == BKEY_ALG_EDDSA) {
 		if (p->siglen != ED25519_SIGLEN)
 			return tokerr(err, "token signature malformed");
-		if (crypto_sign_verify_detached(p->sig, msg, p->d2,
-		    key->pk) != 0)
+		if (crypto_sign_verify_detached(p->sig, msg, p->d2, key->pk) !=
+		    0)
 			return tokerr(err, "token signature invalid");
 		return 0;
 	}
-	if (bkey_jws_verify(p->alg, key->pkey, msg, p->d2, p->sig,
-	    p->siglen) != 0)
+	if (bkey_jws_verify(p->alg, key->pkey, msg, p->d2, p->sig, p->siglen) !=
+	    0)
 		return tokerr(err, "token signature invalid");
 	return 0;
 }
@@ -445,8 +445,8 @@ bkey_jwt_verify(const char *token, const struct bkey_jwks *ks,
 		goto out;
 
 	/* 3-8. Claims. */
-	if (decode_json(token + p.d1 + 1, p.d2 - p.d1 - 1, &pbuf, &plen,
-	    &pj) != 0) {
+	if (decode_json(token + p.d1 + 1, p.d2 - p.d1 - 1, &pbuf, &plen, &pj) !=
+	    0) {
 		tokerr(err, "token payload malformed");
 		goto out;
 	}
@@ -458,7 +458,7 @@ bkey_jwt_verify(const char *token, const struct bkey_jwks *ks,
 		*out = c;
 		memset(&c, 0, sizeof(c));
 	}
- out:
+out:
 	if (hparsed)
 		bkey_json_free(&hj);
 	if (pparsed)

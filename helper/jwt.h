@@ -11,21 +11,22 @@
 #define BKEY_JWT_MAX 8192
 
 struct bkey_jwt_expect {
-	const char *issuer;		/* trailing '/' tolerated on either side */
-	const char *audience;		/* checked only if the token has aud */
-	int require_aud;		/* id_token: aud must be present */
-	const char *scope;		/* space-separated, each must be granted; NULL = none */
-	const char *sub;		/* must equal */
-	const char *auth_req_id;	/* id_token claim, if the token carries it */
-	long leeway;			/* seconds */
+	const char *issuer;   /* trailing '/' tolerated on either side */
+	const char *audience; /* checked only if the token has aud */
+	int require_aud;      /* id_token: aud must be present */
+	const char
+	    *scope; /* space-separated, each must be granted; NULL = none */
+	const char *sub;	 /* must equal */
+	const char *auth_req_id; /* id_token claim, if the token carries it */
+	long leeway;		 /* seconds */
 	time_t now;
-	unsigned algs;			/* BKEY_ALG_* allowed; 0 = EdDSA */
+	unsigned algs; /* BKEY_ALG_* allowed; 0 = EdDSA */
 };
 
 struct bkey_jwt_claims {
 	char *kid;
-	char *iss, *sub, *jti, *scope;	/* jti, scope may be NULL when absent */
-	long long iat, exp, nbf;	/* nbf 0 when absent */
+	char *iss, *sub, *jti, *scope; /* jti, scope may be NULL when absent */
+	long long iat, exp, nbf;       /* nbf 0 when absent */
 };
 
 #define BKEY_JWT_UNKNOWN_KID 1

@@ -30,10 +30,10 @@
 #include "netfail.h"
 #include "result.h"
 
-#define PROBE_MEM	(1024 * 1024)
-#define LOOKUP_MIN_MS	200
-#define LOOKUP_MAX_MS	5000
-#define HOST_MAX	256
+#define PROBE_MEM (1024 * 1024)
+#define LOOKUP_MIN_MS 200
+#define LOOKUP_MAX_MS 5000
+#define HOST_MAX 256
 
 static void *
 probe_thread(void *arg)
@@ -49,20 +49,26 @@ bkey_netfail_probe(bkey_error *err)
 	int sp[2], s, e;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
-		return bkey_seterr(err, BKEY_ERR_INTERNAL, "out of resources: "
-		    "no descriptors: %s", strerror(errno));
+		return bkey_seterr(err, BKEY_ERR_INTERNAL,
+		    "out of resources: "
+		    "no descriptors: %s",
+		    strerror(errno));
 	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	e = errno;
 	(void)close(sp[0]);
 	(void)close(sp[1]);
 	if (s < 0)
-		return bkey_seterr(err, BKEY_ERR_INTERNAL, "out of resources: "
-		    "no socket: %s", strerror(e));
+		return bkey_seterr(err, BKEY_ERR_INTERNAL,
+		    "out of resources: "
+		    "no socket: %s",
+		    strerror(e));
 	(void)close(s);
 	/* Default attributes: the stack curl's resolver thread would get. */
 	if ((e = pthread_create(&t, NULL, probe_thread, NULL)) != 0)
-		return bkey_seterr(err, BKEY_ERR_INTERNAL, "out of resources: "
-		    "cannot start a thread: %s", strerror(e));
+		return bkey_seterr(err, BKEY_ERR_INTERNAL,
+		    "out of resources: "
+		    "cannot start a thread: %s",
+		    strerror(e));
 	(void)pthread_join(t, NULL);
 	if ((mem = malloc(PROBE_MEM)) == NULL)
 		return bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
@@ -204,7 +210,8 @@ look_up(const char *host, long ms, const char **why, int *terr)
 	if (rc == 0)
 		return LK_FOUND;
 	if ((rc == EAI_NONAME || rc == EAI_NODATA || rc == EAI_AGAIN ||
-	    rc == EAI_FAIL) && !resource_errno(e))
+		rc == EAI_FAIL) &&
+	    !resource_errno(e))
 		return LK_NOT_FOUND;
 	*terr = e;
 	return LK_LOCAL;
@@ -217,8 +224,8 @@ static int
 local_words(const char *s)
 {
 	static const char *const words[] = { "memory", "malloc", "thread",
-	    "Too many open files", "Cannot allocate",
-	    "Resource temporarily unavailable" };
+		"Too many open files", "Cannot allocate",
+		"Resource temporarily unavailable" };
 	size_t i;
 
 	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -270,16 +277,17 @@ server_garbage(CURLcode cc)
 
 /* A resolve failure is a DNS failure only if we cannot resolve it either. */
 static int
-resolve_failure(const struct bkey_netfail *f, const char *why,
-    bkey_error *err)
+resolve_failure(const struct bkey_netfail *f, const char *why, bkey_error *err)
 {
 	const char *gai;
 	long ms = f->lookup_ms;
 	int terr;
 
 	if (strncmp(f->errbuf, "Could not resolve ", 18) != 0)
-		return bkey_seterr(err, BKEY_ERR_INTERNAL, "name look-up "
-		    "failed for a local reason: %s", why);
+		return bkey_seterr(err, BKEY_ERR_INTERNAL,
+		    "name look-up "
+		    "failed for a local reason: %s",
+		    why);
 	if (ms < LOOKUP_MIN_MS)
 		ms = LOOKUP_MIN_MS;
 	if (ms > LOOKUP_MAX_MS)
@@ -292,12 +300,16 @@ resolve_failure(const struct bkey_netfail *f, const char *why,
 		return bkey_seterr(err, BKEY_ERR_UNAVAILABLE,
 		    "%s (name service not answering)", why);
 	case LK_FOUND:
-		return bkey_seterr(err, BKEY_ERR_INTERNAL, "%s, yet the name "
-		    "resolves: a local failure", why);
+		return bkey_seterr(err, BKEY_ERR_INTERNAL,
+		    "%s, yet the name "
+		    "resolves: a local failure",
+		    why);
 	default:
-		return bkey_seterr(err, BKEY_ERR_INTERNAL, "name look-up "
-		    "failed for a local reason: %s%s%s", why,
-		    terr != 0 ? ": " : "", terr != 0 ? strerror(terr) : "");
+		return bkey_seterr(err, BKEY_ERR_INTERNAL,
+		    "name look-up "
+		    "failed for a local reason: %s%s%s",
+		    why, terr != 0 ? ": " : "",
+		    terr != 0 ? strerror(terr) : "");
 	}
 }
 
@@ -310,10 +322,10 @@ outage_code(const struct bkey_netfail *f)
 		/* The errno may be an older transfer's: only trusted when no
 		 * socket() of this one failed. */
 		return f->socket_errno == 0 && connect_errno(f->os_errno);
-	case CURLE_OPERATION_TIMEDOUT:	/* connect, look-up or answer */
-	case CURLE_SSL_CONNECT_ERROR:	/* TLS handshake failed */
+	case CURLE_OPERATION_TIMEDOUT: /* connect, look-up or answer */
+	case CURLE_SSL_CONNECT_ERROR:  /* TLS handshake failed */
 	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_PROXY:		/* the configured proxy refused */
+	case CURLE_PROXY: /* the configured proxy refused */
 		return 1;
 	default:
 		return dropped(f);
@@ -324,15 +336,17 @@ int
 bkey_netfail_classify(const struct bkey_netfail *f, bkey_error *err)
 {
 	const char *why = f->errbuf != NULL && f->errbuf[0] != '\0' ?
-	    f->errbuf : curl_easy_strerror(f->code);
+	    f->errbuf :
+	    curl_easy_strerror(f->code);
 	struct bkey_netfail g = *f;
 	bkey_error probe;
 
 	g.errbuf = f->errbuf != NULL ? f->errbuf : "";
 	if (f->code == CURLE_OUT_OF_MEMORY)
 		return bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
-	if (f->too_large && (f->code == CURLE_WRITE_ERROR ||
-	    f->code == CURLE_FILESIZE_EXCEEDED))
+	if (f->too_large &&
+	    (f->code == CURLE_WRITE_ERROR ||
+		f->code == CURLE_FILESIZE_EXCEEDED))
 		return bkey_seterr(err, BKEY_ERR_PROTOCOL,
 		    "response too large");
 	if (f->code == CURLE_FILESIZE_EXCEEDED)
@@ -344,8 +358,10 @@ bkey_netfail_classify(const struct bkey_netfail *f, bkey_error *err)
 	if (server_garbage(f->code))
 		return bkey_seterr(err, BKEY_ERR_PROTOCOL, "%s", why);
 	if (f->socket_errno != 0)
-		return bkey_seterr(err, BKEY_ERR_INTERNAL, "cannot open a "
-		    "socket: %s", strerror(f->socket_errno));
+		return bkey_seterr(err, BKEY_ERR_INTERNAL,
+		    "cannot open a "
+		    "socket: %s",
+		    strerror(f->socket_errno));
 	/* Whatever the code, a starved process is not an outage. */
 	if (local_words(g.errbuf) || bkey_netfail_probe(&probe) != 0)
 		return bkey_seterr(err, BKEY_ERR_INTERNAL, "%s (%s)",
@@ -358,7 +374,10 @@ bkey_netfail_classify(const struct bkey_netfail *f, bkey_error *err)
 		return bkey_seterr(err, BKEY_ERR_UNAVAILABLE, "%s%s",
 		    f->code == CURLE_OPERATION_TIMEDOUT ? "timed out: " : "",
 		    f->resent && f->code == CURLE_ABORTED_BY_CALLBACK ?
-		    "the server dropped the connection" : why);
-	return bkey_seterr(err, BKEY_ERR_INTERNAL, "network request failed "
-	    "(curl error %d): %s", (int)f->code, why);
+			"the server dropped the connection" :
+			why);
+	return bkey_seterr(err, BKEY_ERR_INTERNAL,
+	    "network request failed "
+	    "(curl error %d): %s",
+	    (int)f->code, why);
 }

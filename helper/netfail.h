@@ -18,13 +18,13 @@
 
 struct bkey_netfail {
 	CURLcode code;
-	long os_errno;		/* CURLINFO_OS_ERRNO (may be stale: see .c) */
-	const char *errbuf;	/* curl's CURLOPT_ERRORBUFFER text, or "" */
-	int socket_errno;	/* a socket() of this transfer failed so */
-	int resent;		/* curl tried to resend on a new connection */
-	int too_large;		/* the write callback refused the body */
-	const char *host;	/* the name curl looked up (target or proxy) */
-	long lookup_ms;		/* how long a confirming look-up may take */
+	long os_errno;	    /* CURLINFO_OS_ERRNO (may be stale: see .c) */
+	const char *errbuf; /* curl's CURLOPT_ERRORBUFFER text, or "" */
+	int socket_errno;   /* a socket() of this transfer failed so */
+	int resent;	    /* curl tried to resend on a new connection */
+	int too_large;	    /* the write callback refused the body */
+	const char *host;   /* the name curl looked up (target or proxy) */
+	long lookup_ms;	    /* how long a confirming look-up may take */
 };
 
 /* Classify; always returns -1 with err->code and err->detail set. */
