@@ -517,6 +517,22 @@ key_reason(struct rule *r, const char *tok, const char *val,
 	return set_once(&r->reason, val, "reason", lc);
 }
 
+static int
+key_recovery(struct rule *r, const char *tok, const char *val,
+    const struct line_ctx *lc)
+{
+	if (r->recovery != 0)
+		return twice(tok, lc);
+	if (strcmp(val, "allow") == 0)
+		r->recovery = 1;
+	else if (strcmp(val, "deny") == 0)
+		r->recovery = -1;
+	else
+		return lerr(lc, "recovery must be allow or deny, not '%.40s'",
+		    val);
+	return 0;
+}
+
 #define KEY_SUBJECT	(-1)	/* a key of who and what, before the action */
 
 /* Every key: where it may stand (before the action, or after the one
@@ -535,6 +551,7 @@ static const struct rule_key {
 	{ "env", KEY_SUBJECT, key_env },
 	{ "scope", RULE_APPROVE, key_scope },
 	{ "approver", RULE_APPROVE, key_approver },
+	{ "recovery", RULE_APPROVE, key_recovery },
 	{ "reason", RULE_DENY, key_reason },
 };
 

@@ -43,6 +43,8 @@ struct rule {
 	char *scope;			/* approve: never NULL after parsing */
 	char *approver;			/* approve: unix name or DID; NULL: self */
 	char *reason;			/* deny: NULL for the default text */
+	int recovery;			/* approve: recovery=allow 1, =deny -1,
+					 * 0: the plugin option decides */
 };
 
 struct rules {
