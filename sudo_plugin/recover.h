@@ -12,8 +12,8 @@
 
 #include "helper_run.h"
 
-#define RECOVER_TRIES	3	/* prompts per attempt */
-#define RECOVER_PROMPT	"BKey is unreachable. Recovery code: "
+#define RECOVER_TRIES 3 /* prompts per attempt */
+#define RECOVER_PROMPT "BKey is unreachable. Recovery code: "
 
 /*
  * Ask up to RECOVER_TRIES times. ask->req names the user and scope (its
@@ -22,7 +22,7 @@
  * codes or no answer (no conversation, an empty or absent reply); any
  * other result (cancelled by a signal, an error) ends the tries, err set.
  */
-bkey_result recover_ask(sudo_conv_t conv, struct bkey_ask *ask,
-    long *remaining, bkey_error *err);
+bkey_result recover_ask(sudo_conv_t conv, struct bkey_ask *ask, long *remaining,
+    bkey_error *err);
 
 #endif
