@@ -86,6 +86,14 @@ def test_sudo_rec_drv_denial_never_prompts(h):
     assert r.checks == [0], str(r)
     assert r.errstrs[1] == "approval denied", str(r)
     assert prompts(r) == [], str(r)
+    # nor after an interrupted wait (Ctrl-C while the code is shown)
+    c = h.config(users={"alice": "did:bkey:never"}, recovery_delay="0")
+    code = make_codes(h, c, "alice", 1)[0]
+    r = drive(h, [PSQL], conf=c, opts=["recovery=allow"],
+              pre=replies(code) + ["--signal-on-pending", "INT"])
+    assert r.checks == [0], str(r)
+    assert r.errstrs[1] == "approval cancelled", str(r)
+    assert prompts(r) == [], str(r)
 
 
 def test_sudo_rec_drv_not_configured_no_prompt(h):
