@@ -131,9 +131,16 @@ def test_sudo_rec_drv_rule_key_overrides_option(h):
 def test_sudo_rec_drv_bad_values_are_errors(h):
     r = drive(h, [PSQL], opts=["recovery=yes"])
     assert r.opens == [-2], str(r)
+    assert any("recovery= takes only 'allow'" in x for x in r.conv), str(r)
+    r = drive(h, [PSQL], opts=["recovery=allow", "recovery=allow"])
+    assert r.opens == [-2], str(r)
     r = drive(h, [PSQL], rules="approve recovery=maybe\n")
     assert r.opens == [-1], str(r)
-    assert any("recovery" in x for x in r.conv), str(r)
+    assert any(":2: recovery must be allow or deny" in x
+               for x in r.conv), str(r)
+    # an option of approve only
+    r = drive(h, [PSQL], rules="deny recovery=allow\n")
+    assert r.opens == [-1], str(r)
 
 
 def test_sudo_rec_e2e_code_through_sudo_conversation(h):
