@@ -8,6 +8,7 @@
  * bkey-admin unenroll USER [--config FILE]
  * bkey-admin list [--config FILE] [--json]
  * bkey-admin pushes USER [--config FILE] [--reset]
+ * bkey-admin recovery USER [--config FILE] [--count N | --revoke | --unlock]
  * bkey-admin --version | --help
  *
  * Exit statuses as bkey-approve's: 0 ok, 3 unavailable, 4 protocol or
@@ -41,11 +42,12 @@ on_signal(int sig)
 
 enum {
 	OPT_CONFIG = 1, OPT_RULES, OPT_HELPER, OPT_TIMEOUT, OPT_VERSION,
-	OPT_HELP
+	OPT_HELP, OPT_COUNT
 };
 
 /* The switches getopt_long sets itself. */
 static int flag_quiet, flag_json, flag_replace, flag_ldif, flag_reset;
+static int flag_revoke, flag_unlock;
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
@@ -57,6 +59,9 @@ static const struct option longopts[] = {
 	{ "ldif", no_argument, &flag_ldif, 1 },
 	{ "reset", no_argument, &flag_reset, 1 },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "revoke", no_argument, &flag_revoke, 1 },
+	{ "unlock", no_argument, &flag_unlock, 1 },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
@@ -75,6 +80,8 @@ usage(FILE *f)
 "       bkey-admin list [--config FILE] [--json]\n"
 "       bkey-admin vault-key USER [--config FILE] [--reset]\n"
 "       bkey-admin pushes USER [--config FILE] [--reset]\n"
+"       bkey-admin recovery USER [--config FILE] [--count N | --revoke |\n"
+"                  --unlock]\n"
 "       bkey-admin --version | --help\n"
 "\n"
 "  check   validate the configuration, the users and rules files, state_dir,\n"
@@ -87,6 +94,9 @@ usage(FILE *f)
 "  list      the users and their DIDs, one per line\n"
 "  vault-key the phone key pinned for USER's vault accesses\n"
 "  pushes    the pushes push_limit counts for USER now\n"
+"  recovery  print N new one-time break-glass codes for USER (default 10),\n"
+"          replacing the old ones; --revoke deletes them, --unlock clears\n"
+"          the lock-out after too many wrong codes\n"
 "  --config FILE  configuration (default " BKEY_DEFAULT_CONFIG ")\n"
 "  --rules FILE   sudo rules file (default " BKEY_DEFAULT_RULES ",\n"
 "                 if present)\n"
@@ -97,6 +107,7 @@ usage(FILE *f)
 "  --timeout SECONDS  enroll: how long to wait for the phone, 1..3600\n"
 "  --reset        vault-key: forget it (the next access records one)\n"
 "                 pushes: clear USER's count\n"
+"  --count N      recovery: how many codes, 1..50\n"
 "  --json         self-test: one JSON object per step; list: a JSON array\n"
 "Exit: 0 ok, 1 denied, 2 expired, 3 unavailable, 4 protocol or token,\n"
 "      5 cancelled, 64 usage, 78 configuration.\n");
@@ -190,6 +201,14 @@ parse_args(int argc, char **argv, struct admin_opts *o, int *status)
 				return 1;
 			}
 			break;
+		case OPT_COUNT:
+			dup |= o->count != 0;
+			if ((o->count = seconds(optarg)) == 0 || o->count > 50) {
+				*status = usage_error("--count must be a number "
+				    "from 1 to 50");
+				return 1;
+			}
+			break;
 		case OPT_VERSION:
 		case OPT_HELP:
 			info = ch;
@@ -207,6 +226,8 @@ parse_args(int argc, char **argv, struct admin_opts *o, int *status)
 	o->replace = flag_replace;
 	o->ldif = flag_ldif;
 	o->reset = flag_reset;
+	o->revoke = flag_revoke;
+	o->unlock = flag_unlock;
 	if (info != 0) {
 		if (info == OPT_HELP)
 			usage(stdout);
@@ -227,7 +248,8 @@ parse_args(int argc, char **argv, struct admin_opts *o, int *status)
 	if (optind < argc && (strcmp(o->command, "unenroll") == 0 ||
 	    strcmp(o->command, "enroll") == 0 ||
 	    strcmp(o->command, "vault-key") == 0 ||
-	    strcmp(o->command, "pushes") == 0))
+	    strcmp(o->command, "pushes") == 0 ||
+	    strcmp(o->command, "recovery") == 0))
 		o->user = argv[optind++];
 	if (optind < argc) {
 		*status = usage_error("unexpected argument '%s'",
@@ -235,6 +257,19 @@ parse_args(int argc, char **argv, struct admin_opts *o, int *status)
 		return 1;
 	}
 	return 0;
+}
+
+/* bkey-admin recovery: its options alone, one action at a time. */
+static int
+recovery_cmd(const struct admin_opts *o, int check_only)
+{
+	if (check_only || o->json || o->replace || o->ldif || o->timeout ||
+	    o->reset || (o->count != 0) + o->revoke + o->unlock > 1)
+		return usage_error("recovery takes --config and one of "
+		    "--count, --revoke, --unlock");
+	if (!bkey_username_valid(o->user))
+		return usage_error("recovery needs a valid user name");
+	return admin_recovery(o);
 }
 
 int
@@ -266,6 +301,11 @@ main(int argc, char **argv)
 		return check_only ? usage_error("self-test "
 		    "takes only --config and --json") :
 		    admin_self_test(&o, &cancelled);
+	if (strcmp(o.command, "recovery") == 0)
+		return recovery_cmd(&o, check_only);
+	if (o.count || o.revoke || o.unlock)
+		return usage_error("--count, --revoke and --unlock are for "
+		    "recovery");
 	if (strcmp(o.command, "list") == 0)
 		return check_only ? usage_error("list takes only --config and "
 		    "--json") : admin_list(&o);

@@ -23,6 +23,8 @@ struct admin_opts {
 	int quiet;			/* --quiet */
 	int json;			/* --json */
 	int reset;			/* vault-key, pushes --reset */
+	long count;			/* recovery --count, 0: default */
+	int revoke, unlock;		/* recovery --revoke, --unlock */
 };
 
 /* bkey-admin check: the exit status (0 clean, 78 problems, 70). */
@@ -47,6 +49,11 @@ int admin_list(const struct admin_opts *o);
 int admin_vault_key(const struct admin_opts *o);
 /* bkey-admin pushes USER [--reset] (pushes.c): exit status. */
 int admin_pushes(const struct admin_opts *o);
+
+/* bkey-admin recovery USER [--count N|--revoke|--unlock] (recovery.c). */
+int admin_recovery(const struct admin_opts *o);
+/* The codes user has left (0 none), -1 after a problem was printed. */
+int admin_recovery_left(const char *state_dir, const char *user);
 
 /* Milliseconds to deadline (monotonic ms), at least 1, at most cap. */
 long admin_ms_left(long long deadline, long cap);

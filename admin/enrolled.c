@@ -23,6 +23,9 @@
 
 #define EXIT_CONFIG 78
 
+/* list: where the recovery codes are counted (NULL: not counted). */
+static const char *list_state_dir;
+
 static int
 fail_with(const bkey_error *err)
 {
@@ -98,15 +101,22 @@ print_entry(int json, int first, const char *name, const char *did)
 {
 	bkey_buf b;
 	bkey_jobj j;
+	int left = admin_recovery_left(list_state_dir, name);
 
 	if (!json) {
-		(void)printf("%s %s\n", name, did);
+		if (left > 0)
+			(void)printf("%s %s recovery_codes=%d\n", name, did,
+			    left);
+		else
+			(void)printf("%s %s\n", name, did);
 		return;
 	}
 	bkey_buf_init(&b, 1024);
 	bkey_jobj_begin(&j, &b);
 	bkey_jobj_str(&j, "user", name);
 	bkey_jobj_str(&j, "did", did);
+	if (left > 0)
+		bkey_jobj_int(&j, "recovery_codes", left);
 	if (bkey_jobj_end(&j) == 0)
 		(void)printf("%s%.*s", first ? "" : ",", (int)b.len, b.data);
 	bkey_buf_free(&b);
@@ -171,10 +181,12 @@ list_directory(const struct admin_opts *o)
 
 	if (bkey_config_load(&cfg, o->config, &err) != 0)
 		return fail_with(&err);
+	list_state_dir = cfg.state_dir;
 	r = bkey_ldap_users_list(&cfg, list_entry, list_report, &l, &err);
 	if (r == 0 && o->json)
 		(void)printf("%s]\n", l.n == 0 ? "[" : "");
 	bkey_config_free(&cfg);
+	list_state_dir = NULL;
 	if (r < 0)
 		return fail_with(&err);
 	if (r > 0)
@@ -191,6 +203,7 @@ admin_list(const struct admin_opts *o)
 
 	if (bkey_config_load_public(&cfg, o->config, &err) != 0)
 		return fail_with(&err);
+	list_state_dir = cfg.state_dir;
 	if (cfg.users_ldap_uri != NULL) {
 		bkey_config_free(&cfg);
 		return list_directory(o);
@@ -203,6 +216,7 @@ admin_list(const struct admin_opts *o)
 		status = EXIT_CONFIG;
 	if (status == 0 && fflush(stdout) != 0)
 		status = 70;
+	list_state_dir = NULL;
 	bkey_config_free(&cfg);
 	return status;
 }

@@ -34,6 +34,7 @@
 #include "monitor.h"
 #include "output.h"
 #include "privdrop.h"
+#include "recovery_cli.h"
 #include "request.h"
 #include "result.h"
 #include "sanitize.h"
@@ -641,6 +642,20 @@ finish(bkey_result res, const struct bkey_approval *appr, bkey_error *err,
 	return bkey_result_exit(res);
 }
 
+static int
+load_config(const struct opts *o, struct bkey_config *cfg, bkey_error *err)
+{
+	if (bkey_config_load(cfg, o->config != NULL ? o->config :
+	    BKEY_DEFAULT_CONFIG, err) != 0) {
+		if (err->code != BKEY_ERR_INTERNAL)
+			err->code = BKEY_ERR_CONFIG;
+		return -1;
+	}
+	bkey_out_debug("config %s: api %s, dialect %s", cfg->path,
+	    cfg->api_url, cfg->dialect == BKEY_DIALECT_CIBA ? "ciba" : "bkey");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -674,16 +689,17 @@ main(int argc, char **argv)
 		goto done;
 	}
 
-	if (bkey_config_load(&cfg, o.config != NULL ? o.config :
-	    BKEY_DEFAULT_CONFIG, &err) != 0) {
-		if (err.code != BKEY_ERR_INTERNAL)
-			err.code = BKEY_ERR_CONFIG;
+	if (load_config(&o, &cfg, &err) != 0) {
 		res = err.code;
 		goto done;
 	}
 	have_cfg = 1;
 	bkey_out_debug("config %s: api %s, dialect %s", cfg.path,
 	    cfg.api_url, cfg.dialect == BKEY_DIALECT_CIBA ? "ciba" : "bkey");
+	if (req.recovery_code != NULL) { /* as root, no network */
+		status = bkey_recovery_answer(&cfg, &req, &cancelled);
+		goto out;
+	}
 	/* The users file may be root's only; the directory after the drop. */
 	if (cfg.users_ldap_uri == NULL &&
 	    resolve_did(&cfg, &req, &vault, &err) != 0) {

@@ -44,7 +44,8 @@ enum key_id {
 	K_LDAP_BINDPW_FILE, K_LDAP_TIMEOUT,
 	K_LDAP_VAULT_KEY_ATTR,
 	K_TOKEN_ALGS,
-	K_UNAVAILABLE_AFTER, K_OUTAGE_HOLD, K_PUSH_LIMIT, K_COUNT
+	K_UNAVAILABLE_AFTER, K_OUTAGE_HOLD, K_PUSH_LIMIT,
+	K_RECOVERY_DELAY, K_RECOVERY_LOCKOUT, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -81,6 +82,8 @@ static const char *const key_names[K_COUNT] = {
 	[K_UNAVAILABLE_AFTER] = "unavailable_after",
 	[K_OUTAGE_HOLD] = "outage_hold",
 	[K_PUSH_LIMIT] = "push_limit",
+	[K_RECOVERY_DELAY] = "recovery_delay",
+	[K_RECOVERY_LOCKOUT] = "recovery_lockout",
 };
 
 /* Raw values as found in the file (pointers into the read buffer). */
@@ -686,7 +689,13 @@ build_limits(struct bkey_config *c, const struct raw *raw, const char *path,
 	    err) != 0 ||
 	    num_opt(&c->outage_hold, raw, K_OUTAGE_HOLD,
 	    BKEY_OUTAGE_HOLD_DEFAULT, 0, BKEY_OUTAGE_HOLD_MAX, path, err) != 0 ||
-	    push_limit_opt(c, raw, path, err) != 0)
+	    push_limit_opt(c, raw, path, err) != 0 ||
+	    num_opt(&c->recovery_delay, raw, K_RECOVERY_DELAY,
+	    BKEY_RECOVERY_DELAY_DEFAULT, 0, BKEY_RECOVERY_DELAY_MAX, path,
+	    err) != 0 ||
+	    num_opt(&c->recovery_lockout, raw, K_RECOVERY_LOCKOUT,
+	    BKEY_RECOVERY_LOCKOUT_DEFAULT, 1, BKEY_RECOVERY_LOCKOUT_MAX, path,
+	    err) != 0)
 		return -1;
 	c->requested_expiry_set = raw->val[K_REQUESTED_EXPIRY] != NULL;
 	return 0;

@@ -33,6 +33,10 @@
 #define BKEY_PUSH_MAX_MAX		100
 #define BKEY_PUSH_WINDOW_DEFAULT	600
 #define BKEY_PUSH_WINDOW_MAX		86400
+#define BKEY_RECOVERY_DELAY_DEFAULT	2	/* after a wrong recovery code */
+#define BKEY_RECOVERY_DELAY_MAX		30
+#define BKEY_RECOVERY_LOCKOUT_DEFAULT	10	/* wrong codes in a row */
+#define BKEY_RECOVERY_LOCKOUT_MAX	1000
 /* A limit as a string literal, for fixed texts such as usage lines. */
 #define BKEY_STR_(x)	#x
 #define BKEY_STR(x)	BKEY_STR_(x)
@@ -81,6 +85,9 @@ struct bkey_config {
 	long push_max;			/* push_limit: pushes per user ... */
 	long push_window;		/* ... in this many seconds; 0 max =
 					 * no limit */
+	long recovery_delay;		/* seconds after a wrong code, default 2 */
+	long recovery_lockout;		/* wrong codes in a row that lock a
+					 * user's codes, default 10 */
 	char *run_as;			/* default "bkey" */
 	/* requested_expiry was written in the file. When not, the value
 	 * above is the configured timeout's, and each run's own timeout

@@ -16,6 +16,7 @@ static const char *const ev_names[] = {
 	[BKEY_EV_DENIED] = "denied",
 	[BKEY_EV_EXPIRED] = "expired",
 	[BKEY_EV_ERROR] = "error",
+	[BKEY_EV_RECOVERED] = "recovered",
 };
 
 static int
@@ -44,7 +45,7 @@ bkey_event_format(const struct bkey_event *ev, char *dst, size_t dstsz)
 	int rc = -1;
 
 	if (ev == NULL || dst == NULL || dstsz < 2 || ev->type <= BKEY_EV_NONE ||
-	    ev->type > BKEY_EV_ERROR)
+	    ev->type > BKEY_EV_RECOVERED)
 		return -1;
 	bkey_buf_init(&b, dstsz - 2);	/* room for '\n' and NUL */
 	bkey_jobj_begin(&o, &b);
@@ -68,6 +69,9 @@ bkey_event_format(const struct bkey_event *ev, char *dst, size_t dstsz)
 		PUT(&o, "auth_req_id", ev->auth_req_id);
 		if (ev->did[0] != '\0')
 			PUT(&o, "did", ev->did);
+		break;
+	case BKEY_EV_RECOVERED:
+		bkey_jobj_int(&o, "remaining", ev->remaining);
 		break;
 	case BKEY_EV_ERROR:
 		/* an error line never carries a non-error outcome */
@@ -213,7 +217,7 @@ bkey_event_parse(struct bkey_event *ev, const char *line, size_t len)
 	parsed = 1;
 	if (bkey_json_get_str(&j, 0, "event", &name) != 0)
 		goto out;
-	for (t = BKEY_EV_PENDING; t <= BKEY_EV_ERROR; t++)
+	for (t = BKEY_EV_PENDING; t <= BKEY_EV_RECOVERED; t++)
 		if (strcmp(name, ev_names[t]) == 0)
 			break;
 	switch (t) {
@@ -229,6 +233,9 @@ bkey_event_parse(struct bkey_event *ev, const char *line, size_t len)
 		break;
 	case BKEY_EV_ERROR:
 		rc = parse_error(&j, ev);
+		break;
+	case BKEY_EV_RECOVERED:
+		rc = get_nonneg(&j, "remaining", &ev->remaining);
 		break;
 	default:
 		rc = -1;

@@ -5,6 +5,7 @@
  *   {"event":"pending","auth_req_id":"..","code":"4821","expires_in":300,"interval":5}
  *   {"event":"approved","sub":"did:..","jti":"..","scope":"..","exp":N,"auth_req_id":".."}
  *   {"event":"denied"}  {"event":"expired"}
+ *   {"event":"recovered","remaining":N}  (a break-glass code was burned)
  *   {"event":"error","reason":"unavailable|protocol|token|config|usage|cancelled|internal","detail":".."}
  * When the helper looked the DID up in the directory (users_ldap_uri),
  * pending and approved carry "did" (the DID it asked), and an error for a
@@ -26,7 +27,7 @@
 
 enum bkey_event_type {
 	BKEY_EV_NONE = 0, BKEY_EV_PENDING, BKEY_EV_APPROVED, BKEY_EV_DENIED,
-	BKEY_EV_EXPIRED, BKEY_EV_ERROR
+	BKEY_EV_EXPIRED, BKEY_EV_ERROR, BKEY_EV_RECOVERED
 };
 
 struct bkey_event {
@@ -42,6 +43,7 @@ struct bkey_event {
 	char detail[BKEY_DETAIL_MAX];
 	int unknown_user;		/* error: the user has no DID */
 	int no_token;			/* approved: a vault access (no jti, exp) */
+	long remaining;			/* recovered: codes left */
 };
 
 /* Format ev as one line (with trailing '\n') into dst; -1 if it won't fit. */

@@ -53,8 +53,9 @@ check_asked(const struct bkey_ask *ask, const struct bkey_event *ev,
 	return BKEY_APPROVED;
 }
 
-bkey_result
-bkey_helper_run(const struct bkey_ask *ask, int cancel_fd,
+/* Write the request, start the helper, read to its final event, reap. */
+static bkey_result
+run_helper(const struct bkey_ask *ask, int cancel_fd,
     bkey_pending_fn on_pending, void *ctx, struct bkey_event *final,
     bkey_error *err)
 {
@@ -79,14 +80,59 @@ bkey_helper_run(const struct bkey_ask *ask, int cancel_fd,
 		memset(final, 0, sizeof(*final));
 		res = err->code == BKEY_APPROVED ? BKEY_ERR_PROTOCOL :
 		    err->code;
-	} else {
+	} else
 		res = bkey_spawn_finish(&ch, final, err);
-		if (res == BKEY_APPROVED)
-			res = check_asked(ask, final, err);
-	}
 	bkey_spawn_kill(&ch);
 	if (final->auth_req_id[0] == '\0')
 		memcpy(final->auth_req_id, pend.auth_req_id,
 		    sizeof(final->auth_req_id));
+	return res;
+}
+
+/* A final event other than the one asked for is never a success. */
+static bkey_result
+not_this(struct bkey_event *final, bkey_error *err)
+{
+	memset(final, 0, sizeof(*final));
+	bkey_seterr(err, BKEY_ERR_PROTOCOL, "the helper answered another "
+	    "kind of request");
+	return BKEY_ERR_PROTOCOL;
+}
+
+bkey_result
+bkey_helper_run(const struct bkey_ask *ask, int cancel_fd,
+    bkey_pending_fn on_pending, void *ctx, struct bkey_event *final,
+    bkey_error *err)
+{
+	bkey_result res;
+
+	if (ask->req.recovery_code != NULL)
+		return not_this(final, err);
+	res = run_helper(ask, cancel_fd, on_pending, ctx, final, err);
+	if (res == BKEY_APPROVED && final->type != BKEY_EV_APPROVED)
+		return not_this(final, err);
+	if (res == BKEY_APPROVED)
+		res = check_asked(ask, final, err);
+	return res;
+}
+
+bkey_result
+bkey_helper_recover(const struct bkey_ask *ask, int cancel_fd,
+    long *remaining, bkey_error *err)
+{
+	struct bkey_event final;
+	bkey_result res;
+
+	*remaining = 0;
+	if (ask->req.recovery_code == NULL || ask->req.user == NULL ||
+	    ask->req.did != NULL) {
+		bkey_seterr(err, BKEY_ERR_INTERNAL, "not a recovery request");
+		return BKEY_ERR_INTERNAL;
+	}
+	res = run_helper(ask, cancel_fd, NULL, NULL, &final, err);
+	if (res == BKEY_APPROVED && final.type != BKEY_EV_RECOVERED)
+		res = not_this(&final, err);
+	if (res == BKEY_APPROVED)
+		*remaining = final.remaining;
 	return res;
 }

@@ -41,4 +41,14 @@ bkey_result bkey_helper_run(const struct bkey_ask *ask, int cancel_fd,
     bkey_pending_fn on_pending, void *ctx, struct bkey_event *final,
     bkey_error *err);
 
+/*
+ * Check a break-glass code instead (ask->req.recovery_code, for
+ * ask->req.user; see bkey-approve's recovery.c): BKEY_APPROVED only for a
+ * "recovered" final event with exit 0, the code then burned and
+ * *remaining the codes left; a wrong or locked-out code is BKEY_DENIED.
+ * The request (and the code in it) is wiped; the caller wipes its own.
+ */
+bkey_result bkey_helper_recover(const struct bkey_ask *ask, int cancel_fd,
+    long *remaining, bkey_error *err);
+
 #endif

@@ -33,7 +33,9 @@ typedef enum {
 	BKEY_OUT_COVERED,		/* sudo: under an earlier approval */
 	BKEY_OUT_RATE_LIMITED,		/* push_limit reached: no push */
 	BKEY_OUT_NOT_ASKED,		/* sudo -n: an approval needed, not asked */
-	BKEY_OUT_REMEMBERED		/* sudo: inside a remember= window */
+	BKEY_OUT_REMEMBERED,		/* sudo: inside a remember= window */
+	BKEY_OUT_RECOVERED		/* a one-time recovery code was used
+					 * while BKey was unreachable */
 } bkey_outcome;
 
 /* The word for o ("error" for a value out of range). */

@@ -15,7 +15,8 @@
 #define REQUEST_MAX	(64 * 1024)
 
 static const char *const members[] = {
-	"user", "did", "scope", "message", "action_details", "timeout", NULL
+	"user", "did", "scope", "message", "action_details", "timeout",
+	"recovery_code", NULL
 };
 
 int
@@ -130,6 +131,19 @@ parse_timeout(const bkey_json *j, struct bkey_request *r, bkey_error *err)
 	return 0;
 }
 
+/* "recovery_code": a break-glass code to check instead of asking the
+ * phone; only for a "user" (the codes are filed by user name). */
+static int
+parse_recovery(const bkey_json *j, struct bkey_request *r, bkey_error *err)
+{
+	if (opt_str(j, "recovery_code", &r->recovery_code, err) != 0)
+		return -1;
+	if (r->recovery_code != NULL && r->user == NULL)
+		return bkey_seterr(err, BKEY_ERR_USAGE,
+		    "request: \"recovery_code\" needs \"user\"");
+	return 0;
+}
+
 int
 bkey_request_parse(struct bkey_request *r, const char *json, size_t len,
     bkey_error *err)
@@ -182,7 +196,8 @@ bkey_request_parse(struct bkey_request *r, const char *json, size_t len,
 			goto out;
 		}
 	}
-	if (parse_details(&j, r, err) != 0 || parse_timeout(&j, r, err) != 0)
+	if (parse_details(&j, r, err) != 0 || parse_timeout(&j, r, err) != 0 ||
+	    parse_recovery(&j, r, err) != 0)
 		goto out;
 	rc = 0;
  out:
@@ -204,6 +219,7 @@ bkey_request_free(struct bkey_request *r)
 	free(r->scope);
 	free(r->message);
 	free(r->details);
+	bkey_free_secret(&r->recovery_code);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -227,6 +243,8 @@ bkey_request_write(const struct bkey_request_spec *s)
 		bkey_jobj_raw(&o, "action_details", s->details);
 	if (s->timeout > 0)
 		bkey_jobj_int(&o, "timeout", s->timeout);
+	if (s->recovery_code != NULL)
+		bkey_jobj_str(&o, "recovery_code", s->recovery_code);
 	if (bkey_jobj_end(&o) == 0)
 		out = bkey_buf_steal(&b);
 	bkey_buf_free(&b);

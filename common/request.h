@@ -14,11 +14,13 @@ struct bkey_request {
 	char *message;		/* sanitized, <= BKEY_MESSAGE_MAX */
 	char *details;		/* sanitized JSON object text, or NULL */
 	long timeout;		/* seconds; 0: config default */
+	char *recovery_code;	/* a break-glass code to check (secret,
+				 * wiped on free), or NULL */
 };
 
 /*
  * Parse the --request-stdin object: {"user"|"did", "scope", "message",
- * "action_details": {...}, "timeout"}. Unknown members, wrong types, both or
+ * "action_details": {...}, "timeout", "recovery_code"}. Unknown members, wrong types, both or
  * neither of user/did are BKEY_ERR_USAGE. Strings are sanitized. 0 / -1.
  */
 int bkey_request_parse(struct bkey_request *r, const char *json, size_t len,
@@ -33,6 +35,7 @@ struct bkey_request_spec {
 	const char *message;	/* NULL: none */
 	const char *details;	/* action_details JSON object text, or NULL */
 	long timeout;		/* seconds; 0: the helper's config */
+	const char *recovery_code;	/* NULL: ask the phone */
 };
 
 /*

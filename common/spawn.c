@@ -712,7 +712,7 @@ is_final(const struct bkey_event *ev)
 {
 	return ev != NULL && (ev->type == BKEY_EV_APPROVED ||
 	    ev->type == BKEY_EV_DENIED || ev->type == BKEY_EV_EXPIRED ||
-	    ev->type == BKEY_EV_ERROR);
+	    ev->type == BKEY_EV_ERROR || ev->type == BKEY_EV_RECOVERED);
 }
 
 bkey_result
@@ -730,6 +730,7 @@ bkey_spawn_finish(struct bkey_child *ch, const struct bkey_event *final,
 	}
 	switch (final->type) {
 	case BKEY_EV_APPROVED:
+	case BKEY_EV_RECOVERED:	/* exit 0; a yes only to helper_recover */
 		/* It cannot have approved what it never read. */
 		if (ch->request_short) {
 			bkey_spawn_kill(ch);

@@ -46,7 +46,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(src);
 		return 0;
 	}
-	if (ev.type <= BKEY_EV_NONE || ev.type > BKEY_EV_ERROR)
+	if (ev.type <= BKEY_EV_NONE || ev.type > BKEY_EV_RECOVERED)
 		abort();
 	CHECK(ev.auth_req_id);
 	CHECK(ev.code);

@@ -30,6 +30,22 @@ opts_free(struct plugin_opts *o)
 	memset(o, 0, sizeof(*o));
 }
 
+/* recovery=allow: 1 taken, 0 not this option, -1 a bad value. */
+static int
+take_recovery(struct plugin_opts *o, const char *opt, bkey_error *err)
+{
+	if (strncmp(opt, "recovery=", 9) != 0)
+		return 0;
+	if (strcmp(opt + 9, "allow") != 0)
+		return bkey_seterr(err, BKEY_ERR_USAGE,
+		    "option recovery= takes only 'allow'");
+	if (o->recovery)
+		return bkey_seterr(err, BKEY_ERR_USAGE,
+		    "option recovery= given twice");
+	o->recovery = 1;
+	return 1;
+}
+
 /*
  * Parse plugin_options: the shared options (common/modopts.h) and rules=.
  * Paths are copied: sudo's vector is not ours to keep.
@@ -51,10 +67,14 @@ opts_parse(struct plugin_opts *o, char *const options[], bkey_error *err)
 			return -1;
 		if (r == 1)
 			continue;
+		if ((r = take_recovery(o, opt, err)) < 0)
+			return -1;
+		if (r == 1)
+			continue;
 		if (strncmp(opt, "rules=", 6) != 0)
 			return bkey_seterr(err, BKEY_ERR_USAGE,
 			    "unknown option '%.64s' (known: conf= rules= "
-			    "helper= failmode= timeout= debug)", opt);
+			    "helper= failmode= timeout= recovery= debug)", opt);
 		if (rules != NULL)
 			return bkey_seterr(err, BKEY_ERR_USAGE,
 			    "option rules= given twice");

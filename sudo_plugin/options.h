@@ -17,6 +17,7 @@ struct plugin_opts {
 	int failmode_safe;	/* failmode=safe (default secure) */
 	long timeout;		/* timeout=SECONDS, 0: the config's */
 	int debug;		/* debug */
+	int recovery;		/* recovery=allow: codes in an outage */
 };
 
 /*

@@ -42,6 +42,7 @@
 #include "facts.h"
 #include "options.h"
 #include "remember.h"
+#include "recover.h"
 #include "rules.h"
 #include "wait.h"
 
@@ -415,6 +416,7 @@ struct decision {
 	char approver_did[BKEY_DID_MAX + 1];
 	char auth_req_id[256];
 	char jti[256];
+	long remaining;			/* recovered: the codes left */
 	long long t0;
 };
 
@@ -424,6 +426,7 @@ log_decision(const struct decision *d, int prio)
 	char cmd[2 * LOG_CMD_MAX + 8], env[2 * LOG_CMD_MAX + 8];
 	char user[FIELD_MAX], runas[FIELD_MAX], did[FIELD_MAX], id[FIELD_MAX];
 	char jti[FIELD_MAX], scope[FIELD_MAX], rule[64], line[4096];
+	char left[40] = "";
 	char *words = NULL;
 	long long ms = bkey_now_ms() - d->t0;
 
@@ -446,11 +449,14 @@ log_decision(const struct decision *d, int prio)
 		(void)snprintf(rule, sizeof(rule), "default");
 	else
 		(void)snprintf(rule, sizeof(rule), "line %d", d->rule->line);
+	if (d->outcome == BKEY_OUT_RECOVERED)
+		(void)snprintf(left, sizeof(left), " remaining=%ld",
+		    d->remaining);
 	(void)snprintf(line, sizeof(line),
 	    "outcome=%s user=%s runas=%s command=\"%s\" env=\"%s\" "
 	    "rule=\"%s\" scope=%s approver=%s auth_req_id=%s jti=%s "
-	    "elapsed_ms=%lld", bkey_outcome_word(d->outcome), user, runas,
-	    cmd, env, rule, scope, did, id, jti, ms);
+	    "elapsed_ms=%lld%s", bkey_outcome_word(d->outcome), user, runas,
+	    cmd, env, rule, scope, did, id, jti, ms, left);
 	/* Open and close around the line: sudo logs with its own ident. */
 	openlog("sudo-bkey", LOG_PID, LOG_AUTHPRIV);
 	syslog(prio, "%s", line);
@@ -896,6 +902,65 @@ helper_mapped(struct decision *d, bkey_result res,
 	return 1;
 }
 
+/* recovery=allow for d: the rule's key, else the plugin option. Only
+ * for the caller's own approval: a code never stands in for another
+ * approver's (approver=). */
+static int
+recovery_applies(const struct decision *d)
+{
+	if (d->rule->approver != NULL)
+		return 0;
+	return d->rule->recovery != 0 ? d->rule->recovery > 0 :
+	    st.opts.recovery;
+}
+
+/*
+ * An outage under failmode=secure, recovery=allow: ask for a code. 1 a
+ * code let d in (said, outcome set); 0 apply *res, which a failed check
+ * (a signal, an error) replaces, with *err, and which becomes "approved"
+ * for a command that changed meanwhile (apply_verdict refuses it).
+ */
+static int
+recover(struct decision *d, bkey_result *res, bkey_error *err)
+{
+	struct bkey_ask q;
+	bkey_error rerr;
+	bkey_result r;
+	long left;
+
+	if (*res != BKEY_ERR_UNAVAILABLE || st.opts.failmode_safe ||
+	    !recovery_applies(d))
+		return 0;
+	memset(&q, 0, sizeof(q));
+	memset(&rerr, 0, sizeof(rerr));
+	q.helper = st.opts.helper;
+	q.conf = st.opts.conf;
+	q.debug = st.opts.debug;
+	q.req.user = st.user;
+	q.req.scope = d->rule->scope;
+	q.req.timeout = st.timeout;
+	q.slack_ms = WAIT_SLACK_MS;
+	r = recover_ask(st.conv, &q, &left, &rerr);
+	if (r == BKEY_APPROVED && !cmd_facts_unchanged(&d->f)) {
+		*res = BKEY_APPROVED;
+		return 0;
+	}
+	if (r == BKEY_APPROVED) {
+		say("bkey: recovery code accepted (%ld left); command allowed",
+		    left);
+		d->outcome = BKEY_OUT_RECOVERED;
+		d->remaining = left;
+		return 1;
+	}
+	if (r == BKEY_DENIED)
+		say("bkey: no valid recovery code");
+	else {
+		*res = r;
+		*err = rerr;
+	}
+	return 0;
+}
+
 /* Ask for the approval of d; returns the check() code. */
 static int
 request_approval(struct decision *d, const char **errstr)
@@ -911,6 +976,8 @@ request_approval(struct decision *d, const char **errstr)
 		res = ask_helper(d, did, msg, &ev, &err);
 		if (did == NULL && helper_mapped(d, res, &ev, errstr))
 			ret = 0;
+		else if (recover(d, &res, &err) == 1)
+			ret = 1;
 		else
 			ret = apply_verdict(d, res, &ev, &err, errstr);
 	}
@@ -1001,6 +1068,8 @@ apply_rule(struct decision *d, int *prio, const char **errstr)
 	}
 	ret = request_approval(d, errstr);
 	*prio = ret == 1 ? LOG_NOTICE : ret == 0 ? LOG_WARNING : LOG_ERR;
+	if (d->outcome == BKEY_OUT_RECOVERED)
+		*prio = LOG_ALERT;	/* break-glass: someone must look */
 	if (ret == 1)
 		*errstr = NULL;
 	return ret;

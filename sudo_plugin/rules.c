@@ -540,6 +540,22 @@ key_remember(struct rule *r, const char *tok, const char *val,
 	return 0;
 }
 
+static int
+key_recovery(struct rule *r, const char *tok, const char *val,
+    const struct line_ctx *lc)
+{
+	if (r->recovery != 0)
+		return twice(tok, lc);
+	if (strcmp(val, "allow") == 0)
+		r->recovery = 1;
+	else if (strcmp(val, "deny") == 0)
+		r->recovery = -1;
+	else
+		return lerr(lc, "recovery must be allow or deny, not '%.40s'",
+		    val);
+	return 0;
+}
+
 #define KEY_SUBJECT	(-1)	/* a key of who and what, before the action */
 
 /* Every key: where it may stand (before the action, or after the one
@@ -559,6 +575,7 @@ static const struct rule_key {
 	{ "scope", RULE_APPROVE, key_scope },
 	{ "approver", RULE_APPROVE, key_approver },
 	{ "remember", RULE_APPROVE, key_remember },
+	{ "recovery", RULE_APPROVE, key_recovery },
 	{ "reason", RULE_DENY, key_reason },
 };
 

@@ -48,6 +48,8 @@ struct rule {
 	long remember;			/* approve: remember=SECONDS, 0 off */
 	unsigned char text_hash[RULES_TEXT_HASH]; /* of the line as written:
 					 * an edited rule ends its windows */
+	int recovery;			/* approve: recovery=allow 1, =deny -1,
+					 * 0: the plugin option decides */
 };
 
 struct rules {

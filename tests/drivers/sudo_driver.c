@@ -9,12 +9,13 @@
  *   sudo_driver PLUGIN.so [--opt WORD]... [--uinfo K=V]... [--uinfo-del K]
  *       [--api-major N] [--signal-on-pending INT|TERM|HUP|QUIT]
  *       [--show-version] [--setting K=V]... [--submit-env K=V]...
- *       [--submit-argv OPTIND N ARG1 ... ARGN]
+ *       [--submit-argv OPTIND N ARG1 ... ARGN] [--reply TEXT]...
  *       [--check [--info K=V]... [--env K=V]... [--argv N ARG1 ... ARGN]]...
  *
  * --submit-argv and --submit-env are what open() gets as sudo's own argv
  * (with the index of the command in it) and the caller's environment;
- * --env builds the run_envp of one check().
+ * --env builds the run_envp of one check(). Each --reply answers one
+ * echo-off prompt, in order; past the last one a prompt gets no reply.
  *
  * Output (stdout, one line each, flushed):
  *   open=R errstr=S            conv[0xTYPE]: TEXT      printf[0xTYPE]: TEXT
@@ -47,6 +48,7 @@
 static const int host_sigs[4] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 static volatile sig_atomic_t host_signals;
 static int signal_on_pending;
+static char **replies_left;	/* --reply texts not used yet */
 
 /* sudo's handlers record the signal and use SA_RESTART. */
 static void
@@ -78,6 +80,11 @@ fake_conv(int num_msgs, const struct sudo_conv_message msgs[],
 		print_text("conv", msgs[i].msg_type, msgs[i].msg);
 		if (replies != NULL)
 			replies[i].reply = NULL;
+		/* sudo's replies are malloc'd; the plugin frees them. */
+		if (replies != NULL && (msgs[i].msg_type & 0xff) ==
+		    SUDO_CONV_PROMPT_ECHO_OFF && replies_left != NULL &&
+		    *replies_left != NULL)
+			replies[i].reply = strdup(*replies_left++);
 		/* Ctrl-C while the user looks at the code. */
 		if (signal_on_pending && strstr(msgs[i].msg, "code ") !=
 		    NULL) {
@@ -108,6 +115,8 @@ struct kv {
 	char *v[MAXV + 1];
 	int n;
 };
+
+static struct kv replies;	/* --reply texts */
 
 static void
 kv_set(struct kv *k, const char *item)
@@ -293,6 +302,8 @@ main(int argc, char *argv[])
 			signal_on_pending = parse_sig(argv[++i]);
 		else if (strcmp(argv[i], "--show-version") == 0)
 			show_version = 1;
+		else if (strcmp(argv[i], "--reply") == 0 && i + 1 < argc)
+			kv_add(&replies, argv[++i]);
 		else if (strcmp(argv[i], "--setting") == 0 && i + 1 < argc)
 			kv_set(&settings, argv[++i]);
 		else if (strcmp(argv[i], "--submit-env") == 0 && i + 1 < argc)
@@ -330,6 +341,7 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	install_host_handlers();
+	replies_left = replies.v;
 
 	if (show_version) {
 		errstr = NULL;

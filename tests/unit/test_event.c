@@ -263,6 +263,24 @@ longest_did(void)
 	CHECK_STR(ev.sub, did);
 }
 
+/* "recovered": its own final event, never read as an approval. */
+static void
+recovered_event(void)
+{
+	struct bkey_event ev;
+	char line[BKEY_EVENT_LINE_MAX];
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = BKEY_EV_RECOVERED;
+	ev.remaining = 7;
+	CHECK(bkey_event_format(&ev, line, sizeof(line)) == 0);
+	CHECK_STR(line, "{\"event\":\"recovered\",\"remaining\":7}\n");
+	CHECK(parse(&ev, "{\"event\":\"recovered\",\"remaining\":3}") == 0);
+	CHECK(ev.type == BKEY_EV_RECOVERED && ev.remaining == 3);
+	CHECK(parse(&ev, "{\"event\":\"recovered\"}") != 0);
+	CHECK(parse(&ev, "{\"event\":\"recovered\",\"remaining\":-1}") != 0);
+}
+
 int
 main(void)
 {
@@ -273,5 +291,6 @@ main(void)
 	RUN(parse_rejects);
 	RUN(parse_error_events);
 	RUN(longest_did);
+	RUN(recovered_event);
 	UNIT_DONE();
 }

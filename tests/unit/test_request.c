@@ -300,6 +300,37 @@ write_refuses_what_cannot_be_json(void)
 	CHECK(bkey_request_write(&sp) == NULL);
 }
 
+/* A break-glass code: only with "user", written and read back, wiped. */
+static void
+recovery_code_member(void)
+{
+	struct bkey_request_spec sp;
+	struct bkey_request r;
+	bkey_error e;
+	char *json;
+
+	CHECK(req(&r, "{\"user\":\"alice\",\"recovery_code\":"
+	    "\"4821-9930-1175-3306\"}", &e) == 0);
+	CHECK_STR(r.recovery_code, "4821-9930-1175-3306");
+	bkey_request_free(&r);
+	CHECK(r.recovery_code == NULL);
+	CHECK(usage("{\"did\":\"did:bkey:a\",\"recovery_code\":\"1\"}",
+	    "needs \"user\""));
+	CHECK(usage("{\"user\":\"a\",\"recovery_code\":1}",
+	    "must be a string"));
+	memset(&sp, 0, sizeof(sp));
+	sp.user = "alice";
+	sp.scope = "approve:login";
+	sp.recovery_code = "1234";
+	CHECK((json = bkey_request_write(&sp)) != NULL);
+	CHECK(json != NULL && strstr(json, "\"recovery_code\":\"1234\"") !=
+	    NULL);
+	CHECK(json != NULL && req(&r, json, &e) == 0);
+	CHECK_STR(r.recovery_code, "1234");
+	bkey_request_free(&r);
+	free(json);
+}
+
 int
 main(void)
 {
@@ -316,5 +347,6 @@ main(void)
 	RUN(oversized_request);
 	RUN(write_round_trip);
 	RUN(write_refuses_what_cannot_be_json);
+	RUN(recovery_code_member);
 	UNIT_DONE();
 }

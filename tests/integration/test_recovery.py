@@ -1,0 +1,204 @@
+# SPDX-License-Identifier: ISC
+"""
+Break-glass recovery codes (issue 11 section 2): bkey-admin recovery makes
+one-time codes and keeps only their Argon2id hashes in a root-only file
+per user (state_dir/recovery); bkey-approve checks one as root, with no
+network, burns it before it answers "recovered", counts wrong tries and
+locks the codes out after recovery_lockout of them in a row.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import Skip, check_sanitizer, describe, events
+
+CODE = re.compile(r"^  (\d{4}-\d{4}-\d{4}-\d{4})$", re.M)
+
+
+def admin(h, args):
+    path = os.path.join(h.build, "bkey-admin")
+    if not os.path.exists(path):
+        raise Skip("%s not built" % path)
+    p = subprocess.run(h.cli_wrapper + [path] + [str(a) for a in args],
+                       capture_output=True, timeout=60, env=h.cli_env(),
+                       encoding="utf-8", errors="replace",
+                       stdin=subprocess.DEVNULL)
+    check_sanitizer(p.stderr)
+    return p
+
+
+def conf(h, **kw):
+    kw.setdefault("recovery_delay", "0")
+    return h.config(**kw)
+
+
+def make_codes(h, c, user, n=2):
+    p = admin(h, ["recovery", user, "--config", c, "--count", n])
+    assert p.returncode == 0, describe(p)
+    codes = CODE.findall(p.stdout)
+    assert len(codes) == n, describe(p)
+    return codes
+
+
+def code_file(c, user):
+    return os.path.join(os.path.dirname(c), "state", "recovery", "u_" + user)
+
+
+def request(user, code):
+    return json.dumps({"user": user, "scope": "approve:action",
+                       "recovery_code": code})
+
+
+def use(h, c, user, code):
+    return h.cli(["--config", c, "--request-stdin"],
+                 stdin=request(user, code), timeout=60)
+
+
+def final(p):
+    evs = events(p.stdout)
+    assert evs, describe(p)
+    return evs[-1]
+
+
+def assert_recovered(p, remaining):
+    ev = final(p)
+    assert p.returncode == 0 and ev == {"event": "recovered",
+                                        "remaining": remaining}, describe(p)
+
+
+def assert_denied(p):
+    assert p.returncode == 1 and final(p)["event"] == "denied", describe(p)
+
+
+def test_recovery_codes_are_shown_once_and_only_hashed(h):
+    c = conf(h)
+    codes = make_codes(h, c, "alice", 3)
+    assert len(set(codes)) == 3
+    path = code_file(c, "alice")
+    st = os.stat(path)
+    assert st.st_mode & 0o777 == 0o600 and st.st_uid == 0, oct(st.st_mode)
+    dst = os.stat(os.path.dirname(path))
+    assert dst.st_mode & 0o777 == 0o700 and dst.st_uid == 0
+    text = open(path).read()
+    lines = text.splitlines()
+    assert lines[0] == "failures 0" and len(lines) == 4, text
+    for code in codes:
+        assert code not in text and code.replace("-", "") not in text
+    assert all(x.startswith("$argon2id$") for x in lines[1:]), text
+    p = admin(h, ["list", "--config", c])
+    assert "alice did:bkey:alice recovery_codes=3\n" in p.stdout, describe(p)
+    assert "bob did:bkey:bob\n" in p.stdout, describe(p)
+
+
+def test_recovery_count_is_checked(h):
+    c = conf(h)
+    for bad in ("0", "51", "x"):
+        p = admin(h, ["recovery", "alice", "--config", c, "--count", bad])
+        assert p.returncode == 64 and "--count must be" in p.stderr, \
+            describe(p)
+    p = admin(h, ["recovery", "alice", "--config", c, "--revoke",
+                  "--unlock"])
+    assert p.returncode == 64 and "one of" in p.stderr, describe(p)
+    assert not os.path.exists(code_file(c, "alice"))
+
+
+def test_recovery_code_works_once(h):
+    c = conf(h)
+    a, b = make_codes(h, c, "alice", 2)
+    assert_recovered(use(h, c, "alice", a), 1)
+    assert_denied(use(h, c, "alice", a))
+    # without dashes, with spaces: the same code
+    assert_recovered(use(h, c, "alice", " ".join(b.split("-"))), 0)
+    assert_denied(use(h, c, "alice", b))
+    # no network at all for a recovery request
+    assert h.mock.requests("/oauth/bc-authorize") == []
+
+
+def test_recovery_code_is_per_user(h):
+    c = conf(h)
+    (a,) = make_codes(h, c, "alice", 1)
+    assert_denied(use(h, c, "bob", a))
+    assert_recovered(use(h, c, "alice", a), 0)
+
+
+def test_recovery_new_set_replaces_and_revoke_deletes(h):
+    c = conf(h)
+    (old,) = make_codes(h, c, "alice", 1)
+    (new,) = make_codes(h, c, "alice", 1)
+    assert_denied(use(h, c, "alice", old))
+    p = admin(h, ["recovery", "alice", "--config", c, "--revoke"])
+    assert p.returncode == 0, describe(p)
+    assert not os.path.exists(code_file(c, "alice"))
+    assert_denied(use(h, c, "alice", new))
+
+
+def test_recovery_lockout(h):
+    c = conf(h, recovery_lockout="3")
+    (good,) = make_codes(h, c, "alice", 1)
+    for _ in range(3):
+        assert_denied(use(h, c, "alice", "0000-0000-0000-0000"))
+    assert open(code_file(c, "alice")).readline() == "failures 3\n"
+    # locked: even the right code is refused, and stays unburned
+    assert_denied(use(h, c, "alice", good))
+    p = admin(h, ["recovery", "alice", "--config", c, "--unlock"])
+    assert p.returncode == 0, describe(p)
+    assert_recovered(use(h, c, "alice", good), 0)
+
+
+def test_recovery_success_clears_the_failures(h):
+    c = conf(h, recovery_lockout="2")
+    a, b = make_codes(h, c, "alice", 2)
+    assert_denied(use(h, c, "alice", "1234"))
+    assert_recovered(use(h, c, "alice", a), 1)
+    assert_denied(use(h, c, "alice", "1234"))
+    assert_recovered(use(h, c, "alice", b), 0)
+
+
+def test_recovery_file_checks(h):
+    c = conf(h)
+    (code,) = make_codes(h, c, "alice", 1)
+    path = code_file(c, "alice")
+    # group readable: refused, not used
+    os.chmod(path, 0o640)
+    p = use(h, c, "alice", code)
+    assert p.returncode == 78 and "mode 0600" in final(p)["detail"], \
+        describe(p)
+    os.chmod(path, 0o600)
+    # not root's
+    os.chown(path, 65534, 65534)
+    assert use(h, c, "alice", code).returncode == 78
+    os.chown(path, 0, 0)
+    # a symbolic link
+    os.rename(path, path + ".real")
+    os.symlink(path + ".real", path)
+    assert use(h, c, "alice", code).returncode == 78
+    os.unlink(path)
+    os.rename(path + ".real", path)
+    # the directory writable by others
+    os.chmod(os.path.dirname(path), 0o777)
+    assert use(h, c, "alice", code).returncode == 78
+    os.chmod(os.path.dirname(path), 0o700)
+    assert_recovered(use(h, c, "alice", code), 0)
+
+
+def test_recovery_one_code_two_logins_one_in(h):
+    c = conf(h)
+    for _ in range(3):
+        (code,) = make_codes(h, c, "alice", 1)
+        procs = [h.cli_start(["--config", c, "--request-stdin"],
+                             stdin_data=request("alice", code))
+                 for _ in range(2)]
+        codes = sorted(p.wait(timeout=60) for p in procs)
+        assert codes == [0, 1], codes
+
+
+def test_recovery_request_needs_a_user(h):
+    c = conf(h)
+    p = h.cli(["--config", c, "--request-stdin"], stdin=json.dumps(
+        {"did": "did:bkey:alice", "recovery_code": "1"}))
+    assert p.returncode == 64 and 'needs "user"' in p.stderr, describe(p)

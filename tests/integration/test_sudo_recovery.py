@@ -1,0 +1,158 @@
+# SPDX-License-Identifier: ISC
+"""
+Recovery codes in the sudo plugin (issue 11 section 2): with the plugin
+option or the rules key recovery=allow, an approval that cannot be had
+because the service is unavailable (failmode=secure) asks, through sudo's
+conversation with echo off, for a break-glass code; bkey-approve checks
+and burns it. Never after a denial, never under -n, never unconfigured;
+at most 3 tries, an empty answer ends them.
+"""
+
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import free_port  # noqa: E402
+from test_recovery import make_codes  # noqa: E402
+from test_sudo import E2E, PSQL, SUDO, desc, drive  # noqa: E402
+
+PROMPT = "BKey is unreachable. Recovery code: "
+WRONG = "0000-0000-0000-0000"
+
+
+def down_conf(h, **kw):
+    """The service down (a closed port), wrong codes with no delay."""
+    return h.config(api_url="http://127.0.0.1:%d" % free_port(),
+                    connect_timeout="1", unavailable_after="1",
+                    recovery_delay="0", **kw)
+
+
+def prompts(r):
+    return [c for c in r.conv if c.rstrip() == PROMPT.rstrip()]
+
+
+def replies(*codes):
+    pre = []
+    for c in codes:
+        pre += ["--reply", c]
+    return pre
+
+
+def run_input(e, cmd, text):
+    """The real sudo with text on its stdin (for -S)."""
+    return subprocess.run(e.argv(cmd), input=text, capture_output=True,
+                          timeout=40, encoding="utf-8", errors="replace",
+                          env=e.env())
+
+
+def test_sudo_rec_drv_code_works_once(h):
+    c = down_conf(h)
+    code = make_codes(h, c, "alice", 2)[0]
+    r = drive(h, [PSQL], conf=c, opts=["timeout=2", "recovery=allow",
+                                       "debug"], pre=replies(code))
+    assert r.checks == [1], str(r)
+    assert len(prompts(r)) == 1, str(r)
+    assert "outcome=recovered" in r.out, str(r)
+    assert any("recovery code accepted" in x and "1 left" in x
+               for x in r.conv), str(r)
+    assert code not in r.out, str(r)
+    # the same code a second time: burned
+    r = drive(h, [PSQL], conf=c, opts=["timeout=2", "recovery=allow"],
+              pre=replies(code))
+    assert r.checks == [0], str(r)
+    assert r.errstrs[1] == "approval service unavailable", str(r)
+
+
+def test_sudo_rec_drv_three_wrong_codes_deny(h):
+    c = down_conf(h)
+    good = make_codes(h, c, "alice", 1)[0]
+    r = drive(h, [PSQL], conf=c, opts=["timeout=2", "recovery=allow",
+                                       "debug"],
+              pre=replies(WRONG, WRONG, WRONG, good))
+    assert r.checks == [0], str(r)
+    assert len(prompts(r)) == 3, str(r)
+    assert "outcome=unavailable" in r.out, str(r)
+    # no answer (no conversation reply) is a denial, asked once
+    r = drive(h, [PSQL], conf=c, opts=["timeout=2", "recovery=allow"])
+    assert r.checks == [0], str(r)
+    assert len(prompts(r)) == 1, str(r)
+
+
+def test_sudo_rec_drv_denial_never_prompts(h):
+    c = h.config(users={"alice": "did:bkey:deny"}, recovery_delay="0")
+    code = make_codes(h, c, "alice", 1)[0]
+    r = drive(h, [PSQL], conf=c, opts=["recovery=allow"], pre=replies(code))
+    assert r.checks == [0], str(r)
+    assert r.errstrs[1] == "approval denied", str(r)
+    assert prompts(r) == [], str(r)
+    # nor after an interrupted wait (Ctrl-C while the code is shown)
+    c = h.config(users={"alice": "did:bkey:never"}, recovery_delay="0")
+    code = make_codes(h, c, "alice", 1)[0]
+    r = drive(h, [PSQL], conf=c, opts=["recovery=allow"],
+              pre=replies(code) + ["--signal-on-pending", "INT"])
+    assert r.checks == [0], str(r)
+    assert r.errstrs[1] == "approval cancelled", str(r)
+    assert prompts(r) == [], str(r)
+
+
+def test_sudo_rec_drv_not_configured_no_prompt(h):
+    c = down_conf(h)
+    code = make_codes(h, c, "alice", 1)[0]
+    r = drive(h, [PSQL], conf=c, opts=["timeout=2"], pre=replies(code))
+    assert r.checks == [0] and prompts(r) == [], str(r)
+    # failmode=safe already allows (logged): no prompt either
+    r = drive(h, [PSQL], conf=c, opts=["timeout=2", "recovery=allow",
+                                       "failmode=safe"], pre=replies(code))
+    assert r.checks == [1] and prompts(r) == [], str(r)
+    # sudo -n: no prompt, a denial
+    r = drive(h, [PSQL], conf=c, opts=["timeout=2", "recovery=allow"],
+              pre=replies(code) + ["--setting", "noninteractive=true"])
+    assert r.checks == [0] and prompts(r) == [], str(r)
+    # the code was never used
+    r = drive(h, [PSQL], conf=c, opts=["timeout=2", "recovery=allow"],
+              pre=replies(code))
+    assert r.checks == [1], str(r)
+
+
+def test_sudo_rec_drv_rule_key_overrides_option(h):
+    c = down_conf(h)
+    code = make_codes(h, c, "alice", 1)[0]
+    rules = "approve recovery=deny\n"
+    r = drive(h, [PSQL], conf=c, rules=rules,
+              opts=["timeout=2", "recovery=allow"], pre=replies(code))
+    assert r.checks == [0] and prompts(r) == [], str(r)
+    rules = "approve recovery=allow\n"
+    r = drive(h, [PSQL], conf=c, rules=rules, opts=["timeout=2"],
+              pre=replies(code))
+    assert r.checks == [1] and len(prompts(r)) == 1, str(r)
+
+
+def test_sudo_rec_drv_bad_values_are_errors(h):
+    r = drive(h, [PSQL], opts=["recovery=yes"])
+    assert r.opens == [-2], str(r)
+    assert any("recovery= takes only 'allow'" in x for x in r.conv), str(r)
+    r = drive(h, [PSQL], opts=["recovery=allow", "recovery=allow"])
+    assert r.opens == [-2], str(r)
+    r = drive(h, [PSQL], rules="approve recovery=maybe\n")
+    assert r.opens == [-1], str(r)
+    assert any(":2: recovery must be allow or deny" in x
+               for x in r.conv), str(r)
+    # an option of approve only
+    r = drive(h, [PSQL], rules="deny recovery=allow\n")
+    assert r.opens == [-1], str(r)
+
+
+def test_sudo_rec_e2e_code_through_sudo_conversation(h):
+    c = down_conf(h, users={"root": "did:bkey:alice"})
+    code = make_codes(h, c, "root", 1)[0]
+    e = E2E(h, conf=c, options=["timeout=2", "recovery=allow"])
+    marker = os.path.join(h.tmp, "ran")
+    # -S: sudo's conversation reads the echo-off prompt's answer from stdin
+    p = run_input(e, [SUDO, "-S", "/usr/bin/touch", marker], code + "\n")
+    assert p.returncode == 0 and os.path.exists(marker), desc(p)
+    assert PROMPT.rstrip() in p.stderr, desc(p)
+    assert code not in p.stderr + p.stdout, desc(p)
+    os.unlink(marker)
+    p = run_input(e, [SUDO, "-S", "/usr/bin/touch", marker], code + "\n")
+    assert p.returncode == 1 and not os.path.exists(marker), desc(p)
