@@ -694,8 +694,6 @@ main(int argc, char **argv)
 		goto done;
 	}
 	have_cfg = 1;
-	bkey_out_debug("config %s: api %s, dialect %s", cfg.path,
-	    cfg.api_url, cfg.dialect == BKEY_DIALECT_CIBA ? "ciba" : "bkey");
 	if (req.recovery_code != NULL) { /* as root, no network */
 		status = bkey_recovery_answer(&cfg, &req, &cancelled);
 		goto out;
