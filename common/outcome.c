@@ -16,6 +16,7 @@ static const char *const words[] = {
 	[BKEY_OUT_COVERED] = "covered",
 	[BKEY_OUT_RATE_LIMITED] = "rate_limited",
 	[BKEY_OUT_NOT_ASKED] = "not_asked",
+	[BKEY_OUT_RECOVERED] = "recovered",
 };
 
 #define NWORDS (sizeof(words) / sizeof(words[0]))

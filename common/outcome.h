@@ -32,7 +32,8 @@ typedef enum {
 	BKEY_OUT_ALLOWED_BY_RULE,	/* sudo: an allow rule */
 	BKEY_OUT_COVERED,		/* sudo: under an earlier approval */
 	BKEY_OUT_RATE_LIMITED,		/* push_limit reached: no push */
-	BKEY_OUT_NOT_ASKED		/* sudo -n: an approval needed, not asked */
+	BKEY_OUT_NOT_ASKED,		/* sudo -n: an approval needed, not asked */
+	BKEY_OUT_RECOVERED		/* outage: a break-glass code let it in */
 } bkey_outcome;
 
 /* The word for o ("error" for a value out of range). */
