@@ -63,9 +63,10 @@ pbk_recover(pam_handle_t *pamh, const struct pbk_args *a, const char *user,
 		memset(err, 0, sizeof(*err));
 		if ((r = ask_code(pamh, &code)) != 0) {
 			/* No answer is no: a denial, never a retry. */
-			bkey_seterr(err, BKEY_DENIED,
+			bkey_seterr(err, BKEY_DENIED, "%s%s",
 			    r > 0 ? "no recovery code given" :
-				    "recovery prompt: conversation failed");
+				    "recovery prompt: conversation failed",
+			    i > 0 ? " after a refused one" : "");
 			return BKEY_DENIED;
 		}
 		res = check_code(a, user, timeout, code, remaining, err);

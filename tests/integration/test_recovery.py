@@ -258,7 +258,10 @@ def test_pam_recovery_code_lets_in_during_outage_once(h):
     # the same code again: refused (then no more answers: a denial)
     p = pam_login(h, c, "timeout=2 recovery=allow", a + "\n")
     assert_pamtester(p, "PAM_AUTH_ERR")
-    assert outcome(p) == "denied", tail(p)
+    f = decision(p)[1]
+    assert f["outcome"] == "denied", tail(p)
+    # the log says the code was refused, not only that none came after
+    assert "after a refused one" in f["detail"], tail(p)
 
 
 def test_pam_recovery_three_wrong_codes_deny(h):
