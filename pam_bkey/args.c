@@ -58,6 +58,10 @@ own_arg(struct pbk_args *a, const char *arg)
 			a->cue = PBK_CUE_NONE;
 		else
 			return -1;
+	} else if ((v = bkey_modopt_value(arg, "recovery")) != NULL) {
+		if (strcmp(v, "allow") != 0)
+			return -1;
+		a->recovery = 1;
 	} else if ((v = bkey_modopt_value(arg, "message")) != NULL) {
 		if (pbk_message_check(v) != 0)
 			return -1;

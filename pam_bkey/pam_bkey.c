@@ -389,6 +389,58 @@ ask(struct pbk_run *run, struct bkey_event *ev, bkey_error *err)
 	return res;
 }
 
+/* The service could not be reached (breaker open included): the only
+ * result failmode=safe or a recovery code may turn into a success. */
+static int
+is_outage(bkey_result res, const struct bkey_event *ev)
+{
+	return res == BKEY_ERR_UNAVAILABLE && ev->type == BKEY_EV_ERROR &&
+	    ev->reason == BKEY_ERR_UNAVAILABLE;
+}
+
+/* Success without an approval: no earlier approval's names may stay
+ * behind to be read as this one's. */
+static int
+clear_approval_env(pam_handle_t *pamh)
+{
+	int r = unset_env(pamh, "BKEY_APPROVAL_JTI");
+
+	return r == PAM_SUCCESS ? unset_env(pamh, "BKEY_APPROVED_BY") : r;
+}
+
+/* recovery=allow in an outage: a break-glass code instead, logged. */
+static int
+recover(struct pbk_run *run, const struct bkey_event *ev)
+{
+	bkey_error err;
+	char detail[64];
+	long left = 0;
+	bkey_result res = BKEY_DENIED;
+
+	memset(&err, 0, sizeof(err));
+	/* Codes are kept under the account's own spelling of the name. */
+	if (run->user[0] == '\0' && ldap_user(run, run->it.raw_user) != 0)
+		bkey_seterr(&err, BKEY_DENIED, "no recovery for this name");
+	else
+		res = pbk_recover(run->pamh, run->a, run->user, run->timeout,
+		    &left, &err);
+	if (res == BKEY_APPROVED) {
+		if (clear_approval_env(run->pamh) != PAM_SUCCESS) {
+			log_decision(run, LOG_ERR, BKEY_OUT_ERROR, ev,
+			    "pam_putenv failed");
+			return PAM_SYSTEM_ERR;
+		}
+		(void)snprintf(detail, sizeof(detail), "recovery code used, "
+		    "remaining=%ld", left);
+		log_decision(run, LOG_ALERT, BKEY_OUT_RECOVERED, ev, detail);
+		return PAM_SUCCESS;
+	}
+	log_decision(run, res == BKEY_DENIED ? LOG_NOTICE : LOG_ERR,
+	    bkey_outcome_of(res), ev, err.detail);
+	pbk_cue_error(run->pamh, run->a, run->flags, "Recovery code refused.");
+	return res == BKEY_DENIED ? PAM_AUTH_ERR : failure_code(res);
+}
+
 /* The PAM code for the helper's answer, logged. */
 static int
 decide(struct pbk_run *run, bkey_result res, const struct bkey_event *ev,
@@ -407,17 +459,15 @@ decide(struct pbk_run *run, bkey_result res, const struct bkey_event *ev,
 		log_decision(run, LOG_INFO, BKEY_OUT_APPROVED, ev, NULL);
 		return PAM_SUCCESS;
 	}
-	if (res == BKEY_ERR_UNAVAILABLE && run->a->failmode_safe &&
-	    ev->type == BKEY_EV_ERROR && ev->reason == BKEY_ERR_UNAVAILABLE) {
-		/* Success without an approval: no earlier approval's names
-		 * may stay behind to be read as this one's. */
-		if (unset_env(pamh, "BKEY_APPROVAL_JTI") != PAM_SUCCESS ||
-		    unset_env(pamh, "BKEY_APPROVED_BY") != PAM_SUCCESS)
+	if (is_outage(res, ev) && run->a->failmode_safe) {
+		if (clear_approval_env(pamh) != PAM_SUCCESS)
 			goto putenv_failed;
 		log_decision(run, LOG_WARNING, BKEY_OUT_UNAVAILABLE_ALLOWED, ev,
 		    "failmode=safe: login allowed without approval");
 		return PAM_SUCCESS;
 	}
+	if (is_outage(res, ev) && run->a->recovery)
+		return recover(run, ev);
 	/* Only the helper's own "no DID" for a user it mapped, never
 	 * another error, is "not enrolled". */
 	if (run->did == NULL && ev->type == BKEY_EV_ERROR && ev->unknown_user &&

@@ -5,6 +5,7 @@
 
 #include <security/pam_modules.h>
 #include "account.h"		/* bkey_account_name */
+#include "result.h"
 
 #define PBK_DEFAULT_SCOPE	"approve:login"
 #define PBK_DEFAULT_MESSAGE	"Log in as %u to %h from %r (%s)"
@@ -18,6 +19,7 @@ struct pbk_args {
 	const char *scope;	/* scope=, default approve:login */
 	long timeout;		/* timeout=, 0 = the config's */
 	int failmode_safe;	/* failmode=safe */
+	int recovery;		/* recovery=allow: break-glass codes */
 	int nouserok;
 	const char *groups;	/* groups=, comma-separated, NULL = everyone */
 	enum pbk_cue cue;
@@ -51,6 +53,14 @@ int pbk_args_parse(pam_handle_t *pamh, int argc, const char **argv,
 #define PBK_GROUPS_LOOKUP_FAILED (-3)
 int pbk_user_in_groups(pam_handle_t *pamh, const char *user,
     const char *groups);
+
+/* recover.c: ask for a break-glass code (at most PBK_RECOVERY_TRIES) and
+ * have bkey-approve check it for user. BKEY_APPROVED: a code was burned,
+ * *remaining left; else a denial (err says why). */
+#define PBK_RECOVERY_TRIES	3
+#define PBK_RECOVERY_PROMPT	"BKey is unreachable. Recovery code: "
+bkey_result pbk_recover(pam_handle_t *pamh, const struct pbk_args *a,
+    const char *user, long timeout, long *remaining, bkey_error *err);
 
 /* message.c: 0 if every % escape in tmpl is known, else -1. */
 int pbk_message_check(const char *tmpl);

@@ -10,6 +10,9 @@ make demo: what an admin wants to see, against the local mock BKey server
   4. the DB password released by the phone for that one command (vault);
   5. an outage under failmode=secure: the login is refused;
   6. an outage under failmode=safe: the login goes through, with a warning;
+  7. an outage under failmode=secure with recovery=allow: a code from
+     bkey-admin recovery lets the login in, and the same code is refused
+     the second time;
 and after each, the syslog lines the decision wrote.
 
 The simulated phone is drawn from what the mock received. As root the
@@ -183,7 +186,12 @@ def show_syslog(log, want=("outcome=",)):
         say("    " + t)
 
 
-def ssh_scene(h, log, conf, args, want_ok, note):
+RECOVERY_PROMPT = re.compile(rb"BKey is unreachable\. Recovery code: ")
+
+
+def ssh_scene(h, log, conf, args, want_ok, note, answers=()):
+    """answers: what is typed at the recovery prompts, in turn (then
+    Enter)."""
     import test_sshd  # noqa: E402  (a real sshd in its own namespace)
     test_sshd.require(h)
     base = h.tmp
@@ -196,19 +204,23 @@ def ssh_scene(h, log, conf, args, want_ok, note):
         say(note)
         shown(["ssh", "root@db-prod-1", "echo", "OK"])
         child = sshd.client()
-        out = b""
+        out, answers = b"", list(answers)
         try:
             import pexpect
             while True:
-                i = child.expect([test_sshd.PROMPT, pexpect.EOF])
-                text = child.before + (child.after if i == 0 else b"")
+                i = child.expect([test_sshd.PROMPT, RECOVERY_PROMPT,
+                                  pexpect.EOF])
+                text = child.before + (child.after if i < 2 else b"")
                 out += text
                 for ln in text.decode("utf-8", "replace").splitlines():
                     if ln.strip():
                         say("  " + ln.strip())
-                if i == 1:
+                if i == 2:
                     break
-                child.sendline("")
+                typed = answers.pop(0) if i == 1 and answers else ""
+                if typed:
+                    say("  (typed, not echoed: %s)" % typed)
+                child.sendline(typed)
         finally:
             child.close()
         ok = child.exitstatus == 0 and b"OK" in out
@@ -317,7 +329,37 @@ def scenes(h, log):
           "as a warning")
     ok = ssh_scene(h, log, down, "timeout=3 failmode=safe", True,
                    "(the BKey service cannot be reached)") and ok
-    return ok
+    return recovery_scenes(h, log) and ok
+
+
+def recovery_code(h, conf, user):
+    """One code from bkey-admin recovery, as the admin sees it."""
+    argv = [os.path.join(h.build, "bkey-admin"), "recovery", user,
+            "--config", conf, "--count", "1"]
+    shown(["bkey-admin", "recovery", user, "--count", "1"])
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                       env=h.cli_env(), stdin=subprocess.DEVNULL)
+    for ln in p.stdout.splitlines():
+        say("  " + ln)
+    m = re.search(r"^  (\d{4}-\d{4}-\d{4}-\d{4})$", p.stdout, re.M)
+    if p.returncode != 0 or m is None:
+        raise harness.Skip("bkey-admin recovery failed: %s" % p.stderr)
+    return m.group(1)
+
+
+def recovery_scenes(h, log):
+    down = h.config(users={"root": "did:bkey:root"},
+                    api_url="http://127.0.0.1:%d" % harness.free_port(),
+                    connect_timeout="1", recovery_delay="1")
+    title("7. An outage, failmode=secure, recovery=allow: a break-glass "
+          "code")
+    code = recovery_code(h, down, "root")
+    ok = ssh_scene(h, log, down, "timeout=3 recovery=allow", True,
+                   "(the BKey service cannot be reached; root types the "
+                   "code)", answers=[code])
+    title("8. The same code a second time: refused, it was burned")
+    return ssh_scene(h, log, down, "timeout=3 recovery=allow", False,
+                     "(the same code again)", answers=[code]) and ok
 
 
 def in_namespace(rundir):

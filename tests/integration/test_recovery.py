@@ -15,7 +15,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import Skip, check_sanitizer, describe, events
+from harness import Skip, check_sanitizer, describe, events, free_port
+from test_pam import (assert_pamtester, cue_run, decision, service,
+                      tail, wrapper_env)
 
 CODE = re.compile(r"^  (\d{4}-\d{4}-\d{4}-\d{4})$", re.M)
 
@@ -202,3 +204,112 @@ def test_recovery_request_needs_a_user(h):
     p = h.cli(["--config", c, "--request-stdin"], stdin=json.dumps(
         {"did": "did:bkey:alice", "recovery_code": "1"}))
     assert p.returncode == 64 and 'needs "user"' in p.stderr, describe(p)
+
+
+
+# ---- pam_bkey recovery=allow: the prompt in an outage ------------------------
+PROMPT = "BKey is unreachable. Recovery code: "
+
+
+def pam_login(h, c, args, answer=""):
+    """pamtester as alice; answer: what the user types at the prompts."""
+    p = subprocess.run(["pamtester", "-v", "bkeytest", "alice",
+                        "authenticate"],
+                       env=wrapper_env(h, service(h, args, conf=c)),
+                       capture_output=True, timeout=60,
+                       input=answer.encode())
+    p.stdout = p.stdout.decode("utf-8", "replace")
+    p.stderr = p.stderr.decode("utf-8", "replace")
+    return p
+
+
+def outage(h, **kw):
+    return conf(h, api_url="http://127.0.0.1:%d" % free_port(), **kw)
+
+
+def outcome(p):
+    return decision(p)[1]["outcome"]
+
+
+def assert_no_prompt(h, c, args, code, want, word):
+    """A login that must not be offered the recovery prompt."""
+    p = pam_login(h, c, args, code + "\n")
+    assert_pamtester(p, want)
+    assert PROMPT not in p.stdout + p.stderr, tail(p)
+    assert outcome(p) == word, tail(p)
+
+
+def pam_cue(h, c, answer):
+    return cue_run(h, service(h, "timeout=2 recovery=allow", conf=c),
+                   opts=["-a", answer])
+
+
+def test_pam_recovery_code_lets_in_during_outage_once(h):
+    c = outage(h)
+    a, _ = make_codes(h, c, "alice", 2)
+    p = pam_login(h, c, "timeout=2 recovery=allow", a + "\n")
+    assert_pamtester(p, "PAM_SUCCESS")
+    assert PROMPT in p.stdout + p.stderr, tail(p)
+    pr, f, text = decision(p)
+    assert f["outcome"] == "recovered" and "remaining=1" in f["detail"], \
+        text
+    assert pr == 1, (pr, text)      # LOG_ALERT
+    assert a not in p.stdout + p.stderr, tail(p)
+    # the same code again: refused (then no more answers: a denial)
+    p = pam_login(h, c, "timeout=2 recovery=allow", a + "\n")
+    assert_pamtester(p, "PAM_AUTH_ERR")
+    f = decision(p)[1]
+    assert f["outcome"] == "denied", tail(p)
+    # the log says the code was refused, not only that none came after
+    assert "after a refused one" in f["detail"], tail(p)
+
+
+def test_pam_recovery_three_wrong_codes_deny(h):
+    c = outage(h)
+    make_codes(h, c, "alice", 1)
+    cue = pam_cue(h, c, "text")
+    assert cue.result == "PAM_AUTH_ERR", tail(cue.p)
+    asked = [m for m in cue.conv if m["text"] == PROMPT]
+    assert len(asked) == 3, cue.conv
+    assert all(m["style"] == "echo_off" for m in asked), cue.conv
+    assert outcome(cue.p) == "denied", tail(cue.p)
+    # each answer went to bkey-approve, which counted it
+    assert open(code_file(c, "alice")).readline() == "failures 3\n"
+
+
+def test_pam_recovery_no_answer_denies(h):
+    c = outage(h)
+    make_codes(h, c, "alice", 1)
+    for answer in ("enter", "fail"):
+        cue = pam_cue(h, c, answer)
+        assert cue.result == "PAM_AUTH_ERR", tail(cue.p)
+        assert len([m for m in cue.conv if m["text"] == PROMPT]) == 1, \
+            cue.conv
+        assert outcome(cue.p) == "denied", tail(cue.p)
+    # neither reached bkey-approve: nothing was counted
+    assert open(code_file(c, "alice")).readline() == "failures 0\n"
+
+
+def test_pam_recovery_never_after_a_denial(h):
+    c = conf(h)
+    (a,) = make_codes(h, c, "alice", 1)
+    h.mock.set("did:bkey:alice", outcome="deny")
+    assert_no_prompt(h, c, "recovery=allow", a, "PAM_AUTH_ERR", "denied")
+    h.mock.set("did:bkey:alice", outcome="approve", bad_token="bad_sig")
+    assert_no_prompt(h, c, "recovery=allow", a, "PAM_AUTH_ERR", "token")
+
+
+def test_pam_recovery_not_configured_no_prompt(h):
+    c = outage(h)
+    (a,) = make_codes(h, c, "alice", 1)
+    assert_no_prompt(h, c, "timeout=2", a, "PAM_AUTHINFO_UNAVAIL",
+                     "unavailable")
+    # nor under failmode=safe: that is already a logged allow
+    assert_no_prompt(h, c, "timeout=2 failmode=safe recovery=allow", a,
+                     "PAM_SUCCESS", "unavailable_allowed")
+
+
+def test_pam_recovery_option_value_is_checked(h):
+    p = pam_login(h, outage(h), "recovery=yes")
+    assert_pamtester(p, "PAM_SERVICE_ERR")
+    assert 'argument "recovery=yes"' in p.stderr, tail(p)

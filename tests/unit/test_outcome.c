@@ -7,11 +7,11 @@
 static void
 words_are_distinct_and_one_style(void)
 {
-	const char *w[BKEY_OUT_NOT_ASKED + 1];
+	const char *w[BKEY_OUT_RECOVERED + 1];
 	int i, j;
 	size_t k;
 
-	for (i = 0; i <= BKEY_OUT_NOT_ASKED; i++) {
+	for (i = 0; i <= BKEY_OUT_RECOVERED; i++) {
 		w[i] = bkey_outcome_word((bkey_outcome)i);
 		CHECK(w[i] != NULL && w[i][0] != '\0');
 		for (k = 0; w[i][k] != '\0'; k++)
@@ -37,6 +37,7 @@ results_keep_their_words(void)
 	CHECK_STR(bkey_outcome_word(BKEY_OUT_UNAVAILABLE_ALLOWED),
 	    "unavailable_allowed");
 	CHECK_STR(bkey_outcome_word(BKEY_OUT_UNKNOWN_USER), "unknown_user");
+	CHECK_STR(bkey_outcome_word(BKEY_OUT_RECOVERED), "recovered");
 }
 
 /* A push refused by push_limit has one word, in both directions, and
