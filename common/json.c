@@ -17,6 +17,8 @@
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
 
+#include <sodium.h>
+
 #include "json.h"
 #include "sanitize.h"
 
@@ -361,6 +363,8 @@ unescape(const char *s, size_t n, char **out, size_t *outlen)
 	d = NULL;
 	rc = 0;
 out:
+	if (d != NULL) /* a refused string may be a secret's */
+		sodium_memzero(d, o);
 	free(d);
 	return rc;
 }
