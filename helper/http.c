@@ -134,6 +134,7 @@ prereq_cb(void *ud, char *conn_primary_ip, char *conn_local_ip,
 	return CURL_PREREQFUNC_OK;
 }
 
+/* Set a curl option of h or go to the function's "fail" label. */
 #define SETOPT(opt, val) \
 	do { \
 		if (curl_easy_setopt(h->curl, (opt), (val)) != CURLE_OK) { \
@@ -205,8 +206,6 @@ fail:
 	bkey_http_free(h);
 	return NULL;
 }
-
-#undef SETOPT
 
 void
 bkey_http_free(struct bkey_http *h)
@@ -396,15 +395,6 @@ refuse_redirect(struct bkey_http *h, long status, bkey_error *err)
 	    status, to);
 }
 
-#define SETOPT(opt, val) \
-	do { \
-		if (curl_easy_setopt(h->curl, (opt), (val)) != CURLE_OK) { \
-			bkey_seterr(err, BKEY_ERR_INTERNAL, \
-			    "curl option %s refused", #opt); \
-			goto out; \
-		} \
-	} while (0)
-
 /* A request we may send at all. 0 / -1 with err. */
 static int
 check_request(const struct bkey_http *h, const struct bkey_http_req *rq,
@@ -437,7 +427,7 @@ set_request(struct bkey_http *h, const struct bkey_http_req *rq,
 	}
 	SETOPT(CURLOPT_TIMEOUT_MS, rq->timeout_ms > 0 ? rq->timeout_ms : 1L);
 	return 0;
-out:
+fail:
 	return -1;
 }
 
