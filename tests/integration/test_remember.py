@@ -12,6 +12,7 @@ by sleeping. sudo -k CMD (ignore_ticket) ends it.
 import glob
 import os
 import re
+import subprocess
 import sys
 import time
 
@@ -111,11 +112,14 @@ def test_remember_off_by_default(h):
 
 def test_remember_keyed_to_session_tty_user_runas_rule(h):
     c = setup(h)
+    # A live session that is not ours (pid 1 may be this very run).
+    other = h.track(subprocess.Popen(["sleep", "60"],
+                                     start_new_session=True))
     assert run(h, c).checks == [1]
     n = 1
     others = [
         dict(uinfo=["tty=/dev/pts/3"]),                 # another tty
-        dict(uinfo=["sid=1"]),                          # another session
+        dict(uinfo=["sid=%d" % other.pid]),             # another session
         dict(uinfo=["user=bob", "uid=1001"]),           # another user
         dict(checks=[(["true"], {"command": "/usr/bin/true",
                                   "runas_user": "daemon",
@@ -126,6 +130,8 @@ def test_remember_keyed_to_session_tty_user_runas_rule(h):
                    "scope=approve:sudo\n"),             # an edited rule
         dict(uinfo=["sid=999999999"]),                  # no such session
         dict(uinfo=["sid=x"]),
+        dict(uinfo=["sid=0"]),            # leader outside our PID namespace
+        dict(uinfo=["sid=0"]),            # ... is never remembered
     ]
     for o in others:
         r = run(h, c, **o)
