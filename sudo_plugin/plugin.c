@@ -683,12 +683,18 @@ phone_message(const struct decision *d, char **msg)
 	return 0;
 }
 
+/* The code to show; and the DID a name mapped to (LDAP), for the log
+ * line of every outcome, not only an approval. */
 static int
 on_pending(const struct bkey_event *ev, void *ctx, bkey_error *err)
 {
-	const char *approver = ctx;	/* unix name or DID; NULL: self */
+	struct decision *d = ctx;
+	const char *approver = d->rule->approver; /* name or DID; NULL: self */
 
 	(void)err;
+	if (d->approver_did[0] == '\0' && ev->did[0] != '\0')
+		(void)snprintf(d->approver_did, sizeof(d->approver_did), "%s",
+		    ev->did);
 	if (approver == NULL)
 		say("bkey: approve on your phone: code %s (expires in %ld s)",
 		    ev->code, ev->expires_in);
@@ -703,7 +709,7 @@ on_pending(const struct bkey_event *ev, void *ctx, bkey_error *err)
  * the wait cancels it, even alongside an approval.
  */
 static bkey_result
-ask_helper(const struct decision *d, const char *did, const char *msg,
+ask_helper(struct decision *d, const char *did, const char *msg,
     struct bkey_event *ev, bkey_error *err)
 {
 	struct sigguard g;
@@ -734,8 +740,7 @@ ask_helper(const struct decision *d, const char *did, const char *msg,
 		free(details);
 		return BKEY_ERR_INTERNAL;
 	}
-	res = bkey_helper_run(&q, sigguard_fd(&g), on_pending,
-	    (void *)d->rule->approver, ev, err);
+	res = bkey_helper_run(&q, sigguard_fd(&g), on_pending, d, ev, err);
 	if ((sig = sigguard_restore(&g)) != 0) {
 		res = BKEY_ERR_CANCELLED;
 		bkey_seterr(err, res, "cancelled by signal %d", sig);

@@ -224,6 +224,12 @@ def test_ldap_sudo_found(h):
     # The log line names the DID the helper asked.
     assert "outcome=approved" in r.out and \
         "approver=did:bkey:alice " in r.out, str(r)
+    # A denial too: the DID came with the pending event.
+    h.mock.set("did:bkey:alice", outcome="deny", interval=0)
+    r = ts.drive(h, [ts.PSQL], conf=ldap_conf(h), opts=["debug"])
+    assert r.checks == [0], str(r)
+    assert "outcome=denied" in r.out and \
+        "approver=did:bkey:alice " in r.out, str(r)
 
 
 def test_ldap_sudo_not_found_and_errors(h):
