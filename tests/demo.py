@@ -39,33 +39,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "integration"))
 import harness  # noqa: E402
+from syslogcap import NS_SETUP, Syslog  # noqa: E402
 
 PHONE_DELAY_MS = 1500
 TTY = sys.stdout.isatty()
 NS_ENV = "BKEY_DEMO_NAMESPACE"
-PRIORITIES = ("emerg", "alert", "crit", "err", "warning", "notice", "info",
-              "debug")
-# Runs inside the private mount namespace: a small /dev of our own whose
-# log is the demo's socket (the real nodes bound in, nothing else).
-NS_SETUP = r'''
-set -e
-save=$1; sock=$2; shift 2
-mount --rbind /dev "$save"
-mount -t tmpfs -o mode=0755,size=1m bkey-demo-dev /dev
-for n in null zero full random urandom tty; do
-	[ -e "$save/$n" ] || continue
-	: > "/dev/$n"; mount --bind "$save/$n" "/dev/$n"
-done
-for d in pts shm mqueue; do
-	[ -d "$save/$d" ] || continue
-	mkdir "/dev/$d"; mount --rbind "$save/$d" "/dev/$d"
-done
-# a ptmx node of our own finds the devpts instance at /dev/pts
-mknod -m 0666 /dev/ptmx c 5 2
-ln -s /proc/self/fd /dev/fd
-ln -s "$sock" /dev/log
-exec "$@"
-'''
 
 
 def bold(text):
@@ -138,41 +116,6 @@ class PhoneTail(threading.Thread):
         elif line.startswith("[phone] "):
             who, _, what = line[len("[phone] "):].rpartition(": ")
             say("  (on %s's phone: %s)" % (who.rsplit(":", 1)[-1], what))
-
-
-class Syslog(threading.Thread):
-    """A /dev/log of our own: keeps every line sent to it."""
-
-    LINE = re.compile(r"^<(\d+)>(?:\w{3} [ \d]\d \d\d:\d\d:\d\d )?(.*)$",
-                      re.S)
-
-    def __init__(self, path):
-        super().__init__(daemon=True)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(path)
-        os.chmod(path, 0o666)
-        self.lines = []
-        self.lock = threading.Lock()
-
-    def run(self):
-        while True:
-            try:
-                data = self.sock.recv(8192)
-            except OSError:
-                return
-            m = self.LINE.match(data.decode("utf-8", "replace"))
-            if not m:
-                continue
-            text = "%-7s %s" % (PRIORITIES[int(m.group(1)) & 7],
-                                m.group(2).rstrip("\n"))
-            with self.lock:
-                self.lines.append(text)
-
-    def take(self):
-        time.sleep(0.3)     # the last datagram of the scene
-        with self.lock:
-            out, self.lines = self.lines, []
-        return out
 
 
 def show_syslog(log, want=("outcome=",)):
