@@ -184,7 +184,7 @@ install: all
 	install -m 0644 examples/sudo.rules $(DESTDIR)$(SYSCONFDIR)/bkey/sudo.rules.example
 	install -m 0600 examples/bkey.conf $(DESTDIR)$(SYSCONFDIR)/bkey/bkey.conf.example
 	install -d -m 0700 $(DESTDIR)$(STATEDIR)
-	@echo "Now: create the 'bkey' system user and chown it $(STATEDIR) (see INSTALL)."
+	@echo "Now: create the 'bkey' system user (see INSTALL); $(STATEDIR) stays root's."
 
 uninstall:
 	rm -f $(DESTDIR)$(HELPER) $(DESTDIR)$(BINDIR)/bkey-approve \

@@ -55,6 +55,16 @@ int admin_recovery(const struct admin_opts *o);
 /* The codes user has left (0 none), -1 after a problem was printed. */
 int admin_recovery_left(const char *state_dir, const char *user);
 
+/* The configuration for naming users' DIDs (lookup.c): public, or the
+ * full load when a directory (with its bind password) is configured. */
+struct bkey_config;
+int admin_load_for_lookup(struct bkey_config *cfg, const char *path,
+    bkey_error *err);
+/* user's DID (users file or directory) into *did (caller frees); -1
+ * with err, BKEY_ERR_CONFIG "...: user "X" is not enrolled" for none. */
+int admin_user_did(const struct bkey_config *cfg, const char *user,
+    char **did, bkey_error *err);
+
 /* Milliseconds to deadline (monotonic ms), at least 1, at most cap. */
 long admin_ms_left(long long deadline, long cap);
 

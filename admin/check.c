@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "../cli/privdrop.h"
+#include "../helper/workdir.h"
 #include "../sudo_plugin/rules.h"
 #include "admin.h"
 #include "config.h"
@@ -92,23 +93,53 @@ check_rules(const char *path, struct tally *t)
 	(void)fclose(f);
 }
 
+/* What lives in state_dir and whose it is (workdir.h). */
+static const char *const root_subdirs[] = { "jti", "recovery", "remember",
+	"vault-keys" };
+
+/* One subdirectory, if there: not a link, owned by root or owner, not
+ * writable by others. */
+static void
+check_subdir(int sfd, const char *state_dir, const char *sub, uid_t owner,
+    struct tally *t)
+{
+	bkey_error err = { 0 };
+	char shown[1024];
+	struct stat st;
+	int fd;
+
+	if (fstatat(sfd, sub, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
+		return;
+	(void)snprintf(shown, sizeof(shown), "%s/%s", state_dir, sub);
+	if ((fd = bkey_open_dir_owned(sfd, sub, 0, owner, shown, &err)) < 0)
+		count_err(t, &err);
+	else
+		(void)close(fd);
+}
+
 /*
- * state_dir as the helper uses it: a trusted directory (root or run_as
- * owns it, nobody else can write it) that the run_as user can write, for
- * the key cache.
+ * state_dir as the helper uses it: root's alone (the jti records,
+ * recovery codes, remember windows and phone keys are root's), with the
+ * network side's own files in state_dir/helper, owned by run_as.
  */
 static void
 check_state_dir(const struct bkey_config *c, const struct bkey_runas *ra,
     struct tally *t)
 {
 	bkey_error err = { 0 };
-	uid_t owner = ra->name != NULL && ra->name[0] != '\0' ? ra->uid :
-								geteuid();
 	struct stat st;
+	size_t i;
 	int fd;
 
-	fd = bkey_open_dir_owned(AT_FDCWD, c->state_dir, 1, owner, c->state_dir,
+	fd = bkey_open_dir_checked(AT_FDCWD, c->state_dir, 1, c->state_dir,
 	    &err);
+	if (fd < 0 && ra->drop && stat(c->state_dir, &st) == 0 &&
+	    st.st_uid == ra->uid)
+		bkey_seterr(&err, BKEY_ERR_CONFIG,
+		    "%s: state_dir is owned by run_as user '%s': make it "
+		    "root's (chown root:root); run_as gets " BKEY_WORKDIR
+		    "/ in it",
+		    c->state_dir, ra->name);
 	if (fd < 0) {
 		count_err(t, &err);
 		return;
@@ -116,18 +147,17 @@ check_state_dir(const struct bkey_config *c, const struct bkey_runas *ra,
 	if (fstat(fd, &st) != 0)
 		bkey_seterr(&err, BKEY_ERR_CONFIG, "%s: cannot stat: %s",
 		    c->state_dir, strerror(errno));
-	else if (owner != 0 && st.st_uid != owner)
-		bkey_seterr(&err, BKEY_ERR_CONFIG,
-		    "%s: state_dir is owned by "
-		    "uid %lu, so run_as user '%s' cannot write it",
-		    c->state_dir, (unsigned long)st.st_uid, ra->name);
 	else if ((st.st_mode & (S_IWUSR | S_IXUSR)) != (S_IWUSR | S_IXUSR))
 		bkey_seterr(&err, BKEY_ERR_CONFIG,
-		    "%s: state_dir is not "
-		    "writable by its owner (mode %04o)",
+		    "%s: state_dir is not writable by its owner (mode %04o)",
 		    c->state_dir, (unsigned)(st.st_mode & 07777));
 	if (err.code != 0)
 		count_err(t, &err);
+	for (i = 0; i < sizeof(root_subdirs) / sizeof(root_subdirs[0]); i++)
+		check_subdir(fd, c->state_dir, root_subdirs[i], geteuid(), t);
+	/* run_as's, or root's until the first drop hands it over. */
+	check_subdir(fd, c->state_dir, BKEY_WORKDIR,
+	    ra->drop ? ra->uid : geteuid(), t);
 	(void)close(fd);
 }
 

@@ -448,7 +448,8 @@ run_child(struct bkey_config *c, const struct admin_opts *o,
 	if (pid == 0) {
 		(void)close(p[0]);
 		if (ra.drop &&
-		    bkey_privdrop(&ra, note, sizeof(note), &err) != 0) {
+		    bkey_privdrop(&ra, c->state_dir, note, sizeof(note),
+			&err) != 0) {
 			admin_problem(err.detail);
 			st = bkey_result_exit(err.code);
 		} else

@@ -382,7 +382,9 @@ drop_root(const struct bkey_config *c, bkey_error *err)
 	if (bkey_privdrop_plan(c->run_as, c->path, &ra, note, sizeof(note),
 		err) != 0)
 		return -1;
-	return ra.drop ? bkey_privdrop(&ra, note, sizeof(note), err) : 0;
+	return ra.drop ?
+	    bkey_privdrop(&ra, c->state_dir, note, sizeof(note), err) :
+	    0;
 }
 
 int

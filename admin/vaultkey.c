@@ -12,18 +12,6 @@
 #include "users.h"
 #include "../cli/vault_cli.h"
 
-/* The configuration; the directory needs the full load (bind password). */
-static int
-load(struct bkey_config *cfg, const char *path, bkey_error *err)
-{
-	if (bkey_config_load_public(cfg, path, err) != 0)
-		return -1;
-	if (cfg->users_ldap_uri == NULL)
-		return 0;
-	bkey_config_free(cfg);
-	return bkey_config_load(cfg, path, err);
-}
-
 /* A configured key: shown; --reset refused, it is changed where it is. */
 static int
 configured(const struct admin_opts *o, const struct bkey_config *cfg,
@@ -87,7 +75,7 @@ admin_vault_key(const struct admin_opts *o)
 	char *did = NULL;
 	int r, status;
 
-	if (load(&cfg, o->config, &err) != 0) {
+	if (admin_load_for_lookup(&cfg, o->config, &err) != 0) {
 		admin_problem(err.detail);
 		return bkey_result_exit(err.code);
 	}

@@ -541,7 +541,7 @@ leave_root(struct bkey_config *cfg, struct bkey_request *req,
 	    err) != 0)
 		return -1;
 	if (ra.drop) {
-		rc = bkey_monitor_fork(mon, cfg->state_dir, ra.uid, err);
+		rc = bkey_monitor_fork(mon, cfg->state_dir, err);
 		if (rc >= 0)
 			bkey_vault_split(vault, rc == 1);
 		if (rc == 1) {
@@ -557,7 +557,7 @@ leave_root(struct bkey_config *cfg, struct bkey_request *req,
 		bkey_out_debug("monitor: pid %ld", (long)getppid());
 		bkey_approve_set_recorder(bkey_monitor_record, mon);
 		bkey_vault_set_pinner(bkey_monitor_pin, mon);
-		if (bkey_privdrop(&ra, note, sizeof(note), err) != 0)
+		if (bkey_privdrop(&ra, cfg->state_dir, note, sizeof(note), err) != 0)
 			return -1;
 	}
 	bkey_out_debug("privileges: %s", note);

@@ -169,8 +169,7 @@ answer_record(struct bkey_monitor *m, char *args)
 		    "request");
 		rc = -1;
 	} else
-		rc = bkey_jti_record_for(m->state_dir, m->owner, jti, exp,
-		    &err);
+		rc = bkey_jti_record(m->state_dir, jti, exp, &err);
 	if (rc == 0)
 		m->recorded = 1;
 	bkey_out_debug("monitor: record: %s",
@@ -221,7 +220,7 @@ answer_pin(struct bkey_monitor *m, char *args)
 		    "monitor: bad pin "
 		    "request");
 	else
-		rc = bkey_vault_pin(m->state_dir, m->owner, did, pk, &err);
+		rc = bkey_vault_pin(m->state_dir, did, pk, &err);
 	bkey_out_debug("monitor: pin: %s",
 	    rc == 0	? "matches" :
 		rc == 1 ? "another key" :
@@ -358,7 +357,7 @@ bkey_monitor_run(struct bkey_monitor *m, const volatile sig_atomic_t *sig)
 }
 
 int
-bkey_monitor_fork(struct bkey_monitor *m, const char *state_dir, uid_t owner,
+bkey_monitor_fork(struct bkey_monitor *m, const char *state_dir,
     bkey_error *err)
 {
 	pid_t parent = getpid(), pid;
@@ -384,7 +383,6 @@ bkey_monitor_fork(struct bkey_monitor *m, const char *state_dir, uid_t owner,
 		(void)close(sv[1]);
 		m->fd = sv[0];
 		m->worker = pid;
-		m->owner = owner;
 		return 1;
 	}
 	(void)close(sv[0]);

@@ -6,7 +6,9 @@
  * monitor stays root and does only what needs root:
  *  - it makes the jti record the worker asks for (in state_dir, as root,
  *    so root's reserved blocks apply: an unprivileged user who fills the
- *    file system cannot make approvals fail after the phone said yes);
+ *    file system cannot make approvals fail after the phone said yes),
+ *    and checks or records a phone key (vault); state_dir and those
+ *    records are root's alone, out of the worker's reach;
  *  - it forwards SIGINT/SIGTERM to the worker, reaps it and exits with its
  *    status; a worker that died without its final event gets one from the
  *    monitor (an error: a denial with a reason, never silence).
@@ -28,7 +30,6 @@ struct bkey_monitor {
 	int fd;			  /* this side's socket; -1 none */
 	pid_t worker;		  /* monitor: the worker; worker: 0 */
 	char *state_dir;	  /* monitor: where records go */
-	uid_t owner;		  /* monitor: run_as uid, may own state_dir */
 	int recorded;		  /* monitor: a record was made */
 	int no_record;		  /* monitor: success needs no record */
 	int final_seen;		  /* monitor: the worker's final is out */
@@ -41,7 +42,7 @@ struct bkey_monitor {
  * m->fd is still its socket, so its final can be announced).
  */
 int bkey_monitor_fork(struct bkey_monitor *m, const char *state_dir,
-    uid_t owner, bkey_error *err);
+    bkey_error *err);
 
 /* Monitor: serve the worker until it is gone; the exit status to use.
  * sig: the number of a SIGINT/SIGTERM received (0 none), to forward. */

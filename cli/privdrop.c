@@ -13,6 +13,7 @@
 #include "account.h"
 #include "privdrop.h"
 #include "result.h"
+#include "workdir.h"
 
 /*
  * The supplementary groups now held are exactly the user's (from the group
@@ -48,6 +49,17 @@ out:
 	free(have);
 	free(want);
 	return ok;
+}
+
+/* The network side's directory, made run_as's while we are root. */
+static void
+hold_workdir(const struct bkey_runas *ra, const char *state_dir)
+{
+	bkey_error e;
+
+	memset(&e, 0, sizeof(e));
+	if (bkey_workdir_hold(state_dir, ra->uid, ra->gid, &e) != 0)
+		bkey_state_warn("state_dir", e.detail);
 }
 
 int
@@ -91,8 +103,8 @@ bkey_privdrop_plan(const char *run_as, const char *conf, struct bkey_runas *ra,
 }
 
 int
-bkey_privdrop(const struct bkey_runas *ra, char *note, size_t notesz,
-    bkey_error *err)
+bkey_privdrop(const struct bkey_runas *ra, const char *state_dir, char *note,
+    size_t notesz, bkey_error *err)
 {
 	const char *run_as = ra->name;
 	uid_t uid = ra->uid, ru, eu, su;
@@ -107,6 +119,7 @@ bkey_privdrop(const struct bkey_runas *ra, char *note, size_t notesz,
 		    "privilege drop misused");
 	if (prctl(PR_GET_PDEATHSIG, &deathsig, 0, 0, 0) != 0)
 		deathsig = 0;
+	hold_workdir(ra, state_dir);
 	/* Groups first, while we still may; then gid, then uid. */
 	if (initgroups(run_as, gid) != 0) {
 		if (setgroups(0, NULL) != 0)

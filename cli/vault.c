@@ -151,9 +151,8 @@ check_pin(const struct bkey_config *c, const struct bkey_vault_cli *v,
 		return BKEY_ERR_PROTOCOL;
 	}
 	*how = "recorded";
-	rc = pinner != NULL ?
-	    pinner(pinner_ctx, did, pk, err) :
-	    bkey_vault_pin(c->state_dir, geteuid(), did, pk, err);
+	rc = pinner != NULL ? pinner(pinner_ctx, did, pk, err) :
+			      bkey_vault_pin(c->state_dir, did, pk, err);
 
 	if (rc == 0)
 		return BKEY_APPROVED;

@@ -80,10 +80,10 @@ int bkey_vault_key_lookup(const struct bkey_config *c, const char *user,
     char **did, unsigned char key[32], const char **from, bkey_error *err);
 
 /* Check pk against the phone key recorded for did in state_dir
- * (vault_pin.c), recording it on first use; the directories may be owned
- * by root or owner. 0 it matches (or was recorded), 1 another key, -1
- * error in err. */
-int bkey_vault_pin(const char *state_dir, uid_t owner, const char *did,
+ * (vault_pin.c), recording it on first use; the directories and the
+ * record must be root's (or the effective uid's, without a monitor). 0 it
+ * matches (or was recorded), 1 another key, -1 error in err. */
+int bkey_vault_pin(const char *state_dir, const char *did,
     const unsigned char pk[32], bkey_error *err);
 /* bkey-admin vault-key: the recorded key of did (base64) into key, and
  * with reset the record removed. 0, 1 none recorded, -1 error in err. */

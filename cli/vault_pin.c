@@ -32,15 +32,16 @@ pin_line(const unsigned char pk[32], char *line, size_t linesz)
 	(void)strncat(line, "\n", linesz - strlen(line) - 1);
 }
 
-/* STATE_DIR/vault-keys, created as needed. */
+/* STATE_DIR/vault-keys, created as needed. Both are root's (or ours,
+ * without a monitor): the worker's user must not be able to rename the
+ * records away, which would reset every pin. */
 static int
-open_pins(const char *state_dir, uid_t owner, char *shown, size_t shownsz,
-    bkey_error *err)
+open_pins(const char *state_dir, char *shown, size_t shownsz, bkey_error *err)
 {
 	int sfd, dfd;
 
 	/* state_dir is the administrator's: it may be a symbolic link. */
-	if ((sfd = bkey_open_dir_owned(AT_FDCWD, state_dir, 1, owner, state_dir,
+	if ((sfd = bkey_open_dir_checked(AT_FDCWD, state_dir, 1, state_dir,
 		 err)) < 0)
 		return -1;
 	(void)snprintf(shown, shownsz, "%s/" PIN_DIR, state_dir);
@@ -52,9 +53,19 @@ open_pins(const char *state_dir, uid_t owner, char *shown, size_t shownsz,
 		(void)close(sfd);
 		return -1;
 	}
-	dfd = bkey_open_dir_owned(sfd, PIN_DIR, 0, owner, shown, err);
+	dfd = bkey_open_dir_checked(sfd, PIN_DIR, 0, shown, err);
 	(void)close(sfd);
 	return dfd;
+}
+
+/* A regular file of root's (or ours), written by no one else. */
+static int
+ours(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    bkey_trust_broken(&st, geteuid(), 0) == BKEY_TRUST_OK;
 }
 
 /* Compare the record name with want: 0 same, 1 another key, -1 error. */
@@ -69,6 +80,11 @@ compare(int dfd, const char *name, const char *want, const char *shown,
 	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return bkey_seterr(err, BKEY_ERR_CONFIG, "%s/%s: %s", shown,
 		    name, strerror(errno));
+	if (!ours(fd)) {
+		(void)close(fd);
+		return bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "%s/%s: not a record of ours (owner or mode)", shown, name);
+	}
 	n = read(fd, have, LINE_MAX_);
 	(void)close(fd);
 	if (n < 0)
@@ -110,7 +126,7 @@ pin_name(const char *did, char name[NAME_LEN + 1])
 }
 
 int
-bkey_vault_pin(const char *state_dir, uid_t owner, const char *did,
+bkey_vault_pin(const char *state_dir, const char *did,
     const unsigned char pk[32], bkey_error *err)
 {
 	char name[NAME_LEN + 1], want[LINE_MAX_], shown[1024];
@@ -119,7 +135,7 @@ bkey_vault_pin(const char *state_dir, uid_t owner, const char *did,
 	want[0] = '\0';
 	pin_line(pk, want, sizeof(want));
 	pin_name(did, name);
-	if ((dfd = open_pins(state_dir, owner, shown, sizeof(shown), err)) < 0)
+	if ((dfd = open_pins(state_dir, shown, sizeof(shown), err)) < 0)
 		return -1;
 	if (faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		rc = compare(dfd, name, want, shown, err);
@@ -146,8 +162,7 @@ bkey_vault_pin_admin(const char *state_dir, const char *did, int reset,
 	int dfd, fd, rc = -1;
 
 	pin_name(did, name);
-	if ((dfd = open_pins(state_dir, geteuid(), shown, sizeof(shown), err)) <
-	    0)
+	if ((dfd = open_pins(state_dir, shown, sizeof(shown), err)) < 0)
 		return -1;
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT)

@@ -364,6 +364,30 @@ report_pending(const struct approve_run *run,
 	on_pending(&pend, ctx);
 }
 
+/*
+ * The push: counted against push_limit first (per DID: one person, one
+ * count, however the request named them), and given back when the
+ * request never reached the service, so an outage does not use up the
+ * budget the break-glass path waits behind.
+ */
+static int
+initiate(struct approve_run *run, const char *binding, long timeout,
+    struct bkey_ciba_started *st, bkey_error *err)
+{
+	const struct bkey_config *c = run->c;
+	const struct bkey_request *r = run->r;
+	long long stamp;
+
+	if (bkey_push_take(c, r->did, &stamp, err) != 0)
+		return -1;
+	if (bkey_ciba_initiate(&run->k, r->did, run->scope, binding, r->details,
+		effective_expiry(c, timeout), run->deadline_ms, st, err) == 0)
+		return 0;
+	if (err->code == BKEY_ERR_UNAVAILABLE)
+		bkey_push_give_back(c, r->did, stamp);
+	return -1;
+}
+
 bkey_result
 bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
     const volatile sig_atomic_t *cancel, bkey_pending_cb on_pending, void *ctx,
@@ -404,9 +428,6 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 		goto out;
 	}
 	breaker = 1;
-	if (bkey_push_take(c, r->user != NULL ? r->user : r->did, err) != 0)
-		goto fail;
-
 	if (bkey_ciba_init(&run.k, c, cancel, err) != 0)
 		goto fail;
 	have_ciba = 1;
@@ -419,8 +440,7 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 		goto fail;
 	}
 	started_ms = bkey_now_ms();
-	if (bkey_ciba_initiate(&run.k, r->did, run.scope, binding, r->details,
-		effective_expiry(c, timeout), run.deadline_ms, &st, err) != 0)
+	if (initiate(&run, binding, timeout, &st, err) != 0)
 		goto fail;
 	bkey_ciba_debug("initiated: auth_req_id %s, expires_in %ld, "
 			"interval %ld",

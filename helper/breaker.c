@@ -15,27 +15,44 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "breaker.h"
 #include "ciba.h"
 #include "fileperm.h"
-#include "sanitize.h"
+#include "workdir.h"
 
 #define STATE_MAX 64
 #define MAGIC "bkey-breaker 1 "
 
-static void
-warn(const char *state_dir, const char *what, const char *why)
-{
-	char raw[512], clean[512];
+#define NAME_MAX_ (sizeof(BKEY_BREAKER_FILE) + 16)
 
-	(void)snprintf(raw, sizeof(raw), "circuit breaker: %s/%s %s%s%s",
-	    state_dir, BKEY_BREAKER_FILE, what, why[0] ? ": " : "", why);
-	bkey_sanitize_into(clean, sizeof(clean), raw, strlen(raw));
-	bkey_ciba_debug("%s", clean);
-	(void)fprintf(stderr, "bkey-approve: warning: %s\n", clean);
+/* The state file of this configuration's service: "breaker-HEX". */
+static void
+state_name(const struct bkey_config *c, char *dst, size_t dstsz)
+{
+	unsigned char h[8];
+	char hex[sizeof(h) * 2 + 1];
+	const char *url = c->api_url != NULL ? c->api_url : "";
+
+	(void)crypto_generichash(h, sizeof(h), (const unsigned char *)url,
+	    strlen(url), NULL, 0);
+	(void)sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	(void)snprintf(dst, dstsz, "%s%s", BKEY_BREAKER_FILE, hex);
 }
 
-/* state_dir (checked) with the lock held; -1 when there is none to use. */
+static void
+warn(const char *name, const char *what, const char *why)
+{
+	char detail[512];
+
+	(void)snprintf(detail, sizeof(detail), "%s/%s %s%s%s", BKEY_WORKDIR,
+	    name, what, why[0] ? ": " : "", why);
+	bkey_state_warn("circuit breaker", detail);
+}
+
+/* The helper's directory (checked) with the lock held; -1 when there is
+ * none to use (warned: the breaker is off). */
 static int
 lock_dir(const char *state_dir, int *lockfd)
 {
@@ -44,16 +61,16 @@ lock_dir(const char *state_dir, int *lockfd)
 
 	*lockfd = -1;
 	memset(&e, 0, sizeof(e));
-	if ((dfd = bkey_open_dir_checked(AT_FDCWD, state_dir, 1, state_dir,
-		 &e)) < 0) {
-		bkey_ciba_debug("circuit breaker not used: %s", e.detail);
+	if ((dfd = bkey_workdir_open(state_dir, geteuid(), &e)) < 0) {
+		bkey_state_warn("circuit breaker not used", e.detail);
 		return -1;
 	}
 	*lockfd = openat(dfd, BKEY_BREAKER_LOCK,
 	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
 	if (*lockfd < 0 || flock(*lockfd, LOCK_EX) != 0) {
-		bkey_ciba_debug("circuit breaker not used: %s/%s: %s",
-		    state_dir, BKEY_BREAKER_LOCK, strerror(errno));
+		(void)snprintf(e.detail, sizeof(e.detail), "%s/%s: %s",
+		    BKEY_WORKDIR, BKEY_BREAKER_LOCK, strerror(errno));
+		bkey_state_warn("circuit breaker not used", e.detail);
 		if (*lockfd >= 0)
 			(void)close(*lockfd);
 		*lockfd = -1;
@@ -74,8 +91,7 @@ unlock_dir(int dfd, int lockfd)
 
 /* 0 with *until (0: no file), -1 when the file is not to be trusted. */
 static int
-read_state(int dfd, const char *state_dir, long hold, time_t now,
-    long long *until)
+read_state(int dfd, const char *name, long hold, time_t now, long long *until)
 {
 	char buf[STATE_MAX + 1], *end;
 	struct stat st;
@@ -83,18 +99,17 @@ read_state(int dfd, const char *state_dir, long hold, time_t now,
 	int fd;
 
 	*until = 0;
-	fd = openat(dfd, BKEY_BREAKER_FILE,
-	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT)
 		return 0;
 	if (fd < 0) {
-		warn(state_dir, "ignored", strerror(errno));
+		warn(name, "ignored", strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    bkey_trust_broken(&st, geteuid(), 0) != BKEY_TRUST_OK) {
 		(void)close(fd);
-		warn(state_dir, "ignored", "not a regular file of ours");
+		warn(name, "ignored", "not a regular file of ours");
 		return -1;
 	}
 	n = read(fd, buf, STATE_MAX);
@@ -104,7 +119,7 @@ read_state(int dfd, const char *state_dir, long hold, time_t now,
 	if (n <= 0 || strncmp(buf, MAGIC, strlen(MAGIC)) != 0 ||
 	    (*until = strtoll(buf + strlen(MAGIC), &end, 10)) <= 0 ||
 	    strcmp(end, "\n") != 0 || *until > (long long)now + hold) {
-		warn(state_dir, "ignored", "garbled or from the future");
+		warn(name, "ignored", "garbled or from the future");
 		*until = 0;
 		return -1;
 	}
@@ -113,27 +128,27 @@ read_state(int dfd, const char *state_dir, long hold, time_t now,
 
 /* Replace the state by one saying "nobody probes before until". */
 static void
-write_state(int dfd, const char *state_dir, long long until)
+write_state(int dfd, const char *name, long long until)
 {
-	char text[STATE_MAX], tmp[sizeof(BKEY_BREAKER_FILE) + 32];
+	char text[STATE_MAX], tmp[NAME_MAX_ + 8];
 	int fd, n, ok;
 
 	n = snprintf(text, sizeof(text), MAGIC "%lld\n", until);
 	/* One writer at a time (the flock): a fixed name, and what a killed
 	 * writer left is ours to remove. */
-	(void)snprintf(tmp, sizeof(tmp), ".%s.tmp", BKEY_BREAKER_FILE);
+	(void)snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
 	(void)unlinkat(dfd, tmp, 0);
 	fd = openat(dfd, tmp,
 	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		warn(state_dir, "not written", strerror(errno));
+		warn(name, "not written", strerror(errno));
 		return;
 	}
 	ok = n > 0 && (size_t)n < sizeof(text) &&
 	    bkey_write_all(fd, text, (size_t)n) == 0;
 	ok = close(fd) == 0 && ok;
-	if (!ok || renameat(dfd, tmp, dfd, BKEY_BREAKER_FILE) != 0) {
-		warn(state_dir, "not written", strerror(errno));
+	if (!ok || renameat(dfd, tmp, dfd, name) != 0) {
+		warn(name, "not written", strerror(errno));
 		(void)unlinkat(dfd, tmp, 0);
 	}
 }
@@ -144,13 +159,15 @@ bkey_breaker_check(const struct bkey_config *c, bkey_error *err)
 	enum bkey_breaker b = BKEY_BREAKER_CLOSED;
 	time_t now = time(NULL);
 	long long until;
+	char name[NAME_MAX_];
 	int dfd, lockfd;
 
 	if (c->outage_hold <= 0 || c->state_dir == NULL)
 		return BKEY_BREAKER_CLOSED;
 	if ((dfd = lock_dir(c->state_dir, &lockfd)) < 0)
 		return BKEY_BREAKER_CLOSED;
-	if (read_state(dfd, c->state_dir, c->outage_hold, now, &until) != 0 ||
+	state_name(c, name, sizeof(name));
+	if (read_state(dfd, name, c->outage_hold, now, &until) != 0 ||
 	    until == 0)
 		goto out;
 	if ((long long)now < until) {
@@ -163,7 +180,7 @@ bkey_breaker_check(const struct bkey_config *c, bkey_error *err)
 	}
 	/* This run is the period's probe: hold the others off meanwhile. */
 	b = BKEY_BREAKER_PROBE;
-	write_state(dfd, c->state_dir, (long long)now + c->outage_hold);
+	write_state(dfd, name, (long long)now + c->outage_hold);
 	bkey_ciba_debug("circuit breaker: probing the service");
 out:
 	unlock_dir(dfd, lockfd);
@@ -173,6 +190,7 @@ out:
 void
 bkey_breaker_record(const struct bkey_config *c, bkey_result res)
 {
+	char name[NAME_MAX_];
 	int dfd, lockfd, reached;
 
 	if (c->outage_hold <= 0 || c->state_dir == NULL)
@@ -184,12 +202,11 @@ bkey_breaker_record(const struct bkey_config *c, bkey_result res)
 		return;
 	if ((dfd = lock_dir(c->state_dir, &lockfd)) < 0)
 		return;
+	state_name(c, name, sizeof(name));
 	if (reached) {
-		if (unlinkat(dfd, BKEY_BREAKER_FILE, 0) != 0 && errno != ENOENT)
-			warn(c->state_dir, "not removed", strerror(errno));
-	} else {
-		write_state(dfd, c->state_dir,
-		    (long long)time(NULL) + c->outage_hold);
-	}
+		if (unlinkat(dfd, name, 0) != 0 && errno != ENOENT)
+			warn(name, "not removed", strerror(errno));
+	} else
+		write_state(dfd, name, (long long)time(NULL) + c->outage_hold);
 	unlock_dir(dfd, lockfd);
 }

@@ -4,14 +4,17 @@
  * unavailable, approvals answer "unavailable" at once for outage_hold
  * seconds, without a network attempt; after that one approval probes the
  * service (and holds the others off for another period while it does).
- * State: STATE_DIR/breaker, one line "bkey-breaker 1 UNTIL" (the epoch
- * second before which nobody probes), replaced atomically under an flock
- * of STATE_DIR/breaker.lock. No file means closed. A file that is not
+ * State: STATE_DIR/helper/breaker-HEX (the network side's directory,
+ * workdir.h; HEX a hash of api_url, so that configurations sharing a
+ * state_dir never stop each other's service), one line "bkey-breaker 1
+ * UNTIL" (the epoch second before which nobody probes), replaced
+ * atomically under an flock of STATE_DIR/helper/breaker.lock. No file
+ * means closed. A file that is not
  * ours (not a regular file owned by root or the effective uid, writable
  * by others), unreadable or garbled, or whose UNTIL lies further ahead
  * than a hold, is ignored with a warning: the breaker is closed. It can
  * only make the answer come sooner, never change what it is. Warnings go
- * to stderr (and the --debug stream), sanitized.
+ * to stderr, syslog and the --debug stream, sanitized.
  */
 #ifndef BKEY_BREAKER_H
 #define BKEY_BREAKER_H
@@ -19,7 +22,7 @@
 #include "config.h"
 #include "result.h"
 
-#define BKEY_BREAKER_FILE "breaker"
+#define BKEY_BREAKER_FILE "breaker-" /* + 16 hex digits */
 #define BKEY_BREAKER_LOCK "breaker.lock"
 
 enum bkey_breaker {

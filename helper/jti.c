@@ -33,15 +33,15 @@
 
 /* Create (if create) and open the checked directory name under at. */
 static int
-open_dir(int at, const char *name, int create, int follow, uid_t owner,
-    const char *shown, bkey_error *err)
+open_dir(int at, const char *name, int create, int follow, const char *shown,
+    bkey_error *err)
 {
 	if (create && mkdirat(at, name, 0700) != 0 && errno != EEXIST) {
 		bkey_seterr(err, bkey_errno_code(errno),
 		    "%s: cannot create: %s", shown, strerror(errno));
 		return -1;
 	}
-	return bkey_open_dir_owned(at, name, follow, owner, shown, err);
+	return bkey_open_dir_checked(at, name, follow, shown, err);
 }
 
 static int
@@ -90,20 +90,19 @@ prune(int dfd, time_t now)
 
 /* STATE_DIR/jti/SHARD, created as needed; shown gets its path. */
 static int
-open_shard(const char *state_dir, uid_t owner, const char *shard, char *shown,
+open_shard(const char *state_dir, const char *shard, char *shown,
     size_t shownsz, bkey_error *err)
 {
 	int sfd, jfd = -1, dfd = -1;
 
 	/* state_dir is the administrator's: it may be a symbolic link. */
-	if ((sfd = open_dir(AT_FDCWD, state_dir, 0, 1, owner, state_dir, err)) <
-	    0)
+	if ((sfd = open_dir(AT_FDCWD, state_dir, 0, 1, state_dir, err)) < 0)
 		return -1;
 	(void)snprintf(shown, shownsz, "%s/jti", state_dir);
-	if ((jfd = open_dir(sfd, "jti", 1, 0, owner, shown, err)) < 0)
+	if ((jfd = open_dir(sfd, "jti", 1, 0, shown, err)) < 0)
 		goto out;
 	(void)snprintf(shown, shownsz, "%s/jti/%s", state_dir, shard);
-	dfd = open_dir(jfd, shard, 1, 0, owner, shown, err);
+	dfd = open_dir(jfd, shard, 1, 0, shown, err);
 out:
 	if (jfd >= 0)
 		close(jfd);
@@ -152,13 +151,6 @@ int
 bkey_jti_record(const char *state_dir, const char *jti, time_t exp,
     bkey_error *err)
 {
-	return bkey_jti_record_for(state_dir, geteuid(), jti, exp, err);
-}
-
-int
-bkey_jti_record_for(const char *state_dir, uid_t owner, const char *jti,
-    time_t exp, bkey_error *err)
-{
 	unsigned char hash[HASH_LEN], rnd[8];
 	char hex[HEX_LEN + 1], shard[3], shown[512], rec[600];
 	char tmp[sizeof(TMP_PREFIX) + 2 * sizeof(rnd)];
@@ -183,8 +175,7 @@ bkey_jti_record_for(const char *state_dir, uid_t owner, const char *jti,
 	sodium_bin2hex(tmp + strlen(TMP_PREFIX),
 	    sizeof(tmp) - strlen(TMP_PREFIX), rnd, sizeof(rnd));
 
-	if ((dfd = open_shard(state_dir, owner, shard, shown, sizeof(shown),
-		 err)) < 0)
+	if ((dfd = open_shard(state_dir, shard, shown, sizeof(shown), err)) < 0)
 		return -1;
 	(void)snprintf(rec, sizeof(rec), "%s/%s", shown, hex);
 	if (write_temp(dfd, tmp, exp, rec, err) != 0)

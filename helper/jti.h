@@ -8,7 +8,8 @@
 #include "result.h"
 
 /*
- * Record jti (expires at exp) in STATE_DIR/jti/. Atomic (a whole record
+ * Record jti (expires at exp) in STATE_DIR/jti/, whose directories must
+ * be owned by root or the effective uid (the monitor: root alone). Atomic (a whole record
  * written under a temporary name, then link()ed to a name made of a hash
  * of jti); entries a day past exp are pruned. A failure leaves no record.
  * Returns 0 if recorded now, 1 if already seen (replay), -1 on error
@@ -16,10 +17,5 @@
  */
 int bkey_jti_record(const char *state_dir, const char *jti, time_t exp,
     bkey_error *err);
-/* The same; the directories may be owned by root or by owner (instead of
- * the effective uid): the root monitor recording in the run_as user's
- * state_dir. */
-int bkey_jti_record_for(const char *state_dir, uid_t owner, const char *jti,
-    time_t exp, bkey_error *err);
 
 #endif

@@ -18,6 +18,7 @@
 #include "jwks.h"
 #include "jwks_cache.h"
 #include "result.h"
+#include "workdir.h"
 
 void
 bkey_jwks_cache_init(struct bkey_jwks_cache *jc, const char *state_dir,
@@ -61,8 +62,9 @@ cache_name(const struct bkey_jwks_cache *jc, char *dst, size_t dstsz)
 }
 
 /*
- * The state_dir, checked like the jti store checks it: anyone else who
- * can write there could plant keys. -1 (with a debug line) otherwise.
+ * The helper's own directory in state_dir (workdir.h), checked: anyone
+ * else who can write there could plant keys. -1 (with a debug line)
+ * otherwise.
  */
 static int
 open_state_dir(const struct bkey_jwks_cache *jc)
@@ -73,8 +75,7 @@ open_state_dir(const struct bkey_jwks_cache *jc)
 	if (jc->state_dir == NULL || jc->state_dir[0] == '\0')
 		return -1;
 	memset(&e, 0, sizeof(e));
-	if ((fd = bkey_open_dir_checked(AT_FDCWD, jc->state_dir, 1,
-		 jc->state_dir, &e)) < 0)
+	if ((fd = bkey_workdir_open(jc->state_dir, geteuid(), &e)) < 0)
 		bkey_ciba_debug("jwks cache not used: %s", e.detail);
 	return fd;
 }
@@ -100,7 +101,8 @@ read_cache(const struct bkey_jwks_cache *jc, bkey_buf *out)
 	    st.st_size <= 0 || st.st_size > BKEY_HTTP_BODY_MAX ||
 	    st.st_mtime > now + 60 ||
 	    now - st.st_mtime >= BKEY_JWKS_CACHE_MAX_AGE) {
-		bkey_ciba_debug("jwks cache %s/%s not used (stale or not ours)",
+		bkey_ciba_debug("jwks cache %s/" BKEY_WORKDIR
+				"/%s not used (stale or not ours)",
 		    jc->state_dir, name);
 		goto out;
 	}
@@ -143,20 +145,23 @@ write_cache(const struct bkey_jwks_cache *jc, const bkey_buf *body)
 	fd = openat(dfd, tmp,
 	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1) {
-		bkey_ciba_debug("jwks cache: cannot create %s/%s: %s",
+		bkey_ciba_debug("jwks cache: cannot create %s/" BKEY_WORKDIR
+				"/%s: %s",
 		    jc->state_dir, tmp, strerror(errno));
 		goto out;
 	}
 	if (fchmod(fd, 0644) != 0 ||
 	    bkey_write_all(fd, body->data, body->len) != 0 || fsync(fd) != 0) {
-		bkey_ciba_debug("jwks cache: cannot write %s/%s: %s",
+		bkey_ciba_debug("jwks cache: cannot write %s/" BKEY_WORKDIR
+				"/%s: %s",
 		    jc->state_dir, tmp, strerror(errno));
 		goto drop;
 	}
 	n = close(fd);
 	fd = -1;
 	if (n != 0 || renameat(dfd, tmp, dfd, name) != 0) {
-		bkey_ciba_debug("jwks cache: cannot install %s/%s: %s",
+		bkey_ciba_debug("jwks cache: cannot install %s/" BKEY_WORKDIR
+				"/%s: %s",
 		    jc->state_dir, name, strerror(errno));
 		goto drop;
 	}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The issuer's JWKS, cached in STATE_DIR/jwks-HASH.json, where HASH is a
- * hash of the jwks_uri: configurations that share a state_dir never trust
- * each other's keys. A cached copy is used when the state_dir and the file
+ * The issuer's JWKS, cached in STATE_DIR/helper/jwks-HASH.json (the
+ * network side's directory, workdir.h), where HASH is a hash of the
+ * jwks_uri: configurations that share a state_dir never trust each
+ * other's keys. A cached copy is used when the directory and the file
  * are owned by us (or root) and not group/world writable, the file is a
  * regular file younger than an hour, and it parses; otherwise it is
  * fetched. An unknown kid allows one refetch per run. Fetched sets are

@@ -316,8 +316,10 @@ class Harness:
 
     def nobody_config(self, **overrides):
         """A config with run_as = nobody (a real drop, so the root-side
-        monitor runs) and a state dir nobody owns: (pwd entry, path).
-        Skips when not root or there is no nobody."""
+        monitor runs) and the installed layout: state_dir root's, the
+        network side's files in state_dir/helper, which the helper hands
+        to nobody itself. (pwd entry, path). Skips when not root or there
+        is no nobody."""
         import pwd
         if os.getuid() != 0:
             raise Skip("needs root (a privilege drop)")
@@ -326,11 +328,7 @@ class Harness:
         except KeyError:
             raise Skip("no 'nobody' user")
         overrides.setdefault("run_as", "nobody")
-        cfg = self.config(**overrides)
-        state = overrides.get("state_dir") or \
-            os.path.join(os.path.dirname(cfg), "state")
-        os.chown(state, pw.pw_uid, pw.pw_gid)
-        return pw, cfg
+        return pw, self.config(**overrides)
 
     @staticmethod
     def _write(path, text, mode, uid, gid):

@@ -144,22 +144,41 @@ def test_check_state_dir_open_to_others(h):
     assert_problems(p, [(state + ": ", "writable")])
 
 
-def test_check_state_dir_not_run_as(h):
-    """run_as = nobody and a state dir only root can write: the key cache
-    would fail after every approval."""
+def test_check_state_dir_layout(h):
+    """state_dir is root's (recovery codes, remember windows, phone keys
+    and jti records must be out of run_as's reach); the network side's
+    files are in state_dir/helper, run_as's. The layout of 0.2.0 (the
+    whole state_dir run_as's) is named with its fix."""
     if os.getuid() != 0:
         raise Skip("needs root (state_dir owned by root, run_as nobody)")
-    try:
-        pwd.getpwnam("nobody")
-    except KeyError:
-        raise Skip("no 'nobody' user")
-    cfg = h.config(run_as="nobody")
+    pw, cfg = h.nobody_config()
     state = os.path.join(os.path.dirname(cfg), "state")
     p = check(h, cfg)
-    assert_problems(p, [(state + ": ", "run_as user 'nobody' cannot")])
-    pw, cfg = h.nobody_config()
-    p = check(h, cfg)
     assert p.returncode == 0, p.stderr
+    os.chown(state, pw.pw_uid, pw.pw_gid)
+    p = check(h, cfg)
+    assert_problems(p, [(state + ": ", "owned by run_as user 'nobody': "
+                         "make it root's (chown root:root); run_as gets "
+                         "helper/ in it")])
+    os.chown(state, 0, 0)
+    # the network side's corner: run_as's or root's, never a link
+    os.mkdir(os.path.join(state, "helper"), 0o700)
+    os.chown(os.path.join(state, "helper"), pw.pw_uid, pw.pw_gid)
+    assert check(h, cfg).returncode == 0
+    os.rmdir(os.path.join(state, "helper"))
+    os.symlink("/tmp", os.path.join(state, "helper"))
+    p = check(h, cfg)
+    assert_problems(p, [(state + "/helper: ", "not a directory")])
+    os.unlink(os.path.join(state, "helper"))
+    # root's corners: run_as owning one is a problem
+    for sub in ("jti", "recovery", "remember", "vault-keys"):
+        d = os.path.join(state, sub)
+        os.mkdir(d, 0o700)
+        os.chown(d, pw.pw_uid, pw.pw_gid)
+        p = check(h, cfg)
+        assert_problems(p, [(d + ": ", "owned by uid %d" % pw.pw_uid)])
+        os.chown(d, 0, 0)
+    assert check(h, cfg).returncode == 0
 
 
 def test_check_run_as_missing(h):

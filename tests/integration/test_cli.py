@@ -618,13 +618,17 @@ def test_privilege_drop_to_run_as(h):
             part = os.path.relpath(dp, state).split(os.sep)[0]
             owners.setdefault(part, set()).add(
                 os.lstat(os.path.join(dp, f)).st_uid)
-    assert owners.get(".") == {pw.pw_uid}, owners     # the JWKS cache
-    assert owners.get("jti") == {0}, owners           # the monitor's
-    # A state_dir owned by someone else than root or run_as: refused by
+    # The JWKS cache in the network side's directory, the jti records
+    # (the monitor's) in root's, nothing else anywhere.
+    assert owners == {"helper": {pw.pw_uid}, "jti": {0}}, owners
+    st = os.lstat(os.path.join(state, "helper"))
+    assert (st.st_uid, st.st_mode & 0o7777) == (pw.pw_uid, 0o700), st
+    # A state_dir owned by anyone but root, run_as included: refused by
     # the monitor, as a configuration error.
-    os.chown(state, 4242, 4242)
-    assert_error(h.cli(["--config", cfg, "--json", "--did", DID,
-                        "--message", "x"]), 78, "config")
+    for uid in (pw.pw_uid, 4242):
+        os.chown(state, uid, uid)
+        assert_error(h.cli(["--config", cfg, "--json", "--did", DID,
+                            "--message", "x"]), 78, "config")
 
 
 def test_run_as_missing_is_a_config_error(h):

@@ -90,8 +90,9 @@ def _full_fs_run(h, kind, cfg_overrides, filler):
         if mk.returncode != 0:
             raise h.Skip("mkfs.ext4 failed: " + mk.stderr.strip())
     cfg = h.config(state_dir=os.path.join(mnt, "state"), **cfg_overrides)
-    owner = "nobody" if cfg_overrides.get("run_as") == "nobody" else "0"
-    env = h.cli_env({"FILLER": str(filler), "STATE_OWNER": owner})
+    # state_dir is root's in every layout (the worker's corner in it,
+    # state/helper, is made by the helper).
+    env = h.cli_env({"FILLER": str(filler), "STATE_OWNER": "0"})
     p = subprocess.run(
         ["unshare", "-m", "--propagation", "private", "sh", "-c",
          FILL_SCRIPT, "sh", img, mnt, kind] + h.cli_argv(

@@ -11,6 +11,7 @@ uses --timeout 20 with connect_timeout 1 and unavailable_after 1: before
 the budget, every outage here took the whole 20 s.
 """
 
+import hashlib
 import os
 import sys
 import time
@@ -43,8 +44,21 @@ def initiates(h, did):
             if (r["json"] or {}).get("login_hint") == did]
 
 
+def conf_value(c, key):
+    with open(c) as f:
+        for line in f:
+            k, _, v = line.partition("=")
+            if k.strip() == key:
+                return v.strip()
+    raise KeyError(key)
+
+
 def breaker_path(c):
-    return os.path.join(os.path.dirname(c), "state", "breaker")
+    """The breaker of c's service: one per api_url, in the network side's
+    directory (helper/breaker.h)."""
+    url = conf_value(c, "api_url").encode()
+    name = "breaker-" + hashlib.blake2b(url, digest_size=8).hexdigest()
+    return os.path.join(os.path.dirname(c), "state", "helper", name)
 
 
 def breaker_until(c):
@@ -122,6 +136,7 @@ HOLD = 30
 
 def write_breaker(c, text, uid=0, mode=0o600):
     path = breaker_path(c)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     with open(path, "w") as f:
         f.write(text)
     os.chmod(path, mode)
@@ -230,8 +245,30 @@ def test_breaker_foreign_file_is_ignored(h):
     other = os.path.join(h.tmp, "elsewhere")
     with open(other, "w") as f:
         f.write(text)
+    os.makedirs(os.path.dirname(breaker_path(c)), mode=0o700)
     os.symlink(other, breaker_path(c))
     ignored(h, c, "did:bkey:symlink")
+
+
+def test_breaker_is_per_service(h):
+    # Two configurations share a state_dir: one service's outage must not
+    # answer for the other (under failmode=safe that would be an allow
+    # nobody was asked for).
+    down = conf(h, hold=HOLD, api_url="http://127.0.0.1:%d" % free_port())
+    state = os.path.join(os.path.dirname(down), "state")
+    p, _ = approve(h, down, "did:bkey:alice")
+    assert_error(p, 3, "unavailable")
+    assert os.path.exists(breaker_path(down)), os.listdir(state)
+    up = conf(h, hold=HOLD, state_dir=state)
+    did = "did:bkey:otherservice"
+    h.mock.set(did, outcome="approve", interval=0)
+    p, _ = approve(h, up, did)
+    assert_final(p, 0, "approved")
+    assert len(initiates(h, did)) == 1
+    # and the one that is down still answers at once
+    p, _ = approve(h, down, "did:bkey:alice")
+    ev = assert_error(p, 3, "unavailable")
+    assert "circuit breaker open" in ev["detail"], describe(p)
 
 
 def test_breaker_off_with_zero_hold(h):

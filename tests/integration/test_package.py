@@ -308,8 +308,17 @@ def test_package_installs_with_apt_off_by_default(h):
     assert p.returncode == 0, desc(p)
     pw = p.stdout.strip().split(":")
     assert pw[5] == "/var/lib/bkey" and pw[6].endswith("nologin"), pw
+    # state_dir is root's (the helper hands bkey its own helper/ in it);
+    # an upgrade from 0.2.0, which made it bkey's, gives it back to root.
     st = os.stat(tree_file("/var/lib/bkey"))
-    assert st.st_mode & 0o7777 == 0o700 and st.st_uid == int(pw[2]), \
+    assert st.st_mode & 0o7777 == 0o700 and st.st_uid == 0, \
+        (oct(st.st_mode), st.st_uid, pw)
+    os.chown(tree_file("/var/lib/bkey"), int(pw[2]), int(pw[3]))
+    p = inroot(work, ["/var/lib/dpkg/info/pam-bkey.postinst", "configure",
+                      "0.2.0"])
+    assert p.returncode == 0, desc(p)
+    st = os.stat(tree_file("/var/lib/bkey"))
+    assert st.st_mode & 0o7777 == 0o700 and st.st_uid == 0, \
         (oct(st.st_mode), st.st_uid, pw)
     p = inroot(work, ["pam-auth-update", "--enable", "bkey"])
     assert p.returncode == 0, desc(p)
@@ -443,6 +452,12 @@ def test_package_ssh_login_approved(h):
         "/bc-authorize")]
     assert len(req) == 1 and (req[0]["json"] or req[0]["form"])[
         "login_hint"] == "did:bkey:alice", req
+    # The installed layout at work: the network side's files are bkey's,
+    # the replay record root's.
+    bkey = int(inroot(earlier(h, "tree"), ["id", "-u", "bkey"]).stdout)
+    st = os.stat(tree_file("/var/lib/bkey/helper"))
+    assert (st.st_uid, st.st_mode & 0o7777) == (bkey, 0o700), st
+    assert os.stat(tree_file("/var/lib/bkey/jti")).st_uid == 0
 test_package_ssh_login_approved.timeout = 120
 
 

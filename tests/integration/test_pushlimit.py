@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: ISC
 """
 push_limit (issue 11): at most COUNT pushes per user on this host in any
-SECONDS (default 5/600), counted in state_dir/push under an flock so that
-concurrent helpers count each push once; beyond it nothing is sent and
-the answer is exit 6, reason rate_limited.
+SECONDS (default 5/600), counted per DID in state_dir/helper/push under an
+flock so that concurrent helpers count each push once; beyond it nothing
+is sent and the answer is exit 6, reason rate_limited. A push whose
+request never reached the service is not counted.
 """
 
 import hashlib
@@ -13,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import assert_error, assert_final, describe
+from harness import assert_error, assert_final, describe, free_port
 
 CIBA = "urn:openid:params:grant-type:ciba"
 
@@ -29,8 +30,11 @@ def initiates(h, did):
 
 
 def count_file(c, user):
-    name = hashlib.blake2b(user.encode(), digest_size=16).hexdigest()
-    return os.path.join(os.path.dirname(c), "state", "push", name)
+    """The count of user's DID (one person, one count) in the network
+    side's directory."""
+    did = "did:bkey:" + user
+    name = hashlib.blake2b(did.encode(), digest_size=16).hexdigest()
+    return os.path.join(os.path.dirname(c), "state", "helper", "push", name)
 
 
 def users(*names):
@@ -151,16 +155,17 @@ def test_push_limit_admin_shows_and_resets(h):
     for u in ("pla", "plo"):
         h.mock.set("did:bkey:" + u, outcome="approve", interval=0)
     p = admin_pushes(h, c, "pla")
-    assert p.returncode == 0 and "pla: 0 of 2 pushes in the last 600 s\n" \
-        == p.stdout, describe(p)
+    assert p.returncode == 0 and p.stdout == \
+        "pla (did:bkey:pla): 0 of 2 pushes in the last 600 s\n", describe(p)
     assert_final(ask(h, c, "pla"), 0, "approved")
     assert_final(ask(h, c, "pla"), 0, "approved")
     assert_final(ask(h, c, "plo"), 0, "approved")
     assert_error(ask(h, c, "pla"), 6, "rate_limited")
     p = admin_pushes(h, c, "pla")
     assert p.returncode == 0, describe(p)
-    assert p.stdout.startswith("pla: 2 of 2 pushes in the last 600 s; the "
-                               "oldest leaves the window in "), p.stdout
+    assert p.stdout.startswith("pla (did:bkey:pla): 2 of 2 pushes in the "
+                               "last 600 s; the oldest leaves the window "
+                               "in "), p.stdout
     left = int(p.stdout.split("window in ")[1].split()[0])
     assert 595 <= left <= 600, p.stdout
     p = admin_pushes(h, c, "pla", "--reset")
@@ -168,11 +173,11 @@ def test_push_limit_admin_shows_and_resets(h):
         describe(p)
     assert "0 of 2" in admin_pushes(h, c, "pla").stdout
     # the other user's count is his own: untouched
-    assert "plo: 1 of 2" in admin_pushes(h, c, "plo").stdout
+    assert "plo (did:bkey:plo): 1 of 2" in admin_pushes(h, c, "plo").stdout
     n = len(initiates(h, "did:bkey:pla"))
     assert_final(ask(h, c, "pla"), 0, "approved")
     assert len(initiates(h, "did:bkey:pla")) == n + 1
-    assert "pla: 1 of 2" in admin_pushes(h, c, "pla").stdout
+    assert "pla (did:bkey:pla): 1 of 2" in admin_pushes(h, c, "pla").stdout
 
 
 def test_push_limit_admin_refusals(h):
@@ -200,3 +205,54 @@ def test_push_limit_admin_refusals(h):
     c0 = h.config(push_limit="0/600")
     p = admin_pushes(h, c0, "plr")
     assert p.returncode == 0 and "push_limit is off" in p.stdout, describe(p)
+
+
+# ---- one person, one count; only pushes that can have gone out -------------
+def test_push_limit_pam_count_is_the_admins(h):
+    """The modules name the user by DID alone: what bkey-admin shows for
+    the user is what PAM's pushes counted, and --reset lets them in."""
+    import test_pam as tp
+    c = h.config(push_limit="1/600")
+    h.mock.set("did:bkey:alice", outcome="approve", interval=0)
+    svc = tp.service(h, conf=c)
+    tp.assert_pamtester(tp.pamtester(h, svc), "PAM_SUCCESS")
+    p = admin_pushes(h, c, "alice")
+    assert p.returncode == 0 and "): 1 of 1 pushes" in p.stdout, describe(p)
+    tp.assert_pamtester(tp.pamtester(h, svc), "PAM_AUTH_ERR")
+    p = admin_pushes(h, c, "alice", "--reset")
+    assert p.returncode == 0 and "count cleared" in p.stdout, describe(p)
+    tp.assert_pamtester(tp.pamtester(h, svc), "PAM_SUCCESS")
+    assert len(initiates(h, "did:bkey:alice")) == 2
+
+
+def test_push_limit_one_count_for_name_and_did(h):
+    c = h.config(users=users("pln"), push_limit="2/600")
+    h.mock.set("did:bkey:pln", outcome="approve", interval=0)
+    assert_final(ask(h, c, "pln"), 0, "approved")
+    assert_final(h.cli(["--config", c, "--json", "--did", "did:bkey:pln",
+                        "--timeout", "10"]), 0, "approved")
+    assert_error(ask(h, c, "pln"), 6, "rate_limited")
+    assert len(initiates(h, "did:bkey:pln")) == 2
+
+
+def test_push_limit_outage_uses_no_push(h):
+    """Attempts that never reached the service are not pushes: an outage
+    must not turn into rate_limited, which failmode=safe and recovery
+    codes do not answer."""
+    from test_outage import STORM
+    down = {"connect_timeout": "1", "unavailable_after": "1",
+            "outage_hold": "0", "push_limit": "1/600"}
+    # a closed port: no request at all
+    c = h.config(api_url="http://127.0.0.1:%d" % free_port(), **down)
+    for _ in range(2):
+        assert_error(ask(h, c, "alice"), 3, "unavailable")
+    # the push request answered 503 every time: given back
+    c = h.config(**down)
+    h.mock.set("did:bkey:alice", initiate_5xx=STORM)
+    for _ in range(2):
+        assert_error(ask(h, c, "alice"), 3, "unavailable")
+    assert "): 0 of 1 pushes" in admin_pushes(h, c, "alice").stdout
+    # the service back: the push goes out and counts
+    h.mock.set("did:bkey:alice", outcome="approve", interval=0)
+    assert_final(ask(h, c, "alice"), 0, "approved")
+    assert_error(ask(h, c, "alice"), 6, "rate_limited")
