@@ -87,6 +87,7 @@ bkey_ciba_init(struct bkey_ciba *k, const struct bkey_config *c,
 	memset(k, 0, sizeof(*k));
 	k->c = c;
 	k->cancel = cancel;
+	bkey_outage_init(&k->outage, c->unavailable_after, c->connect_timeout);
 	if ((k->http = bkey_http_new(c, cancel, err)) == NULL)
 		return -1;
 	return 0;
@@ -102,40 +103,80 @@ bkey_ciba_free(struct bkey_ciba *k)
 	bkey_free_secret(&k->client_token);
 }
 
-/*
- * When retries of a request that cannot reach the service stop: the
- * outage budget (unavailable_after) after its first attempt began, plus
- * connect_timeout for that attempt itself, and never past deadline_ms
- * (the person's whole wait), less OUTAGE_SLACK_MS for starting and
- * answering, so the whole run keeps within the budget. A hung server
- * costs one attempt of at most that long, not the whole timeout.
- */
-static long long
-outage_end(const struct bkey_config *c, long long first_ms,
-    long long deadline_ms)
+void
+bkey_outage_init(struct bkey_outage *o, long unavailable_after_s,
+    long connect_timeout_s)
 {
-	long long end = first_ms +
-	    (c->connect_timeout > 0 ? c->connect_timeout :
-				      BKEY_CONNECT_TIMEOUT_DEFAULT) *
-		1000LL +
-	    (c->unavailable_after > 0 ? c->unavailable_after : 0) * 1000LL -
-	    OUTAGE_SLACK_MS;
-
-	return end < deadline_ms ? end : deadline_ms;
+	memset(o, 0, sizeof(*o));
+	o->budget_ms = (unavailable_after_s > 0 ? unavailable_after_s : 0) *
+	    1000LL;
+	o->connect_ms = (connect_timeout_s > 0 ? connect_timeout_s :
+						 BKEY_CONNECT_TIMEOUT_DEFAULT) *
+	    1000LL;
 }
 
-/* One attempt; 1 when it failed in a way worth retrying (last says how),
- * 0 with a non-5xx answer in resp, -1 with err for any other failure. */
+void
+bkey_outage_failed(struct bkey_outage *o, long long start_ms)
+{
+	if (o->failing)
+		return;
+	o->failing = 1;
+	o->since_ms = start_ms;
+}
+
+void
+bkey_outage_answered(struct bkey_outage *o, long long now_ms)
+{
+	if (!o->failing)
+		return;
+	o->failing = 0;
+	if (now_ms > o->since_ms)
+		o->spent_ms += now_ms - o->since_ms;
+}
+
+/* Less OUTAGE_SLACK_MS for starting and answering, so that the whole run
+ * keeps within the budget. */
+long long
+bkey_outage_end(const struct bkey_outage *o)
+{
+	return o->since_ms + o->budget_ms - o->spent_ms - OUTAGE_SLACK_MS;
+}
+
+/*
+ * A retry must be over by the stretch's end. A request's first attempt,
+ * begun while the service answers, may take connect_timeout plus what is
+ * left of the budget: should it fail, the stretch counts from its start,
+ * so nothing is left by then and it is the last. So the decision comes
+ * within connect_timeout + unavailable_after of the start of the first
+ * failed attempt, whatever the outage: a silent server costs that one
+ * attempt, a refused connection fails at once and is retried for about
+ * unavailable_after. (A first attempt inside a stretch, after an earlier
+ * request gave up, is bounded the same way by connect_timeout alone.)
+ */
+long long
+bkey_outage_attempt_ms(const struct bkey_outage *o, long long now_ms, int retry)
+{
+	long long left = o->budget_ms - o->spent_ms;
+
+	if (o->failing)
+		left -= now_ms - o->since_ms;
+	if (retry)
+		return left - OUTAGE_SLACK_MS;
+	return o->connect_ms + (left > 0 ? left : 0) - OUTAGE_SLACK_MS;
+}
+
+/* One attempt of at most timeout_ms; 1 when it failed in a way worth
+ * retrying (last says how), 0 with a non-5xx answer in resp, -1 with err
+ * for any other failure. */
 static int
 attempt(struct bkey_ciba *k, struct bkey_http_req *rq,
-    struct bkey_http_resp *resp, long long end_ms, char *last, size_t lastsz,
-    bkey_error *err)
+    struct bkey_http_resp *resp, long long timeout_ms, char *last,
+    size_t lastsz, bkey_error *err)
 {
-	long long left = end_ms - bkey_now_ms();
 	bkey_error e;
 
-	rq->timeout_ms = left < BKEY_CIBA_REQ_TIMEOUT_MS ?
-	    (long)left :
+	rq->timeout_ms = timeout_ms < BKEY_CIBA_REQ_TIMEOUT_MS ?
+	    (long)timeout_ms :
 	    BKEY_CIBA_REQ_TIMEOUT_MS;
 	memset(&e, 0, sizeof(e));
 	if (bkey_http_do(k->http, rq, resp, &e) == 0) {
@@ -154,12 +195,23 @@ attempt(struct bkey_ciba *k, struct bkey_http_req *rq,
 	return 1;
 }
 
+/* The longest the next attempt may take: the outage budget's bound, never
+ * past deadline_ms (the person's whole wait). */
+static long long
+attempt_ms(const struct bkey_ciba *k, long long deadline_ms, int retry)
+{
+	long long now = bkey_now_ms(),
+		  ms = bkey_outage_attempt_ms(&k->outage, now, retry);
+
+	return deadline_ms - now < ms ? deadline_ms - now : ms;
+}
+
 /*
  * Send rq, retrying connection failures and 5xx answers with backoff
- * within the outage budget (outage_end). A retry never comes sooner than
- * min_gap_ms after the failed attempt ended: a poll's retry is still a
- * poll, bound by the interval. 0 with any non-5xx response in resp
- * (caller frees the body).
+ * within the run's outage budget (bkey_outage_attempt_ms). A retry never
+ * comes sooner than min_gap_ms after the failed attempt ended: a poll's
+ * retry is still a poll, bound by the interval. 0 with any non-5xx
+ * response in resp (caller frees the body).
  */
 static int
 send_retry(struct bkey_ciba *k, struct bkey_http_req *rq,
@@ -167,25 +219,33 @@ send_retry(struct bkey_ciba *k, struct bkey_http_req *rq,
     const char *what, bkey_error *err)
 {
 	long backoff = BACKOFF_FIRST_MS, wait;
-	long long end = outage_end(k->c, bkey_now_ms(), deadline_ms);
+	long long ms, start, end;
 	char last[BKEY_DETAIL_MAX] = "no answer", first[BKEY_DETAIL_MAX] = "";
 	int rc, tries = 0;
 
-	for (;;) {
-		if (end - bkey_now_ms() <= 0)
-			break;
+	while ((ms = attempt_ms(k, deadline_ms, tries > 0)) > 0) {
 		tries++;
-		rc = attempt(k, rq, resp, end, last, sizeof(last), err);
+		start = bkey_now_ms();
+		rc = attempt(k, rq, resp, ms, last, sizeof(last), err);
+		if (rc == 0)
+			bkey_outage_answered(&k->outage, bkey_now_ms());
 		if (rc <= 0)
 			return rc;
+		bkey_outage_failed(&k->outage, start);
 		if (tries == 1)
 			(void)snprintf(first, sizeof(first), "%s", last);
 		wait = backoff > min_gap_ms ? backoff : min_gap_ms;
+		end = bkey_outage_end(&k->outage);
+		if (end > deadline_ms)
+			end = deadline_ms;
+		/* +1: the clock is in whole ms; never a hair early. */
+		if (bkey_now_ms() + 1 + wait >= end) {
+			bkey_ciba_debug("%s failed (%s), outage budget spent",
+			    what, last);
+			break;
+		}
 		bkey_ciba_debug("%s failed (%s), retrying in %ld ms", what,
 		    last, wait);
-		/* +1: the clock is in whole ms; never a hair early. */
-		if (bkey_now_ms() + 1 + wait >= end)
-			break;
 		if (bkey_ciba_sleep_until(k->cancel, bkey_now_ms() + 1 + wait,
 			err) != 0)
 			return -1;

@@ -3,8 +3,8 @@
  * The individual protocol requests of the approve flow (docs/protocol.md), for
  * both dialects: client token, CIBA initiate, one poll, a plain GET. Each
  * request is retried on connection failures and 5xx with backoff (250 ms
- * doubling, capped at 2 s; a poll never sooner than its interval) until its
- * deadline, then BKEY_ERR_UNAVAILABLE.
+ * doubling, capped at 2 s; a poll never sooner than its interval) within
+ * the run's outage budget, then BKEY_ERR_UNAVAILABLE.
  * Internal to bkey-approve (helper/approve.c); not used by the modules.
  */
 #ifndef BKEY_CIBA_H
@@ -19,11 +19,28 @@
 #define BKEY_CIBA_REQ_TIMEOUT_MS 30000 /* cap of one request */
 #define BKEY_CIBA_TOKEN_MAX 16384      /* longest token string accepted */
 
+/*
+ * The outage budget of one run (one approval, one vault access): the time
+ * the run may spend with the service not answering, counted from the
+ * start of a failed attempt to the service's next answer (anything but a
+ * 5xx), added up over all its requests and never given back, so a
+ * flapping service cannot chain budgets. A person's wait, answered
+ * "pending", spends none of it.
+ */
+struct bkey_outage {
+	long long budget_ms;  /* unavailable_after */
+	long long connect_ms; /* connect_timeout */
+	long long since_ms;   /* start of the stretch under way */
+	long long spent_ms;   /* by the stretches that ended */
+	int failing;	      /* a stretch is under way */
+};
+
 struct bkey_ciba {
 	const struct bkey_config *c;
 	struct bkey_http *http;
 	const volatile sig_atomic_t *cancel;
 	char *client_token; /* bkey dialect, cached for the run */
+	struct bkey_outage outage;
 };
 
 struct bkey_ciba_started {
@@ -50,6 +67,20 @@ struct bkey_ciba_poll {
  * as *cancel becomes nonzero. */
 int bkey_ciba_sleep_until(const volatile sig_atomic_t *cancel,
     long long deadline_ms, bkey_error *err);
+
+/* The outage budget's arithmetic (pure; times in ms of bkey_now_ms()). */
+void bkey_outage_init(struct bkey_outage *o, long unavailable_after_s,
+    long connect_timeout_s);
+/* An attempt begun at start_ms failed (connection, DNS, TLS, 5xx). */
+void bkey_outage_failed(struct bkey_outage *o, long long start_ms);
+/* The service answered at now_ms: the stretch under way, if any, ends. */
+void bkey_outage_answered(struct bkey_outage *o, long long now_ms);
+/* No retry begins at or after this; only while a stretch is under way. */
+long long bkey_outage_end(const struct bkey_outage *o);
+/* The longest an attempt begun at now_ms may take; retry: the request's
+ * previous attempt failed. <= 0: no attempt. */
+long long bkey_outage_attempt_ms(const struct bkey_outage *o, long long now_ms,
+    int retry);
 
 /* Diagnostics hook (--debug); messages never carry secrets or tokens. */
 void bkey_ciba_set_debug(void (*fn)(const char *msg));
@@ -78,8 +109,9 @@ int bkey_ciba_poll(struct bkey_ciba *k, const char *auth_req_id,
 void bkey_ciba_poll_free(struct bkey_ciba_poll *p);
 
 /* Send rq with the retries of every other request (5xx and connection
- * failures until deadline_ms, no sooner than min_gap_ms apart); 0 with
- * any answer below 500 in resp (the caller frees its body). */
+ * failures within the outage budget and deadline_ms, no sooner than
+ * min_gap_ms apart); 0 with any answer below 500 in resp (the caller
+ * frees its body). */
 int bkey_ciba_send(struct bkey_ciba *k, struct bkey_http_req *rq,
     struct bkey_http_resp *resp, long long deadline_ms, long min_gap_ms,
     const char *what, bkey_error *err);

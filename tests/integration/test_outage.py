@@ -5,14 +5,17 @@ Bad days (issue 11): an outage is decided within the outage budget
 state_dir (outage_hold) answers later approvals at once with no network
 attempt, except one probe per hold period.
 
-Tests count attempts and read the breaker's file; wall time is only a
-loose upper bound (the targets are measured by bench/run.py). Each run
-uses --timeout 20 with connect_timeout 1 and unavailable_after 1: before
-the budget, every outage here took the whole 20 s.
+Tests count attempts and read the breaker's file; how fast is measured by
+bench/run.py, not here. Each run uses --timeout 20 with connect_timeout 1
+and unavailable_after 1: before the budget, every outage here took the
+whole 20 s. The budget is one per approval: the time the service spends
+not answering (from the start of a failed attempt to its next answer),
+added up over every request of the run and never given back.
 """
 
 import hashlib
 import os
+import re
 import sys
 import time
 
@@ -69,56 +72,110 @@ def breaker_until(c):
 
 
 # ---- the outage budget ---------------------------------------------------------
+# Attempts are counted, never timed: a slower machine only makes fewer of
+# them fit. With unavailable_after 1 and the backoff 250, 500, 1000 ms, a
+# failing stretch has attempts at 0, 0.25 and 0.75 s, at most 3.
+ATTEMPTS = re.compile(r"\((?:the last: .*; )?(\d+) attempts?\)$")
+
+
+def attempts(ev):
+    m = ATTEMPTS.search(ev["detail"])
+    assert m, ev
+    return int(m.group(1))
+
+
+def token_posts(h):
+    return [r for r in h.mock.requests("/oauth/token")
+            if (r["form"] or {}).get("grant_type") == "client_credentials"]
+
+
 def test_budget_503_storm(h):
     did = "did:bkey:storm"
     h.mock.set(did, initiate_5xx=STORM)
-    p, took = approve(h, conf(h), did)
-    assert_error(p, 3, "unavailable")
+    p, _ = approve(h, conf(h), did)
+    ev = assert_error(p, 3, "unavailable")
     n = len(initiates(h, did))
-    # backoff 250, 500, 1000 ms within 1 + 1 s: 3 or 4 attempts
-    assert 2 <= n <= 5, (n, describe(p))
-    assert took < LOOSE, took
+    # within unavailable_after of the first failure, not also
+    # connect_timeout (that made 4)
+    assert 1 <= n <= 3, (n, describe(p))
+    assert attempts(ev) == n, (n, describe(p))
 
 
 def test_budget_server_that_never_answers(h):
     did = "did:bkey:hang"
     h.mock.set(did, hang="initiate", hang_ms=30000)
-    p, took = approve(h, conf(h), did)
+    p, _ = approve(h, conf(h), did)
     ev = assert_error(p, 3, "unavailable")
     assert "timed out" in ev["detail"], describe(p)
     # one attempt of connect_timeout + unavailable_after, no second
     assert len(initiates(h, did)) == 1, h.mock.requests()
-    assert took < LOOSE, took
 
 
 def test_budget_closed_port(h):
-    c = conf(h, api_url="http://127.0.0.1:%d" % free_port())
-    p, took = approve(h, c, "did:bkey:alice")
+    # a refused connection costs unavailable_after, not connect_timeout
+    # more: with connect_timeout 5 that was 5 attempts
+    c = conf(h, api_url="http://127.0.0.1:%d" % free_port(),
+             connect_timeout="5")
+    p, _ = approve(h, c, "did:bkey:alice")
     ev = assert_error(p, 3, "unavailable")
-    assert "attempts)" in ev["detail"], describe(p)
-    assert took < LOOSE, took
+    assert ev["detail"].startswith("client token: "), describe(p)
+    assert 1 <= attempts(ev) <= 3, describe(p)
+
+
+def test_budget_zero_is_one_attempt(h):
+    c = conf(h, api_url="http://127.0.0.1:%d" % free_port(),
+             unavailable_after="0")
+    p, _ = approve(h, c, "did:bkey:alice")
+    ev = assert_error(p, 3, "unavailable")
+    assert attempts(ev) == 1, describe(p)
 
 
 def test_budget_tls_failure(h):
     c = conf(h, api_url="https://127.0.0.1:%d" % h.mock.port,
-             issuer=h.mock.url)
-    p, took = approve(h, c, "did:bkey:alice")
+             issuer=h.mock.url, connect_timeout="5")
+    p, _ = approve(h, c, "did:bkey:alice")
     ev = assert_error(p, 3, "unavailable")
-    assert "attempts)" in ev["detail"], describe(p)
-    assert took < LOOSE, took
+    assert 1 <= attempts(ev) <= 3, describe(p)
 
 
 def test_budget_dns_failure(h):
     # files only in a private namespace: the proxy's name is unknown
     c = conf(h, proxy="http://%s:8080" % NX_NAME)
-    t0 = time.monotonic()
     p = ns_run(h, c, "did:bkey:alice", timeout_s=TIMEOUT, wall=TIMEOUT + 10)
-    took = time.monotonic() - t0
     ev = assert_error(p, 3, "unavailable")
-    assert "resolve proxy" in ev["detail"] and "attempts)" in ev["detail"], \
-        describe(p)
-    assert took < LOOSE, took
+    assert "resolve proxy" in ev["detail"], describe(p)
+    assert 1 <= attempts(ev) <= 3, describe(p)
     assert h.mock.requests() == []
+
+
+def test_budget_is_one_per_approval(h):
+    # The client token fails 3 times (0, 0.25, 0.75 s) and then answers
+    # (1.75 s): 1.75 of the 3 s are spent, and the initiate's retries get
+    # what is left (attempts at +0, +0.25, +0.75), not a budget of their
+    # own (+1.75 too), so a flapping service cannot chain budgets.
+    did = "did:bkey:flap"
+    h.mock.set(did, token_5xx=3, initiate_5xx=STORM)
+    p, _ = approve(h, conf(h, unavailable_after="3"), did)
+    ev = assert_error(p, 3, "unavailable")
+    assert ev["detail"].startswith("initiate: HTTP 503"), describe(p)
+    assert len(token_posts(h)) == 4, h.mock.requests()
+    n = len(initiates(h, did))
+    assert 1 <= n <= 3, (n, describe(p))
+
+
+def test_budget_is_one_per_vault_access(h):
+    h.mock.set("did:bkey:alice", token_5xx=3)
+    h.mock._call("POST", "/_mock/vault",
+                 {"item": "db", "spec": {"fault": "request_5xx"}})
+    c = conf(h, unavailable_after="3")
+    p = h.cli(["--config", c, "--json", "--user", "alice", "--vault",
+               "db:password", "--env", "PW", "--", "/bin/true"],
+              timeout=TIMEOUT + 10)
+    ev = assert_error(p, 3, "unavailable")
+    assert ev["detail"].startswith("vault request: HTTP 503"), describe(p)
+    assert len(token_posts(h)) == 4, h.mock.requests()
+    n = len(h.mock.requests("/v1/vault/access"))
+    assert 1 <= n <= 3, (n, describe(p))
 
 
 def test_budget_leaves_the_phone_wait_alone(h):
@@ -128,6 +185,33 @@ def test_budget_leaves_the_phone_wait_alone(h):
     p, took = approve(h, conf(h), did)
     assert_final(p, 0, "approved")
     assert took >= 3.0, took
+
+
+def polls(h):
+    return [r for r in h.mock.requests("/oauth/token")
+            if (r["form"] or {}).get("grant_type", "").endswith(":ciba")]
+
+
+def test_budget_wait_is_not_outage(h):
+    # The token fails once (a quarter of the budget spent), the person
+    # then takes longer than the whole budget, and a poll fails: the
+    # wait spent nothing, so the poll is retried (200 ms polls, backoff
+    # 250 ms) and the approval goes through.
+    did = "did:bkey:waitblip"
+    h.mock.set(did, outcome="approve", delay_ms=3000, interval=0,
+               token_5xx=1)
+    run = h.cli_start(["--config", conf(h), "--json", "--did", did,
+                       "--timeout", str(TIMEOUT)])
+    for _ in range(200):                # until 1.2 s of pending polls
+        if len(polls(h)) >= 6:
+            break
+        time.sleep(0.05)
+    # the request under way keeps its behaviour; the 5xx count is new
+    h.mock.set(did, poll_5xx=1)
+    assert run.wait(timeout=TIMEOUT) == 0, run.stdout.read()
+    codes = [r["status"] for r in polls(h)]
+    assert 503 in codes and codes[-1] == 200, codes
+    assert len(token_posts(h)) == 2, h.mock.requests()
 
 
 # ---- the circuit breaker -------------------------------------------------------
