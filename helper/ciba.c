@@ -130,8 +130,25 @@ bkey_outage_answered(struct bkey_outage *o, long long now_ms)
 	if (!o->failing)
 		return;
 	o->failing = 0;
+	o->floor_ms = 0;
 	if (now_ms > o->since_ms)
 		o->spent_ms += now_ms - o->since_ms;
+}
+
+void
+bkey_outage_grant(struct bkey_outage *o, long long floor_ms)
+{
+	if (o->failing && floor_ms > o->floor_ms)
+		o->floor_ms = floor_ms;
+}
+
+/* What the stretch under way may still last from its start. */
+static long long
+stretch_ms(const struct bkey_outage *o)
+{
+	long long left = o->budget_ms - o->spent_ms;
+
+	return left > o->floor_ms ? left : o->floor_ms;
 }
 
 /* Less OUTAGE_SLACK_MS for starting and answering, so that the whole run
@@ -139,7 +156,7 @@ bkey_outage_answered(struct bkey_outage *o, long long now_ms)
 long long
 bkey_outage_end(const struct bkey_outage *o)
 {
-	return o->since_ms + o->budget_ms - o->spent_ms - OUTAGE_SLACK_MS;
+	return o->since_ms + stretch_ms(o) - OUTAGE_SLACK_MS;
 }
 
 /*
@@ -159,7 +176,7 @@ bkey_outage_attempt_ms(const struct bkey_outage *o, long long now_ms, int retry)
 	long long left = o->budget_ms - o->spent_ms;
 
 	if (o->failing)
-		left -= now_ms - o->since_ms;
+		left = stretch_ms(o) - (now_ms - o->since_ms);
 	if (retry)
 		return left - OUTAGE_SLACK_MS;
 	return o->connect_ms + (left > 0 ? left : 0) - OUTAGE_SLACK_MS;
@@ -235,6 +252,13 @@ send_retry(struct bkey_ciba *k, struct bkey_http_req *rq,
 		if (tries == 1)
 			(void)snprintf(first, sizeof(first), "%s", last);
 		wait = backoff > min_gap_ms ? backoff : min_gap_ms;
+		/* A poll's retry waits the interval, which may be as long as
+		 * the whole budget (both 5 s by default): the person's wait
+		 * still gets that one retry, of connect_timeout. */
+		if (min_gap_ms > 0 && tries == 1)
+			bkey_outage_grant(&k->outage,
+			    bkey_now_ms() - k->outage.since_ms + 1 + wait +
+				k->outage.connect_ms + 2 * OUTAGE_SLACK_MS);
 		end = bkey_outage_end(&k->outage);
 		if (end > deadline_ms)
 			end = deadline_ms;

@@ -32,6 +32,7 @@ struct bkey_outage {
 	long long connect_ms; /* connect_timeout */
 	long long since_ms;   /* start of the stretch under way */
 	long long spent_ms;   /* by the stretches that ended */
+	long long floor_ms;   /* the stretch under way lasts at least this */
 	int failing;	      /* a stretch is under way */
 };
 
@@ -75,6 +76,9 @@ void bkey_outage_init(struct bkey_outage *o, long unavailable_after_s,
 void bkey_outage_failed(struct bkey_outage *o, long long start_ms);
 /* The service answered at now_ms: the stretch under way, if any, ends. */
 void bkey_outage_answered(struct bkey_outage *o, long long now_ms);
+/* The stretch under way may last floor_ms from its start whatever the
+ * budget says: a failed poll's one retry, which must wait the interval. */
+void bkey_outage_grant(struct bkey_outage *o, long long floor_ms);
 /* No retry begins at or after this; only while a stretch is under way. */
 long long bkey_outage_end(const struct bkey_outage *o);
 /* The longest an attempt begun at now_ms may take; retry: the request's

@@ -214,6 +214,22 @@ def test_budget_wait_is_not_outage(h):
     assert len(token_posts(h)) == 2, h.mock.requests()
 
 
+def test_budget_grants_a_lost_poll_its_retry(h):
+    # The poll interval (2 s) is longer than the whole budget (1 s): a
+    # poll's retry must wait the interval, so without a grant one lost
+    # poll during the person's wait would end the approval.
+    did = "did:bkey:lostpoll"
+    h.mock.set(did, outcome="approve", delay_ms=2500, interval=2,
+               poll_5xx=1)
+    p, _ = approve(h, conf(h), did)
+    assert_final(p, 0, "approved")
+    codes = [r["status"] for r in polls(h)]
+    assert codes[0] == 503 and codes[-1] == 200, codes
+    # and the retry kept the interval
+    t = [r["t"] for r in polls(h)]
+    assert t[1] - t[0] >= 2.0, t
+
+
 # ---- the circuit breaker -------------------------------------------------------
 HOLD = 30
 

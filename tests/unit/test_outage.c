@@ -153,6 +153,34 @@ bound_holds(void)
 		}
 }
 
+/* A failed poll's retry must wait the interval, which may be as long as
+ * the budget: the grant lets that one retry happen, and ends with the
+ * stretch. */
+static void
+poll_retry_granted(void)
+{
+	struct bkey_outage o = fresh();
+	long long floor = 10 + 1 + U + C + 2 * SLACK;
+
+	bkey_outage_failed(&o, 0);
+	CHECK(bkey_outage_end(&o) == U - SLACK);
+	bkey_outage_grant(&o, floor);
+	CHECK(bkey_outage_end(&o) == floor - SLACK);
+	CHECK(bkey_outage_attempt_ms(&o, 10 + 1 + U, 1) == C + SLACK);
+	/* a smaller grant changes nothing */
+	bkey_outage_grant(&o, 1);
+	CHECK(bkey_outage_end(&o) == floor - SLACK);
+	/* the service answers: the grant is gone with the stretch */
+	bkey_outage_answered(&o, 500);
+	bkey_outage_failed(&o, 60000);
+	CHECK(bkey_outage_end(&o) == 60000 + U - 500 - SLACK);
+	/* no stretch under way: nothing to grant */
+	bkey_outage_answered(&o, 60100);
+	bkey_outage_grant(&o, floor);
+	bkey_outage_failed(&o, 70000);
+	CHECK(bkey_outage_end(&o) == 70000 + U - 600 - SLACK);
+}
+
 int
 main(void)
 {
@@ -165,5 +193,6 @@ main(void)
 	RUN(wait_spends_nothing);
 	RUN(nothing_left);
 	RUN(bound_holds);
+	RUN(poll_retry_granted);
 	UNIT_DONE();
 }
