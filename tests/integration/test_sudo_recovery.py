@@ -9,6 +9,8 @@ at most 3 tries, an empty answer ends them.
 """
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -156,3 +158,61 @@ def test_sudo_rec_e2e_code_through_sudo_conversation(h):
     os.unlink(marker)
     p = run_input(e, [SUDO, "-S", "/usr/bin/touch", marker], code + "\n")
     assert p.returncode == 1 and not os.path.exists(marker), desc(p)
+
+
+# ---- a code for a command that changed, the log line ---------------------------
+def syslog_lines(r):
+    """(priority, text) of what the plugin logged (the driver's --syslog)."""
+    return [(int(p), t) for p, t in re.findall(
+        r"^syslog\[(\d+)\]: (.*)$", r.out, re.M)]
+
+
+def swapping_helper(h, tool):
+    """bkey-approve behind a script that replaces tool (a new inode, the
+    same path) when the request carries a recovery code: the command
+    changes while the code is being checked."""
+    path = os.path.join(h.tmp, "swapping-helper")
+    with open(path, "w") as f:
+        f.write('#!/bin/sh\n'
+                'req=$(cat)\n'
+                'case "$req" in *recovery_code*)\n'
+                '  cp %s %s.new && mv -f %s.new %s;;\n'
+                'esac\n'
+                'printf "%%s\\n" "$req" | exec %s "$@"\n' % (
+                    tool, tool, tool, tool,
+                    os.path.join(h.build, "bkey-approve")))
+    os.chmod(path, 0o755)
+    return path
+
+
+def test_sudo_rec_drv_changed_command_refused_code_spent(h):
+    c = down_conf(h)
+    code = make_codes(h, c, "alice", 2)[0]
+    d = os.path.join(h.tmp, "bin")
+    os.makedirs(d, exist_ok=True)
+    tool = os.path.join(d, "tool")
+    shutil.copy("/bin/true", tool)
+    os.chmod(tool, 0o755)
+    ls = (["ls"], {"command": "/bin/ls"})
+    r = drive(h, [(["tool"], {"command": tool}), ls], conf=c,
+              helper=swapping_helper(h, tool),
+              opts=["timeout=2", "recovery=allow"],
+              pre=replies(code) + ["--syslog"])
+    # refused, and the code it took is said to be spent
+    assert r.checks == [0, 0], str(r)
+    assert r.errstrs[1] == "command changed during the approval", str(r)
+    assert any("changed while the recovery code was checked" in x and
+               "1 left" in x for x in r.conv), str(r)
+    logged = syslog_lines(r)
+    assert len(logged) == 2, str(r)
+    prio, line = logged[0]
+    assert line.startswith("outcome=changed ") and \
+        line.endswith(" remaining=1"), line
+    assert "jti=- " in line or 'jti="" ' in line or "jti= " in line, line
+    assert prio == 1, (prio, line)          # LOG_ALERT: a code was spent
+    # nothing in this process is covered by it (intercept mode), and no
+    # remember window was opened
+    assert "outcome=covered" not in r.out, str(r)
+    assert logged[1][1].startswith("outcome=unavailable "), logged[1]
+    assert not os.path.exists(os.path.join(os.path.dirname(c), "state",
+                                           "remember")), str(r)
