@@ -97,6 +97,7 @@ static const char ERR_CHANGED[] = "command changed during the approval";
 static const char ERR_CANCELLED[] = "approval cancelled";
 static const char ERR_UNAVAIL[] = "approval service unavailable";
 static const char ERR_LIMITED[] = "too many approval requests";
+static const char ERR_LOCKED[] = "recovery codes locked out";
 static const char ERR_NOT_ASKED[] =
     "approval needed; not asked because of -n";
 static const char ERR_NOUSER[] = "no BKey identity for the approver";
@@ -940,8 +941,8 @@ recover_code(const struct decision *d, long *left, bkey_error *err)
 /*
  * An outage under failmode=secure, recovery=allow: ask for a code. 1 if
  * that decided d (said; outcome, errstr and *ret, check()'s code, set):
- * a code let it in, or was spent on a command that changed meanwhile;
- * 0 apply *res, which a failed check (a signal, an error) replaces, with
+ * a code let it in, was spent on a command that changed meanwhile, or
+ * the codes are locked out; 0 apply *res, which a failed check (a signal, an error) replaces, with
  * *err. A code stands for this one command: it opens no remember window
  * and covers nothing in intercept mode (apply_verdict is not reached).
  */
@@ -974,6 +975,16 @@ recover(struct decision *d, bkey_result *res, bkey_error *err,
 		    d->f.command, left);
 		d->outcome = BKEY_OUT_CHANGED;
 		*errstr = ERR_CHANGED;
+		*ret = 0;
+		return 1;
+	}
+	if (r == BKEY_ERR_RATE_LIMITED) {
+		/* The helper's lock-out: recover_ask asked no more. */
+		say("bkey: recovery codes locked out after too many wrong ones "
+		    "(an administrator can lift it: bkey-admin recovery %s "
+		    "--unlock); command refused", st.user);
+		d->outcome = BKEY_OUT_RATE_LIMITED;
+		*errstr = ERR_LOCKED;
 		*ret = 0;
 		return 1;
 	}

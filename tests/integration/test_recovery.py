@@ -77,6 +77,12 @@ def assert_denied(p):
     assert p.returncode == 1 and final(p)["event"] == "denied", describe(p)
 
 
+def assert_locked(p, detail):
+    assert p.returncode == 6 and final(p) == {
+        "event": "error", "reason": "rate_limited", "detail": detail}, \
+        describe(p)
+
+
 def test_recovery_codes_are_shown_once_and_only_hashed(h):
     c = conf(h)
     codes = make_codes(h, c, "alice", 3)
@@ -142,11 +148,17 @@ def test_recovery_new_set_replaces_and_revoke_deletes(h):
 def test_recovery_lockout(h):
     c = conf(h, recovery_lockout="3")
     (good,) = make_codes(h, c, "alice", 1)
-    for _ in range(3):
+    for _ in range(2):
         assert_denied(use(h, c, "alice", "0000-0000-0000-0000"))
+    # the third wrong one locks: rate_limited, so the modules stop asking
+    assert_locked(use(h, c, "alice", "0000-0000-0000-0000"),
+                  "wrong recovery code for alice; recovery now locked out "
+                  "after 3 wrong codes")
     assert open(code_file(c, "alice")).readline() == "failures 3\n"
     # locked: even the right code is refused, and stays unburned
-    assert_denied(use(h, c, "alice", good))
+    assert_locked(use(h, c, "alice", good),
+                  "recovery locked out for alice after 3 wrong codes")
+    assert open(code_file(c, "alice")).readline() == "failures 3\n"
     p = admin(h, ["recovery", "alice", "--config", c, "--unlock"])
     assert p.returncode == 0, describe(p)
     assert_recovered(use(h, c, "alice", good), 0)
@@ -313,3 +325,36 @@ def test_pam_recovery_option_value_is_checked(h):
     p = pam_login(h, outage(h), "recovery=yes")
     assert_pamtester(p, "PAM_SERVICE_ERR")
     assert 'argument "recovery=yes"' in p.stderr, tail(p)
+
+
+LOCKED = "Recovery codes locked out after too many wrong ones; " \
+    "ask an administrator."
+
+
+def hashes(c, user):
+    with open(code_file(c, user)) as f:
+        return len(f.read().splitlines()) - 1
+
+
+def test_pam_recovery_lockout_stops_prompting(h):
+    c = outage(h, recovery_lockout="2", connect_timeout="1",
+               unavailable_after="1")
+    good, _ = make_codes(h, c, "alice", 2)
+    # the second wrong code locks them out: no third prompt
+    cue = pam_cue(h, c, "text")
+    assert cue.result == "PAM_AUTH_ERR", tail(cue.p)
+    assert len([m for m in cue.conv if m["text"] == PROMPT]) == 2, cue.conv
+    assert [m["text"] for m in cue.conv if m["style"] == "error"] == \
+        [LOCKED], cue.conv
+    pr, f, text = decision(cue.p)
+    assert f["outcome"] == "rate_limited" and "locked out" in f["detail"], \
+        text
+    assert open(code_file(c, "alice")).readline() == "failures 2\n"
+    # locked: the right code is refused at once, asked for only once,
+    # and stays unburned
+    p = pam_login(h, c, "timeout=2 recovery=allow", (good + "\n") * 3)
+    assert_pamtester(p, "PAM_AUTH_ERR")
+    assert (p.stdout + p.stderr).count(PROMPT.rstrip()) == 1, tail(p)
+    assert LOCKED in p.stdout + p.stderr, tail(p)
+    assert outcome(p) == "rate_limited", tail(p)
+    assert hashes(c, "alice") == 2

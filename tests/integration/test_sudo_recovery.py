@@ -216,3 +216,31 @@ def test_sudo_rec_drv_changed_command_refused_code_spent(h):
     assert logged[1][1].startswith("outcome=unavailable "), logged[1]
     assert not os.path.exists(os.path.join(os.path.dirname(c), "state",
                                            "remember")), str(r)
+
+
+def code_lines(c, user):
+    path = os.path.join(os.path.dirname(c), "state", "recovery", "u_" + user)
+    with open(path) as f:
+        return f.read().splitlines()
+
+
+def test_sudo_rec_drv_lockout_stops_prompting(h):
+    c = down_conf(h, recovery_lockout="2")
+    good = make_codes(h, c, "alice", 1)[0]
+    # the second wrong code locks them out: no third prompt
+    r = drive(h, [PSQL], conf=c, opts=["timeout=2", "recovery=allow"],
+              pre=replies(WRONG, WRONG, good) + ["--syslog"])
+    assert r.checks == [0], str(r)
+    assert len(prompts(r)) == 2, str(r)
+    assert r.errstrs[1] == "recovery codes locked out", str(r)
+    assert any("recovery codes locked out after too many wrong ones" in x
+               and "bkey-admin recovery alice --unlock" in x
+               for x in r.conv), str(r)
+    assert syslog_lines(r)[0][1].startswith("outcome=rate_limited "), str(r)
+    assert code_lines(c, "alice")[0] == "failures 2"
+    # locked: the right code is refused at once, asked for only once
+    r = drive(h, [PSQL], conf=c, opts=["timeout=2", "recovery=allow"],
+              pre=replies(good, good, good))
+    assert r.checks == [0] and len(prompts(r)) == 1, str(r)
+    assert r.errstrs[1] == "recovery codes locked out", str(r)
+    assert len(code_lines(c, "alice")) == 2, "the code was burned"
