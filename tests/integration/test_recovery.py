@@ -10,6 +10,7 @@ locks the codes out after recovery_lockout of them in a row.
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -358,3 +359,90 @@ def test_pam_recovery_lockout_stops_prompting(h):
     assert LOCKED in p.stdout + p.stderr, tail(p)
     assert outcome(p) == "rate_limited", tail(p)
     assert hashes(c, "alice") == 2
+
+
+def test_pam_recovery_never_after_expiry_or_push_limit(h):
+    c = conf(h, push_limit="1/600")
+    (a,) = make_codes(h, c, "alice", 1)
+    h.mock.set("did:bkey:alice", outcome="expire", delay_ms=100)
+    assert_no_prompt(h, c, "recovery=allow", a, "PAM_AUTH_ERR", "expired")
+    # the expiry used the one push of the window: the next is refused
+    # without a push, rate_limited, and no code is asked either
+    h.mock.set("did:bkey:alice", outcome="approve")
+    assert_no_prompt(h, c, "recovery=allow", a, "PAM_AUTH_ERR",
+                     "rate_limited")
+    assert len(h.mock.initiates()) == 1
+    assert hashes(c, "alice") == 1
+
+
+def prompts_at(cue):
+    return [m["t"] for m in cue.conv if m["text"] == PROMPT]
+
+
+def test_pam_recovery_wrong_code_costs_the_delay(h):
+    # recovery_delay=1: each wrong code is answered no sooner than 1 s
+    # after it was given, so the next prompt comes at least 1 s later
+    c = outage(h, recovery_delay="1", connect_timeout="1",
+               unavailable_after="1")
+    make_codes(h, c, "alice", 1)
+    cue = pam_cue(h, c, "text")
+    t = prompts_at(cue)
+    assert len(t) == 3, cue.conv
+    assert t[1] - t[0] >= 1000 and t[2] - t[1] >= 1000, t
+    assert cue.result == "PAM_AUTH_ERR", tail(cue.p)
+
+
+def strace_sleeps(h, c, code):
+    """bkey-approve checking code under strace: the seconds of each sleep
+    it asked for (nanosleep or clock_nanosleep)."""
+    if not shutil.which("strace"):
+        raise Skip("strace not installed")
+    out = os.path.join(h.tmp, "strace.out")
+    p = subprocess.run(["strace", "-f", "-qq", "-o", out, "-e",
+                        "trace=nanosleep,clock_nanosleep",
+                        os.path.join(h.build, "bkey-approve"),
+                        "--config", c, "--request-stdin"],
+                       input=request("alice", code), capture_output=True,
+                       text=True, timeout=60, env=h.cli_env())
+    if "PTRACE_TRACEME" in p.stderr or "Operation not permitted" in \
+            p.stderr:
+        raise Skip("strace cannot trace here: %s" % p.stderr.strip())
+    with open(out) as f:
+        text = f.read()
+    return p, [int(s) for s in re.findall(r"tv_sec=(\d+), tv_nsec=0\}",
+                                          text)]
+
+
+def test_recovery_wrong_code_sleeps_recovery_delay(h):
+    c = conf(h, recovery_delay="1", recovery_lockout="2")
+    (good,) = make_codes(h, c, "alice", 1)
+    p, sleeps = strace_sleeps(h, c, "0000-0000-0000-0000")
+    assert_denied(p)
+    assert sleeps == [1], sleeps
+    # the wrong code that locks them out costs it too
+    p, sleeps = strace_sleeps(h, c, "0000-0000-0000-0000")
+    assert p.returncode == 6 and sleeps == [1], (sleeps, describe(p))
+    # an unchecked code (locked out) does not: nothing to slow down
+    p, sleeps = strace_sleeps(h, c, good)
+    assert p.returncode == 6 and sleeps == [], (sleeps, describe(p))
+    # nor a right one
+    admin(h, ["recovery", "alice", "--config", c, "--unlock"])
+    p, sleeps = strace_sleeps(h, c, good)
+    assert p.returncode == 0 and sleeps == [], (sleeps, describe(p))
+
+
+def test_pam_recovery_one_code_two_logins_one_in(h):
+    c = outage(h, connect_timeout="1", unavailable_after="1")
+    for _ in range(3):
+        (code,) = make_codes(h, c, "alice", 1)
+        env = wrapper_env(h, service(h, "timeout=2 recovery=allow", conf=c))
+        procs = [h.track(subprocess.Popen(
+            ["pamtester", "-v", "bkeytest", "alice", "authenticate"],
+            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)) for _ in range(2)]
+        for p in procs:
+            p.stdin.write((code + "\n").encode())
+            p.stdin.close()
+        codes = sorted(p.wait(timeout=60) for p in procs)
+        assert codes[0] == 0 and codes[1] != 0, codes
+        assert hashes(c, "alice") == 0

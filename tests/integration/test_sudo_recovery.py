@@ -244,3 +244,41 @@ def test_sudo_rec_drv_lockout_stops_prompting(h):
     assert r.checks == [0] and len(prompts(r)) == 1, str(r)
     assert r.errstrs[1] == "recovery codes locked out", str(r)
     assert len(code_lines(c, "alice")) == 2, "the code was burned"
+
+
+def test_sudo_rec_drv_prompt_is_echo_off_success_is_alert(h):
+    c = down_conf(h)
+    code = make_codes(h, c, "alice", 1)[0]
+    r = drive(h, [PSQL], conf=c, opts=["timeout=2", "recovery=allow"],
+              pre=replies(code) + ["--syslog"])
+    assert r.checks == [1], str(r)
+    # the type sudo's conversation gets: SUDO_CONV_PROMPT_ECHO_OFF alone
+    types = re.findall(r"^conv\[(0x[0-9a-f]+)\]: %s" % re.escape(
+        PROMPT.rstrip()), r.out, re.M)
+    assert types == ["0x1"], str(r)
+    assert syslog_lines(r) and len(syslog_lines(r)) == 1, str(r)
+    prio, line = syslog_lines(r)[0]
+    assert line.startswith("outcome=recovered ") and \
+        line.endswith(" remaining=0"), line
+    assert prio == 1, (prio, line)          # LOG_ALERT
+    assert code not in r.out, str(r)
+
+
+def test_sudo_rec_drv_never_after_expiry_or_push_limit(h):
+    c = h.config(users={"alice": "did:bkey:expire"}, recovery_delay="0",
+                 push_limit="1/600")
+    code = make_codes(h, c, "alice", 1)[0]
+    r = drive(h, [PSQL], conf=c, opts=["recovery=allow"],
+              pre=replies(code))
+    assert r.checks == [0], str(r)
+    assert r.errstrs[1] == "approval request expired", str(r)
+    assert prompts(r) == [], str(r)
+    # the expiry used the one push of the window: refused without a push,
+    # rate_limited, and no code is asked either
+    r = drive(h, [PSQL], conf=c, opts=["recovery=allow"],
+              pre=replies(code))
+    assert r.checks == [0], str(r)
+    assert r.errstrs[1] == "too many approval requests", str(r)
+    assert prompts(r) == [], str(r)
+    assert len(h.mock.initiates()) == 1
+    assert len(code_lines(c, "alice")) == 2, "the code was used"
