@@ -614,7 +614,11 @@ window_open(const struct decision *d, const struct bkey_event *ev)
 		say("bkey: warning: remember window not opened: %s", why);
 }
 
-/* " and similar commands for 5 min" when the approval opens a window. */
+/*
+ * " and similar commands for up to 5 min" when the approval opens a
+ * window. "Up to": the window also ends with the token's exp, which is
+ * not known when the phone is asked; remember= is all that is certain.
+ */
 static void
 window_note(const struct decision *d, char *dst, size_t dstsz)
 {
@@ -624,12 +628,8 @@ window_note(const struct decision *d, char *dst, size_t dstsz)
 	dst[0] = '\0';
 	if (!window_key(d, &k) || st.ignore_ticket)
 		return;
-	if (r % 60 == 0)
-		(void)snprintf(dst, dstsz, " and similar commands for %ld min",
-		    r / 60);
-	else
-		(void)snprintf(dst, dstsz, " and similar commands for %ld s",
-		    r);
+	(void)snprintf(dst, dstsz, " and similar commands for up to %ld %s",
+	    r % 60 == 0 ? r / 60 : r, r % 60 == 0 ? "min" : "s");
 }
 
 /* The action_details object text. malloc'd, NULL on failure. */
