@@ -4,6 +4,8 @@
  * network, check the code against the user's hashes (helper/recovery.h),
  * burn it, log it, and answer {"event":"recovered","remaining":N}. A
  * wrong code costs recovery_delay seconds before the denial is written.
+ * A lock-out (recovery_lockout wrong codes in a row, this one included)
+ * is answered rate_limited, so that the modules ask no more codes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -80,13 +82,19 @@ bkey_recovery_answer(const struct bkey_config *cfg,
 		    "bkey-approve: cannot write the result\n");
 		return bkey_result_exit(BKEY_ERR_INTERNAL);
 	}
-	if (locked)
+	if (locked == BKEY_RECOVERY_LOCKED)
 		log_use(LOG_ALERT, "recovery refused: locked out", req->user,
 		    -1);
 	else if (res == BKEY_DENIED)
 		log_use(LOG_WARNING, "recovery code refused", req->user, -1);
-	if (res == BKEY_DENIED)
+	if (locked == BKEY_RECOVERY_NOW_LOCKED)
+		log_use(LOG_ALERT, "recovery locked out", req->user, -1);
+	/* Only a code that was checked costs the delay. */
+	if (res == BKEY_DENIED && locked != BKEY_RECOVERY_LOCKED)
 		pause_after_wrong(cfg->recovery_delay, cancelled);
+	/* rate_limited, not denied: the modules stop asking for codes. */
+	if (locked)
+		res = BKEY_ERR_RATE_LIMITED;
 	(void)bkey_out_final(*cancelled ? BKEY_ERR_CANCELLED : res, NULL, &err);
 	return bkey_result_exit(*cancelled ? BKEY_ERR_CANCELLED : res);
 }

@@ -380,6 +380,21 @@ settle(int dfd, const char *name, struct set *s, int i, bkey_error *err)
 	return write_set(dfd, name, s, err);
 }
 
+/* A wrong code counted in s: -1 with err, *locked if it was the last. */
+static int
+wrong_code(const struct set *s, const char *user, long lockout, int *locked,
+    bkey_error *err)
+{
+	if (s->failures < lockout)
+		return bkey_seterr(err, BKEY_DENIED,
+		    "wrong recovery code for %s", user);
+	*locked = BKEY_RECOVERY_NOW_LOCKED;
+	return bkey_seterr(err, BKEY_DENIED,
+	    "wrong recovery code for %s; "
+	    "recovery now locked out after %ld wrong codes",
+	    user, s->failures);
+}
+
 int
 bkey_recovery_use(const char *state_dir, const char *user, const char *code,
     long lockout, int *remaining, int *locked, bkey_error *err)
@@ -396,7 +411,7 @@ bkey_recovery_use(const char *state_dir, const char *user, const char *code,
 	if (dfd == -2 || (dfd >= 0 && s->n == 0))
 		bkey_seterr(err, BKEY_DENIED, "no recovery codes for %s", user);
 	else if (dfd >= 0 && s->failures >= lockout) {
-		*locked = 1;
+		*locked = BKEY_RECOVERY_LOCKED;
 		bkey_seterr(err, BKEY_DENIED,
 		    "recovery locked out for %s "
 		    "after %ld wrong codes",
@@ -407,8 +422,7 @@ bkey_recovery_use(const char *state_dir, const char *user, const char *code,
 		if (settle(dfd, name, s, i, err) == 0) {
 			*remaining = s->n;
 			rc = i >= 0 ? 0 :
-				      bkey_seterr(err, BKEY_DENIED,
-					  "wrong recovery code for %s", user);
+				      wrong_code(s, user, lockout, locked, err);
 		}
 	}
 	if (dfd >= 0)

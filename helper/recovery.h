@@ -35,9 +35,13 @@ int bkey_recovery_left(const char *state_dir, const char *user, long *failures,
  * Check code (dashes and spaces ignored) for user and burn it: the file
  * is rewritten without it before 0 is returned, *remaining the codes
  * left. A wrong code, a locked-out user (lockout wrong tries in a row)
- * or no codes: -1 with BKEY_DENIED and *locked set for the lock-out;
- * any other failure -1 with its error. The code is wiped by the caller.
+ * or no codes: -1 with BKEY_DENIED, *locked BKEY_RECOVERY_LOCKED when
+ * the user was locked out already (the code unchecked) or
+ * BKEY_RECOVERY_NOW_LOCKED when this wrong code locked them out; any
+ * other failure -1 with its error. The code is wiped by the caller.
  */
+#define BKEY_RECOVERY_LOCKED 1
+#define BKEY_RECOVERY_NOW_LOCKED 2
 int bkey_recovery_use(const char *state_dir, const char *user, const char *code,
     long lockout, int *remaining, int *locked, bkey_error *err);
 

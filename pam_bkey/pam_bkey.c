@@ -437,7 +437,10 @@ recover(struct pbk_run *run, const struct bkey_event *ev)
 	}
 	log_decision(run, res == BKEY_DENIED ? LOG_NOTICE : LOG_ERR,
 	    bkey_outcome_of(res), ev, err.detail);
-	pbk_cue_error(run->pamh, run->a, run->flags, "Recovery code refused.");
+	/* rate_limited from a recovery check is its lock-out. */
+	pbk_cue_error(run->pamh, run->a, run->flags,
+	    res == BKEY_ERR_RATE_LIMITED ? PBK_RECOVERY_LOCKED :
+					   "Recovery code refused.");
 	return res == BKEY_DENIED ? PAM_AUTH_ERR : failure_code(res);
 }
 

@@ -56,9 +56,12 @@ int pbk_user_in_groups(pam_handle_t *pamh, const char *user,
 
 /* recover.c: ask for a break-glass code (at most PBK_RECOVERY_TRIES) and
  * have bkey-approve check it for user. BKEY_APPROVED: a code was burned,
- * *remaining left; else a denial (err says why). */
+ * *remaining left; BKEY_ERR_RATE_LIMITED: the user's codes are locked
+ * out (asked no more); else a denial or an error (err says why). */
 #define PBK_RECOVERY_TRIES	3
 #define PBK_RECOVERY_PROMPT	"BKey is unreachable. Recovery code: "
+#define PBK_RECOVERY_LOCKED	"Recovery codes locked out after too many " \
+	"wrong ones; ask an administrator."
 bkey_result pbk_recover(pam_handle_t *pamh, const struct pbk_args *a,
     const char *user, long timeout, long *remaining, bkey_error *err);
 

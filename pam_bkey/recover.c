@@ -71,6 +71,8 @@ pbk_recover(pam_handle_t *pamh, const struct pbk_args *a, const char *user,
 		}
 		res = check_code(a, user, timeout, code, remaining, err);
 		bkey_free_secret(&code);
+		/* A success, the lock-out (rate_limited) or an error: no
+		 * more prompts. */
 		if (res != BKEY_DENIED)
 			return res;
 	}

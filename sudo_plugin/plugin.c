@@ -97,6 +97,7 @@ static const char ERR_CHANGED[] = "command changed during the approval";
 static const char ERR_CANCELLED[] = "approval cancelled";
 static const char ERR_UNAVAIL[] = "approval service unavailable";
 static const char ERR_LIMITED[] = "too many approval requests";
+static const char ERR_LOCKED[] = "recovery codes locked out";
 static const char ERR_NOT_ASKED[] =
     "approval needed; not asked because of -n";
 static const char ERR_NOUSER[] = "no BKey identity for the approver";
@@ -416,7 +417,8 @@ struct decision {
 	char approver_did[BKEY_DID_MAX + 1];
 	char auth_req_id[256];
 	char jti[256];
-	long remaining;			/* recovered: the codes left */
+	int code_spent;			/* a recovery code was burned */
+	long remaining;			/* then: the codes left */
 	long long t0;
 };
 
@@ -449,7 +451,7 @@ log_decision(const struct decision *d, int prio)
 		(void)snprintf(rule, sizeof(rule), "default");
 	else
 		(void)snprintf(rule, sizeof(rule), "line %d", d->rule->line);
-	if (d->outcome == BKEY_OUT_RECOVERED)
+	if (d->code_spent)
 		(void)snprintf(left, sizeof(left), " remaining=%ld",
 		    d->remaining);
 	(void)snprintf(line, sizeof(line),
@@ -612,7 +614,11 @@ window_open(const struct decision *d, const struct bkey_event *ev)
 		say("bkey: warning: remember window not opened: %s", why);
 }
 
-/* " and similar commands for 5 min" when the approval opens a window. */
+/*
+ * " and similar commands for up to 5 min" when the approval opens a
+ * window. "Up to": the window also ends with the token's exp, which is
+ * not known when the phone is asked; remember= is all that is certain.
+ */
 static void
 window_note(const struct decision *d, char *dst, size_t dstsz)
 {
@@ -622,12 +628,8 @@ window_note(const struct decision *d, char *dst, size_t dstsz)
 	dst[0] = '\0';
 	if (!window_key(d, &k) || st.ignore_ticket)
 		return;
-	if (r % 60 == 0)
-		(void)snprintf(dst, dstsz, " and similar commands for %ld min",
-		    r / 60);
-	else
-		(void)snprintf(dst, dstsz, " and similar commands for %ld s",
-		    r);
+	(void)snprintf(dst, dstsz, " and similar commands for up to %ld %s",
+	    r % 60 == 0 ? r / 60 : r, r % 60 == 0 ? "min" : "s");
 }
 
 /* The action_details object text. malloc'd, NULL on failure. */
@@ -919,25 +921,13 @@ recovery_applies(const struct decision *d)
 	    st.opts.recovery;
 }
 
-/*
- * An outage under failmode=secure, recovery=allow: ask for a code. 1 a
- * code let d in (said, outcome set); 0 apply *res, which a failed check
- * (a signal, an error) replaces, with *err, and which becomes "approved"
- * for a command that changed meanwhile (apply_verdict refuses it).
- */
-static int
-recover(struct decision *d, bkey_result *res, bkey_error *err)
+/* One recovery code for d's user, asked through sudo's conversation. */
+static bkey_result
+recover_code(const struct decision *d, long *left, bkey_error *err)
 {
 	struct bkey_ask q;
-	bkey_error rerr;
-	bkey_result r;
-	long left;
 
-	if (*res != BKEY_ERR_UNAVAILABLE || st.opts.failmode_safe ||
-	    !recovery_applies(d))
-		return 0;
 	memset(&q, 0, sizeof(q));
-	memset(&rerr, 0, sizeof(rerr));
 	q.helper = st.opts.helper;
 	q.conf = st.opts.conf;
 	q.debug = st.opts.debug;
@@ -945,16 +935,57 @@ recover(struct decision *d, bkey_result *res, bkey_error *err)
 	q.req.scope = d->rule->scope;
 	q.req.timeout = st.timeout;
 	q.slack_ms = WAIT_SLACK_MS;
-	r = recover_ask(st.conv, &q, &left, &rerr);
-	if (r == BKEY_APPROVED && !cmd_facts_unchanged(&d->f)) {
-		*res = BKEY_APPROVED;
+	return recover_ask(st.conv, &q, left, err);
+}
+
+/*
+ * An outage under failmode=secure, recovery=allow: ask for a code. 1 if
+ * that decided d (said; outcome, errstr and *ret, check()'s code, set):
+ * a code let it in, was spent on a command that changed meanwhile, or
+ * the codes are locked out; 0 apply *res, which a failed check (a signal, an error) replaces, with
+ * *err. A code stands for this one command: it opens no remember window
+ * and covers nothing in intercept mode (apply_verdict is not reached).
+ */
+static int
+recover(struct decision *d, bkey_result *res, bkey_error *err,
+    const char **errstr, int *ret)
+{
+	bkey_error rerr;
+	bkey_result r;
+	long left;
+
+	if (*res != BKEY_ERR_UNAVAILABLE || st.opts.failmode_safe ||
+	    !recovery_applies(d))
 		return 0;
-	}
+	memset(&rerr, 0, sizeof(rerr));
+	r = recover_code(d, &left, &rerr);
 	if (r == BKEY_APPROVED) {
-		say("bkey: recovery code accepted (%ld left); command allowed",
-		    left);
-		d->outcome = BKEY_OUT_RECOVERED;
+		d->code_spent = 1;
 		d->remaining = left;
+		if (cmd_facts_unchanged(&d->f)) {
+			*ret = 1;
+			say("bkey: recovery code accepted (%ld left); command "
+			    "allowed", left);
+			d->outcome = BKEY_OUT_RECOVERED;
+			return 1;
+		}
+		/* Burned before the answer: say so, the user is short one. */
+		say("bkey: %s changed while the recovery code was checked; "
+		    "command refused (the code is used up: %ld left)",
+		    d->f.command, left);
+		d->outcome = BKEY_OUT_CHANGED;
+		*errstr = ERR_CHANGED;
+		*ret = 0;
+		return 1;
+	}
+	if (r == BKEY_ERR_RATE_LIMITED) {
+		/* The helper's lock-out: recover_ask asked no more. */
+		say("bkey: recovery codes locked out after too many wrong ones "
+		    "(an administrator can lift it: bkey-admin recovery %s "
+		    "--unlock); command refused", st.user);
+		d->outcome = BKEY_OUT_RATE_LIMITED;
+		*errstr = ERR_LOCKED;
+		*ret = 0;
 		return 1;
 	}
 	if (r == BKEY_DENIED)
@@ -981,9 +1012,7 @@ request_approval(struct decision *d, const char **errstr)
 		res = ask_helper(d, did, msg, &ev, &err);
 		if (did == NULL && helper_mapped(d, res, &ev, errstr))
 			ret = 0;
-		else if (recover(d, &res, &err) == 1)
-			ret = 1;
-		else
+		else if (recover(d, &res, &err, errstr, &ret) == 0)
 			ret = apply_verdict(d, res, &ev, &err, errstr);
 	}
 	free(did);
@@ -1073,7 +1102,7 @@ apply_rule(struct decision *d, int *prio, const char **errstr)
 	}
 	ret = request_approval(d, errstr);
 	*prio = ret == 1 ? LOG_NOTICE : ret == 0 ? LOG_WARNING : LOG_ERR;
-	if (d->outcome == BKEY_OUT_RECOVERED)
+	if (d->code_spent)
 		*prio = LOG_ALERT;	/* break-glass: someone must look */
 	if (ret == 1)
 		*errstr = NULL;

@@ -8,7 +8,7 @@
  * Usage:
  *   sudo_driver PLUGIN.so [--opt WORD]... [--uinfo K=V]... [--uinfo-del K]
  *       [--api-major N] [--signal-on-pending INT|TERM|HUP|QUIT]
- *       [--show-version] [--setting K=V]... [--submit-env K=V]...
+ *       [--show-version] [--syslog] [--setting K=V]... [--submit-env K=V]...
  *       [--submit-argv OPTIND N ARG1 ... ARGN] [--reply TEXT]...
  *       [--check [--info K=V]... [--env K=V]... [--argv N ARG1 ... ARGN]]...
  *
@@ -19,6 +19,8 @@
  *
  * Output (stdout, one line each, flushed):
  *   open=R errstr=S            conv[0xTYPE]: TEXT      printf[0xTYPE]: TEXT
+ *   syslog[PRIO]: TEXT         (with --syslog: what the plugin logs, PRIO
+ *                              as it gave it; without, its lines are dropped)
  *   check=R errstr=S elapsed_ms=N
  *   handlers=restored|CHANGED mask=restored|CHANGED children=none|running|zombie
  *   host_signals=N   (signals that reached the "sudo" handler)
@@ -49,6 +51,7 @@ static const int host_sigs[4] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 static volatile sig_atomic_t host_signals;
 static int signal_on_pending;
 static char **replies_left;	/* --reply texts not used yet */
+static int show_syslog;		/* --syslog */
 
 /* sudo's handlers record the signal and use SA_RESTART. */
 static void
@@ -94,6 +97,47 @@ fake_conv(int num_msgs, const struct sudo_conv_message msgs[],
 		}
 	}
 	return 0;
+}
+
+/*
+ * The plugin's log lines: libc defines these too, so the linker exports
+ * the driver's, and the dlopened plugin's calls bind to them (with
+ * _FORTIFY_SOURCE the call is __syslog_chk).
+ */
+void syslog(int prio, const char *fmt, ...);
+void __syslog_chk(int prio, int flag, const char *fmt, ...);
+
+static void
+print_syslog(int prio, const char *fmt, va_list ap)
+{
+	char buf[8192];
+
+	if (!show_syslog)
+		return;
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	printf("syslog[%d]: %s\n", prio, buf);
+	fflush(stdout);
+}
+
+void
+syslog(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	print_syslog(prio, fmt, ap);
+	va_end(ap);
+}
+
+void
+__syslog_chk(int prio, int flag, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)flag;
+	va_start(ap, fmt);
+	print_syslog(prio, fmt, ap);
+	va_end(ap);
 }
 
 static int
@@ -302,6 +346,8 @@ main(int argc, char *argv[])
 			signal_on_pending = parse_sig(argv[++i]);
 		else if (strcmp(argv[i], "--show-version") == 0)
 			show_version = 1;
+		else if (strcmp(argv[i], "--syslog") == 0)
+			show_syslog = 1;
 		else if (strcmp(argv[i], "--reply") == 0 && i + 1 < argc)
 			kv_add(&replies, argv[++i]);
 		else if (strcmp(argv[i], "--setting") == 0 && i + 1 < argc)

@@ -10,6 +10,7 @@ locks the codes out after recovery_lockout of them in a row.
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -77,6 +78,12 @@ def assert_denied(p):
     assert p.returncode == 1 and final(p)["event"] == "denied", describe(p)
 
 
+def assert_locked(p, detail):
+    assert p.returncode == 6 and final(p) == {
+        "event": "error", "reason": "rate_limited", "detail": detail}, \
+        describe(p)
+
+
 def test_recovery_codes_are_shown_once_and_only_hashed(h):
     c = conf(h)
     codes = make_codes(h, c, "alice", 3)
@@ -142,11 +149,17 @@ def test_recovery_new_set_replaces_and_revoke_deletes(h):
 def test_recovery_lockout(h):
     c = conf(h, recovery_lockout="3")
     (good,) = make_codes(h, c, "alice", 1)
-    for _ in range(3):
+    for _ in range(2):
         assert_denied(use(h, c, "alice", "0000-0000-0000-0000"))
+    # the third wrong one locks: rate_limited, so the modules stop asking
+    assert_locked(use(h, c, "alice", "0000-0000-0000-0000"),
+                  "wrong recovery code for alice; recovery now locked out "
+                  "after 3 wrong codes")
     assert open(code_file(c, "alice")).readline() == "failures 3\n"
     # locked: even the right code is refused, and stays unburned
-    assert_denied(use(h, c, "alice", good))
+    assert_locked(use(h, c, "alice", good),
+                  "recovery locked out for alice after 3 wrong codes")
+    assert open(code_file(c, "alice")).readline() == "failures 3\n"
     p = admin(h, ["recovery", "alice", "--config", c, "--unlock"])
     assert p.returncode == 0, describe(p)
     assert_recovered(use(h, c, "alice", good), 0)
@@ -313,3 +326,123 @@ def test_pam_recovery_option_value_is_checked(h):
     p = pam_login(h, outage(h), "recovery=yes")
     assert_pamtester(p, "PAM_SERVICE_ERR")
     assert 'argument "recovery=yes"' in p.stderr, tail(p)
+
+
+LOCKED = "Recovery codes locked out after too many wrong ones; " \
+    "ask an administrator."
+
+
+def hashes(c, user):
+    with open(code_file(c, user)) as f:
+        return len(f.read().splitlines()) - 1
+
+
+def test_pam_recovery_lockout_stops_prompting(h):
+    c = outage(h, recovery_lockout="2", connect_timeout="1",
+               unavailable_after="1")
+    good, _ = make_codes(h, c, "alice", 2)
+    # the second wrong code locks them out: no third prompt
+    cue = pam_cue(h, c, "text")
+    assert cue.result == "PAM_AUTH_ERR", tail(cue.p)
+    assert len([m for m in cue.conv if m["text"] == PROMPT]) == 2, cue.conv
+    assert [m["text"] for m in cue.conv if m["style"] == "error"] == \
+        [LOCKED], cue.conv
+    pr, f, text = decision(cue.p)
+    assert f["outcome"] == "rate_limited" and "locked out" in f["detail"], \
+        text
+    assert open(code_file(c, "alice")).readline() == "failures 2\n"
+    # locked: the right code is refused at once, asked for only once,
+    # and stays unburned
+    p = pam_login(h, c, "timeout=2 recovery=allow", (good + "\n") * 3)
+    assert_pamtester(p, "PAM_AUTH_ERR")
+    assert (p.stdout + p.stderr).count(PROMPT.rstrip()) == 1, tail(p)
+    assert LOCKED in p.stdout + p.stderr, tail(p)
+    assert outcome(p) == "rate_limited", tail(p)
+    assert hashes(c, "alice") == 2
+
+
+def test_pam_recovery_never_after_expiry_or_push_limit(h):
+    c = conf(h, push_limit="1/600")
+    (a,) = make_codes(h, c, "alice", 1)
+    h.mock.set("did:bkey:alice", outcome="expire", delay_ms=100)
+    assert_no_prompt(h, c, "recovery=allow", a, "PAM_AUTH_ERR", "expired")
+    # the expiry used the one push of the window: the next is refused
+    # without a push, rate_limited, and no code is asked either
+    h.mock.set("did:bkey:alice", outcome="approve")
+    assert_no_prompt(h, c, "recovery=allow", a, "PAM_AUTH_ERR",
+                     "rate_limited")
+    assert len(h.mock.initiates()) == 1
+    assert hashes(c, "alice") == 1
+
+
+def prompts_at(cue):
+    return [m["t"] for m in cue.conv if m["text"] == PROMPT]
+
+
+def test_pam_recovery_wrong_code_costs_the_delay(h):
+    # recovery_delay=1: each wrong code is answered no sooner than 1 s
+    # after it was given, so the next prompt comes at least 1 s later
+    c = outage(h, recovery_delay="1", connect_timeout="1",
+               unavailable_after="1")
+    make_codes(h, c, "alice", 1)
+    cue = pam_cue(h, c, "text")
+    t = prompts_at(cue)
+    assert len(t) == 3, cue.conv
+    assert t[1] - t[0] >= 1000 and t[2] - t[1] >= 1000, t
+    assert cue.result == "PAM_AUTH_ERR", tail(cue.p)
+
+
+def strace_sleeps(h, c, code):
+    """bkey-approve checking code under strace: the seconds of each sleep
+    it asked for (nanosleep or clock_nanosleep)."""
+    if not shutil.which("strace"):
+        raise Skip("strace not installed")
+    out = os.path.join(h.tmp, "strace.out")
+    p = subprocess.run(["strace", "-f", "-qq", "-o", out, "-e",
+                        "trace=nanosleep,clock_nanosleep",
+                        os.path.join(h.build, "bkey-approve"),
+                        "--config", c, "--request-stdin"],
+                       input=request("alice", code), capture_output=True,
+                       text=True, timeout=60, env=h.cli_env())
+    if "PTRACE_TRACEME" in p.stderr or "Operation not permitted" in \
+            p.stderr:
+        raise Skip("strace cannot trace here: %s" % p.stderr.strip())
+    with open(out) as f:
+        text = f.read()
+    return p, [int(s) for s in re.findall(r"tv_sec=(\d+), tv_nsec=0\}",
+                                          text)]
+
+
+def test_recovery_wrong_code_sleeps_recovery_delay(h):
+    c = conf(h, recovery_delay="1", recovery_lockout="2")
+    (good,) = make_codes(h, c, "alice", 1)
+    p, sleeps = strace_sleeps(h, c, "0000-0000-0000-0000")
+    assert_denied(p)
+    assert sleeps == [1], sleeps
+    # the wrong code that locks them out costs it too
+    p, sleeps = strace_sleeps(h, c, "0000-0000-0000-0000")
+    assert p.returncode == 6 and sleeps == [1], (sleeps, describe(p))
+    # an unchecked code (locked out) does not: nothing to slow down
+    p, sleeps = strace_sleeps(h, c, good)
+    assert p.returncode == 6 and sleeps == [], (sleeps, describe(p))
+    # nor a right one
+    admin(h, ["recovery", "alice", "--config", c, "--unlock"])
+    p, sleeps = strace_sleeps(h, c, good)
+    assert p.returncode == 0 and sleeps == [], (sleeps, describe(p))
+
+
+def test_pam_recovery_one_code_two_logins_one_in(h):
+    c = outage(h, connect_timeout="1", unavailable_after="1")
+    for _ in range(3):
+        (code,) = make_codes(h, c, "alice", 1)
+        env = wrapper_env(h, service(h, "timeout=2 recovery=allow", conf=c))
+        procs = [h.track(subprocess.Popen(
+            ["pamtester", "-v", "bkeytest", "alice", "authenticate"],
+            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)) for _ in range(2)]
+        for p in procs:
+            p.stdin.write((code + "\n").encode())
+            p.stdin.close()
+        codes = sorted(p.wait(timeout=60) for p in procs)
+        assert codes[0] == 0 and codes[1] != 0, codes
+        assert hashes(c, "alice") == 0

@@ -69,7 +69,7 @@ def test_remember_second_command_not_asked(h):
     q = initiates(h)
     assert len(q) == 1
     assert q[0]["binding_message"].endswith(
-        " and similar commands for 5 min"), q[0]
+        " and similar commands for up to 5 min"), q[0]
     assert len(q[0]["binding_message"]) <= 256 + 7, q[0]
     rec = records(c)
     assert len(rec) == 1, rec
@@ -159,11 +159,18 @@ def test_remember_sudo_n_inside_and_outside(h):
 
 
 def test_remember_capped_by_token_exp(h):
-    """The mock's tokens live 300 s: remember=900 ends with the token."""
+    """The mock's tokens live 300 s: remember=900 ends with the token.
+    The phone, asked before the token exists, promises only the most the
+    window can be: "up to" remember=."""
     c = setup(h)
     r = run(h, c, rules="command=/usr/bin/* approve remember=900\n")
     assert r.checks == [1], str(r)
-    assert initiates(h)[0]["binding_message"].endswith(" for 15 min")
+    assert initiates(h)[0]["binding_message"].endswith(
+        " and similar commands for up to 15 min"), initiates(h)[0]
+    # seconds when remember= is not whole minutes
+    r = run(h, c, rules="command=/usr/bin/* approve remember=90\n")
+    assert initiates(h)[1]["binding_message"].endswith(
+        " and similar commands for up to 90 s"), initiates(h)[1]
     now = int(time.time())
     assert now + 295 <= record_end(records(c)[0]) <= now + 301
 

@@ -9,6 +9,8 @@ at most 3 tries, an empty answer ends them.
 """
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -156,3 +158,127 @@ def test_sudo_rec_e2e_code_through_sudo_conversation(h):
     os.unlink(marker)
     p = run_input(e, [SUDO, "-S", "/usr/bin/touch", marker], code + "\n")
     assert p.returncode == 1 and not os.path.exists(marker), desc(p)
+
+
+# ---- a code for a command that changed, the log line ---------------------------
+def syslog_lines(r):
+    """(priority, text) of what the plugin logged (the driver's --syslog)."""
+    return [(int(p), t) for p, t in re.findall(
+        r"^syslog\[(\d+)\]: (.*)$", r.out, re.M)]
+
+
+def swapping_helper(h, tool):
+    """bkey-approve behind a script that replaces tool (a new inode, the
+    same path) when the request carries a recovery code: the command
+    changes while the code is being checked."""
+    path = os.path.join(h.tmp, "swapping-helper")
+    with open(path, "w") as f:
+        f.write('#!/bin/sh\n'
+                'req=$(cat)\n'
+                'case "$req" in *recovery_code*)\n'
+                '  cp %s %s.new && mv -f %s.new %s;;\n'
+                'esac\n'
+                'printf "%%s\\n" "$req" | exec %s "$@"\n' % (
+                    tool, tool, tool, tool,
+                    os.path.join(h.build, "bkey-approve")))
+    os.chmod(path, 0o755)
+    return path
+
+
+def test_sudo_rec_drv_changed_command_refused_code_spent(h):
+    c = down_conf(h)
+    code = make_codes(h, c, "alice", 2)[0]
+    d = os.path.join(h.tmp, "bin")
+    os.makedirs(d, exist_ok=True)
+    tool = os.path.join(d, "tool")
+    shutil.copy("/bin/true", tool)
+    os.chmod(tool, 0o755)
+    ls = (["ls"], {"command": "/bin/ls"})
+    r = drive(h, [(["tool"], {"command": tool}), ls], conf=c,
+              helper=swapping_helper(h, tool),
+              opts=["timeout=2", "recovery=allow"],
+              pre=replies(code) + ["--syslog"])
+    # refused, and the code it took is said to be spent
+    assert r.checks == [0, 0], str(r)
+    assert r.errstrs[1] == "command changed during the approval", str(r)
+    assert any("changed while the recovery code was checked" in x and
+               "1 left" in x for x in r.conv), str(r)
+    logged = syslog_lines(r)
+    assert len(logged) == 2, str(r)
+    prio, line = logged[0]
+    assert line.startswith("outcome=changed ") and \
+        line.endswith(" remaining=1"), line
+    assert "jti=- " in line or 'jti="" ' in line or "jti= " in line, line
+    assert prio == 1, (prio, line)          # LOG_ALERT: a code was spent
+    # nothing in this process is covered by it (intercept mode), and no
+    # remember window was opened
+    assert "outcome=covered" not in r.out, str(r)
+    assert logged[1][1].startswith("outcome=unavailable "), logged[1]
+    assert not os.path.exists(os.path.join(os.path.dirname(c), "state",
+                                           "remember")), str(r)
+
+
+def code_lines(c, user):
+    path = os.path.join(os.path.dirname(c), "state", "recovery", "u_" + user)
+    with open(path) as f:
+        return f.read().splitlines()
+
+
+def test_sudo_rec_drv_lockout_stops_prompting(h):
+    c = down_conf(h, recovery_lockout="2")
+    good = make_codes(h, c, "alice", 1)[0]
+    # the second wrong code locks them out: no third prompt
+    r = drive(h, [PSQL], conf=c, opts=["timeout=2", "recovery=allow"],
+              pre=replies(WRONG, WRONG, good) + ["--syslog"])
+    assert r.checks == [0], str(r)
+    assert len(prompts(r)) == 2, str(r)
+    assert r.errstrs[1] == "recovery codes locked out", str(r)
+    assert any("recovery codes locked out after too many wrong ones" in x
+               and "bkey-admin recovery alice --unlock" in x
+               for x in r.conv), str(r)
+    assert syslog_lines(r)[0][1].startswith("outcome=rate_limited "), str(r)
+    assert code_lines(c, "alice")[0] == "failures 2"
+    # locked: the right code is refused at once, asked for only once
+    r = drive(h, [PSQL], conf=c, opts=["timeout=2", "recovery=allow"],
+              pre=replies(good, good, good))
+    assert r.checks == [0] and len(prompts(r)) == 1, str(r)
+    assert r.errstrs[1] == "recovery codes locked out", str(r)
+    assert len(code_lines(c, "alice")) == 2, "the code was burned"
+
+
+def test_sudo_rec_drv_prompt_is_echo_off_success_is_alert(h):
+    c = down_conf(h)
+    code = make_codes(h, c, "alice", 1)[0]
+    r = drive(h, [PSQL], conf=c, opts=["timeout=2", "recovery=allow"],
+              pre=replies(code) + ["--syslog"])
+    assert r.checks == [1], str(r)
+    # the type sudo's conversation gets: SUDO_CONV_PROMPT_ECHO_OFF alone
+    types = re.findall(r"^conv\[(0x[0-9a-f]+)\]: %s" % re.escape(
+        PROMPT.rstrip()), r.out, re.M)
+    assert types == ["0x1"], str(r)
+    assert syslog_lines(r) and len(syslog_lines(r)) == 1, str(r)
+    prio, line = syslog_lines(r)[0]
+    assert line.startswith("outcome=recovered ") and \
+        line.endswith(" remaining=0"), line
+    assert prio == 1, (prio, line)          # LOG_ALERT
+    assert code not in r.out, str(r)
+
+
+def test_sudo_rec_drv_never_after_expiry_or_push_limit(h):
+    c = h.config(users={"alice": "did:bkey:expire"}, recovery_delay="0",
+                 push_limit="1/600")
+    code = make_codes(h, c, "alice", 1)[0]
+    r = drive(h, [PSQL], conf=c, opts=["recovery=allow"],
+              pre=replies(code))
+    assert r.checks == [0], str(r)
+    assert r.errstrs[1] == "approval request expired", str(r)
+    assert prompts(r) == [], str(r)
+    # the expiry used the one push of the window: refused without a push,
+    # rate_limited, and no code is asked either
+    r = drive(h, [PSQL], conf=c, opts=["recovery=allow"],
+              pre=replies(code))
+    assert r.checks == [0], str(r)
+    assert r.errstrs[1] == "too many approval requests", str(r)
+    assert prompts(r) == [], str(r)
+    assert len(h.mock.initiates()) == 1
+    assert len(code_lines(c, "alice")) == 2, "the code was used"

@@ -253,6 +253,14 @@ test_long_line_and_nul(void)
 	CHECK(e.code == BKEY_ERR_CONFIG);
 }
 
+#define UNAVAIL_RANGE "unavailable_after must be a whole number from 0 to 300"
+#define HOLD_RANGE "outage_hold must be a whole number from 0 to 3600"
+#define DELAY_RANGE "recovery_delay must be a whole number from 0 to 30"
+#define LOCKOUT_RANGE "recovery_lockout must be a whole number from 1 to 1000"
+#define PUSH_FORM                                                      \
+	"push_limit must be COUNT/SECONDS, COUNT 0 to 100 (0: no limit), " \
+	"SECONDS 1 to 86400"
+
 static void
 test_value_errors(void)
 {
@@ -285,6 +293,32 @@ test_value_errors(void)
 		{ "state_dir = state", "state_dir must be an absolute path" },
 		{ "cafile = ca.pem", "cafile must be an absolute path" },
 		{ "client_id = x", "duplicate key \"client_id\" (first on line 1)" },
+		/* issue 11: outages, recovery codes, push limits */
+		{ "unavailable_after = 301", UNAVAIL_RANGE },
+		{ "unavailable_after = -1", UNAVAIL_RANGE },
+		{ "unavailable_after = 5s", UNAVAIL_RANGE },
+		{ "unavailable_after =", "empty value for unavailable_after" },
+		{ "outage_hold = 3601", HOLD_RANGE },
+		{ "outage_hold = 1h", HOLD_RANGE },
+		{ "outage_hold = 0x1e", HOLD_RANGE },
+		{ "recovery_delay = 31", DELAY_RANGE },
+		{ "recovery_delay = 2.5", DELAY_RANGE },
+		{ "recovery_lockout = 0", LOCKOUT_RANGE },
+		{ "recovery_lockout = 1001", LOCKOUT_RANGE },
+		{ "recovery_lockout = ten", LOCKOUT_RANGE },
+		{ "push_limit = 5", PUSH_FORM },
+		{ "push_limit = 101/600", PUSH_FORM },
+		{ "push_limit = 5/0", PUSH_FORM },
+		{ "push_limit = 5/86401", PUSH_FORM },
+		{ "push_limit = -1/600", PUSH_FORM },
+		{ "push_limit = 5/-600", PUSH_FORM },
+		{ "push_limit = 5/600x", PUSH_FORM },
+		{ "push_limit = 5/600/1", PUSH_FORM },
+		{ "push_limit = 5/", PUSH_FORM },
+		{ "push_limit = /600", PUSH_FORM },
+		{ "push_limit = 5 / 600", PUSH_FORM },
+		{ "push_limit = 99999999999999999999/600", PUSH_FORM },
+		{ "push_limit = 5/99999999999999999999", PUSH_FORM },
 	};
 	char content[512], suffix[256];
 	size_t i;
@@ -304,6 +338,45 @@ test_value_errors(void)
 		s[128] = '\0';
 		snprintf(content, sizeof(content), BASE "scope = %s\n", s);
 		CHECK(load(content, 0600, &c, &e) == 0);
+		bkey_config_free(&c);
+	}
+}
+
+/* The issue 11 keys: their defaults, and both ends of each range. */
+static void
+test_outage_recovery_limits(void)
+{
+	static const struct {
+		const char *lines;
+		long unavail, hold, push_max, push_window, delay, lockout;
+	} ok[] = {
+		{ "", 5, 30, 5, 600, 2, 10 },
+		{ "unavailable_after = 0\noutage_hold = 0\npush_limit = 0/1\n"
+		  "recovery_delay = 0\nrecovery_lockout = 1\n",
+		    0, 0, 0, 1, 0, 1 },
+		{ "unavailable_after = 300\noutage_hold = 3600\n"
+		  "push_limit = 100/86400\nrecovery_delay = 30\n"
+		  "recovery_lockout = 1000\n",
+		    300, 3600, 100, 86400, 30, 1000 },
+	};
+	struct bkey_config c;
+	bkey_error e;
+	char content[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(content, sizeof(content), BASE "%s", ok[i].lines);
+		if (load(content, 0600, &c, &e) != 0) {
+			printf("# refused: %s: %s\n", ok[i].lines, e.detail);
+			CHECK(0);
+			continue;
+		}
+		CHECK(c.unavailable_after == ok[i].unavail &&
+		    c.outage_hold == ok[i].hold);
+		CHECK(c.push_max == ok[i].push_max &&
+		    c.push_window == ok[i].push_window);
+		CHECK(c.recovery_delay == ok[i].delay &&
+		    c.recovery_lockout == ok[i].lockout);
 		bkey_config_free(&c);
 	}
 }
@@ -718,6 +791,7 @@ main(void)
 	RUN(test_syntax_errors);
 	RUN(test_long_line_and_nul);
 	RUN(test_value_errors);
+	RUN(test_outage_recovery_limits);
 	RUN(test_url_errors);
 	RUN(test_url_allowed);
 	RUN(test_file_checks);

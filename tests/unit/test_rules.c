@@ -440,6 +440,40 @@ test_errors(void)
 	CHECK(fails_with("deny reason=\"\"\n", "t.rules:1: reason must be"));
 }
 
+/* remember=SECONDS (issue 11): 0..900 plain digits, approve rules only. */
+static void
+test_remember_key(void)
+{
+	struct rules rs;
+	static const char *const bad[] = {
+		"remember=901", "remember=-1", "remember=+5", "remember=5s",
+		"remember=x", "remember=", "remember=0x10", "remember=1e2",
+		"remember=99999999999999999999",
+	};
+	char text[128], want[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "allow\napprove %s\n", bad[i]);
+		snprintf(want, sizeof(want),
+		    "t.rules:2: remember must be 0..900 seconds, not '%.20s'",
+		    bad[i] + strlen("remember="));
+		CHECK(fails_with(text, want));
+	}
+	CHECK(fails_with("approve remember=5 remember=6\n",
+	    "t.rules:1: 'remember=6' given twice"));
+	CHECK(fails_with("allow remember=5\n", "t.rules:1: unknown key"));
+	CHECK(fails_with("deny remember=5\n", "t.rules:1: unknown key"));
+	CHECK(parse(&rs, "approve remember=900\n") == 0 &&
+	    rs.n == 1 && rs.v[0].remember == 900);
+	rules_free(&rs);
+	CHECK(parse(&rs, "approve remember=0\n") == 0 && rs.n == 1 &&
+	    rs.v[0].remember == 0);
+	rules_free(&rs);
+	CHECK(parse(&rs, "approve\n") == 0 && rs.v[0].remember == 0);
+	rules_free(&rs);
+}
+
 static void
 test_quotes(void)
 {
@@ -520,6 +554,7 @@ main(void)
 	RUN(test_sudoedit_forms);
 	RUN(test_default);
 	RUN(test_errors);
+	RUN(test_remember_key);
 	RUN(test_regex_complexity_allows_normal);
 	RUN(test_quotes);
 	RUN(test_long_line);
