@@ -5,7 +5,7 @@ pamtester under pam_wrapper and the real sudo (in its private mount
 namespace, see test_sudo.py), both against a closed port.
 
 The first decision finds the service unreachable and opens the breaker
-(state_dir/breaker); the next one is answered by the breaker. Under
+(in state_dir/helper); the next one is answered by the breaker. Under
 failmode=secure that is a denial, under failmode=safe a logged allow.
 That the breaker answered, with no network attempt, is shown by a
 listener put on the closed port after the first decision: nothing ever
@@ -36,7 +36,8 @@ def down(h, **kw):
 
 
 def breaker_file(c):
-    return os.path.join(os.path.dirname(c), "state", "breaker")
+    from test_outage import breaker_path
+    return breaker_path(c)
 
 
 class Watch:
