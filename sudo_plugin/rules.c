@@ -528,8 +528,7 @@ key_remember(struct rule *r, const char *tok, const char *val,
 	const char *p;
 	long v = 0;
 
-	(void)tok;
-	if (r->remember != 0)
+	if (r->has_remember)
 		return twice(tok, lc);
 	for (p = val; *p >= '0' && *p <= '9' && v <= RULES_REMEMBER_MAX; p++)
 		v = v * 10 + (*p - '0');
@@ -537,6 +536,7 @@ key_remember(struct rule *r, const char *tok, const char *val,
 		return lerr(lc, "remember must be 0..%d seconds, not '%.20s'",
 		    RULES_REMEMBER_MAX, val);
 	r->remember = v;
+	r->has_remember = 1;
 	return 0;
 }
 

@@ -46,6 +46,7 @@ struct rule {
 	char *approver;			/* approve: unix name or DID; NULL: self */
 	char *reason;			/* deny: NULL for the default text */
 	long remember;			/* approve: remember=SECONDS, 0 off */
+	int has_remember;		/* remember= was given */
 	unsigned char text_hash[RULES_TEXT_HASH]; /* of the line as written:
 					 * an edited rule ends its windows */
 	int recovery;			/* approve: recovery=allow 1, =deny -1,

@@ -462,6 +462,9 @@ test_remember_key(void)
 	}
 	CHECK(fails_with("approve remember=5 remember=6\n",
 	    "t.rules:1: 'remember=6' given twice"));
+	/* a 0 given first is given all the same */
+	CHECK(fails_with("approve remember=0 remember=5\n",
+	    "t.rules:1: 'remember=5' given twice"));
 	CHECK(fails_with("allow remember=5\n", "t.rules:1: unknown key"));
 	CHECK(fails_with("deny remember=5\n", "t.rules:1: unknown key"));
 	CHECK(parse(&rs, "approve remember=900\n") == 0 &&
