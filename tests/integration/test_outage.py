@@ -146,6 +146,12 @@ def test_budget_dns_failure(h):
     assert "resolve proxy" in ev["detail"], describe(p)
     assert 1 <= attempts(ev) <= 3, describe(p)
     assert h.mock.requests() == []
+    # and the service's own name (https: no plain http off loopback)
+    c = conf(h, api_url="https://%s" % NX_NAME, issuer=h.mock.url)
+    p = ns_run(h, c, "did:bkey:alice", timeout_s=TIMEOUT, wall=TIMEOUT + 10)
+    ev = assert_error(p, 3, "unavailable")
+    assert "resolve host" in ev["detail"], describe(p)
+    assert 1 <= attempts(ev) <= 3, describe(p)
 
 
 def test_budget_is_one_per_approval(h):
