@@ -199,21 +199,35 @@ string_slot(struct opts *o, int ch)
 	return NULL;
 }
 
-/* --vault and --env: with each other and a command only. */
+/* The command after a "--" that ended the options (not one that was an
+ * option's value, last_arg), else NULL. */
+static char **
+command_after(int argc, char **argv, const char *last_arg)
+{
+	if (optind > 1 && optind <= argc &&
+	    strcmp(argv[optind - 1], "--") == 0 && argv[optind - 1] != last_arg)
+		return argv + optind;
+	return NULL;
+}
+
+/* --vault, --env and a command: all together or none. The mode is what
+ * getopt parsed (abbreviations included), never a spelling. */
 static int
 vault_args(const struct opts *o, int *status)
 {
 	bkey_error err;
-	int vault = o->vault->cmd != NULL || o->vault->nspec ||
-	    o->vault->nvar;
 
 	memset(&err, 0, sizeof(err));
-	if (vault && (o->request_stdin || o->scope || o->ndetail)) {
+	if (!bkey_vault_wanted(o->vault)) {
+		o->vault->cmd = NULL; /* a bare trailing "--" */
+		return 0;
+	}
+	if (o->request_stdin || o->scope || o->ndetail) {
 		*status = usage_error("--vault takes no --request-stdin, "
 		    "--scope or --detail");
 		return -1;
 	}
-	if (vault && bkey_vault_check(o->vault, &err) != 0) {
+	if (bkey_vault_check(o->vault, &err) != 0) {
 		*status = usage_error("%s", err.detail);
 		return -1;
 	}
@@ -225,7 +239,7 @@ static int
 check_args(int argc, char **argv, const struct opts *o, int dup,
     int *status)
 {
-	if (optind < argc) {
+	if (o->vault->cmd == NULL && optind < argc) {
 		*status = usage_error("unexpected argument '%s'",
 		    argv[optind]);
 		return -1;
@@ -257,10 +271,12 @@ static int
 parse_args(int argc, char **argv, struct opts *o, int *status)
 {
 	int ch, dup = 0;
-	const char *bad = NULL, **slot;
+	const char *bad = NULL, **slot, *last_arg = NULL;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+	/* '+': the options end at the first other argument or "--". */
+	while ((ch = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
+		last_arg = optarg;
 		if ((slot = string_slot(o, ch)) != NULL) {
 			dup |= *slot != NULL;
 			*slot = optarg;
@@ -321,6 +337,7 @@ parse_args(int argc, char **argv, struct opts *o, int *status)
 			return -1;
 		}
 	}
+	o->vault->cmd = command_after(argc, argv, last_arg);
 	return check_args(argc, argv, o, dup, status);
 }
 
@@ -587,6 +604,8 @@ start(int argc, char **argv, struct opts *o, int *status)
 		return -1;
 	bkey_out_init(o->json || o->request_stdin, o->debug);
 	bkey_approve_set_debug(bkey_out_debug_msg);
+	if (o->vault->cmd == NULL)
+		bkey_vault_free(o->vault); /* the environment copy */
 	/* Forked now, before the config: it never holds the client secret. */
 	if (o->vault->cmd != NULL &&
 	    bkey_vault_runner_start(o->vault, &err) != 0) {
@@ -677,7 +696,7 @@ main(int argc, char **argv)
 	memset(&mon, 0, sizeof(mon));
 	mon.fd = -1;
 	o.vault = &vault;
-	if ((status = bkey_vault_early(&argc, argv, &vault)) != 0)
+	if ((status = bkey_vault_early(&vault)) != 0)
 		goto out;
 	if (start(argc, argv, &o, &status) != 0)
 		goto out;

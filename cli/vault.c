@@ -68,20 +68,30 @@ bkey_vault_opt(struct bkey_vault_cli *v, int is_env, const char *arg)
 }
 
 int
+bkey_vault_wanted(const struct bkey_vault_cli *v)
+{
+	return v->nspec > 0 || v->nvar > 0 ||
+	    (v->cmd != NULL && v->cmd[0] != NULL);
+}
+
+int
 bkey_vault_check(const struct bkey_vault_cli *v, bkey_error *err)
 {
 	char item[BKEY_VAULT_ITEM_MAX + 1], field[BKEY_VAULT_FIELD_MAX + 1];
 	int i, k;
 
-	if (v->cmd == NULL || v->cmd[0] == NULL)
-		return v->nvar ? bkey_seterr(err, BKEY_ERR_USAGE,
-				     "--env "
-				     "needs --vault and '-- COMMAND'") :
-				 0;
-	if (v->nspec == 0 || v->nspec != v->nvar)
+	if (v->nspec == 0)
 		return bkey_seterr(err, BKEY_ERR_USAGE,
-		    "give one --env VAR "
-		    "for each --vault ITEM[:FIELD], and a command after --");
+		    "%s needs --vault ITEM[:FIELD]",
+		    v->nvar > 0 ? "--env" : "a command after --");
+	/* Without one, the released secret would go nowhere. */
+	if (v->cmd == NULL || v->cmd[0] == NULL || v->cmd[0][0] == '\0')
+		return bkey_seterr(err, BKEY_ERR_USAGE,
+		    "--vault needs '-- COMMAND [ARG]...' after the options: "
+		    "the command the secret is for");
+	if (v->nspec != v->nvar)
+		return bkey_seterr(err, BKEY_ERR_USAGE,
+		    "give one --env VAR for each --vault ITEM[:FIELD]");
 	for (i = 0; i < v->nspec; i++) {
 		if (split_spec(v->spec[i], item, field) != 0)
 			return bkey_seterr(err, BKEY_ERR_USAGE,

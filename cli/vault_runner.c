@@ -29,22 +29,12 @@ extern char **environ;
 static mode_t caller_umask;
 
 int
-bkey_vault_early(int *argc, char **argv, struct bkey_vault_cli *v)
+bkey_vault_early(struct bkey_vault_cli *v)
 {
-	int i, p, n, vault = 0;
+	int i, n;
 
 	memset(v, 0, sizeof(*v));
 	v->secret_fd = v->go_fd = -1;
-	for (p = 1; p < *argc && strcmp(argv[p], "--") != 0; p++)
-		if (strcmp(argv[p], "--vault") == 0 ||
-		    strncmp(argv[p], "--vault=", 8) == 0)
-			vault = 1;
-	if (!vault)
-		return 0;
-	if (p < *argc) {
-		v->cmd = argv + p + 1;
-		*argc = p;
-	}
 	for (n = 0; environ != NULL && environ[n] != NULL; n++)
 		;
 	if ((v->env = calloc((size_t)n + 1, sizeof(*v->env))) == NULL)

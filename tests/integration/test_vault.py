@@ -180,17 +180,52 @@ def test_vault_default_poll_interval(h):
 
 
 def test_vault_usage(h):
+    """Every --vault/--env needs its partner and a non-empty COMMAND after
+    --; without one it is a usage error naming the problem (never a plain
+    approval), and nothing is asked."""
     cfg = h.config()
-    for args in (["--vault", ITEM, "--", "true"],
-                 ["--vault", ITEM, "--env", "1X", "--", "true"],
-                 ["--vault", ITEM, "--env", "A"],
-                 ["--vault", ITEM, "--env", "A", "--vault", "b", "--env",
-                  "A", "--", "true"],
-                 ["--vault", ITEM, "--env", "A", "--scope", "approve:x",
-                  "--", "true"]):
-        p = h.cli(["--config", cfg, "--user", "alice"] + args)
-        assert_exit(p, 64)
-    assert h.mock.requests("/v1/vault/access") == []
+    cases = (
+        (["--vault", ITEM, "--", "true"], "one --env VAR for each"),
+        (["--vault", ITEM, "--env", "1X", "--", "true"], "variable name"),
+        (["--vault", ITEM, "--env", "A"], "COMMAND"),
+        (["--vault", ITEM, "--env", "A", "--vault", "b", "--env", "A",
+          "--", "true"], "given twice"),
+        (["--vault", ITEM, "--env", "A", "--scope", "approve:x", "--",
+          "true"], "--scope"),
+        # G3: no command at all, abbreviations included
+        (["--vault", ITEM], "COMMAND"),
+        (["--vault", ITEM, "--message", "x"], "COMMAND"),
+        (["--vau", ITEM], "COMMAND"),
+        (["--vau", ITEM, "--env", "A", "--message", "x"], "COMMAND"),
+        (["--vault=" + ITEM, "--en", "A"], "COMMAND"),
+        # G4: an empty command
+        (["--vault", ITEM, "--"], "COMMAND"),
+        (["--vault", ITEM, "--env", "A", "--"], "COMMAND"),
+        (["--vault", ITEM, "--env", "A", "--", ""], "COMMAND"),
+        (["--env", "A", "--", "true"], "--vault"),
+        (["--", "true"], "--vault"),
+    )
+    for args, why in cases:
+        for json in ([], ["--json"]):
+            p = h.cli(["--config", cfg, "--user", "alice"] + json + args)
+            assert_exit(p, 64)
+            assert why in p.stderr, (args, p.stderr)
+            assert "approved" not in p.stdout, (args, p.stdout)
+    assert h.mock.requests() == []
+
+
+def test_vault_abbreviated_options(h):
+    """getopt's abbreviations (--vau, --en, --vault=) are the same options:
+    the mode comes from what was parsed, not from the spelling."""
+    setup(h)
+    marker = os.path.join(h.tmp, "ran")
+    args = vault_args(h, h.config(), marker)
+    args[args.index("--vault")] = "--vau"
+    args[args.index("--env")] = "--en"
+    p = h.cli(args, env={"KEEP": "caller"})
+    assert_exit(p, 7)
+    assert os.path.exists(marker), p.stderr
+    assert_no_violations(h.mock)
 
 
 def _scan_tree(top, needle):
