@@ -52,6 +52,73 @@ var_ok(const char *s)
 	return 1;
 }
 
+/*
+ * Variables --env must not set: each changes how COMMAND is loaded or how
+ * a shell or interpreter behaves (ld.so's LD_DEBUG output, a preloaded
+ * library, a function or file run at start-up). A secret in one would
+ * leak, and a backend that swaps the secret would choose code to run as
+ * COMMAND's user (root under sudo). glibc's secure-mode list plus the
+ * shells' and common interpreters'. A trailing '*' is a prefix.
+ */
+static const char *const refused_vars[] = {
+	"LD_*",
+	"GCONV_PATH",
+	"GETCONF_DIR",
+	"GLIBC_TUNABLES",
+	"MALLOC_*",
+	"LOCPATH",
+	"NLSPATH",
+	"NIS_PATH",
+	"HOSTALIASES",
+	"RES_OPTIONS",
+	"RESOLV_HOST_CONF",
+	"LOCALDOMAIN",
+	"TMPDIR",
+	"TZ",
+	"TZDIR",
+	"PATH",
+	"IFS",
+	"CDPATH",
+	"ENV",
+	"BASH_ENV",
+	"BASH_FUNC_*",
+	"SHELLOPTS",
+	"BASHOPTS",
+	"PS4",
+	"PROMPT_COMMAND",
+	"GLOBIGNORE",
+	"ZDOTDIR",
+	"PERL5LIB",
+	"PERL5OPT",
+	"PERLLIB",
+	"PYTHONPATH",
+	"PYTHONHOME",
+	"PYTHONSTARTUP",
+	"RUBYLIB",
+	"RUBYOPT",
+	"NODE_OPTIONS",
+	"JAVA_TOOL_OPTIONS",
+	"_JAVA_OPTIONS",
+	"TERMINFO",
+	"TERMINFO_DIRS",
+};
+
+static int
+var_refused(const char *s)
+{
+	size_t i, n;
+	const char *r;
+
+	for (i = 0; i < sizeof(refused_vars) / sizeof(refused_vars[0]); i++) {
+		r = refused_vars[i];
+		n = strlen(r);
+		if (r[n - 1] == '*' ? strncmp(s, r, n - 1) == 0 :
+				      strcmp(s, r) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int
 bkey_vault_opt(struct bkey_vault_cli *v, int is_env, const char *arg)
 {
@@ -102,6 +169,11 @@ bkey_vault_check(const struct bkey_vault_cli *v, bkey_error *err)
 			return bkey_seterr(err, BKEY_ERR_USAGE,
 			    "--env wants a "
 			    "variable name (letters, digits, '_')");
+		if (var_refused(v->var[i]))
+			return bkey_seterr(err, BKEY_ERR_USAGE,
+			    "--env %s is refused: it changes how a program "
+			    "is loaded or a shell behaves",
+			    v->var[i]);
 		for (k = 0; k < i; k++)
 			if (strcmp(v->var[k], v->var[i]) == 0)
 				return bkey_seterr(err, BKEY_ERR_USAGE,

@@ -214,6 +214,30 @@ def test_vault_usage(h):
     assert h.mock.requests() == []
 
 
+def test_vault_env_refuses_loader_and_shell_variables(h):
+    """--env never names a variable that changes how COMMAND is loaded or
+    how a shell behaves (LD_PRELOAD would make ld.so print the secret, and
+    under sudo a swapped key would run code as root): exit 64 naming it;
+    nothing is asked. Look-alikes that only share a prefix are fine."""
+    cfg = h.config()
+    for var in ("LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "GCONV_PATH",
+                "GLIBC_TUNABLES", "MALLOC_CHECK_", "PATH", "IFS", "BASH_ENV",
+                "ENV", "BASH_FUNC_x%%", "PS4", "PYTHONPATH", "NODE_OPTIONS",
+                "PERL5OPT", "TZ"):
+        for json in ([], ["--json"]):
+            p = h.cli(["--config", cfg, "--user", "alice"] + json +
+                      ["--vault", ITEM, "--env", var, "--", "true"])
+            assert_exit(p, 64)
+            if var.isidentifier():
+                assert "--env %s" % var in p.stderr, (var, p.stderr)
+    assert h.mock.requests() == []
+    setup(h)
+    for var in ("PGPASSWORD", "LDX", "PATHNAME", "MY_LD_PRELOAD", "ld_preload"):
+        p = h.cli(["--config", cfg, "--user", "alice", "--vault", ITEM,
+                   "--env", var, "--", "true"])
+        assert_exit(p, 0)
+
+
 def test_vault_abbreviated_options(h):
     """getopt's abbreviations (--vau, --en, --vault=) are the same options:
     the mode comes from what was parsed, not from the spelling."""
