@@ -505,7 +505,8 @@ get_request(const struct opts *o, struct bkey_request *r, bkey_error *err,
 }
 
 /* --user: the users file, or the directory, names the DID (and, for a
- * vault access, maybe the phone's key). */
+ * vault access, maybe the phone's key). --did for a vault access: the
+ * users file may configure that DID's phone key. */
 static int
 resolve_did(const struct bkey_config *c, struct bkey_request *r,
     struct bkey_vault_cli *vault, bkey_error *err)
@@ -516,7 +517,8 @@ resolve_did(const struct bkey_config *c, struct bkey_request *r,
 	int rc;
 
 	if (r->did != NULL)
-		return 0;
+		return vault->cmd != NULL ?
+		    bkey_vault_did_lookup(c, vault, r->did, err) : 0;
 	if (r->user == NULL)
 		return bkey_seterr(err, BKEY_ERR_USAGE, "no user or DID given");
 	rc = bkey_vault_lookup(c, vault, r->user, &did, err);
@@ -578,6 +580,26 @@ leave_root(struct bkey_config *cfg, struct bkey_request *req,
 			return -1;
 	}
 	bkey_out_debug("privileges: %s", note);
+	return 0;
+}
+
+/* The DID (and a vault access's phone key) around the privilege drop:
+ * the users file may be root's only, the directory is asked after it
+ * (a --did needs neither, or the users file only). As leave_root. */
+static int
+resolve_and_drop(struct bkey_config *cfg, struct bkey_request *req,
+    struct bkey_vault_cli *vault, struct bkey_monitor *mon, int *status,
+    bkey_error *err)
+{
+	int rc;
+
+	if ((cfg->users_ldap_uri == NULL || req->did != NULL) &&
+	    resolve_did(cfg, req, vault, err) != 0)
+		return -1;
+	if ((rc = leave_root(cfg, req, vault, mon, status, err)) != 0)
+		return rc;
+	if (req->did == NULL && resolve_did(cfg, req, vault, err) != 0)
+		return -1;
 	return 0;
 }
 
@@ -717,19 +739,12 @@ main(int argc, char **argv)
 		status = bkey_recovery_answer(&cfg, &req, &cancelled);
 		goto out;
 	}
-	/* The users file may be root's only; the directory after the drop. */
-	if (cfg.users_ldap_uri == NULL &&
-	    resolve_did(&cfg, &req, &vault, &err) != 0) {
-		res = err.code;
-		goto done;
-	}
-
-	rc = leave_root(&cfg, &req, &vault, &mon, &status, &err);
+	rc = resolve_and_drop(&cfg, &req, &vault, &mon, &status, &err);
 	if (rc == 1) {
 		have_cfg = 0;
 		goto out;
 	}
-	if (rc < 0 || resolve_did(&cfg, &req, &vault, &err) != 0) {
+	if (rc < 0) {
 		res = err.code;
 		goto done;
 	}

@@ -77,6 +77,12 @@ void bkey_vault_free(struct bkey_vault_cli *v);
  * third field, users_ldap_vault_key_attr) into v (vault_key.c). */
 int bkey_vault_lookup(const struct bkey_config *c, struct bkey_vault_cli *v,
     const char *user, char **did, bkey_error *err);
+/* --did in vault mode: the phone key the users file configures for did
+ * (the lines naming it) into v, none when no line does. The directory
+ * is searched by user name only, so there --did is a usage error. 0 or
+ * -1 with err. */
+int bkey_vault_did_lookup(const struct bkey_config *c, struct bkey_vault_cli *v,
+    const char *did, bkey_error *err);
 /* The same for bkey-admin: *from is "users file", "directory", or NULL
  * when no key is configured for user (key then untouched). */
 int bkey_vault_key_lookup(const struct bkey_config *c, const char *user,

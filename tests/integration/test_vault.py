@@ -448,6 +448,66 @@ def test_vault_phone_key_from_users_file_by_monitor(h):
     _configured(h, _users_key_config(h, nobody=True))
 
 
+def _did_run(h, cfg, spec=None):
+    """run() with --did did:bkey:alice in place of --user alice."""
+    setup(h, spec)
+    marker = os.path.join(h.tmp, "ran")
+    if os.path.exists(marker):
+        os.unlink(marker)
+    args = vault_args(h, cfg, marker)
+    i = args.index("--user")
+    args[i:i + 2] = ["--did", "did:bkey:alice", "--debug"]
+    p = h.cli(args, env={"KEEP": "caller"})
+    return p, os.path.exists(marker)
+
+
+def test_vault_did_uses_configured_key(h):
+    """--did DID: the users file's key for that DID (from the line naming
+    it) is the only one, as with --user; a swapped key on the first
+    access is refused, not recorded."""
+    for cfg in (_users_key_config(h), _users_key_config(h, nobody=True)):
+        p, ran = _did_run(h, cfg, {"fault": "wrong_key"})
+        assert_exit(p, 4)
+        assert not ran
+        d = final(p)["detail"]
+        assert "configured" in d and "users file" in d, d
+        assert _pin_file(cfg) == []
+        p, ran = _did_run(h, cfg)
+        assert_exit(p, 7)
+        assert ran and "phone_key=configured)" in p.stderr, p.stderr
+        assert _pin_file(cfg) == []
+
+
+def test_vault_did_without_configured_key(h):
+    """A DID no line gives a key to is trusted on first use, as before;
+    two different keys for one DID are a config error naming FILE:LINE."""
+    cfg = h.config()
+    p, ran = _did_run(h, cfg)
+    assert_exit(p, 7)
+    assert ran and "phone_key=recorded)" in p.stderr, p.stderr
+    assert len(_pin_file(cfg)) == 1
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    other = "3q2+7wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhs="
+    cfg = h.config(users={"alice": "did:bkey:alice " + phone,
+                          "ops": "did:bkey:alice " + other})
+    users = os.path.join(os.path.dirname(cfg), "users")
+    p, ran = _did_run(h, cfg)
+    assert_exit(p, 78)
+    assert not ran
+    assert final(p)["detail"].startswith(users + ":"), p.stdout
+    assert "another phone key for did:bkey:alice" in final(p)["detail"]
+
+
+def test_vault_did_refused_with_directory(h):
+    """The directory is searched by user name: --did with --vault is a
+    usage error there, nothing is asked."""
+    p, ran = _did_run(h, _dir_config(h))
+    assert_exit(p, 64)
+    assert not ran
+    assert "give --user" in final(p)["detail"], p.stdout
+    assert h.mock.requests("/v1/vault/access") == []
+
+
 def test_vault_configured_key_ignores_record(h):
     """A record of another key (an old phone) neither refuses the
     configured key nor is changed by it."""
