@@ -564,10 +564,14 @@ leave_root(struct bkey_config *cfg, struct bkey_request *req,
 		if (rc >= 0)
 			bkey_vault_split(vault, rc == 1);
 		if (rc == 1) {
+			/* A vault access records no jti; it pins its DID's
+			 * phone key only ("": learned from the directory). */
+			mon->no_record = vault->cmd != NULL;
+			if (vault->cmd != NULL)
+				mon->pin_did = strdup(req->did != NULL ?
+				    req->did : "");
 			bkey_config_free(cfg);
 			bkey_request_free(req);
-			/* A vault access records no jti. */
-			mon->no_record = vault->cmd != NULL;
 			*status = bkey_monitor_run(mon, &cancelled);
 			return 1;
 		}
