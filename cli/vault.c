@@ -182,22 +182,25 @@ bkey_vault_check(const struct bkey_vault_cli *v, bkey_error *err)
 	return 0;
 }
 
-/* One line per access, never the value. */
+/* One line per access, never the value. Item and field are log words
+ * (a blank or '=' escaped): they cannot fake another field. */
 static void
 audit(const struct bkey_request *r, const char *item, const char *field,
     bkey_result res, const char *id, const char *key)
 {
-	char safe_item[BKEY_VAULT_ITEM_MAX * 4 + 1];
+	char w_item[BKEY_VAULT_ITEM_MAX * 6 + 1];
+	char w_field[BKEY_VAULT_FIELD_MAX * 6 + 1];
 
-	bkey_sanitize_into(safe_item, sizeof(safe_item), item, strlen(item));
+	(void)bkey_log_word(w_item, sizeof(w_item), item);
+	(void)bkey_log_word(w_field, sizeof(w_field), field);
 	openlog("bkey-approve", LOG_PID, LOG_AUTHPRIV);
 	syslog(res == BKEY_APPROVED ? LOG_NOTICE : LOG_WARNING,
 	    "vault outcome=%s user=%s did=%s item=%s field=%s request=%s "
 	    "phone_key=%s",
 	    bkey_result_reason(res), r->user != NULL ? r->user : "-", r->did,
-	    safe_item, field, id[0] != '\0' ? id : "-", key);
-	bkey_out_debug("vault: %s:%s %s (request %s, phone_key=%s)", safe_item,
-	    field, bkey_result_reason(res), id[0] != '\0' ? id : "-", key);
+	    w_item, w_field, id[0] != '\0' ? id : "-", key);
+	bkey_out_debug("vault: %s:%s %s (request %s, phone_key=%s)", w_item,
+	    w_field, bkey_result_reason(res), id[0] != '\0' ? id : "-", key);
 }
 
 static bkey_vault_pin_fn pinner;

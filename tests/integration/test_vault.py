@@ -9,7 +9,10 @@ environment and nothing else.
 import hashlib
 import os
 import re
+import shutil
 import signal
+import subprocess
+import tempfile
 import time
 
 from harness import assert_exit, assert_no_violations, events
@@ -717,3 +720,105 @@ def test_vault_json_final_event_many_items(h):
     assert ev["scope"] == " ".join("vault:%s:key" % x for x in names[:n]) \
         + " +%d more" % (8 - n), ev
     assert len(ev["auth_req_id"]) < 256 and len(ev["scope"]) < 256, ev
+
+
+# ---- the audit line, through a /dev/log of our own -----------------------
+class Syslog:
+    """bkey-approve in a private mount namespace whose /dev/log is a
+    socket of ours (tests/demo.py's set-up); the host's /dev is never
+    touched."""
+
+    def __init__(self, h):
+        import demo
+        if os.geteuid() != 0 or shutil.which("unshare") is None:
+            raise h.Skip("needs root and unshare for a private /dev/log")
+        self.h = h
+        d = tempfile.mkdtemp(prefix="log.", dir=h.tmp)
+        os.chmod(d, 0o755)      # the dropped worker logs too
+        self.save = os.path.join(d, "dev.real")
+        os.mkdir(self.save, 0o700)
+        self.sock = os.path.join(d, "devlog")
+        self.setup = demo.NS_SETUP
+        self.log = demo.Syslog(self.sock)
+        self.log.start()
+
+    def argv(self, args):
+        return ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                self.setup, "sh", self.save, self.sock] + \
+            self.h.cli_argv(args)
+
+    def run(self, args, env=None, timeout=30):
+        p = subprocess.run(self.argv(args), env=self.h.cli_env(env),
+                           capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
+        if p.returncode == 32 and "mount" in p.stderr:
+            raise self.h.Skip("cannot mount here: " + p.stderr.strip())
+        return p
+
+    def start(self, args, env=None):
+        p = subprocess.Popen(self.argv(args), env=self.h.cli_env(env),
+                             stdin=subprocess.DEVNULL, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             start_new_session=True)
+        return self.h.track(p)
+
+    def lines(self):
+        """Every line sent so far ("PRIORITY text"), taken."""
+        return self.log.take()
+
+    def close(self):
+        self.log.sock.close()
+
+
+def _audit(lines):
+    """The vault audit lines, each as its key=value dict."""
+    out = []
+    for l in lines:
+        m = re.match(r"^\S+ +bkey-approve\[\d+\]: vault (.*)$", l)
+        if m:
+            out.append(dict(w.split("=", 1) for w in m.group(1).split(" ")))
+    return out
+
+
+def test_vault_audit_line(h):
+    """One syslog line per access: outcome, user, DID, item, field,
+    request id (and how the phone key was checked), never the value. The
+    item and field are log words: a blank or '=' in them cannot fake
+    another field."""
+    log = Syslog(h)
+    try:
+        item = "prod db outcome=approved"
+        setup(h, item=item)
+        setup(h)
+        cfg = h.config()
+        args = ["--config", cfg, "--json", "--user", "alice",
+                "--vault", item + ":pass word", "--env", "A",
+                "--vault", ITEM + ":password", "--env", "B", "--",
+                "/bin/true"]
+        p = log.run(args)
+        assert_exit(p, 0)
+        ids = [e["auth_req_id"] for e in events(p.stdout)
+               if e["event"] == "pending"]
+        lines = log.lines()
+        got = _audit(lines)
+        assert len(got) == 2, lines
+        assert got[0] == {"outcome": "approved", "user": "alice",
+                          "did": "did:bkey:alice",
+                          "item": r"prod\x20db\x20outcome\x3dapproved",
+                          "field": r"pass\x20word", "request": ids[0],
+                          "phone_key": "recorded"}, got
+        assert got[1]["item"] == ITEM and got[1]["field"] == "password" \
+            and got[1]["request"] == ids[1], got
+        assert all(SECRET not in l for l in lines), lines
+        # A refusal is one line too, with its outcome.
+        setup(h, {"outcome": "deny"})
+        p = log.run(vault_args(h, cfg, os.path.join(h.tmp, "ran")),
+                    env={"KEEP": "caller"})
+        assert_exit(p, 1)
+        (ev,) = [e for e in events(p.stdout) if e["event"] == "pending"]
+        got = _audit(log.lines())
+        assert len(got) == 1 and got[0]["outcome"] == "denied" and \
+            got[0]["request"] == ev["auth_req_id"], got
+    finally:
+        log.close()
+
