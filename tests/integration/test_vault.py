@@ -391,6 +391,41 @@ def test_vault_admin_vault_key(h):
     assert p.returncode == 64, p
 
 
+def test_vault_runner_told_to_stop_not_killed(h):
+    """When bkey-approve fails after the values reached the runner (its
+    final event cannot be written: stdout is a closed pipe), the runner
+    learns it from its closed go pipe, wipes the values and exits 125; it
+    is not SIGKILLed while holding them. COMMAND does not run."""
+    strace = shutil.which("strace")
+    if strace is None:
+        raise h.Skip("strace not installed (scripts/install-deps.sh)")
+    setup(h)
+    marker = os.path.join(h.tmp, "ran")
+    log = os.path.join(h.tmp, "strace.log")
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        p = subprocess.run(
+            [strace, "-f", "-q", "-e", "trace=none", "-o", log] +
+            h.cli_argv(vault_args(h, h.config(), marker)), stdout=w,
+            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+            timeout=30, env=h.cli_env({"KEEP": "caller", "ASAN_OPTIONS":
+                                       os.environ.get("ASAN_OPTIONS", "") +
+                                       ":detect_leaks=0"}))
+    finally:
+        os.close(w)
+    assert p.returncode == 70, (p.returncode, p.stderr)
+    assert "cannot write the result" in p.stderr, p.stderr
+    assert not os.path.exists(marker)
+    # The values were sent: the phone released them.
+    assert h.mock.requests("/v1/vault/access")
+    with open(log) as f:
+        text = f.read()
+    assert "killed by SIGKILL" not in text, text
+    assert re.search(r"^\d+ +\+\+\+ exited with 125 \+\+\+$", text, re.M), \
+        text
+
+
 def test_vault_sigterm_reaches_command(h):
     """Once COMMAND runs, a SIGTERM sent to bkey-approve alone is passed
     on to it (bkey-approve does not wait forever on a command it was told
