@@ -111,6 +111,50 @@ def test_vault_privilege_drop(h):
     assert_no_violations(h.mock)
 
 
+def test_vault_terminal_output(h):
+    """Without --json: the code and the outcome for a person on stderr,
+    the same code in the purpose the phone shows ("[CODE] message"), and
+    stdout left to COMMAND alone."""
+    setup(h)
+    marker = os.path.join(h.tmp, "ran")
+    args = vault_args(h, h.config(), marker)
+    args.remove("--json")
+    args[args.index("--") + 3] = CHECK.replace("exit 7",
+                                               "echo from-command; exit 7")
+    p = h.cli(args, env={"KEEP": "caller"})
+    assert_exit(p, 7)
+    assert os.path.exists(marker), p.stderr
+    m = re.search(r"^Approve on your phone: code ([0-9]{4}) "
+                  r"\(expires in [0-9]+ s\)$", p.stderr, re.M)
+    assert m, p.stderr
+    (req,) = h.mock.requests("/v1/vault/access")
+    assert req["json"]["purpose"] == "[%s] Drop table users_archive" % \
+        m.group(1), req["json"]
+    assert "Approved by did:bkey:alice\n" in p.stderr, p.stderr
+    assert p.stdout == "from-command\n", p.stdout
+    assert SECRET not in p.stderr
+
+
+def test_vault_two_items_own_values(h):
+    """Two items in one run: each variable gets its own item's value."""
+    other = "0ther-v\u00e4lue-" + "x9" * 6
+    setup(h)
+    setup(h, {"secret": other}, item="other")
+    marker = os.path.join(h.tmp, "ran")
+    args = vault_args(h, h.config(), marker)
+    i = args.index("--")
+    args[i:i] = ["--vault", "other", "--env", "OTHERPW"]
+    args[i + 7] = CHECK.replace(
+        "&& touch", '&& [ "$(printf %s "$OTHERPW" | sha256sum | '
+        'cut -c1-64)" = "$3" ] && touch')
+    args.append(sha(other))
+    p = h.cli(args, env={"KEEP": "caller"})
+    assert_exit(p, 7)
+    assert os.path.exists(marker), p.stderr
+    assert [r["json"]["itemName"] for r in
+            h.mock.requests("/v1/vault/access")] == [ITEM, "other"]
+
+
 OUTCOMES = [
     ({"outcome": "deny"}, 1, "denied"),
     ({"outcome": "expire"}, 2, "expired"),
@@ -174,6 +218,44 @@ def test_vault_ctrl_c(h):
     p.wait(timeout=10)
     out, err = p.stdout.read(), p.stderr.read()
     assert p.returncode == 5, (p.returncode, err)
+    assert not os.path.exists(marker)
+
+
+def _uid(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    return None
+
+
+def test_vault_no_core_while_held(h):
+    """While the worker holds the first item's value (the second is still
+    pending), no process of the run can dump core: RLIMIT_CORE is 0 for
+    the monitor, the runner and the worker, and the worker (nobody) is
+    not dumpable (the kernel gives the files of a non-dumpable process's
+    /proc entry to root)."""
+    from harness import children, core_limit
+    pw, cfg = h.nobody_config()
+    setup(h)
+    setup(h, {"outcome": "never"}, item="other")
+    marker = os.path.join(h.tmp, "ran")
+    args = vault_args(h, cfg, marker, extra=["--timeout", "30"])
+    i = args.index("--")
+    args[i:i] = ["--vault", "other", "--env", "OTHERPW"]
+    p = h.cli_start(args, env={"KEEP": "caller"})
+    for _ in range(2):
+        line = p.stdout.readline()
+        assert '"pending"' in line, (line, p.stderr.read())
+    kids = children(p.pid)
+    workers = [k for k in kids if _uid(k) == pw.pw_uid]
+    assert len(kids) == 2 and len(workers) == 1, kids
+    for pid in [p.pid] + kids:
+        assert core_limit(pid) == ["0", "0"], (pid, core_limit(pid))
+    assert os.stat("/proc/%d/environ" % workers[0]).st_uid == 0, "dumpable"
+    os.killpg(p.pid, signal.SIGINT)
+    p.wait(timeout=10)
+    assert p.returncode == 5, (p.returncode, p.stderr.read())
     assert not os.path.exists(marker)
 
 
@@ -289,20 +371,23 @@ def _argv_hits(needle):
     return hits
 
 
-def test_vault_secret_nowhere_else(h):
-    """The value is in COMMAND's environment and in no argv, output, mock
-    log, build or state file."""
+def _nowhere_else(h, log, cfg, extra=()):
+    """One run whose COMMAND waits until every process's argv was looked
+    at; then the value must be in no output, syslog line, mock record,
+    build, state or test file."""
     m = h.mock
+    m.reset()
     setup(h)
-    cfg = h.config()
     marker = os.path.join(h.tmp, "ran")
-    args = vault_args(h, cfg, marker)
-    # COMMAND waits until the test has looked at every process's argv.
+    for f in (marker, marker + ".env", os.path.join(h.tmp, "go")):
+        if os.path.exists(f):
+            os.unlink(f)
+    args = vault_args(h, cfg, marker, extra=extra)
     go = os.path.join(h.tmp, "go")
     args[args.index("--") + 3] = CHECK.replace(
         "exit 7", 'touch "$2.env"; while [ ! -e "%s" ]; do sleep 0.05; '
         'done; exit 7' % go)
-    p = h.cli_start(args, env={"KEEP": "caller"})
+    p = log.start(args, env={"KEEP": "caller"})
     needle = SECRET.encode()
     deadline = time.monotonic() + 10
     while not os.path.exists(marker + ".env"):
@@ -317,12 +402,30 @@ def test_vault_secret_nowhere_else(h):
     assert p.returncode == 7, (p.returncode, err)
     assert os.path.exists(marker)
     assert SECRET not in out and SECRET not in err
+    lines = log.lines()
+    assert len(_audit(lines)) == 1, lines
+    assert all(SECRET not in l for l in lines), lines
     for r in m.requests():
         assert SECRET not in (r.get("body") or "")
         assert SECRET not in (r.get("response") or "")
     state = os.path.join(os.path.dirname(cfg), "state")
     for top in (state, h.build, h.tmp, m.dir):
         assert _scan_tree(top, needle) == [], top
+    return err
+
+
+def test_vault_secret_nowhere_else(h):
+    """The value is in COMMAND's environment and in no argv, output,
+    syslog line, mock log, build or state file: as the caller, and with
+    the privilege drop (the monitor, the worker as nobody) and --debug."""
+    log = Syslog(h)
+    try:
+        _nowhere_else(h, log, h.config())
+        err = _nowhere_else(h, log, h.nobody_config()[1],
+                            extra=("--debug",))
+        assert "switched to 'nobody'" in err and "vault: " in err, err
+    finally:
+        log.close()
 
 
 def _pin_file(cfg):
@@ -605,13 +708,13 @@ def _dir_key(h, values):
     assert p.returncode == 0, p.stderr
 
 
-def _dir_config(h, **kw):
+def _dir_config(h, nobody=False, **kw):
     from ldapdir import BASE
     kw.setdefault("users_ldap_vault_key_attr", KEY_ATTR)
-    return h.config(users_ldap_uri=h.slapd().uri, users_ldap_base=BASE,
-                    users_ldap_attr="description", users_ldap_timeout="3",
-                    users_file=os.path.join(h.tmp, "no-such-users-file"),
-                    **kw)
+    make = (lambda **k: h.nobody_config(**k)[1]) if nobody else h.config
+    return make(users_ldap_uri=h.slapd().uri, users_ldap_base=BASE,
+                users_ldap_attr="description", users_ldap_timeout="3",
+                users_file=os.path.join(h.tmp, "no-such-users-file"), **kw)
 
 
 def test_vault_phone_key_from_directory(h):
@@ -631,6 +734,34 @@ def test_vault_phone_key_from_directory(h):
         assert _pin_file(cfg) == []
     finally:
         _dir_key(h, [])
+
+
+def test_vault_phone_key_from_directory_by_monitor(h):
+    """With the privilege drop the worker (nobody) reads the directory
+    after the drop; its key is still the only one, and no record is
+    made."""
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    try:
+        _dir_key(h, [phone])
+        cfg = _dir_config(h, nobody=True)
+        p, ran = run(h, cfg=cfg, extra=("--debug",))
+        assert_exit(p, 7)
+        assert ran and "phone_key=configured)" in p.stderr, p.stderr
+        assert "switched to 'nobody'" in p.stderr, p.stderr
+        p, ran = run(h, {"fault": "wrong_key"}, cfg=cfg)
+        assert_exit(p, 4)
+        assert not ran
+        assert "directory" in final(p)["detail"], p.stdout
+        assert _pin_file(cfg) == []
+    finally:
+        _dir_key(h, [])
+
+
+def test_vault_directory_first_use_by_monitor(h):
+    """No key attribute configured: the DID the directory names after the
+    drop is pinned on first use by the monitor (which learns that DID
+    from the worker's first pin), as with the users file."""
+    _pinning(h, _dir_config(h, nobody=True, users_ldap_vault_key_attr=None))
 
 
 def test_vault_bad_phone_key_in_directory(h):
