@@ -466,26 +466,58 @@ run_child(struct bkey_config *c, const struct admin_opts *o,
 	return st;
 }
 
-/* 0 go on, else the exit status: an enrolled user needs --replace. */
+/* 0 go on, else the exit status: an enrolled user needs --replace. The
+ * line's DID and phone key (or NULL) into *old and *key when not NULL. */
 static int
-may_enroll(const struct bkey_config *c, const struct admin_opts *o)
+may_enroll(const struct bkey_config *c, const struct admin_opts *o, char **old,
+    char **key)
 {
 	bkey_error err = { 0 };
-	char *old = NULL;
+	char *d = NULL, *k = NULL;
 	int r;
 
-	r = bkey_users_lookup(c->users_file, o->user, &old, &err);
+	r = bkey_users_lookup_key(c->users_file, o->user, &d, &k, &err);
 	if (r == 0 && !o->replace)
 		bkey_seterr(&err, BKEY_ERR_CONFIG,
 		    "%s: user \"%s\" is already "
 		    "enrolled (%s); --replace to change it",
-		    c->users_file, o->user, old);
-	free(old);
+		    c->users_file, o->user, d);
 	if (r < 0 || (r == 0 && !o->replace)) {
 		admin_problem(err.detail);
+		free(d);
+		free(k);
 		return bkey_result_exit(err.code);
 	}
+	if (old != NULL && key != NULL) {
+		*old = d;
+		*key = k;
+	} else {
+		free(d);
+		free(k);
+	}
 	return 0;
+}
+
+/* The new line: the old phone key stays with its DID; another DID is
+ * another phone, so a key there is dropped, and said so. */
+static int
+new_line(const struct admin_opts *o, const char *did, const char *old,
+    const char *key, char *line, size_t linesz)
+{
+	int n;
+
+	if (key != NULL && old != NULL && strcmp(old, did) == 0)
+		n = snprintf(line, linesz, "%s %s %s\n", o->user, did, key);
+	else {
+		if (key != NULL)
+			(void)fprintf(stderr,
+			    "bkey-admin: the phone key of %s's old line (for "
+			    "%s) is dropped: the DID changed; configure the "
+			    "new phone's key again\n",
+			    o->user, old);
+		n = snprintf(line, linesz, "%s %s\n", o->user, did);
+	}
+	return n > 0 && (size_t)n < linesz ? 0 : -1;
 }
 
 static int
@@ -493,7 +525,7 @@ write_entry(const struct bkey_config *c, const struct admin_opts *o,
     const char *did)
 {
 	bkey_error err = { 0 };
-	char line[BKEY_DID_MAX + 64];
+	char line[BKEY_DID_MAX + 192], *old = NULL, *key = NULL;
 	int lock, st;
 
 	if ((lock = admin_users_lock(c->users_file, &err)) < 0) {
@@ -501,16 +533,21 @@ write_entry(const struct bkey_config *c, const struct admin_opts *o,
 		return bkey_result_exit(err.code);
 	}
 	/* Again under the lock: another run may have enrolled meanwhile. */
-	if ((st = may_enroll(c, o)) == 0) {
-		(void)snprintf(line, sizeof(line), "%s %s\n", o->user, did);
-		if (admin_users_edit(c->users_file, o->user, line, &err) != 0) {
-			admin_problem(err.detail);
-			st = bkey_result_exit(err.code);
-		} else {
-			admin_log_change("enrolled", o->user, did);
-			(void)printf("enrolled %s as %s\n", o->user, did);
-		}
+	if ((st = may_enroll(c, o, &old, &key)) != 0)
+		goto out;
+	if (new_line(o, did, old, key, line, sizeof(line)) != 0 ||
+	    admin_users_edit(c->users_file, o->user, line, &err) != 0) {
+		if (err.detail[0] == '\0')
+			bkey_seterr(&err, BKEY_ERR_INTERNAL, "line too long");
+		admin_problem(err.detail);
+		st = bkey_result_exit(err.code);
+	} else {
+		admin_log_change("enrolled", o->user, did);
+		(void)printf("enrolled %s as %s\n", o->user, did);
 	}
+out:
+	free(old);
+	free(key);
 	admin_users_unlock(lock);
 	return st;
 }
@@ -558,7 +595,7 @@ admin_enroll(const struct admin_opts *o, const volatile sig_atomic_t *cancel)
 			BKEY_ERR_INTERNAL :
 			BKEY_ERR_CONFIG);
 	}
-	if ((o->ldif || (st = may_enroll(&cfg, o)) == 0) &&
+	if ((o->ldif || (st = may_enroll(&cfg, o, NULL, NULL)) == 0) &&
 	    (st = run_child(&cfg, o, cancel, did, sizeof(did))) == 0) {
 		if (o->ldif)
 			ldif_print(&cfg, o->user, did);

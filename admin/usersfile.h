@@ -11,8 +11,8 @@ void admin_users_unlock(int fd);
 
 /*
  * Rewrite path atomically with user's line replaced by new_line ("USER
- * DID\n", appended when user has none) or removed (new_line NULL); all
- * other lines kept byte for byte. Call with the lock held and the file
+ * DID [KEY]\n", appended when user has none) or removed (new_line
+ * NULL); all other lines kept byte for byte. Call with the lock held and the file
  * validated (bkey_users_lookup). 0 / -1 with err.
  */
 int admin_users_edit(const char *path, const char *user, const char *new_line,

@@ -199,21 +199,35 @@ string_slot(struct opts *o, int ch)
 	return NULL;
 }
 
-/* --vault and --env: with each other and a command only. */
+/* The command after a "--" that ended the options (not one that was an
+ * option's value, last_arg), else NULL. */
+static char **
+command_after(int argc, char **argv, const char *last_arg)
+{
+	if (optind > 1 && optind <= argc &&
+	    strcmp(argv[optind - 1], "--") == 0 && argv[optind - 1] != last_arg)
+		return argv + optind;
+	return NULL;
+}
+
+/* --vault, --env and a command: all together or none. The mode is what
+ * getopt parsed (abbreviations included), never a spelling. */
 static int
 vault_args(const struct opts *o, int *status)
 {
 	bkey_error err;
-	int vault = o->vault->cmd != NULL || o->vault->nspec ||
-	    o->vault->nvar;
 
 	memset(&err, 0, sizeof(err));
-	if (vault && (o->request_stdin || o->scope || o->ndetail)) {
+	if (!bkey_vault_wanted(o->vault)) {
+		o->vault->cmd = NULL; /* a bare trailing "--" */
+		return 0;
+	}
+	if (o->request_stdin || o->scope || o->ndetail) {
 		*status = usage_error("--vault takes no --request-stdin, "
 		    "--scope or --detail");
 		return -1;
 	}
-	if (vault && bkey_vault_check(o->vault, &err) != 0) {
+	if (bkey_vault_check(o->vault, &err) != 0) {
 		*status = usage_error("%s", err.detail);
 		return -1;
 	}
@@ -225,7 +239,7 @@ static int
 check_args(int argc, char **argv, const struct opts *o, int dup,
     int *status)
 {
-	if (optind < argc) {
+	if (o->vault->cmd == NULL && optind < argc) {
 		*status = usage_error("unexpected argument '%s'",
 		    argv[optind]);
 		return -1;
@@ -257,10 +271,12 @@ static int
 parse_args(int argc, char **argv, struct opts *o, int *status)
 {
 	int ch, dup = 0;
-	const char *bad = NULL, **slot;
+	const char *bad = NULL, **slot, *last_arg = NULL;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+	/* '+': the options end at the first other argument or "--". */
+	while ((ch = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
+		last_arg = optarg;
 		if ((slot = string_slot(o, ch)) != NULL) {
 			dup |= *slot != NULL;
 			*slot = optarg;
@@ -321,6 +337,7 @@ parse_args(int argc, char **argv, struct opts *o, int *status)
 			return -1;
 		}
 	}
+	o->vault->cmd = command_after(argc, argv, last_arg);
 	return check_args(argc, argv, o, dup, status);
 }
 
@@ -488,7 +505,8 @@ get_request(const struct opts *o, struct bkey_request *r, bkey_error *err,
 }
 
 /* --user: the users file, or the directory, names the DID (and, for a
- * vault access, maybe the phone's key). */
+ * vault access, maybe the phone's key). --did for a vault access: the
+ * users file may configure that DID's phone key. */
 static int
 resolve_did(const struct bkey_config *c, struct bkey_request *r,
     struct bkey_vault_cli *vault, bkey_error *err)
@@ -499,7 +517,8 @@ resolve_did(const struct bkey_config *c, struct bkey_request *r,
 	int rc;
 
 	if (r->did != NULL)
-		return 0;
+		return vault->cmd != NULL ?
+		    bkey_vault_did_lookup(c, vault, r->did, err) : 0;
 	if (r->user == NULL)
 		return bkey_seterr(err, BKEY_ERR_USAGE, "no user or DID given");
 	rc = bkey_vault_lookup(c, vault, r->user, &did, err);
@@ -545,10 +564,14 @@ leave_root(struct bkey_config *cfg, struct bkey_request *req,
 		if (rc >= 0)
 			bkey_vault_split(vault, rc == 1);
 		if (rc == 1) {
+			/* A vault access records no jti; it pins its DID's
+			 * phone key only ("": learned from the directory). */
+			mon->no_record = vault->cmd != NULL;
+			if (vault->cmd != NULL)
+				mon->pin_did = strdup(req->did != NULL ?
+				    req->did : "");
 			bkey_config_free(cfg);
 			bkey_request_free(req);
-			/* A vault access records no jti. */
-			mon->no_record = vault->cmd != NULL;
 			*status = bkey_monitor_run(mon, &cancelled);
 			return 1;
 		}
@@ -561,6 +584,26 @@ leave_root(struct bkey_config *cfg, struct bkey_request *req,
 			return -1;
 	}
 	bkey_out_debug("privileges: %s", note);
+	return 0;
+}
+
+/* The DID (and a vault access's phone key) around the privilege drop:
+ * the users file may be root's only, the directory is asked after it
+ * (a --did needs neither, or the users file only). As leave_root. */
+static int
+resolve_and_drop(struct bkey_config *cfg, struct bkey_request *req,
+    struct bkey_vault_cli *vault, struct bkey_monitor *mon, int *status,
+    bkey_error *err)
+{
+	int rc;
+
+	if ((cfg->users_ldap_uri == NULL || req->did != NULL) &&
+	    resolve_did(cfg, req, vault, err) != 0)
+		return -1;
+	if ((rc = leave_root(cfg, req, vault, mon, status, err)) != 0)
+		return rc;
+	if (req->did == NULL && resolve_did(cfg, req, vault, err) != 0)
+		return -1;
 	return 0;
 }
 
@@ -587,6 +630,8 @@ start(int argc, char **argv, struct opts *o, int *status)
 		return -1;
 	bkey_out_init(o->json || o->request_stdin, o->debug);
 	bkey_approve_set_debug(bkey_out_debug_msg);
+	if (o->vault->cmd == NULL)
+		bkey_vault_free(o->vault); /* the environment copy */
 	/* Forked now, before the config: it never holds the client secret. */
 	if (o->vault->cmd != NULL &&
 	    bkey_vault_runner_start(o->vault, &err) != 0) {
@@ -677,7 +722,7 @@ main(int argc, char **argv)
 	memset(&mon, 0, sizeof(mon));
 	mon.fd = -1;
 	o.vault = &vault;
-	if ((status = bkey_vault_early(&argc, argv, &vault)) != 0)
+	if ((status = bkey_vault_early(&vault)) != 0)
 		goto out;
 	if (start(argc, argv, &o, &status) != 0)
 		goto out;
@@ -698,19 +743,12 @@ main(int argc, char **argv)
 		status = bkey_recovery_answer(&cfg, &req, &cancelled);
 		goto out;
 	}
-	/* The users file may be root's only; the directory after the drop. */
-	if (cfg.users_ldap_uri == NULL &&
-	    resolve_did(&cfg, &req, &vault, &err) != 0) {
-		res = err.code;
-		goto done;
-	}
-
-	rc = leave_root(&cfg, &req, &vault, &mon, &status, &err);
+	rc = resolve_and_drop(&cfg, &req, &vault, &mon, &status, &err);
 	if (rc == 1) {
 		have_cfg = 0;
 		goto out;
 	}
-	if (rc < 0 || resolve_did(&cfg, &req, &vault, &err) != 0) {
+	if (rc < 0) {
 		res = err.code;
 		goto done;
 	}

@@ -7,7 +7,8 @@
  *                      "final"           the final event is out
  *                      "pin KEY DID"     KEY the base64 X25519 key of DID's
  *                                        phone (vault); "replay": another
- *                                        key is on record
+ *                                        key is on record; a vault run's
+ *                                        own DID only
  *   monitor -> worker  "ok" | "replay" | "error REASON DETAIL"
  * The monitor trusts nothing it is sent beyond what the record needs.
  */
@@ -206,6 +207,20 @@ pin_parse(char *args, unsigned char pk[32], const char **did)
 	return bkey_did_valid(*did) ? 0 : -1;
 }
 
+/* Only a vault run pins, and only its own DID: the one known at the
+ * fork, or (a directory lookup after the drop) the first one asked. */
+static int
+pin_allowed(struct bkey_monitor *m, const char *did)
+{
+	if (m->pin_did == NULL)
+		return 0;
+	if (m->pin_did[0] == '\0') {
+		free(m->pin_did);
+		return (m->pin_did = strdup(did)) != NULL;
+	}
+	return strcmp(m->pin_did, did) == 0;
+}
+
 static int
 answer_pin(struct bkey_monitor *m, char *args)
 {
@@ -219,6 +234,9 @@ answer_pin(struct bkey_monitor *m, char *args)
 		rc = bkey_seterr(&err, BKEY_ERR_INTERNAL,
 		    "monitor: bad pin "
 		    "request");
+	else if (!pin_allowed(m, did))
+		rc = bkey_seterr(&err, BKEY_ERR_INTERNAL,
+		    "monitor: no pin for this run's DID");
 	else
 		rc = bkey_vault_pin(m->state_dir, did, pk, &err);
 	bkey_out_debug("monitor: pin: %s",
@@ -470,4 +488,6 @@ bkey_monitor_close(struct bkey_monitor *m)
 	m->fd = -1;
 	free(m->state_dir);
 	m->state_dir = NULL;
+	free(m->pin_did);
+	m->pin_did = NULL;
 }

@@ -34,6 +34,9 @@ struct bkey_monitor {
 	int no_record;		  /* monitor: success needs no record */
 	int final_seen;		  /* monitor: the worker's final is out */
 	int asked[BKEY_MON_NREQ]; /* monitor: requests served, by kind */
+	/* monitor: a vault run's DID, the only one it pins ("": the first
+	 * one asked); NULL (an approval): no pins */
+	char *pin_did;
 };
 
 /*

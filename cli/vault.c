@@ -52,6 +52,73 @@ var_ok(const char *s)
 	return 1;
 }
 
+/*
+ * Variables --env must not set: each changes how COMMAND is loaded or how
+ * a shell or interpreter behaves (ld.so's LD_DEBUG output, a preloaded
+ * library, a function or file run at start-up). A secret in one would
+ * leak, and a backend that swaps the secret would choose code to run as
+ * COMMAND's user (root under sudo). glibc's secure-mode list plus the
+ * shells' and common interpreters'. A trailing '*' is a prefix.
+ */
+static const char *const refused_vars[] = {
+	"LD_*",
+	"GCONV_PATH",
+	"GETCONF_DIR",
+	"GLIBC_TUNABLES",
+	"MALLOC_*",
+	"LOCPATH",
+	"NLSPATH",
+	"NIS_PATH",
+	"HOSTALIASES",
+	"RES_OPTIONS",
+	"RESOLV_HOST_CONF",
+	"LOCALDOMAIN",
+	"TMPDIR",
+	"TZ",
+	"TZDIR",
+	"PATH",
+	"IFS",
+	"CDPATH",
+	"ENV",
+	"BASH_ENV",
+	"BASH_FUNC_*",
+	"SHELLOPTS",
+	"BASHOPTS",
+	"PS4",
+	"PROMPT_COMMAND",
+	"GLOBIGNORE",
+	"ZDOTDIR",
+	"PERL5LIB",
+	"PERL5OPT",
+	"PERLLIB",
+	"PYTHONPATH",
+	"PYTHONHOME",
+	"PYTHONSTARTUP",
+	"RUBYLIB",
+	"RUBYOPT",
+	"NODE_OPTIONS",
+	"JAVA_TOOL_OPTIONS",
+	"_JAVA_OPTIONS",
+	"TERMINFO",
+	"TERMINFO_DIRS",
+};
+
+static int
+var_refused(const char *s)
+{
+	size_t i, n;
+	const char *r;
+
+	for (i = 0; i < sizeof(refused_vars) / sizeof(refused_vars[0]); i++) {
+		r = refused_vars[i];
+		n = strlen(r);
+		if (r[n - 1] == '*' ? strncmp(s, r, n - 1) == 0 :
+				      strcmp(s, r) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int
 bkey_vault_opt(struct bkey_vault_cli *v, int is_env, const char *arg)
 {
@@ -68,20 +135,30 @@ bkey_vault_opt(struct bkey_vault_cli *v, int is_env, const char *arg)
 }
 
 int
+bkey_vault_wanted(const struct bkey_vault_cli *v)
+{
+	return v->nspec > 0 || v->nvar > 0 ||
+	    (v->cmd != NULL && v->cmd[0] != NULL);
+}
+
+int
 bkey_vault_check(const struct bkey_vault_cli *v, bkey_error *err)
 {
 	char item[BKEY_VAULT_ITEM_MAX + 1], field[BKEY_VAULT_FIELD_MAX + 1];
 	int i, k;
 
-	if (v->cmd == NULL || v->cmd[0] == NULL)
-		return v->nvar ? bkey_seterr(err, BKEY_ERR_USAGE,
-				     "--env "
-				     "needs --vault and '-- COMMAND'") :
-				 0;
-	if (v->nspec == 0 || v->nspec != v->nvar)
+	if (v->nspec == 0)
 		return bkey_seterr(err, BKEY_ERR_USAGE,
-		    "give one --env VAR "
-		    "for each --vault ITEM[:FIELD], and a command after --");
+		    "%s needs --vault ITEM[:FIELD]",
+		    v->nvar > 0 ? "--env" : "a command after --");
+	/* Without one, the released secret would go nowhere. */
+	if (v->cmd == NULL || v->cmd[0] == NULL || v->cmd[0][0] == '\0')
+		return bkey_seterr(err, BKEY_ERR_USAGE,
+		    "--vault needs '-- COMMAND [ARG]...' after the options: "
+		    "the command the secret is for");
+	if (v->nspec != v->nvar)
+		return bkey_seterr(err, BKEY_ERR_USAGE,
+		    "give one --env VAR for each --vault ITEM[:FIELD]");
 	for (i = 0; i < v->nspec; i++) {
 		if (split_spec(v->spec[i], item, field) != 0)
 			return bkey_seterr(err, BKEY_ERR_USAGE,
@@ -92,6 +169,11 @@ bkey_vault_check(const struct bkey_vault_cli *v, bkey_error *err)
 			return bkey_seterr(err, BKEY_ERR_USAGE,
 			    "--env wants a "
 			    "variable name (letters, digits, '_')");
+		if (var_refused(v->var[i]))
+			return bkey_seterr(err, BKEY_ERR_USAGE,
+			    "--env %s is refused: it changes how a program "
+			    "is loaded or a shell behaves",
+			    v->var[i]);
 		for (k = 0; k < i; k++)
 			if (strcmp(v->var[k], v->var[i]) == 0)
 				return bkey_seterr(err, BKEY_ERR_USAGE,
@@ -100,22 +182,25 @@ bkey_vault_check(const struct bkey_vault_cli *v, bkey_error *err)
 	return 0;
 }
 
-/* One line per access, never the value. */
+/* One line per access, never the value. Item and field are log words
+ * (a blank or '=' escaped): they cannot fake another field. */
 static void
 audit(const struct bkey_request *r, const char *item, const char *field,
     bkey_result res, const char *id, const char *key)
 {
-	char safe_item[BKEY_VAULT_ITEM_MAX * 4 + 1];
+	char w_item[BKEY_VAULT_ITEM_MAX * 6 + 1];
+	char w_field[BKEY_VAULT_FIELD_MAX * 6 + 1];
 
-	bkey_sanitize_into(safe_item, sizeof(safe_item), item, strlen(item));
+	(void)bkey_log_word(w_item, sizeof(w_item), item);
+	(void)bkey_log_word(w_field, sizeof(w_field), field);
 	openlog("bkey-approve", LOG_PID, LOG_AUTHPRIV);
 	syslog(res == BKEY_APPROVED ? LOG_NOTICE : LOG_WARNING,
 	    "vault outcome=%s user=%s did=%s item=%s field=%s request=%s "
 	    "phone_key=%s",
 	    bkey_result_reason(res), r->user != NULL ? r->user : "-", r->did,
-	    safe_item, field, id[0] != '\0' ? id : "-", key);
-	bkey_out_debug("vault: %s:%s %s (request %s, phone_key=%s)", safe_item,
-	    field, bkey_result_reason(res), id[0] != '\0' ? id : "-", key);
+	    w_item, w_field, id[0] != '\0' ? id : "-", key);
+	bkey_out_debug("vault: %s:%s %s (request %s, phone_key=%s)", w_item,
+	    w_field, bkey_result_reason(res), id[0] != '\0' ? id : "-", key);
 }
 
 static bkey_vault_pin_fn pinner;

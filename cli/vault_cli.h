@@ -25,7 +25,7 @@ struct bkey_vault_cli {
 	int nspec, nvar;
 	const char *spec[BKEY_VAULT_ITEMS]; /* ITEM[:FIELD] as given */
 	const char *var[BKEY_VAULT_ITEMS];  /* --env */
-	char **cmd; /* after "--"; NULL: not vault mode */
+	char **cmd; /* after "--"; NULL: not vault mode (once checked) */
 	char **env; /* the caller's environment, copied */
 	uid_t uid;  /* the caller (real ids at start) */
 	gid_t gid;
@@ -38,14 +38,17 @@ struct bkey_vault_cli {
 	int left_off; /* items that did not fit in them */
 };
 
-/* Before anything else: vault mode is a --vault before "--". Splits the
- * command off (*argc shrinks to the options), saves the environment and
- * the caller's ids (v->cmd set in vault mode). 0, or the exit status
+/* Before anything else (bkey_harden clears the environment): the
+ * caller's environment, ids and umask, for COMMAND. 0, or the exit status
  * of an error (printed). */
-int bkey_vault_early(int *argc, char **argv, struct bkey_vault_cli *v);
+int bkey_vault_early(struct bkey_vault_cli *v);
 /* getopt's --vault / --env. 0, or -1 (too many). */
 int bkey_vault_opt(struct bkey_vault_cli *v, int is_env, const char *arg);
-/* The options together; 0 or -1 with a usage message in err. */
+/* Whether the parsed options ask for a vault access: a --vault, an
+ * --env or a command after "--". */
+int bkey_vault_wanted(const struct bkey_vault_cli *v);
+/* The options together (vault mode); 0 or -1 with a usage message in
+ * err. */
 int bkey_vault_check(const struct bkey_vault_cli *v, bkey_error *err);
 /* Fork the runner (still as root, before the monitor). 0 or -1. */
 int bkey_vault_runner_start(struct bkey_vault_cli *v, bkey_error *err);
@@ -74,6 +77,12 @@ void bkey_vault_free(struct bkey_vault_cli *v);
  * third field, users_ldap_vault_key_attr) into v (vault_key.c). */
 int bkey_vault_lookup(const struct bkey_config *c, struct bkey_vault_cli *v,
     const char *user, char **did, bkey_error *err);
+/* --did in vault mode: the phone key the users file configures for did
+ * (the lines naming it) into v, none when no line does. The directory
+ * is searched by user name only, so there --did is a usage error. 0 or
+ * -1 with err. */
+int bkey_vault_did_lookup(const struct bkey_config *c, struct bkey_vault_cli *v,
+    const char *did, bkey_error *err);
 /* The same for bkey-admin: *from is "users file", "directory", or NULL
  * when no key is configured for user (key then untouched). */
 int bkey_vault_key_lookup(const struct bkey_config *c, const char *user,

@@ -55,6 +55,36 @@ bkey_vault_key_lookup(const struct bkey_config *c, const char *user, char **did,
 }
 
 int
+bkey_vault_did_lookup(const struct bkey_config *c, struct bkey_vault_cli *v,
+    const char *did, bkey_error *err)
+{
+	char *b64 = NULL;
+	int r;
+
+	v->key_from = NULL;
+	sodium_memzero(v->key, sizeof(v->key));
+	/* The directory's key is found by user name only: refused rather
+	 * than trusting the first key a backend shows for this DID. */
+	if (c->users_ldap_uri != NULL)
+		return bkey_seterr(err, BKEY_ERR_USAGE,
+		    "--did cannot be used with --vault when users come from "
+		    "the directory (users_ldap_uri): the phone key configured "
+		    "there is found by user name; give --user");
+	r = bkey_users_did_key(c->users_file, did, &b64, err);
+	if (r == 0) {
+		/* The parser checked it: decoding cannot fail here. */
+		if (bkey_users_key_decode(b64, strlen(b64), v->key) == 0)
+			v->key_from = "users file";
+		else
+			r = bkey_seterr(err, BKEY_ERR_INTERNAL,
+			    "%s: phone key of %s unreadable", c->users_file,
+			    did);
+	}
+	free(b64);
+	return r < 0 ? -1 : 0;
+}
+
+int
 bkey_vault_lookup(const struct bkey_config *c, struct bkey_vault_cli *v,
     const char *user, char **did, bkey_error *err)
 {

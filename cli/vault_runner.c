@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -24,27 +25,18 @@
 #include "vault_cli.h"
 
 #define RUNNER_MAX ((size_t)BKEY_VAULT_ITEMS * (BKEY_VAULT_SECRET_MAX + 256))
+#define STOP_WAIT_MS 2000
 
 extern char **environ;
 static mode_t caller_umask;
 
 int
-bkey_vault_early(int *argc, char **argv, struct bkey_vault_cli *v)
+bkey_vault_early(struct bkey_vault_cli *v)
 {
-	int i, p, n, vault = 0;
+	int i, n;
 
 	memset(v, 0, sizeof(*v));
 	v->secret_fd = v->go_fd = -1;
-	for (p = 1; p < *argc && strcmp(argv[p], "--") != 0; p++)
-		if (strcmp(argv[p], "--vault") == 0 ||
-		    strncmp(argv[p], "--vault=", 8) == 0)
-			vault = 1;
-	if (!vault)
-		return 0;
-	if (p < *argc) {
-		v->cmd = argv + p + 1;
-		*argc = p;
-	}
 	for (n = 0; environ != NULL && environ[n] != NULL; n++)
 		;
 	if ((v->env = calloc((size_t)n + 1, sizeof(*v->env))) == NULL)
@@ -253,6 +245,32 @@ close_fd(int *fd)
 	*fd = -1;
 }
 
+/* A runner that must not run COMMAND: with both pipes closed it wipes
+ * what it holds and exits; SIGKILL only if it has not within
+ * STOP_WAIT_MS (something else holding a pipe open). */
+static void
+stop_runner(struct bkey_vault_cli *v)
+{
+	struct timespec slice = { 0, 10 * 1000000L };
+	int st, waited;
+	pid_t r;
+
+	close_fd(&v->go_fd);
+	for (waited = 0;; waited += 10) {
+		r = waitpid(v->runner, &st, WNOHANG);
+		if (r != 0 && !(r < 0 && errno == EINTR))
+			break;
+		if (waited >= STOP_WAIT_MS) {
+			(void)kill(v->runner, SIGKILL);
+			while (waitpid(v->runner, &st, 0) < 0 && errno == EINTR)
+				;
+			break;
+		}
+		(void)nanosleep(&slice, NULL);
+	}
+	v->runner = 0;
+}
+
 int
 bkey_vault_finish(struct bkey_vault_cli *v, int status,
     const volatile sig_atomic_t *sig)
@@ -266,15 +284,15 @@ bkey_vault_finish(struct bkey_vault_cli *v, int status,
 		return status;
 	}
 	if (status != 0 || write(v->go_fd, "g", 1) != 1) {
-		(void)kill(v->runner, SIGKILL);
-		if (status == 0)
-			status = bkey_result_exit(BKEY_ERR_INTERNAL);
+		stop_runner(v);
+		return status != 0 ? status :
+				     bkey_result_exit(BKEY_ERR_INTERNAL);
 	}
 	close_fd(&v->go_fd);
 	/* COMMAND has the terminal now: a Ctrl-C reaches it from there, a
 	 * SIGTERM sent to us alone is passed on. */
 	for (;;) {
-		if (status == 0 && *sig == SIGTERM && !forwarded) {
+		if (*sig == SIGTERM && !forwarded) {
 			(void)kill(v->runner, SIGTERM);
 			forwarded = 1;
 		}
@@ -282,8 +300,6 @@ bkey_vault_finish(struct bkey_vault_cli *v, int status,
 			break;
 	}
 	v->runner = 0;
-	if (status != 0)
-		return status;
 	if (r < 0)
 		return bkey_result_exit(BKEY_ERR_INTERNAL);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);

@@ -172,19 +172,55 @@ check_duplicates(struct entry *ents, size_t nent, const char *path,
 	return 0;
 }
 
+/* What a lookup wants: user's line, or the key of the lines naming did.
+ * found and key point into the file's buffer until scan copies them. */
+struct query {
+	const char *user, *did;
+	const char *found, *key;
+	unsigned long key_line;
+};
+
+/* One valid line against q. 0, or -1 (did has two keys) with err. */
+static int
+match(struct query *q, const char *path, unsigned long ln, const char *name,
+    const char *d, const char *k, bkey_error *err)
+{
+	if (q->user != NULL) {
+		if (q->found == NULL && strcmp(name, q->user) == 0) {
+			q->found = d;
+			q->key = k;
+		}
+		return 0;
+	}
+	if (q->did == NULL || k == NULL || strcmp(d, q->did) != 0)
+		return 0;
+	if (q->key == NULL) {
+		q->found = d;
+		q->key = k;
+		q->key_line = ln;
+		return 0;
+	}
+	/* Two phones for one DID: neither can be the only one. */
+	if (strcmp(q->key, k) != 0)
+		return bkey_seterr(err, BKEY_ERR_CONFIG, "%s:%lu: another "
+		    "phone key for %s than on line %lu", path, ln, q->did,
+		    q->key_line);
+	return 0;
+}
+
 /*
  * Every line of the file. Without report the first problem ends it (-1);
  * with report each line problem goes there and the scan goes on (*nprob
- * counts them). 0 / -1 (a whole-file problem, or no memory).
+ * counts them). 0 with what q found copied into *did and *key (when
+ * not NULL), or -1 (a whole-file problem, or no memory).
  */
 static int
-scan(const char *path, const char *user, char **did, char **key,
+scan(const char *path, struct query *q, char **did, char **key,
     bkey_users_report_fn report, void *ctx, size_t *nprob, bkey_error *err)
 {
 	struct bkey_lines lines;
 	struct entry *ents = NULL;
 	size_t nent = 0, capent = 0;
-	const char *found = NULL, *found_key = NULL;
 	char *buf = NULL, *line, *name = NULL, *d = NULL, *k = NULL;
 	size_t len = 0;
 	FILE *f = NULL;
@@ -202,6 +238,9 @@ scan(const char *path, const char *user, char **did, char **key,
 		if (r == 1)
 			r = bkey_users_parse_entry(line, path, lines.lineno,
 			    &name, &d, &k, err);
+		if (r == 1 && match(q, path, lines.lineno, name, d, k,
+		    err) != 0)
+			r = -1;
 		if (r < 0) {
 			if (problem(report, ctx, nprob, err) != 0)
 				goto out;
@@ -215,16 +254,13 @@ scan(const char *path, const char *user, char **did, char **key,
 		if (add_entry(&ents, &nent, &capent, name, lines.lineno,
 		    err) != 0)
 			goto out;
-		if (found == NULL && user != NULL && strcmp(name, user) == 0) {
-			found = d;
-			found_key = k;
-		}
 	}
 	if (check_duplicates(ents, nent, path, report, ctx, nprob, err) != 0)
 		goto out;
 	rc = 0;
-	if ((found != NULL && (*did = strdup(found)) == NULL) ||
-	    (found_key != NULL && (*key = strdup(found_key)) == NULL))
+	if ((q->found != NULL && did != NULL &&
+	    (*did = strdup(q->found)) == NULL) ||
+	    (q->key != NULL && (*key = strdup(q->key)) == NULL))
 		rc = bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
 out:
 	free(ents);
@@ -241,15 +277,31 @@ int
 bkey_users_lookup_key(const char *path, const char *user, char **did,
     char **key, bkey_error *err)
 {
+	struct query q = { user, NULL, NULL, NULL, 0 };
 	size_t nprob = 0;
 
 	*did = NULL;
 	*key = NULL;
-	if (scan(path, user, did, key, NULL, NULL, &nprob, err) == 0)
+	if (scan(path, &q, did, key, NULL, NULL, &nprob, err) == 0)
 		return *did != NULL ? 0 : 1;
 	free(*did);
 	free(*key);
 	*did = NULL;
+	*key = NULL;
+	return -1;
+}
+
+int
+bkey_users_did_key(const char *path, const char *did, char **key,
+    bkey_error *err)
+{
+	struct query q = { NULL, did, NULL, NULL, 0 };
+	size_t nprob = 0;
+
+	*key = NULL;
+	if (scan(path, &q, NULL, key, NULL, NULL, &nprob, err) == 0)
+		return *key != NULL ? 0 : 1;
+	free(*key);
 	*key = NULL;
 	return -1;
 }
@@ -269,11 +321,12 @@ int
 bkey_users_check(const char *path, bkey_users_report_fn report, void *ctx,
     bkey_error *err)
 {
+	struct query q = { NULL, NULL, NULL, NULL, 0 };
 	size_t nprob = 0;
 	char *did = NULL, *key = NULL;
 	int rc;
 
-	rc = scan(path, NULL, &did, &key, report, ctx, &nprob, err);
+	rc = scan(path, &q, &did, &key, report, ctx, &nprob, err);
 	free(did);
 	free(key);
 	if (rc != 0)

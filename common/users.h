@@ -18,6 +18,12 @@ int bkey_users_lookup(const char *path, const char *user, char **did,
  * field, or NULL when the line has none. */
 int bkey_users_lookup_key(const char *path, const char *user, char **did,
     char **key, bkey_error *err);
+/* The phone key configured for did: the third field of the lines that
+ * name did (a DID may have several users; their keys must agree, or it
+ * is a BKEY_ERR_CONFIG naming FILE:LINE). 0 with *key (malloc'd base64,
+ * valid), 1 no line names did with a key, -1 error. */
+int bkey_users_did_key(const char *path, const char *did, char **key,
+    bkey_error *err);
 /* A phone key as the users file (or the directory) gives it: standard
  * base64 of exactly 32 bytes, nothing else. 0 with pk set, or -1. */
 int bkey_users_key_decode(const char *b64, size_t len, unsigned char pk[32]);

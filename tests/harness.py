@@ -442,6 +442,15 @@ def children(pid):
         return []
 
 
+def core_limit(pid):
+    """pid's RLIMIT_CORE from /proc: [soft, hard] as written there."""
+    with open("/proc/%d/limits" % pid) as f:
+        for line in f:
+            if line.startswith("Max core file size"):
+                return line.split()[4:6]
+    return None
+
+
 def multiarch():
     """The Debian multiarch triplet (x86_64-linux-gnu, aarch64-linux-gnu)."""
     for cmd in (["cc", "-print-multiarch"],

@@ -693,6 +693,25 @@ def test_enroll_refuses_an_enrolled_user(h):
         "\n"
 
 
+def test_enroll_replace_keeps_or_drops_the_phone_key(h):
+    """--replace with the same DID keeps the line's phone key (the third
+    field); with another DID the key belongs to the old phone: it is
+    dropped, and stderr says so."""
+    key = "3q2+7wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhs="
+    for old, line, warned in (
+            ("did:bkey:enrolled", "bob did:bkey:enrolled %s\n" % key, False),
+            ("did:bkey:bob", "bob did:bkey:enrolled\n", True)):
+        was = "bob %s %s # on call" % (old, key)
+        text = USERS_TEXT.replace("bob    did:bkey:bob   # on call", was)
+        cfg, u = users_config(h, text)
+        p = enroll(h, cfg, "bob", ["--replace"])
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert open(u).read() == text.replace(was + "\n", line) + "\n"
+        assert ("phone key" in p.stderr) == warned, p.stderr
+        assert not warned or ("dropped" in p.stderr and old in p.stderr), \
+            p.stderr
+
+
 def test_enroll_outcomes(h):
     for outcome, code in (("deny", 1), ("expire", 2)):
         h.mock.reset()

@@ -13,7 +13,7 @@ import subprocess
 import time
 
 from harness import (assert_error, assert_final, children as _children,
-                     describe, events)
+                     core_limit, describe, events)
 
 DID = "did:bkey:alice"
 CALLER = 4243            # a plain user id with no privilege (no passwd entry)
@@ -257,14 +257,6 @@ def _as_caller(pids):
     return {int(k): v for k, v in json.loads(p.stdout).items()}
 
 
-def _limits_core(pid):
-    with open("/proc/%d/limits" % pid) as f:
-        for line in f:
-            if line.startswith("Max core file size"):
-                return line.split()[4:6]
-    return None
-
-
 def test_caller_cannot_stop_trace_or_read_the_helper(h):
     # Started with euid 0 and the caller's real uid, as a setuid host
     # (su, sudo) starts it: the caller can neither signal (SIGSTOP past a
@@ -283,7 +275,7 @@ def test_caller_cannot_stop_trace_or_read_the_helper(h):
             assert r[k] == "EPERM", (pid, k, r)
         for k in ("environ", "mem"):
             assert r[k] in ("EPERM", "EACCES"), (pid, k, r)
-        assert _limits_core(pid) == ["0", "0"], _limits_core(pid)
+        assert core_limit(pid) == ["0", "0"], core_limit(pid)
         for f in ("environ", "cmdline"):
             with open("/proc/%d/%s" % (pid, f), "rb") as fh:
                 data = fh.read()

@@ -242,6 +242,60 @@ def test_initiate_validation(h):
     assert len(m.violations()) == len(bad)
 
 
+VAULT_GOOD = {"itemName": "prod-db", "fieldPath": "password",
+              "purpose": "[1234] Drop table users_archive",
+              # "+" and "/" in it: the URL-safe spelling must be refused
+              "ephemeralPublicKey": base64.b64encode(
+                  b"\xfb\xff\xbf" * 10 + b"\xfb\xff").decode(),
+              "expiresInSecs": 120}
+
+
+def _vault_post(m, tok, body):
+    return _req(m, "POST", "/v1/vault/access", json.dumps(body), {
+        "Content-Type": "application/json", "Authorization": "Bearer " + tok})
+
+
+def test_vault_access_schema(h):
+    """POST /v1/vault/access is checked against BKey's OpenAPI schema:
+    each refusal is a 400 and a recorded violation; the good body is
+    answered and adds none."""
+    m = h.mock
+    m._call("POST", "/_mock/vault", {"item": "prod-db", "spec": {}})
+    tok = _client_token(m)
+    key = VAULT_GOOD["ephemeralPublicKey"]
+    bad = [
+        (dict(VAULT_GOOD, extra=1), "unknown members"),
+        (dict(VAULT_GOOD, ephemeralPublicKey="not base64!"), "base64"),
+        (dict(VAULT_GOOD, ephemeralPublicKey=key.replace("+", "-")
+              .replace("/", "_")), "base64"),
+        (dict(VAULT_GOOD, ephemeralPublicKey=key.rstrip("=")), "base64"),
+        (dict(VAULT_GOOD, ephemeralPublicKey=base64.b64encode(
+            bytes(31)).decode()), "32 bytes"),
+        (dict(VAULT_GOOD, expiresInSecs=29), "expiresInSecs"),
+        (dict(VAULT_GOOD, expiresInSecs=601), "expiresInSecs"),
+        (dict(VAULT_GOOD, expiresInSecs="120"), "expiresInSecs"),
+        (dict(VAULT_GOOD, expiresInSecs=True), "expiresInSecs"),
+        (dict(VAULT_GOOD, expiresInSecs=120.5), "expiresInSecs"),
+        (dict(VAULT_GOOD, itemName="x" * 129), "itemName"),
+        (dict(VAULT_GOOD, purpose=""), "purpose"),
+        ({k: v for k, v in VAULT_GOOD.items() if k != "fieldPath"},
+         "fieldPath"),
+    ]
+    assert "+" in key and "/" in key, key
+    for body, why in bad:
+        st, e = _vault_post(m, tok, body)
+        assert (st, e["error"]) == (400, "invalid_request"), (body, st, e)
+        assert why in e["error_description"], (body, e)
+    assert len(m.violations()) == len(bad)
+    for e in (30, 600, None):
+        body = dict(VAULT_GOOD, expiresInSecs=e)
+        if e is None:
+            del body["expiresInSecs"]
+        st, r = _vault_post(m, tok, body)
+        assert st == 200 and r["status"] == "pending", (st, r)
+    assert len(m.violations()) == len(bad)
+
+
 def test_early_poll_gets_slow_down(h):
     m = h.mock
     m.set("did:bkey:alice", interval=1)

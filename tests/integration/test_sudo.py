@@ -1045,6 +1045,52 @@ def test_sudo_e2e_non_root_caller(h):
     assert p.returncode == 1 and not os.path.exists(marker), desc(p)
 
 
+def test_sudo_e2e_vault_runuser(h):
+    """bkey-approve --vault for a command of another user, as documented:
+    the operator runs bkey-approve through sudo (as root, which reads the
+    root-only bkey.conf) and COMMAND becomes the target user itself with
+    runuser; COMMAND runs with the identity bkey-approve was started with
+    and gets the value. 'sudo -u TARGET bkey-approve' cannot read the
+    configuration (78) and asks nothing."""
+    import hashlib
+    runuser = shutil.which("runuser")
+    if runuser is None:
+        raise h.Skip("runuser not installed")
+    helper = paths(h)[2]
+    e = E2E(h, sudoers_extra="%s ALL=(ALL) NOPASSWD: ALL\n" % TEST_USER)
+    # sudoers alone: sudo asks the phone nothing, bkey-approve does.
+    write_file(e.sudo_conf, "Plugin sudoers_policy sudoers.so "
+               "sudoers_file=%s\n" % e.sudoers)
+    e.mounts += account_files(h, [(TEST_USER, TEST_UID, "/nonexistent")])
+    secret = "runuser-s3cret-\u00e9"
+    h.mock._call("POST", "/_mock/vault", {"item": "prod-db", "spec": {
+        "secret": secret, "interval": 0}})
+    out = os.path.join(h.tmp, "out")
+    os.mkdir(out)
+    os.chmod(out, 0o777)
+    marker = os.path.join(out, "ran")
+    check = ('[ "$(id -u)" = 65534 ] && [ "$(printf %s "$PGPASSWORD" | '
+             'sha256sum | cut -c1-64)" = "$1" ] && touch "$2"; exit 7')
+    vault = [helper, "--config", e.conf, "--user", "alice", "--vault",
+             "prod-db:password", "--env", "PGPASSWORD", "--message",
+             "Drop table users_archive", "--"]
+    setpriv = ["setpriv", "--reuid=%d" % TEST_UID, "--regid=%d" % TEST_UID,
+               "--init-groups"]
+    p = e.run([SUDO] + vault + [runuser, "-u", "nobody", "--", "sh", "-c",
+                                check, "sh",
+                                hashlib.sha256(secret.encode()).hexdigest(),
+                                marker], prefix=setpriv)
+    assert p.returncode == 7, desc(p)
+    assert os.path.exists(marker), desc(p)
+    assert os.stat(marker).st_uid == 65534
+    assert secret not in p.stdout + p.stderr
+    assert len(h.mock.requests("/v1/vault/access")) == 1
+    p = e.run([SUDO, "-u", "nobody"] + vault + ["true"], prefix=setpriv)
+    assert p.returncode == 78, desc(p)
+    assert e.conf in p.stderr, desc(p)
+    assert len(h.mock.requests("/v1/vault/access")) == 1
+
+
 def test_sudo_e2e_caller_env_ignored(h):
     m = h.mock_tls()
     conf = h.config(mock=m, users={"root": "did:bkey:alice"})

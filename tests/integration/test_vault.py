@@ -9,7 +9,10 @@ environment and nothing else.
 import hashlib
 import os
 import re
+import shutil
 import signal
+import subprocess
+import tempfile
 import time
 
 from harness import assert_exit, assert_no_violations, events
@@ -108,6 +111,50 @@ def test_vault_privilege_drop(h):
     assert_no_violations(h.mock)
 
 
+def test_vault_terminal_output(h):
+    """Without --json: the code and the outcome for a person on stderr,
+    the same code in the purpose the phone shows ("[CODE] message"), and
+    stdout left to COMMAND alone."""
+    setup(h)
+    marker = os.path.join(h.tmp, "ran")
+    args = vault_args(h, h.config(), marker)
+    args.remove("--json")
+    args[args.index("--") + 3] = CHECK.replace("exit 7",
+                                               "echo from-command; exit 7")
+    p = h.cli(args, env={"KEEP": "caller"})
+    assert_exit(p, 7)
+    assert os.path.exists(marker), p.stderr
+    m = re.search(r"^Approve on your phone: code ([0-9]{4}) "
+                  r"\(expires in [0-9]+ s\)$", p.stderr, re.M)
+    assert m, p.stderr
+    (req,) = h.mock.requests("/v1/vault/access")
+    assert req["json"]["purpose"] == "[%s] Drop table users_archive" % \
+        m.group(1), req["json"]
+    assert "Approved by did:bkey:alice\n" in p.stderr, p.stderr
+    assert p.stdout == "from-command\n", p.stdout
+    assert SECRET not in p.stderr
+
+
+def test_vault_two_items_own_values(h):
+    """Two items in one run: each variable gets its own item's value."""
+    other = "0ther-v\u00e4lue-" + "x9" * 6
+    setup(h)
+    setup(h, {"secret": other}, item="other")
+    marker = os.path.join(h.tmp, "ran")
+    args = vault_args(h, h.config(), marker)
+    i = args.index("--")
+    args[i:i] = ["--vault", "other", "--env", "OTHERPW"]
+    args[i + 7] = CHECK.replace(
+        "&& touch", '&& [ "$(printf %s "$OTHERPW" | sha256sum | '
+        'cut -c1-64)" = "$3" ] && touch')
+    args.append(sha(other))
+    p = h.cli(args, env={"KEEP": "caller"})
+    assert_exit(p, 7)
+    assert os.path.exists(marker), p.stderr
+    assert [r["json"]["itemName"] for r in
+            h.mock.requests("/v1/vault/access")] == [ITEM, "other"]
+
+
 OUTCOMES = [
     ({"outcome": "deny"}, 1, "denied"),
     ({"outcome": "expire"}, 2, "expired"),
@@ -148,11 +195,16 @@ def test_vault_unavailable(h):
 
 
 def test_vault_hang_ends_at_deadline(h):
-    t0 = time.monotonic()
-    p, ran = run(h, {"fault": "hang"}, extra=["--timeout", "2"])
-    assert p.returncode in (2, 3), (p.returncode, p.stderr)
-    assert not ran
-    assert time.monotonic() - t0 < 6
+    """A status poll the server never answers: the deadline ends it as
+    for an approval (test_cli.test_hang): unavailable, exit 3, in time."""
+    for i in range(2):
+        h.mock.reset()
+        t0 = time.monotonic()
+        p, ran = run(h, {"fault": "hang"}, extra=["--timeout", "2"])
+        assert_exit(p, 3)
+        assert final(p)["reason"] == "unavailable", p.stdout
+        assert not ran
+        assert time.monotonic() - t0 < 5
 
 
 def test_vault_ctrl_c(h):
@@ -169,6 +221,44 @@ def test_vault_ctrl_c(h):
     assert not os.path.exists(marker)
 
 
+def _uid(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    return None
+
+
+def test_vault_no_core_while_held(h):
+    """While the worker holds the first item's value (the second is still
+    pending), no process of the run can dump core: RLIMIT_CORE is 0 for
+    the monitor, the runner and the worker, and the worker (nobody) is
+    not dumpable (the kernel gives the files of a non-dumpable process's
+    /proc entry to root)."""
+    from harness import children, core_limit
+    pw, cfg = h.nobody_config()
+    setup(h)
+    setup(h, {"outcome": "never"}, item="other")
+    marker = os.path.join(h.tmp, "ran")
+    args = vault_args(h, cfg, marker, extra=["--timeout", "30"])
+    i = args.index("--")
+    args[i:i] = ["--vault", "other", "--env", "OTHERPW"]
+    p = h.cli_start(args, env={"KEEP": "caller"})
+    for _ in range(2):
+        line = p.stdout.readline()
+        assert '"pending"' in line, (line, p.stderr.read())
+    kids = children(p.pid)
+    workers = [k for k in kids if _uid(k) == pw.pw_uid]
+    assert len(kids) == 2 and len(workers) == 1, kids
+    for pid in [p.pid] + kids:
+        assert core_limit(pid) == ["0", "0"], (pid, core_limit(pid))
+    assert os.stat("/proc/%d/environ" % workers[0]).st_uid == 0, "dumpable"
+    os.killpg(p.pid, signal.SIGINT)
+    p.wait(timeout=10)
+    assert p.returncode == 5, (p.returncode, p.stderr.read())
+    assert not os.path.exists(marker)
+
+
 def test_vault_default_poll_interval(h):
     """No hint: no poll sooner than 3 s (the mock records a violation)."""
     t0 = time.monotonic()
@@ -180,17 +270,76 @@ def test_vault_default_poll_interval(h):
 
 
 def test_vault_usage(h):
+    """Every --vault/--env needs its partner and a non-empty COMMAND after
+    --; without one it is a usage error naming the problem (never a plain
+    approval), and nothing is asked."""
     cfg = h.config()
-    for args in (["--vault", ITEM, "--", "true"],
-                 ["--vault", ITEM, "--env", "1X", "--", "true"],
-                 ["--vault", ITEM, "--env", "A"],
-                 ["--vault", ITEM, "--env", "A", "--vault", "b", "--env",
-                  "A", "--", "true"],
-                 ["--vault", ITEM, "--env", "A", "--scope", "approve:x",
-                  "--", "true"]):
-        p = h.cli(["--config", cfg, "--user", "alice"] + args)
-        assert_exit(p, 64)
-    assert h.mock.requests("/v1/vault/access") == []
+    cases = (
+        (["--vault", ITEM, "--", "true"], "one --env VAR for each"),
+        (["--vault", ITEM, "--env", "1X", "--", "true"], "variable name"),
+        (["--vault", ITEM, "--env", "A"], "COMMAND"),
+        (["--vault", ITEM, "--env", "A", "--vault", "b", "--env", "A",
+          "--", "true"], "given twice"),
+        (["--vault", ITEM, "--env", "A", "--scope", "approve:x", "--",
+          "true"], "--scope"),
+        # G3: no command at all, abbreviations included
+        (["--vault", ITEM], "COMMAND"),
+        (["--vault", ITEM, "--message", "x"], "COMMAND"),
+        (["--vau", ITEM], "COMMAND"),
+        (["--vau", ITEM, "--env", "A", "--message", "x"], "COMMAND"),
+        (["--vault=" + ITEM, "--en", "A"], "COMMAND"),
+        # G4: an empty command
+        (["--vault", ITEM, "--"], "COMMAND"),
+        (["--vault", ITEM, "--env", "A", "--"], "COMMAND"),
+        (["--vault", ITEM, "--env", "A", "--", ""], "COMMAND"),
+        (["--env", "A", "--", "true"], "--vault"),
+        (["--", "true"], "--vault"),
+    )
+    for args, why in cases:
+        for json in ([], ["--json"]):
+            p = h.cli(["--config", cfg, "--user", "alice"] + json + args)
+            assert_exit(p, 64)
+            assert why in p.stderr, (args, p.stderr)
+            assert "approved" not in p.stdout, (args, p.stdout)
+    assert h.mock.requests() == []
+
+
+def test_vault_env_refuses_loader_and_shell_variables(h):
+    """--env never names a variable that changes how COMMAND is loaded or
+    how a shell behaves (LD_PRELOAD would make ld.so print the secret, and
+    under sudo a swapped key would run code as root): exit 64 naming it;
+    nothing is asked. Look-alikes that only share a prefix are fine."""
+    cfg = h.config()
+    for var in ("LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "GCONV_PATH",
+                "GLIBC_TUNABLES", "MALLOC_CHECK_", "PATH", "IFS", "BASH_ENV",
+                "ENV", "BASH_FUNC_x%%", "PS4", "PYTHONPATH", "NODE_OPTIONS",
+                "PERL5OPT", "TZ"):
+        for json in ([], ["--json"]):
+            p = h.cli(["--config", cfg, "--user", "alice"] + json +
+                      ["--vault", ITEM, "--env", var, "--", "true"])
+            assert_exit(p, 64)
+            if var.isidentifier():
+                assert "--env %s" % var in p.stderr, (var, p.stderr)
+    assert h.mock.requests() == []
+    setup(h)
+    for var in ("PGPASSWORD", "LDX", "PATHNAME", "MY_LD_PRELOAD", "ld_preload"):
+        p = h.cli(["--config", cfg, "--user", "alice", "--vault", ITEM,
+                   "--env", var, "--", "true"])
+        assert_exit(p, 0)
+
+
+def test_vault_abbreviated_options(h):
+    """getopt's abbreviations (--vau, --en, --vault=) are the same options:
+    the mode comes from what was parsed, not from the spelling."""
+    setup(h)
+    marker = os.path.join(h.tmp, "ran")
+    args = vault_args(h, h.config(), marker)
+    args[args.index("--vault")] = "--vau"
+    args[args.index("--env")] = "--en"
+    p = h.cli(args, env={"KEEP": "caller"})
+    assert_exit(p, 7)
+    assert os.path.exists(marker), p.stderr
+    assert_no_violations(h.mock)
 
 
 def _scan_tree(top, needle):
@@ -222,20 +371,23 @@ def _argv_hits(needle):
     return hits
 
 
-def test_vault_secret_nowhere_else(h):
-    """The value is in COMMAND's environment and in no argv, output, mock
-    log, build or state file."""
+def _nowhere_else(h, log, cfg, extra=()):
+    """One run whose COMMAND waits until every process's argv was looked
+    at; then the value must be in no output, syslog line, mock record,
+    build, state or test file."""
     m = h.mock
+    m.reset()
     setup(h)
-    cfg = h.config()
     marker = os.path.join(h.tmp, "ran")
-    args = vault_args(h, cfg, marker)
-    # COMMAND waits until the test has looked at every process's argv.
+    for f in (marker, marker + ".env", os.path.join(h.tmp, "go")):
+        if os.path.exists(f):
+            os.unlink(f)
+    args = vault_args(h, cfg, marker, extra=extra)
     go = os.path.join(h.tmp, "go")
     args[args.index("--") + 3] = CHECK.replace(
         "exit 7", 'touch "$2.env"; while [ ! -e "%s" ]; do sleep 0.05; '
         'done; exit 7' % go)
-    p = h.cli_start(args, env={"KEEP": "caller"})
+    p = log.start(args, env={"KEEP": "caller"})
     needle = SECRET.encode()
     deadline = time.monotonic() + 10
     while not os.path.exists(marker + ".env"):
@@ -250,12 +402,30 @@ def test_vault_secret_nowhere_else(h):
     assert p.returncode == 7, (p.returncode, err)
     assert os.path.exists(marker)
     assert SECRET not in out and SECRET not in err
+    lines = log.lines()
+    assert len(_audit(lines)) == 1, lines
+    assert all(SECRET not in l for l in lines), lines
     for r in m.requests():
         assert SECRET not in (r.get("body") or "")
         assert SECRET not in (r.get("response") or "")
     state = os.path.join(os.path.dirname(cfg), "state")
     for top in (state, h.build, h.tmp, m.dir):
         assert _scan_tree(top, needle) == [], top
+    return err
+
+
+def test_vault_secret_nowhere_else(h):
+    """The value is in COMMAND's environment and in no argv, output,
+    syslog line, mock log, build or state file: as the caller, and with
+    the privilege drop (the monitor, the worker as nobody) and --debug."""
+    log = Syslog(h)
+    try:
+        _nowhere_else(h, log, h.config())
+        err = _nowhere_else(h, log, h.nobody_config()[1],
+                            extra=("--debug",))
+        assert "switched to 'nobody'" in err and "vault: " in err, err
+    finally:
+        log.close()
 
 
 def _pin_file(cfg):
@@ -329,6 +499,41 @@ def test_vault_admin_vault_key(h):
     assert p.returncode == 64, p
 
 
+def test_vault_runner_told_to_stop_not_killed(h):
+    """When bkey-approve fails after the values reached the runner (its
+    final event cannot be written: stdout is a closed pipe), the runner
+    learns it from its closed go pipe, wipes the values and exits 125; it
+    is not SIGKILLed while holding them. COMMAND does not run."""
+    strace = shutil.which("strace")
+    if strace is None:
+        raise h.Skip("strace not installed (scripts/install-deps.sh)")
+    setup(h)
+    marker = os.path.join(h.tmp, "ran")
+    log = os.path.join(h.tmp, "strace.log")
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        p = subprocess.run(
+            [strace, "-f", "-q", "-e", "trace=none", "-o", log] +
+            h.cli_argv(vault_args(h, h.config(), marker)), stdout=w,
+            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+            timeout=30, env=h.cli_env({"KEEP": "caller", "ASAN_OPTIONS":
+                                       os.environ.get("ASAN_OPTIONS", "") +
+                                       ":detect_leaks=0"}))
+    finally:
+        os.close(w)
+    assert p.returncode == 70, (p.returncode, p.stderr)
+    assert "cannot write the result" in p.stderr, p.stderr
+    assert not os.path.exists(marker)
+    # The values were sent: the phone released them.
+    assert h.mock.requests("/v1/vault/access")
+    with open(log) as f:
+        text = f.read()
+    assert "killed by SIGKILL" not in text, text
+    assert re.search(r"^\d+ +\+\+\+ exited with 125 \+\+\+$", text, re.M), \
+        text
+
+
 def test_vault_sigterm_reaches_command(h):
     """Once COMMAND runs, a SIGTERM sent to bkey-approve alone is passed
     on to it (bkey-approve does not wait forever on a command it was told
@@ -389,6 +594,66 @@ def test_vault_phone_key_from_users_file_by_monitor(h):
     _configured(h, _users_key_config(h, nobody=True))
 
 
+def _did_run(h, cfg, spec=None):
+    """run() with --did did:bkey:alice in place of --user alice."""
+    setup(h, spec)
+    marker = os.path.join(h.tmp, "ran")
+    if os.path.exists(marker):
+        os.unlink(marker)
+    args = vault_args(h, cfg, marker)
+    i = args.index("--user")
+    args[i:i + 2] = ["--did", "did:bkey:alice", "--debug"]
+    p = h.cli(args, env={"KEEP": "caller"})
+    return p, os.path.exists(marker)
+
+
+def test_vault_did_uses_configured_key(h):
+    """--did DID: the users file's key for that DID (from the line naming
+    it) is the only one, as with --user; a swapped key on the first
+    access is refused, not recorded."""
+    for cfg in (_users_key_config(h), _users_key_config(h, nobody=True)):
+        p, ran = _did_run(h, cfg, {"fault": "wrong_key"})
+        assert_exit(p, 4)
+        assert not ran
+        d = final(p)["detail"]
+        assert "configured" in d and "users file" in d, d
+        assert _pin_file(cfg) == []
+        p, ran = _did_run(h, cfg)
+        assert_exit(p, 7)
+        assert ran and "phone_key=configured)" in p.stderr, p.stderr
+        assert _pin_file(cfg) == []
+
+
+def test_vault_did_without_configured_key(h):
+    """A DID no line gives a key to is trusted on first use, as before;
+    two different keys for one DID are a config error naming FILE:LINE."""
+    cfg = h.config()
+    p, ran = _did_run(h, cfg)
+    assert_exit(p, 7)
+    assert ran and "phone_key=recorded)" in p.stderr, p.stderr
+    assert len(_pin_file(cfg)) == 1
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    other = "3q2+7wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhs="
+    cfg = h.config(users={"alice": "did:bkey:alice " + phone,
+                          "ops": "did:bkey:alice " + other})
+    users = os.path.join(os.path.dirname(cfg), "users")
+    p, ran = _did_run(h, cfg)
+    assert_exit(p, 78)
+    assert not ran
+    assert final(p)["detail"].startswith(users + ":"), p.stdout
+    assert "another phone key for did:bkey:alice" in final(p)["detail"]
+
+
+def test_vault_did_refused_with_directory(h):
+    """The directory is searched by user name: --did with --vault is a
+    usage error there, nothing is asked."""
+    p, ran = _did_run(h, _dir_config(h))
+    assert_exit(p, 64)
+    assert not ran
+    assert "give --user" in final(p)["detail"], p.stdout
+    assert h.mock.requests("/v1/vault/access") == []
+
+
 def test_vault_configured_key_ignores_record(h):
     """A record of another key (an old phone) neither refuses the
     configured key nor is changed by it."""
@@ -443,13 +708,13 @@ def _dir_key(h, values):
     assert p.returncode == 0, p.stderr
 
 
-def _dir_config(h, **kw):
+def _dir_config(h, nobody=False, **kw):
     from ldapdir import BASE
     kw.setdefault("users_ldap_vault_key_attr", KEY_ATTR)
-    return h.config(users_ldap_uri=h.slapd().uri, users_ldap_base=BASE,
-                    users_ldap_attr="description", users_ldap_timeout="3",
-                    users_file=os.path.join(h.tmp, "no-such-users-file"),
-                    **kw)
+    make = (lambda **k: h.nobody_config(**k)[1]) if nobody else h.config
+    return make(users_ldap_uri=h.slapd().uri, users_ldap_base=BASE,
+                users_ldap_attr="description", users_ldap_timeout="3",
+                users_file=os.path.join(h.tmp, "no-such-users-file"), **kw)
 
 
 def test_vault_phone_key_from_directory(h):
@@ -469,6 +734,34 @@ def test_vault_phone_key_from_directory(h):
         assert _pin_file(cfg) == []
     finally:
         _dir_key(h, [])
+
+
+def test_vault_phone_key_from_directory_by_monitor(h):
+    """With the privilege drop the worker (nobody) reads the directory
+    after the drop; its key is still the only one, and no record is
+    made."""
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    try:
+        _dir_key(h, [phone])
+        cfg = _dir_config(h, nobody=True)
+        p, ran = run(h, cfg=cfg, extra=("--debug",))
+        assert_exit(p, 7)
+        assert ran and "phone_key=configured)" in p.stderr, p.stderr
+        assert "switched to 'nobody'" in p.stderr, p.stderr
+        p, ran = run(h, {"fault": "wrong_key"}, cfg=cfg)
+        assert_exit(p, 4)
+        assert not ran
+        assert "directory" in final(p)["detail"], p.stdout
+        assert _pin_file(cfg) == []
+    finally:
+        _dir_key(h, [])
+
+
+def test_vault_directory_first_use_by_monitor(h):
+    """No key attribute configured: the DID the directory names after the
+    drop is pinned on first use by the monitor (which learns that DID
+    from the worker's first pin), as with the users file."""
+    _pinning(h, _dir_config(h, nobody=True, users_ldap_vault_key_attr=None))
 
 
 def test_vault_bad_phone_key_in_directory(h):
@@ -598,3 +891,105 @@ def test_vault_json_final_event_many_items(h):
     assert ev["scope"] == " ".join("vault:%s:key" % x for x in names[:n]) \
         + " +%d more" % (8 - n), ev
     assert len(ev["auth_req_id"]) < 256 and len(ev["scope"]) < 256, ev
+
+
+# ---- the audit line, through a /dev/log of our own -----------------------
+class Syslog:
+    """bkey-approve in a private mount namespace whose /dev/log is a
+    socket of ours (tests/demo.py's set-up); the host's /dev is never
+    touched."""
+
+    def __init__(self, h):
+        import demo
+        if os.geteuid() != 0 or shutil.which("unshare") is None:
+            raise h.Skip("needs root and unshare for a private /dev/log")
+        self.h = h
+        d = tempfile.mkdtemp(prefix="log.", dir=h.tmp)
+        os.chmod(d, 0o755)      # the dropped worker logs too
+        self.save = os.path.join(d, "dev.real")
+        os.mkdir(self.save, 0o700)
+        self.sock = os.path.join(d, "devlog")
+        self.setup = demo.NS_SETUP
+        self.log = demo.Syslog(self.sock)
+        self.log.start()
+
+    def argv(self, args):
+        return ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                self.setup, "sh", self.save, self.sock] + \
+            self.h.cli_argv(args)
+
+    def run(self, args, env=None, timeout=30):
+        p = subprocess.run(self.argv(args), env=self.h.cli_env(env),
+                           capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
+        if p.returncode == 32 and "mount" in p.stderr:
+            raise self.h.Skip("cannot mount here: " + p.stderr.strip())
+        return p
+
+    def start(self, args, env=None):
+        p = subprocess.Popen(self.argv(args), env=self.h.cli_env(env),
+                             stdin=subprocess.DEVNULL, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             start_new_session=True)
+        return self.h.track(p)
+
+    def lines(self):
+        """Every line sent so far ("PRIORITY text"), taken."""
+        return self.log.take()
+
+    def close(self):
+        self.log.sock.close()
+
+
+def _audit(lines):
+    """The vault audit lines, each as its key=value dict."""
+    out = []
+    for l in lines:
+        m = re.match(r"^\S+ +bkey-approve\[\d+\]: vault (.*)$", l)
+        if m:
+            out.append(dict(w.split("=", 1) for w in m.group(1).split(" ")))
+    return out
+
+
+def test_vault_audit_line(h):
+    """One syslog line per access: outcome, user, DID, item, field,
+    request id (and how the phone key was checked), never the value. The
+    item and field are log words: a blank or '=' in them cannot fake
+    another field."""
+    log = Syslog(h)
+    try:
+        item = "prod db outcome=approved"
+        setup(h, item=item)
+        setup(h)
+        cfg = h.config()
+        args = ["--config", cfg, "--json", "--user", "alice",
+                "--vault", item + ":pass word", "--env", "A",
+                "--vault", ITEM + ":password", "--env", "B", "--",
+                "/bin/true"]
+        p = log.run(args)
+        assert_exit(p, 0)
+        ids = [e["auth_req_id"] for e in events(p.stdout)
+               if e["event"] == "pending"]
+        lines = log.lines()
+        got = _audit(lines)
+        assert len(got) == 2, lines
+        assert got[0] == {"outcome": "approved", "user": "alice",
+                          "did": "did:bkey:alice",
+                          "item": r"prod\x20db\x20outcome\x3dapproved",
+                          "field": r"pass\x20word", "request": ids[0],
+                          "phone_key": "recorded"}, got
+        assert got[1]["item"] == ITEM and got[1]["field"] == "password" \
+            and got[1]["request"] == ids[1], got
+        assert all(SECRET not in l for l in lines), lines
+        # A refusal is one line too, with its outcome.
+        setup(h, {"outcome": "deny"})
+        p = log.run(vault_args(h, cfg, os.path.join(h.tmp, "ran")),
+                    env={"KEEP": "caller"})
+        assert_exit(p, 1)
+        (ev,) = [e for e in events(p.stdout) if e["event"] == "pending"]
+        got = _audit(log.lines())
+        assert len(got) == 1 and got[0]["outcome"] == "denied" and \
+            got[0]["request"] == ev["auth_req_id"], got
+    finally:
+        log.close()
+

@@ -169,6 +169,51 @@ test_bad_phone_key(void)
 	    ":1: invalid phone key (want standard base64 of 32 bytes)"));
 }
 
+/* A DID's key (bkey-approve --did --vault): from any line naming it;
+ * lines without a key add nothing; two different keys are refused. */
+static int
+did_key(const char *content, const char *did, char **key, bkey_error *e)
+{
+	write_users(content, strlen(content), 0644);
+	memset(e, 0, sizeof(*e));
+	*key = NULL;
+	return bkey_users_did_key(path, did, key, e);
+}
+
+#define KEY_B "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+static void
+test_did_key(void)
+{
+	char *key = NULL;
+	bkey_error e;
+
+	CHECK(did_key("alice did:bkey:a\nops did:bkey:a " KEY_A "\n",
+	    "did:bkey:a", &key, &e) == 0);
+	CHECK_STR(key, KEY_A);
+	free(key);
+	CHECK(did_key("alice did:bkey:a " KEY_A "\nops did:bkey:a " KEY_A
+	    "\n", "did:bkey:a", &key, &e) == 0);
+	CHECK_STR(key, KEY_A);
+	free(key);
+	/* no key for it, or not named at all: none configured */
+	CHECK(did_key("alice did:bkey:a\nbob did:bkey:b " KEY_A "\n",
+	    "did:bkey:a", &key, &e) == 1 && key == NULL);
+	CHECK(did_key("bob did:bkey:b " KEY_A "\n", "did:bkey:a", &key,
+	    &e) == 1 && key == NULL);
+	/* a user name is not a DID */
+	CHECK(did_key("bob did:bkey:b " KEY_A "\n", "bob", &key, &e) == 1);
+	CHECK(did_key("alice did:bkey:a " KEY_A "\n\nops did:bkey:a " KEY_B
+	    "\n", "did:bkey:a", &key, &e) == -1 && key == NULL);
+	snprintf(expect, sizeof(expect), "%s:3: another phone key for "
+	    "did:bkey:a than on line 1", path);
+	CHECK_STR(e.detail, expect);
+	CHECK(e.code == BKEY_ERR_CONFIG);
+	/* a bad line anywhere is still the file's error */
+	CHECK(did_key("alice did:bkey:a " KEY_A "\nbob did:bkey:b x\n",
+	    "did:bkey:a", &key, &e) == -1 && key == NULL);
+}
+
 static void
 test_duplicate(void)
 {
@@ -301,6 +346,7 @@ main(void)
 	RUN(test_bad_lines);
 	RUN(test_phone_key);
 	RUN(test_bad_phone_key);
+	RUN(test_did_key);
 	RUN(test_duplicate);
 	RUN(test_long_and_nul);
 	RUN(test_file_checks);
