@@ -81,26 +81,38 @@ class Syslog(threading.Thread):
         self.sock.close()
 
 
-def argv_in_namespace(rundir, sock, argv):
-    """argv wrapped to run with our /dev/log (root only)."""
-    save = os.path.join(rundir, "dev.real.%d" % time.monotonic_ns())
-    os.mkdir(save, 0o700)
-    return ["unshare", "-m", "--propagation", "private", "sh", "-c",
-            NS_SETUP, "sh", save, sock] + list(argv)
+class Capture:
+    """A /dev/log of ours for every command wrapped by argv(); lines()
+    takes what came so far. Needs root (a mount namespace). The socket
+    lives in a short directory of its own (a socket's path has 107 bytes
+    at most), open to all: a helper that dropped root logs too."""
+
+    def __init__(self, rundir):
+        self.short = tempfile.mkdtemp(prefix="bkl.", dir="/tmp")
+        os.chmod(self.short, 0o755)
+        self.sock = os.path.join(self.short, "log")
+        self.save = tempfile.mkdtemp(prefix="dev.real.", dir=rundir)
+        self.log = Syslog(self.sock)
+        self.log.start()
+
+    def argv(self, argv):
+        """argv wrapped to run with our /dev/log."""
+        return ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                NS_SETUP, "sh", self.save, self.sock] + list(argv)
+
+    def lines(self):
+        return self.log.take()
+
+    def close(self):
+        self.log.close()
+        shutil.rmtree(self.short, ignore_errors=True)
 
 
 def run(rundir, argv, **kw):
-    """subprocess.run(argv, **kw) with syslog caught: (completed, lines).
-    Needs root (a mount namespace). The socket lives in a short temporary
-    directory (a socket's path has 107 bytes at most)."""
-    short = tempfile.mkdtemp(prefix="bkl.", dir="/tmp")
-    os.chmod(short, 0o755)      # a helper that dropped root logs too
-    sock = os.path.join(short, "log")
-    log = Syslog(sock)
-    log.start()
+    """subprocess.run(argv, **kw) with syslog caught: (completed, lines)."""
+    cap = Capture(rundir)
     try:
-        p = subprocess.run(argv_in_namespace(rundir, sock, argv), **kw)
-        return p, log.take()
+        p = subprocess.run(cap.argv(argv), **kw)
+        return p, cap.lines()
     finally:
-        log.close()
-        shutil.rmtree(short, ignore_errors=True)
+        cap.close()

@@ -14,8 +14,6 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
 import syslogcap  # noqa: E402
 from harness import assert_error, assert_final, describe, free_port  # noqa
 import test_outage as to  # noqa: E402

@@ -12,10 +12,10 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
 from harness import assert_exit, assert_no_violations, events
+import syslogcap
 
 SECRET = "Pg-adm1n-\u00e9t\u00e9-" + "q7" * 10
 ITEM = "prod-db"
@@ -896,27 +896,17 @@ def test_vault_json_final_event_many_items(h):
 # ---- the audit line, through a /dev/log of our own -----------------------
 class Syslog:
     """bkey-approve in a private mount namespace whose /dev/log is a
-    socket of ours (tests/demo.py's set-up); the host's /dev is never
+    socket of ours (tests/syslogcap.py); the host's /dev is never
     touched."""
 
     def __init__(self, h):
-        import demo
         if os.geteuid() != 0 or shutil.which("unshare") is None:
             raise h.Skip("needs root and unshare for a private /dev/log")
         self.h = h
-        d = tempfile.mkdtemp(prefix="log.", dir=h.tmp)
-        os.chmod(d, 0o755)      # the dropped worker logs too
-        self.save = os.path.join(d, "dev.real")
-        os.mkdir(self.save, 0o700)
-        self.sock = os.path.join(d, "devlog")
-        self.setup = demo.NS_SETUP
-        self.log = demo.Syslog(self.sock)
-        self.log.start()
+        self.cap = syslogcap.Capture(h.tmp)
 
     def argv(self, args):
-        return ["unshare", "-m", "--propagation", "private", "sh", "-c",
-                self.setup, "sh", self.save, self.sock] + \
-            self.h.cli_argv(args)
+        return self.cap.argv(self.h.cli_argv(args))
 
     def run(self, args, env=None, timeout=30):
         p = subprocess.run(self.argv(args), env=self.h.cli_env(env),
@@ -935,10 +925,10 @@ class Syslog:
 
     def lines(self):
         """Every line sent so far ("PRIORITY text"), taken."""
-        return self.log.take()
+        return self.cap.lines()
 
     def close(self):
-        self.log.sock.close()
+        self.cap.close()
 
 
 def _audit(lines):

@@ -35,7 +35,6 @@ mon_start(const char *pin_did)
 	}
 	memset(&mon, 0, sizeof(mon));
 	mon.fd = sv[0];
-	mon.owner = getuid();
 	mon.state_dir = strdup(state);
 	mon.pin_did = pin_did != NULL ? strdup(pin_did) : NULL;
 	worker_fd = sv[1];
