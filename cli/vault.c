@@ -273,6 +273,7 @@ ask_one(const struct bkey_config *c, struct bkey_vault_cli *v, int i,
 	a.item = item;
 	a.field = field;
 	a.message = r->message;
+	a.did = r->did;
 	a.timeout = left < 1 ? 1 : left;
 	res = bkey_vault_fetch(c, &a, cancel, bkey_out_pending, &got, err);
 	if (res == BKEY_APPROVED)

@@ -15,6 +15,7 @@
 #include "http.h"
 #include "json.h"
 #include "jsonw.h"
+#include "pushlimit.h"
 #include "vault.h"
 
 #define POLL_MS 3000	/* BKey's own clients */
@@ -253,6 +254,7 @@ bkey_vault_fetch(const struct bkey_config *c, const struct bkey_vault_ask *a,
 	struct vault_run v;
 	char code[8], *purpose = NULL;
 	bkey_result res = BKEY_ERR_INTERNAL;
+	long long stamp;
 	int have_ciba = 0;
 
 	memset(&v, 0, sizeof(v));
@@ -279,8 +281,15 @@ bkey_vault_fetch(const struct bkey_config *c, const struct bkey_vault_ask *a,
 		bkey_seterr(err, BKEY_ERR_INTERNAL, "out of memory");
 		goto fail;
 	}
-	if (start(&v, purpose, got, err) != 0)
+	/* A push like an approval's: counted, given back if it never
+	 * reached the service. */
+	if (bkey_push_take(c, a->did, &stamp, err) != 0)
 		goto fail;
+	if (start(&v, purpose, got, err) != 0) {
+		if (err->code == BKEY_ERR_UNAVAILABLE)
+			bkey_push_give_back(c, a->did, stamp);
+		goto fail;
+	}
 	if (on_pending != NULL)
 		report(&v, got, code, on_pending);
 	res = poll_loop(&v, got, err);

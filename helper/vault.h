@@ -25,6 +25,7 @@ struct bkey_vault_ask {
 	const char *item, *field;    /* validated by the caller */
 	const char *message;	     /* sanitized purpose, or NULL */
 	const unsigned char *pinned; /* phone key that must match, or NULL */
+	const char *did;	     /* whose phone: counted by push_limit */
 	long timeout;		     /* seconds */
 };
 

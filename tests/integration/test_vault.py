@@ -194,6 +194,27 @@ def test_vault_unavailable(h):
     assert not ran
 
 
+def test_vault_push_limit(h):
+    """A vault access pushes to the phone like an approval: push_limit
+    counts it (per DID, with the approvals), and one whose request never
+    got through is not counted."""
+    cfg = h.config(push_limit="1/600", unavailable_after="1")
+    p, ran = run(h, {"fault": "request_5xx"}, cfg=cfg,
+                 extra=["--timeout", "3"])
+    assert_exit(p, 3)
+    h.mock.reset()
+    p, ran = run(h, cfg=cfg)
+    assert_exit(p, 7)
+    assert ran
+    p, ran = run(h, cfg=cfg)
+    assert_exit(p, 6)
+    assert not ran and final(p)["reason"] == "rate_limited", p.stdout
+    assert len(h.mock.requests("/v1/vault/access")) == 1
+    # an approval for the same person is over the limit too
+    q = h.cli(["--config", cfg, "--json", "--user", "alice"])
+    assert_exit(q, 6)
+
+
 def test_vault_hang_ends_at_deadline(h):
     """A status poll the server never answers: the deadline ends it as
     for an approval (test_cli.test_hang): unavailable, exit 3, in time."""
