@@ -94,8 +94,8 @@ check_rules(const char *path, struct tally *t)
 }
 
 /* What lives in state_dir and whose it is (workdir.h). */
-static const char *const root_subdirs[] = { "jti", "recovery", "remember",
-	"vault-keys" };
+static const char *const root_subdirs[] = { "breaker", "jti", "recovery",
+	"remember", "vault-keys" };
 
 /* One subdirectory, if there: not a link, owned by root or owner, not
  * writable by others. */

@@ -27,6 +27,7 @@
 #include <sodium.h>
 
 #include "approve.h"
+#include "breaker.h"
 #include "buf.h"
 #include "config.h"
 #include "harden.h"
@@ -641,8 +642,22 @@ start(int argc, char **argv, struct opts *o, int *status)
 	return 0;
 }
 
-/* The approval itself; a signal that raced the last answer still means
- * no. */
+/*
+ * The circuit breaker, read as root before the drop (approvals only): the
+ * network side must not be able to hold it open. 0 go on, -1 open (err
+ * says so: the answer is "unavailable" at once).
+ */
+static int
+breaker_begin(struct bkey_breaker_run *br, const struct bkey_config *cfg,
+    const struct bkey_vault_cli *vault, bkey_error *err)
+{
+	if (vault->cmd != NULL)
+		return 0;
+	return bkey_breaker_begin(br, cfg, err) == BKEY_BREAKER_OPEN ? -1 : 0;
+}
+
+/* The approval itself, with libcurl set up around it; a signal that
+ * raced the last answer still means no. */
 static bkey_result
 ask(const struct bkey_config *cfg, const struct bkey_request *req,
     struct bkey_vault_cli *vault, struct bkey_approval *appr,
@@ -650,6 +665,10 @@ ask(const struct bkey_config *cfg, const struct bkey_request *req,
 {
 	bkey_result res;
 
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		bkey_seterr(err, BKEY_ERR_INTERNAL, "curl_global_init failed");
+		return BKEY_ERR_INTERNAL;
+	}
 	if (vault->cmd != NULL) {
 		res = bkey_vault_ask_all(cfg, vault, req, &cancelled, err);
 		if (res == BKEY_APPROVED &&
@@ -660,6 +679,7 @@ ask(const struct bkey_config *cfg, const struct bkey_request *req,
 	} else
 		res = bkey_approve(cfg, req, &cancelled, bkey_out_pending,
 		    NULL, appr, err);
+	curl_global_cleanup();
 	if (cancelled && res != BKEY_ERR_CANCELLED) {
 		bkey_approval_free(appr);
 		memset(err, 0, sizeof(*err));
@@ -712,7 +732,8 @@ main(int argc, char **argv)
 	bkey_result res;
 	struct bkey_monitor mon;
 	struct bkey_vault_cli vault;
-	int status = 0, have_cfg = 0, have_curl = 0, rc;
+	struct bkey_breaker_run br;
+	int status = 0, have_cfg = 0, rc;
 
 	memset(&o, 0, sizeof(o));
 	memset(&cfg, 0, sizeof(cfg));
@@ -720,6 +741,7 @@ main(int argc, char **argv)
 	memset(&appr, 0, sizeof(appr));
 	memset(&err, 0, sizeof(err));
 	memset(&mon, 0, sizeof(mon));
+	memset(&br, 0, sizeof(br));
 	mon.fd = -1;
 	o.vault = &vault;
 	if ((status = bkey_vault_early(&vault)) != 0)
@@ -743,8 +765,13 @@ main(int argc, char **argv)
 		status = bkey_recovery_answer(&cfg, &req, &cancelled);
 		goto out;
 	}
+	if (breaker_begin(&br, &cfg, &vault, &err) != 0) {
+		res = err.code;
+		goto done;
+	}
 	rc = resolve_and_drop(&cfg, &req, &vault, &mon, &status, &err);
-	if (rc == 1) {
+	if (rc == 1) { /* the monitor, once the worker's run is over */
+		bkey_breaker_end(&br, bkey_result_from_exit(status));
 		have_cfg = 0;
 		goto out;
 	}
@@ -753,16 +780,13 @@ main(int argc, char **argv)
 		goto done;
 	}
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		bkey_seterr(&err, BKEY_ERR_INTERNAL, "curl_global_init failed");
-		res = BKEY_ERR_INTERNAL;
-		goto done;
-	}
-	have_curl = 1;
 	res = ask(&cfg, &req, &vault, &appr, &err);
 done:
 	status = finish(res, &appr, &err, &mon);
+	if (mon.fd < 0) /* no monitor records it for us */
+		bkey_breaker_end(&br, res);
 out:
+	bkey_breaker_drop(&br);
 	status = bkey_vault_finish(&vault, status, &cancelled);
 	bkey_vault_free(&vault);
 	bkey_monitor_close(&mon);
@@ -770,7 +794,5 @@ out:
 	bkey_request_free(&req);
 	if (have_cfg)
 		bkey_config_free(&cfg);
-	if (have_curl)
-		curl_global_cleanup();
 	return status;
 }

@@ -33,7 +33,7 @@ int bkey_privdrop_plan(const char *run_as, const char *conf,
 /*
  * Carry out a plan with ra->drop set: first, still root, hand the network
  * side its directory in state_dir (helper/workdir.h; a failure there is
- * only warned about: the JWKS cache, breaker and push counts go without);
+ * only warned about: the JWKS cache and push counts go without);
  * then become that user for good and prove root cannot be regained;
  * keeps the parent-death signal and the non-dumpable flag. 0, or -1
  * (BKEY_ERR_INTERNAL, or BKEY_ERR_CANCELLED if the parent went away

@@ -40,6 +40,17 @@ bkey_result_exit(bkey_result r)
 	return 70;	/* unknown value: never 0 */
 }
 
+bkey_result
+bkey_result_from_exit(int status)
+{
+	size_t i;
+
+	for (i = 0; i < NRESULTS; i++)
+		if (results[i].exit == status)
+			return results[i].r;
+	return BKEY_ERR_INTERNAL;
+}
+
 const char *
 bkey_result_reason(bkey_result r)
 {

@@ -32,6 +32,9 @@ typedef struct bkey_error {
 
 /* Exit status of bkey-approve for a result. */
 int bkey_result_exit(bkey_result r);
+/* The result an exit status stands for (4: protocol, for token too);
+ * BKEY_ERR_INTERNAL for any other status. */
+bkey_result bkey_result_from_exit(int status);
 /* "unavailable", "protocol", "token", "cancelled", "usage", "config",
  * "internal", "rate_limited"; "approved", "denied", "expired" for the others. */
 const char *bkey_result_reason(bkey_result r);

@@ -13,7 +13,6 @@
 #include <sodium.h>
 
 #include "approve.h"
-#include "breaker.h"
 #include "buf.h"
 #include "ciba.h"
 #include "clock.h"
@@ -400,7 +399,7 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 	long timeout;
 	long long started_ms;
 	bkey_result res;
-	int have_ciba = 0, breaker = 0;
+	int have_ciba = 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(&st, 0, sizeof(st));
@@ -423,11 +422,6 @@ bkey_approve(const struct bkey_config *c, const struct bkey_request *r,
 	bkey_jwks_cache_init(&run.jc, c->state_dir, c->jwks_uri, fetch_jwks,
 	    &run);
 	run.jc.algs = c->token_algs;
-	if (bkey_breaker_check(c, err) == BKEY_BREAKER_OPEN) {
-		res = BKEY_ERR_UNAVAILABLE;
-		goto out;
-	}
-	breaker = 1;
 	if (bkey_ciba_init(&run.k, c, cancel, err) != 0)
 		goto fail;
 	have_ciba = 1;
@@ -456,8 +450,6 @@ out:
 		bkey_approval_free(out);
 	if (res != BKEY_APPROVED && err->code != res)
 		err->code = res;
-	if (breaker)
-		bkey_breaker_record(c, res);
 	bkey_jwks_cache_free(&run.jc);
 	bkey_ciba_started_free(&st);
 	if (have_ciba)

@@ -24,10 +24,9 @@
 
 #define STATE_MAX 64
 #define MAGIC "bkey-breaker 1 "
+#define LOCK_NAME "lock"
 
-#define NAME_MAX_ (sizeof(BKEY_BREAKER_FILE) + 16)
-
-/* The state file of this configuration's service: "breaker-HEX". */
+/* The state file of this configuration's service: HEX of api_url. */
 static void
 state_name(const struct bkey_config *c, char *dst, size_t dstsz)
 {
@@ -38,7 +37,7 @@ state_name(const struct bkey_config *c, char *dst, size_t dstsz)
 	(void)crypto_generichash(h, sizeof(h), (const unsigned char *)url,
 	    strlen(url), NULL, 0);
 	(void)sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	(void)snprintf(dst, dstsz, "%s%s", BKEY_BREAKER_FILE, hex);
+	(void)snprintf(dst, dstsz, "%s", hex);
 }
 
 static void
@@ -46,13 +45,14 @@ warn(const char *name, const char *what, const char *why)
 {
 	char detail[512];
 
-	(void)snprintf(detail, sizeof(detail), "%s/%s %s%s%s", BKEY_WORKDIR,
+	(void)snprintf(detail, sizeof(detail), "%s/%s %s%s%s", BKEY_BREAKER_DIR,
 	    name, what, why[0] ? ": " : "", why);
 	bkey_state_warn("circuit breaker", detail);
 }
 
-/* The helper's directory (checked) with the lock held; -1 when there is
- * none to use (warned: the breaker is off). */
+/* STATE_DIR/breaker (root's, or ours without root; made as needed) with
+ * the lock held; -1 when there is none to use (warned: the breaker is
+ * off). */
 static int
 lock_dir(const char *state_dir, int *lockfd)
 {
@@ -61,15 +61,16 @@ lock_dir(const char *state_dir, int *lockfd)
 
 	*lockfd = -1;
 	memset(&e, 0, sizeof(e));
-	if ((dfd = bkey_workdir_open(state_dir, geteuid(), &e)) < 0) {
+	if ((dfd = bkey_open_state_sub(state_dir, BKEY_BREAKER_DIR, 1, &e)) <
+	    0) {
 		bkey_state_warn("circuit breaker not used", e.detail);
 		return -1;
 	}
-	*lockfd = openat(dfd, BKEY_BREAKER_LOCK,
+	*lockfd = openat(dfd, LOCK_NAME,
 	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
 	if (*lockfd < 0 || flock(*lockfd, LOCK_EX) != 0) {
 		(void)snprintf(e.detail, sizeof(e.detail), "%s/%s: %s",
-		    BKEY_WORKDIR, BKEY_BREAKER_LOCK, strerror(errno));
+		    BKEY_BREAKER_DIR, LOCK_NAME, strerror(errno));
 		bkey_state_warn("circuit breaker not used", e.detail);
 		if (*lockfd >= 0)
 			(void)close(*lockfd);
@@ -130,7 +131,7 @@ read_state(int dfd, const char *name, long hold, time_t now, long long *until)
 static void
 write_state(int dfd, const char *name, long long until)
 {
-	char text[STATE_MAX], tmp[NAME_MAX_ + 8];
+	char text[STATE_MAX], tmp[BKEY_BREAKER_NAME_MAX + 8];
 	int fd, n, ok;
 
 	n = snprintf(text, sizeof(text), MAGIC "%lld\n", until);
@@ -154,24 +155,26 @@ write_state(int dfd, const char *name, long long until)
 }
 
 enum bkey_breaker
-bkey_breaker_check(const struct bkey_config *c, bkey_error *err)
+bkey_breaker_begin(struct bkey_breaker_run *b, const struct bkey_config *c,
+    bkey_error *err)
 {
-	enum bkey_breaker b = BKEY_BREAKER_CLOSED;
 	time_t now = time(NULL);
 	long long until;
-	char name[NAME_MAX_];
 	int dfd, lockfd;
 
+	memset(b, 0, sizeof(*b));
 	if (c->outage_hold <= 0 || c->state_dir == NULL)
 		return BKEY_BREAKER_CLOSED;
 	if ((dfd = lock_dir(c->state_dir, &lockfd)) < 0)
 		return BKEY_BREAKER_CLOSED;
-	state_name(c, name, sizeof(name));
-	if (read_state(dfd, name, c->outage_hold, now, &until) != 0 ||
-	    until == 0)
+	state_name(c, b->name, sizeof(b->name));
+	b->hold = c->outage_hold;
+	if ((b->state_dir = strdup(c->state_dir)) == NULL)
+		goto out; /* off for this run: no memory to record it */
+	if (read_state(dfd, b->name, b->hold, now, &until) != 0 || until == 0)
 		goto out;
 	if ((long long)now < until) {
-		b = BKEY_BREAKER_OPEN;
+		b->state = BKEY_BREAKER_OPEN;
 		bkey_seterr(err, BKEY_ERR_UNAVAILABLE,
 		    "service unavailable "
 		    "(circuit breaker open for %lld s more: not asked)",
@@ -179,34 +182,46 @@ bkey_breaker_check(const struct bkey_config *c, bkey_error *err)
 		goto out;
 	}
 	/* This run is the period's probe: hold the others off meanwhile. */
-	b = BKEY_BREAKER_PROBE;
-	write_state(dfd, name, (long long)now + c->outage_hold);
+	b->state = BKEY_BREAKER_PROBE;
+	write_state(dfd, b->name, (long long)now + b->hold);
 	bkey_ciba_debug("circuit breaker: probing the service");
 out:
 	unlock_dir(dfd, lockfd);
-	return b;
+	return b->state;
 }
 
 void
-bkey_breaker_record(const struct bkey_config *c, bkey_result res)
+bkey_breaker_end(struct bkey_breaker_run *b, bkey_result res)
 {
-	char name[NAME_MAX_];
 	int dfd, lockfd, reached;
 
-	if (c->outage_hold <= 0 || c->state_dir == NULL)
-		return;
+	if (b->state_dir == NULL || b->state == BKEY_BREAKER_OPEN)
+		goto out;
 	reached = res == BKEY_APPROVED || res == BKEY_DENIED ||
 	    res == BKEY_EXPIRED || res == BKEY_ERR_PROTOCOL ||
 	    res == BKEY_ERR_TOKEN;
-	if (res != BKEY_ERR_UNAVAILABLE && !reached)
-		return;
-	if ((dfd = lock_dir(c->state_dir, &lockfd)) < 0)
-		return;
-	state_name(c, name, sizeof(name));
+	/* Nothing learnt: a probe that ended before the service could tell
+	 * hands the probe on (now: the next run probes), else no change. */
+	if (res != BKEY_ERR_UNAVAILABLE && !reached &&
+	    b->state != BKEY_BREAKER_PROBE)
+		goto out;
+	if ((dfd = lock_dir(b->state_dir, &lockfd)) < 0)
+		goto out;
 	if (reached) {
-		if (unlinkat(dfd, name, 0) != 0 && errno != ENOENT)
-			warn(name, "not removed", strerror(errno));
+		if (unlinkat(dfd, b->name, 0) != 0 && errno != ENOENT)
+			warn(b->name, "not removed", strerror(errno));
 	} else
-		write_state(dfd, name, (long long)time(NULL) + c->outage_hold);
+		write_state(dfd, b->name,
+		    (long long)time(NULL) +
+			(res == BKEY_ERR_UNAVAILABLE ? b->hold : 0));
 	unlock_dir(dfd, lockfd);
+out:
+	bkey_breaker_drop(b);
+}
+
+void
+bkey_breaker_drop(struct bkey_breaker_run *b)
+{
+	free(b->state_dir);
+	memset(b, 0, sizeof(*b));
 }

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The network side's own corner of state_dir. state_dir belongs to root:
- * the jti records, recovery codes, remember windows and phone keys in it
- * must be out of reach of the unprivileged run_as user, who could
- * otherwise rename a record away (and so reset a pinned phone key). What
- * the network side itself keeps (the JWKS cache, the circuit breaker, the
- * push counts) lives in STATE_DIR/helper, owned by run_as, mode 0700.
+ * the jti records, recovery codes, remember windows, circuit breaker and
+ * phone keys in it must be out of reach of the unprivileged run_as user,
+ * who could otherwise rename a record away (and so reset a pinned phone
+ * key) or hold the breaker open. What the network side itself keeps (the
+ * JWKS cache, the push counts) lives in STATE_DIR/helper, owned by
+ * run_as, mode 0700.
  *
  * Before the privilege drop, still root, bkey_workdir_hold() makes that
  * directory run_as's and keeps it open, so the worker reaches it even
@@ -42,7 +43,7 @@ int bkey_workdir_open(const char *state_dir, uid_t owner, bkey_error *err);
  * A warning about state the helper keeps (a file ignored, not written):
  * sanitized, on stderr and in syslog (authpriv, warning), since a helper
  * started by a module has its stderr on /dev/null. what names the
- * feature ("circuit breaker"), detail says what happened.
+ * feature ("push_limit"), detail says what happened.
  */
 void bkey_state_warn(const char *what, const char *detail);
 

@@ -171,7 +171,7 @@ def test_check_state_dir_layout(h):
     assert_problems(p, [(state + "/helper: ", "not a directory")])
     os.unlink(os.path.join(state, "helper"))
     # root's corners: run_as owning one is a problem
-    for sub in ("jti", "recovery", "remember", "vault-keys"):
+    for sub in ("breaker", "jti", "recovery", "remember", "vault-keys"):
         d = os.path.join(state, sub)
         os.mkdir(d, 0o700)
         os.chown(d, pw.pw_uid, pw.pw_gid)

@@ -57,11 +57,11 @@ def conf_value(c, key):
 
 
 def breaker_path(c):
-    """The breaker of c's service: one per api_url, in the network side's
-    directory (helper/breaker.h)."""
+    """The breaker of c's service: one per api_url, root's, in
+    state_dir/breaker (helper/breaker.h)."""
     url = conf_value(c, "api_url").encode()
-    name = "breaker-" + hashlib.blake2b(url, digest_size=8).hexdigest()
-    return os.path.join(os.path.dirname(c), "state", "helper", name)
+    name = hashlib.blake2b(url, digest_size=8).hexdigest()
+    return os.path.join(os.path.dirname(c), "state", "breaker", name)
 
 
 def breaker_until(c):
@@ -387,3 +387,60 @@ def test_breaker_off_with_zero_hold(h):
     p, _ = approve(h, c, did)
     assert_error(p, 3, "unavailable")
     assert len(initiates(h, did)) > n
+
+
+# ---- the breaker cannot be held open -----------------------------------------
+def test_breaker_probe_ended_early_is_handed_on(h):
+    # The hold is over: the next run is the probe. A caller whose own
+    # push_limit is spent takes it and ends rate_limited, before the
+    # service could tell anything: the probe goes to the next run, and a
+    # healthy service is asked again (not "unavailable" for another hold,
+    # which failmode=safe would let everyone through).
+    c = conf(h, hold=HOLD, push_limit="1/600")
+    for d in ("did:bkey:mallory", "did:bkey:bob"):
+        h.mock.set(d, outcome="approve", interval=0)
+    assert_final(approve(h, c, "did:bkey:mallory")[0], 0, "approved")
+    expired_breaker(c)
+    assert_error(approve(h, c, "did:bkey:mallory")[0], 6, "rate_limited")
+    p, _ = approve(h, c, "did:bkey:bob")
+    assert_final(p, 0, "approved")
+    assert not os.path.exists(breaker_path(c))
+
+
+def test_breaker_is_root_s_not_the_workers(h):
+    # The network side (run_as) cannot reach the breaker: a file it made
+    # in its own directory is nothing, and the breaker run_as could write
+    # is never read. Under failmode=safe a planted "open" would let
+    # everyone in without a phone.
+    pw, c = h.nobody_config(outage_hold=str(HOLD), connect_timeout="1",
+                            unavailable_after="1")
+    state = os.path.join(os.path.dirname(c), "state")
+    helper = os.path.join(state, "helper")
+    os.makedirs(helper, 0o700)
+    os.chown(helper, pw.pw_uid, pw.pw_gid)
+    until = int(time.time()) + HOLD - 1
+    for name in ("breaker", os.path.basename(breaker_path(c))):
+        path = os.path.join(helper, name)
+        with open(path, "w") as f:
+            f.write("bkey-breaker 1 %d\n" % until)
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+    did = "did:bkey:planted"
+    h.mock.set(did, outcome="approve", interval=0)
+    assert_final(approve(h, c, did)[0], 0, "approved")
+    # a breaker file run_as owns where root's lives: not believed either
+    os.makedirs(os.path.dirname(breaker_path(c)), 0o700, exist_ok=True)
+    write_breaker(c, "bkey-breaker 1 %d\n" % until, uid=pw.pw_uid)
+    p, _ = approve(h, c, did)
+    assert_final(p, 0, "approved")
+    assert "ignored" in p.stderr, describe(p)
+    # an outage seen by the worker opens it, root's
+    down = h.nobody_config(outage_hold=str(HOLD), connect_timeout="1",
+                           unavailable_after="1", state_dir=state,
+                           api_url="http://127.0.0.1:%d" % free_port())[1]
+    assert_error(approve(h, down, did)[0], 3, "unavailable")
+    st = os.stat(os.path.join(state, "breaker",
+                              os.path.basename(breaker_path(down))))
+    assert (st.st_uid, st.st_mode & 0o777) == (0, 0o600), st
+    p, _ = approve(h, down, did)
+    assert "circuit breaker open" in assert_error(p, 3, "unavailable")[
+        "detail"], describe(p)

@@ -5,7 +5,7 @@ pamtester under pam_wrapper and the real sudo (in its private mount
 namespace, see test_sudo.py), both against a closed port.
 
 The first decision finds the service unreachable and opens the breaker
-(in state_dir/helper); the next one is answered by the breaker. Under
+(root's, in state_dir/breaker); the next one is answered by the breaker. Under
 failmode=secure that is a denial, under failmode=safe a logged allow.
 That the breaker answered, with no network attempt, is shown by a
 listener put on the closed port after the first decision: nothing ever

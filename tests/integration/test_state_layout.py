@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: ISC
 """
 state_dir as installed (helper/workdir.h): root's, with the network side's
-files (JWKS cache, circuit breaker, push counts) in state_dir/helper, owned
-by run_as, and root's records (jti, recovery codes, remember windows,
+files (JWKS cache, push counts) in state_dir/helper, owned by run_as, and
+root's records (jti, recovery codes, remember windows, the circuit breaker,
 phone keys) where run_as cannot touch them. Every feature of issue 11 and
 the vault's pin must work in that one layout, with a real privilege drop;
 before it, no owner of state_dir made all of them work at once.
@@ -73,8 +73,9 @@ def test_installed_layout_every_feature_works(h):
     assert tr.outcome(p) == "recovered", tr.tail(p)
     assert owner_mode(os.path.join(state, "recovery", "u_alice")) == \
         (0, 0o600)
-    breaker = os.path.join(helper, os.path.basename(to.breaker_path(down)))
-    assert owner_mode(breaker)[0] == pw.pw_uid
+    breaker = os.path.join(state, "breaker",
+                           os.path.basename(to.breaker_path(down)))
+    assert owner_mode(breaker) == (0, 0o600)
     p, _ = to.approve(h, down, "did:bkey:alice")
     ev = assert_error(p, 3, "unavailable")
     assert "circuit breaker open" in ev["detail"], describe(p)
@@ -122,7 +123,7 @@ def test_installed_layout_records_out_of_run_as_reach(h):
 
 
 def test_unusable_helper_dir_is_warned_in_syslog(h):
-    """The JWKS cache, breaker and push counts go without their directory
+    """The JWKS cache and push counts go without their directory
     (an approval still works), but the administrator is told where the
     helper's stderr is nobody's: in syslog."""
     pw, up, _, state = layout(h)
@@ -138,4 +139,3 @@ def test_unusable_helper_dir_is_warned_in_syslog(h):
     assert any("state_dir" in l and "/helper: cannot open: Not a directory"
                in l for l in warned), lines
     assert any("push_limit" in l for l in warned), lines
-    assert any("circuit breaker" in l for l in warned), lines
