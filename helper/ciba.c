@@ -213,14 +213,17 @@ attempt(struct bkey_ciba *k, struct bkey_http_req *rq,
 }
 
 /* The longest the next attempt may take: the outage budget's bound, never
- * past deadline_ms (the person's whole wait). */
+ * past deadline_ms (the person's whole wait; *cut says it is what
+ * bounds the attempt). */
 static long long
-attempt_ms(const struct bkey_ciba *k, long long deadline_ms, int retry)
+attempt_ms(const struct bkey_ciba *k, long long deadline_ms, int retry,
+    int *cut)
 {
 	long long now = bkey_now_ms(),
 		  ms = bkey_outage_attempt_ms(&k->outage, now, retry);
 
-	return deadline_ms - now < ms ? deadline_ms - now : ms;
+	*cut = deadline_ms - now < ms;
+	return *cut ? deadline_ms - now : ms;
 }
 
 /*
@@ -238,9 +241,9 @@ send_retry(struct bkey_ciba *k, struct bkey_http_req *rq,
 	long backoff = BACKOFF_FIRST_MS, wait;
 	long long ms, start, end;
 	char last[BKEY_DETAIL_MAX] = "no answer", first[BKEY_DETAIL_MAX] = "";
-	int rc, tries = 0;
+	int rc, tries = 0, cut;
 
-	while ((ms = attempt_ms(k, deadline_ms, tries > 0)) > 0) {
+	while ((ms = attempt_ms(k, deadline_ms, tries > 0, &cut)) > 0) {
 		tries++;
 		start = bkey_now_ms();
 		rc = attempt(k, rq, resp, ms, last, sizeof(last), err);
@@ -248,6 +251,14 @@ send_retry(struct bkey_ciba *k, struct bkey_http_req *rq,
 			bkey_outage_answered(&k->outage, bkey_now_ms());
 		if (rc <= 0)
 			return rc;
+		/* No answer within an attempt that the person's deadline cut
+		 * short (not the outage budget): the time is up, which tells
+		 * nothing of an outage (failmode=safe must not see one in a
+		 * slow last answer). A failure that came at once still does. */
+		if (cut && resp->timed_out)
+			return bkey_seterr(err, BKEY_EXPIRED,
+			    "%s: no answer before the timeout (%s)", what,
+			    last);
 		bkey_outage_failed(&k->outage, start);
 		if (tries == 1)
 			(void)snprintf(first, sizeof(first), "%s", last);

@@ -457,6 +457,7 @@ bkey_http_do(struct bkey_http *h, const struct bkey_http_req *rq,
 
 	resp->status = 0;
 	resp->date = 0;
+	resp->timed_out = 0;
 	bkey_buf_init(&resp->body, BKEY_HTTP_BODY_MAX + 1);
 	if (check_request(h, rq, err) != 0 ||
 	    build_headers(rq, &hdrs, err) != 0 ||
@@ -470,6 +471,7 @@ bkey_http_do(struct bkey_http *h, const struct bkey_http_req *rq,
 	cc = curl_easy_perform(h->curl);
 	h->sink = NULL;
 	if (cc != CURLE_OK) {
+		resp->timed_out = cc == CURLE_OPERATION_TIMEDOUT;
 		classify(h, rq, cc, started_ms, err);
 		goto out;
 	}

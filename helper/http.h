@@ -33,6 +33,7 @@ struct bkey_http_resp {
 	long status;   /* HTTP status, 0 if none */
 	bkey_buf body; /* capped at BKEY_HTTP_BODY_MAX */
 	time_t date;   /* its Date header; 0 none */
+	int timed_out; /* failed: no answer within timeout_ms */
 };
 
 /* cancel: polled during transfers; a nonzero value aborts with

@@ -444,3 +444,24 @@ def test_breaker_is_root_s_not_the_workers(h):
     p, _ = approve(h, down, did)
     assert "circuit breaker open" in assert_error(p, 3, "unavailable")[
         "detail"], describe(p)
+
+
+def test_slow_last_poll_is_no_outage(h):
+    # The phone never answers; the service answers everything, each time
+    # after 800 ms. The last poll, begun shortly before the person's
+    # deadline, is cut by it: that is an expiry, not an outage. As
+    # "unavailable" it would be a login under failmode=safe and open the
+    # breaker for everyone.
+    import test_pam as tpam
+    did = "did:bkey:never"
+    h.mock.set(did, outcome="never", interval=1, expires_in=300)
+    h.mock.config(answer_ms=800)
+    c = h.config(users={"alice": did}, connect_timeout="3",
+                 unavailable_after="5", outage_hold="60")
+    p = h.cli(["--config", c, "--json", "--did", did, "--timeout", "3"])
+    assert_final(p, 2, "expired")
+    assert not os.path.exists(breaker_path(c))
+    p = tpam.pamtester(h, tpam.service(h, "timeout=3 failmode=safe",
+                                       conf=c))
+    tpam.assert_pamtester(p, "PAM_AUTH_ERR")
+    assert tpam.decision(p)[1]["outcome"] == "expired", tpam.tail(p)

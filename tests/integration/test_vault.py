@@ -216,14 +216,21 @@ def test_vault_push_limit(h):
 
 
 def test_vault_hang_ends_at_deadline(h):
-    """A status poll the server never answers: the deadline ends it as
-    for an approval (test_cli.test_hang): unavailable, exit 3, in time."""
-    for i in range(2):
+    """A status poll the server never answers, as for an approval
+    (test_cli.test_hang): unavailable (exit 3) when the outage budget
+    runs out first, expired (exit 2) when the timeout comes first; in
+    time either way, and nothing runs."""
+    fast = h.config(connect_timeout="1", unavailable_after="1")
+    for cfg, secs, code in ((fast, "5", 3), (None, "2", 2)):
         h.mock.reset()
         t0 = time.monotonic()
-        p, ran = run(h, {"fault": "hang"}, extra=["--timeout", "2"])
-        assert_exit(p, 3)
-        assert final(p)["reason"] == "unavailable", p.stdout
+        p, ran = run(h, {"fault": "hang"}, cfg=cfg,
+                     extra=["--timeout", secs])
+        assert_exit(p, code)
+        if code == 3:
+            assert final(p)["reason"] == "unavailable", p.stdout
+        else:
+            assert final(p)["event"] == "expired", p.stdout
         assert not ran
         assert time.monotonic() - t0 < 5
 
