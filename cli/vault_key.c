@@ -13,7 +13,11 @@
 #include "users.h"
 #include "vault_cli.h"
 
-/* The users file's line for user, and its key if it has one. */
+/* The users file's line for user, and its key if it has one; else the
+ * key another line gives the same DID (a second name for the same phone,
+ * which bkey-admin enroll writes without one): the DID's phone is one
+ * phone, and without this the alias would fall back to trust on first
+ * use and could pin a swapped key for the DID. */
 static int
 from_file(const struct bkey_config *c, const char *user, char **did,
     unsigned char key[32], const char **from, bkey_error *err)
@@ -21,6 +25,15 @@ from_file(const struct bkey_config *c, const char *user, char **did,
 	char *b64 = NULL;
 	int r = bkey_users_lookup_key(c->users_file, user, did, &b64, err);
 
+	if (r == 0 && b64 == NULL) {
+		r = bkey_users_did_key(c->users_file, *did, &b64, err);
+		if (r == 1)
+			r = 0; /* no key for the DID anywhere */
+		else if (r < 0) {
+			free(*did);
+			*did = NULL;
+		}
+	}
 	if (r == 0 && b64 != NULL) {
 		/* The parser checked it: decoding cannot fail here. */
 		if (bkey_users_key_decode(b64, strlen(b64), key) == 0)

@@ -652,6 +652,27 @@ def test_vault_did_uses_configured_key(h):
         assert _pin_file(cfg) == []
 
 
+def test_vault_alias_user_uses_the_dids_key(h):
+    """Two names for one DID, the phone key on one line only (bkey-admin
+    enroll of a second name writes none): --user of the other name uses
+    that key too, else a swapped key would be trusted on its first use
+    and pinned for the DID."""
+    phone = h.mock._call("GET", "/_mock/vault")["phone_public_key"]
+    cfg = h.config(users={"alice": "did:bkey:alice " + phone,
+                          "ops": "did:bkey:alice"})
+    marker = os.path.join(h.tmp, "ran")
+    for fault, code in (("wrong_key", 4), (None, 7)):
+        setup(h, {"fault": fault} if fault else None)
+        args = vault_args(h, cfg, marker)
+        args[args.index("--user") + 1] = "ops"
+        p = h.cli(args, env={"KEEP": "caller"})
+        assert_exit(p, code)
+        assert os.path.exists(marker) == (code == 7), p.stdout
+        if fault:
+            assert "configured" in final(p)["detail"], p.stdout
+        assert _pin_file(cfg) == [], "a key was pinned"
+
+
 def test_vault_did_without_configured_key(h):
     """A DID no line gives a key to is trusted on first use, as before;
     two different keys for one DID are a config error naming FILE:LINE."""
