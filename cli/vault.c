@@ -58,7 +58,11 @@ var_ok(const char *s)
  * library, a function or file run at start-up). A secret in one would
  * leak, and a backend that swaps the secret would choose code to run as
  * COMMAND's user (root under sudo). glibc's secure-mode list plus the
- * shells' and common interpreters'. A trailing '*' is a prefix.
+ * shells', common interpreters' and the libraries and tools a privileged
+ * command is likely to run (OpenSSL loads modules named by its config,
+ * psql and git run programs named in theirs). A trailing '*' is a
+ * prefix. A list can never be complete: the docs ask for the variable the
+ * program reads its password from.
  */
 static const char *const refused_vars[] = {
 	"LD_*",
@@ -101,6 +105,22 @@ static const char *const refused_vars[] = {
 	"_JAVA_OPTIONS",
 	"TERMINFO",
 	"TERMINFO_DIRS",
+	"OPENSSL_*",
+	"SSL_CERT_*",
+	"CURL_CA_BUNDLE",
+	"LUA_INIT*",
+	"LUA_PATH*",
+	"LUA_CPATH*",
+	"PSQLRC",
+	"PSQL_PAGER",
+	"PAGER",
+	"EDITOR",
+	"VISUAL",
+	"SSH_ASKPASS*",
+	"SUDO_ASKPASS",
+	"GIT_*",
+	"XDG_CONFIG_HOME",
+	"HOME",
 };
 
 static int

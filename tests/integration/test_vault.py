@@ -341,7 +341,9 @@ def test_vault_env_refuses_loader_and_shell_variables(h):
     for var in ("LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "GCONV_PATH",
                 "GLIBC_TUNABLES", "MALLOC_CHECK_", "PATH", "IFS", "BASH_ENV",
                 "ENV", "BASH_FUNC_x%%", "PS4", "PYTHONPATH", "NODE_OPTIONS",
-                "PERL5OPT", "TZ"):
+                "PERL5OPT", "TZ", "OPENSSL_CONF", "OPENSSL_MODULES",
+                "LUA_INIT", "LUA_INIT_5_4", "PSQLRC", "GIT_SSH_COMMAND",
+                "GIT_CONFIG_COUNT", "PAGER", "HOME"):
         for json in ([], ["--json"]):
             p = h.cli(["--config", cfg, "--user", "alice"] + json +
                       ["--vault", ITEM, "--env", var, "--", "true"])
