@@ -365,9 +365,11 @@ report_pending(const struct approve_run *run,
 
 /*
  * The push: counted against push_limit first (per DID: one person, one
- * count, however the request named them), and given back when the
- * request never reached the service, so an outage does not use up the
- * budget the break-glass path waits behind.
+ * count, however the request named them), and given back when no phone
+ * can have been bothered: the request never reached the service, or the
+ * service answered 5xx, so an outage does not use up the budget the
+ * break-glass path waits behind. A request that went out and got no
+ * answer (a timeout, a drop) stays counted: it may have pushed.
  */
 static int
 initiate(struct approve_run *run, const char *binding, long timeout,
@@ -382,7 +384,7 @@ initiate(struct approve_run *run, const char *binding, long timeout,
 	if (bkey_ciba_initiate(&run->k, r->did, run->scope, binding, r->details,
 		effective_expiry(c, timeout), run->deadline_ms, st, err) == 0)
 		return 0;
-	if (err->code == BKEY_ERR_UNAVAILABLE)
+	if (err->code == BKEY_ERR_UNAVAILABLE && !run->k.unanswered)
 		bkey_push_give_back(c, r->did, stamp);
 	return -1;
 }

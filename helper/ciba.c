@@ -208,6 +208,8 @@ attempt(struct bkey_ciba *k, struct bkey_http_req *rq,
 			*err = e;
 		return -1;
 	}
+	if (resp->sent)
+		k->unanswered = 1;
 	(void)snprintf(last, lastsz, "%s", e.detail);
 	return 1;
 }
@@ -243,6 +245,7 @@ send_retry(struct bkey_ciba *k, struct bkey_http_req *rq,
 	char last[BKEY_DETAIL_MAX] = "no answer", first[BKEY_DETAIL_MAX] = "";
 	int rc, tries = 0, cut;
 
+	k->unanswered = 0;
 	while ((ms = attempt_ms(k, deadline_ms, tries > 0, &cut)) > 0) {
 		tries++;
 		start = bkey_now_ms();

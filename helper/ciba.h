@@ -42,6 +42,10 @@ struct bkey_ciba {
 	const volatile sig_atomic_t *cancel;
 	char *client_token; /* bkey dialect, cached for the run */
 	struct bkey_outage outage;
+	/* The last request went out and got no answer (a timeout, a drop):
+	 * the server may have acted on it. 0 when every failure came before
+	 * the request was sent or was the server's own 5xx. */
+	int unanswered;
 };
 
 struct bkey_ciba_started {

@@ -445,6 +445,16 @@ response_date(CURL *curl)
 	return t > 0 ? t : 0;
 }
 
+/* Whether any of the request was written to a connection. */
+static int
+request_sent(CURL *curl)
+{
+	long n = 0;
+
+	return curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &n) == CURLE_OK &&
+	    n > 0;
+}
+
 int
 bkey_http_do(struct bkey_http *h, const struct bkey_http_req *rq,
     struct bkey_http_resp *resp, bkey_error *err)
@@ -458,6 +468,7 @@ bkey_http_do(struct bkey_http *h, const struct bkey_http_req *rq,
 	resp->status = 0;
 	resp->date = 0;
 	resp->timed_out = 0;
+	resp->sent = 0;
 	bkey_buf_init(&resp->body, BKEY_HTTP_BODY_MAX + 1);
 	if (check_request(h, rq, err) != 0 ||
 	    build_headers(rq, &hdrs, err) != 0 ||
@@ -470,6 +481,7 @@ bkey_http_do(struct bkey_http *h, const struct bkey_http_req *rq,
 	started_ms = bkey_now_ms();
 	cc = curl_easy_perform(h->curl);
 	h->sink = NULL;
+	resp->sent = request_sent(h->curl);
 	if (cc != CURLE_OK) {
 		resp->timed_out = cc == CURLE_OPERATION_TIMEDOUT;
 		classify(h, rq, cc, started_ms, err);

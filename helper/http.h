@@ -34,6 +34,7 @@ struct bkey_http_resp {
 	bkey_buf body; /* capped at BKEY_HTTP_BODY_MAX */
 	time_t date;   /* its Date header; 0 none */
 	int timed_out; /* failed: no answer within timeout_ms */
+	int sent; /* the request reached the wire (CURLINFO_REQUEST_SIZE) */
 };
 
 /* cancel: polled during transfers; a nonzero value aborts with

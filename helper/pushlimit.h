@@ -9,7 +9,8 @@
  * (a temporary file renamed over it) happen under an exclusive flock of
  * the push directory itself, so concurrent helpers count every push
  * exactly once. Only pushes that can have gone out count: one whose
- * request never reached the service is given back.
+ * request never reached the service, or that the service refused with a
+ * 5xx, is given back.
  */
 #ifndef BKEY_PUSHLIMIT_H
 #define BKEY_PUSHLIMIT_H
@@ -31,7 +32,8 @@ int bkey_push_take(const struct bkey_config *c, const char *did,
     long long *stamp, bkey_error *err);
 
 /* Un-count the push bkey_push_take counted at stamp: its request never
- * reached the service, so no phone was bothered. Best effort. */
+ * reached the service (or got a 5xx), so no phone was bothered. Best
+ * effort. */
 void bkey_push_give_back(const struct bkey_config *c, const char *did,
     long long stamp);
 

@@ -286,7 +286,7 @@ bkey_vault_fetch(const struct bkey_config *c, const struct bkey_vault_ask *a,
 	if (bkey_push_take(c, a->did, &stamp, err) != 0)
 		goto fail;
 	if (start(&v, purpose, got, err) != 0) {
-		if (err->code == BKEY_ERR_UNAVAILABLE)
+		if (err->code == BKEY_ERR_UNAVAILABLE && !v.k.unanswered)
 			bkey_push_give_back(c, a->did, stamp);
 		goto fail;
 	}

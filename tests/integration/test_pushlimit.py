@@ -256,3 +256,17 @@ def test_push_limit_outage_uses_no_push(h):
     h.mock.set("did:bkey:alice", outcome="approve", interval=0)
     assert_final(ask(h, c, "alice"), 0, "approved")
     assert_error(ask(h, c, "alice"), 6, "rate_limited")
+
+
+def test_push_limit_unanswered_push_stays_counted(h):
+    """A push request that went out and got no answer (a slow backend, a
+    gateway timing out after the push, an answer dropped on the way) may
+    have buzzed the phone: it is not given back, so retrying cannot push
+    without limit."""
+    c = h.config(users=users("plh"), connect_timeout="1",
+                 unavailable_after="1", outage_hold="0", push_limit="1/600")
+    h.mock.set("did:bkey:plh", hang="initiate", hang_ms=5000)
+    assert_error(ask(h, c, "plh"), 3, "unavailable")
+    for _ in range(2):
+        assert_error(ask(h, c, "plh"), 6, "rate_limited")
+    assert len(initiates(h, "did:bkey:plh")) == 1
