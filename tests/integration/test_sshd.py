@@ -11,6 +11,7 @@ with a test key and answers the keyboard-interactive prompt with Enter
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -228,18 +229,63 @@ def test_sshd_denied_login_fails(h):
     assert len(bodies) == len(codes), (bodies, codes)
 
 
+def _status(pid):
+    """The fields of /proc/PID/status, its wchan and argv[0] ({} if gone)."""
+    out = {}
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                out[k] = v.strip()
+        with open("/proc/%d/wchan" % pid) as f:
+            out["wchan"] = f.read().strip() or "-"
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            out["argv0"] = f.read().split(b"\0")[0].decode(
+                "utf-8", "replace")[-40:]
+    except OSError:
+        pass
+    return out
+
+
+def ancestry(pid):
+    """pid and its ancestors up to pid 1, each with its state, wait channel
+    and signal masks (blocked, ignored, caught, pending): what a process
+    that outlived its parent's death needs to be explained."""
+    parts = []
+    while pid > 1 and len(parts) < 12:
+        st = _status(pid)
+        if not st:
+            parts.append("%d (gone)" % pid)
+            break
+        parts.append("%d %s [%s] ppid=%s wchan=%s blk=%s ign=%s cgt=%s "
+                     "pnd=%s/%s" % (
+                         pid, st.get("argv0") or st.get("Name"),
+                         st.get("State"), st.get("PPid"), st.get("wchan"),
+                         st.get("SigBlk"), st.get("SigIgn"), st.get("SigCgt"),
+                         st.get("SigPnd"), st.get("ShdPnd")))
+        pid = int(st.get("PPid", "0"))
+    return " <- ".join(parts)
+
+
 def test_sshd_client_gone_mid_wait_stops_helper(h):
     # The client hangs up at the prompt: the login fails and the helper
     # does not poll on alone after sshd's PAM process is gone.
     require(h)
-    # Fails in the whole make check (twice on a clean clone at ac9c9c9
-    # and 27ce35a: the helper outlives the client), passes alone and
-    # with any file run beside it that was tried; left out until it is
-    # understood, so that its leftover helper cannot fail later tests.
-    raise h.Skip("under investigation: fails only in the full suite "
-                 "(see the stop's closing note)")
+    # Failed twice in the whole make check on 2026-12-03 (clean clones
+    # at ac9c9c9 and 27ce35a: the helper outlived the client by 8 s).
+    # Not reproduced since: five whole runs (two from clean clones, one
+    # at 27ce35a), runs beside each earlier file, under a 15% CPU quota,
+    # with the client killed 0-2.5 s after the prompt, outside the PID
+    # namespace's session: all pass. Left out of the default run until
+    # a failure shows where SIGTERM stopped (the message has each
+    # leftover helper's ancestry with its signal masks);
+    # BKEY_TEST_SSHD_GONE=1 runs it.
+    if os.environ.get("BKEY_TEST_SSHD_GONE") != "1":
+        raise h.Skip("not reproduced outside two runs of 2026-12-03; "
+                     "BKEY_TEST_SSHD_GONE=1 runs it (see the test)")
     h.mock.set("did:bkey:root", outcome="never")
     sshd = Sshd(h)
+    left, why = [], ""
     try:
         child = sshd.client()
         child.expect(PROMPT)
@@ -249,7 +295,15 @@ def test_sshd_client_gone_mid_wait_stops_helper(h):
         while helper_procs(sshd.conf) and time.monotonic() < deadline:
             time.sleep(0.1)
         left = helper_procs(sshd.conf)
+        why = "; ".join(ancestry(pid) for pid in left)
     finally:
+        # A helper left polling would fail the next test's mock checks.
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         sshd.stop()
-    assert not left, "helper still running after the client left: %r" % left
+    assert not left, "helper still running 8 s after the client left: " \
+        "%s | sshd: %s" % (why, sshd.log_text()[-1500:])
     assert "Accepted keyboard-interactive" not in sshd.log_text()
