@@ -352,6 +352,14 @@ class Harness:
         base.update(env or {})
         return base
 
+    def traced_env(self, env=None):
+        """cli_env for a program run under strace: LeakSanitizer cannot
+        work under ptrace, so leak checking is off (the rest of ASan and
+        UBSan stays on)."""
+        e = self.cli_env(env)
+        e["ASAN_OPTIONS"] += ":detect_leaks=0"
+        return e
+
     def cli_argv(self, args):
         if not os.path.exists(self.cli_path):
             raise Skip("%s not built" % self.cli_path)

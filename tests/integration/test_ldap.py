@@ -298,9 +298,7 @@ def test_ldap_reads_no_ldaprc(h):
     p = subprocess.run([strace, "-f", "-qq", "-e", "trace=open,openat",
                         "-o", log, h.cli_path, "--config", ldap_conf(h),
                         "--json", "--user", "alice"], cwd=cwd,
-                       # LeakSanitizer cannot run under ptrace.
-                       env=h.cli_env({"ASAN_OPTIONS": os.environ.get(
-                           "ASAN_OPTIONS", "") + ":detect_leaks=0"}),
+                       env=h.traced_env(),
                        capture_output=True, text=True,
                        timeout=30, stdin=subprocess.DEVNULL)
     h.assert_final(p, 0, "approved", sub="did:bkey:alice")

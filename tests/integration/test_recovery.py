@@ -403,7 +403,7 @@ def strace_sleeps(h, c, code):
                         os.path.join(h.build, "bkey-approve"),
                         "--config", c, "--request-stdin"],
                        input=request("alice", code), capture_output=True,
-                       text=True, timeout=60, env=h.cli_env())
+                       text=True, timeout=60, env=h.traced_env())
     if "PTRACE_TRACEME" in p.stderr or "Operation not permitted" in \
             p.stderr:
         raise Skip("strace cannot trace here: %s" % p.stderr.strip())

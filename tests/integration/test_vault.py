@@ -547,9 +547,7 @@ def test_vault_runner_told_to_stop_not_killed(h):
             [strace, "-f", "-q", "-e", "trace=none", "-o", log] +
             h.cli_argv(vault_args(h, h.config(), marker)), stdout=w,
             stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
-            timeout=30, env=h.cli_env({"KEEP": "caller", "ASAN_OPTIONS":
-                                       os.environ.get("ASAN_OPTIONS", "") +
-                                       ":detect_leaks=0"}))
+            timeout=30, env=h.traced_env({"KEEP": "caller"}))
     finally:
         os.close(w)
     assert p.returncode == 70, (p.returncode, p.stderr)
