@@ -14,7 +14,7 @@
 #include "users.h"
 
 struct entry {
-	const char *name;
+	const char *name, *did, *key; /* key NULL: the line has none */
 	unsigned long line;
 };
 
@@ -23,6 +23,17 @@ entry_cmp(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
 	int r = strcmp(x->name, y->name);
+
+	if (r != 0)
+		return r;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static int
+entry_did_cmp(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	int r = strcmp(x->did, y->did);
 
 	if (r != 0)
 		return r;
@@ -129,7 +140,8 @@ problem(bkey_users_report_fn report, void *ctx, size_t *nprob,
 
 static int
 add_entry(struct entry **ents, size_t *nent, size_t *capent,
-    const char *name, unsigned long ln, bkey_error *err)
+    const char *name, const char *did, const char *key, unsigned long ln,
+    bkey_error *err)
 {
 	struct entry *nents;
 
@@ -144,6 +156,8 @@ add_entry(struct entry **ents, size_t *nent, size_t *capent,
 		*capent = ncap;
 	}
 	(*ents)[*nent].name = name;
+	(*ents)[*nent].did = did;
+	(*ents)[*nent].key = key;
 	(*ents)[*nent].line = ln;
 	(*nent)++;
 	return 0;
@@ -166,6 +180,42 @@ check_duplicates(struct entry *ents, size_t nent, const char *path,
 		bkey_seterr(err, BKEY_ERR_CONFIG, "%s:%lu: duplicate user "
 		    "\"%s\" (first on line %lu)", path, ents[i].line,
 		    ents[i].name, ents[first].line);
+		if (problem(report, ctx, nprob, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * bkey-admin check only: two lines giving one DID different phone keys.
+ * A vault access for that DID refuses them at run time (one phone, one
+ * key); approvals do not care, so a lookup does not fail on it.
+ */
+static int
+check_keys(struct entry *ents, size_t nent, const char *path,
+    bkey_users_report_fn report, void *ctx, size_t *nprob, bkey_error *err)
+{
+	size_t i, keyed = 0;
+	int have = 0;
+
+	if (report == NULL || nent < 2)
+		return 0;
+	qsort(ents, nent, sizeof(*ents), entry_did_cmp);
+	for (i = 0; i < nent; i++) {
+		if (i > 0 && strcmp(ents[i - 1].did, ents[i].did) != 0)
+			have = 0;
+		if (ents[i].key == NULL)
+			continue;
+		if (!have) {
+			keyed = i;
+			have = 1;
+			continue;
+		}
+		if (strcmp(ents[keyed].key, ents[i].key) == 0)
+			continue;
+		bkey_seterr(err, BKEY_ERR_CONFIG,
+		    "%s:%lu: another phone key for %s than on line %lu", path,
+		    ents[i].line, ents[i].did, ents[keyed].line);
 		if (problem(report, ctx, nprob, err) != 0)
 			return -1;
 	}
@@ -251,11 +301,12 @@ scan(const char *path, struct query *q, char **did, char **key,
 		}
 		if (r == 0)
 			continue;
-		if (add_entry(&ents, &nent, &capent, name, lines.lineno,
+		if (add_entry(&ents, &nent, &capent, name, d, k, lines.lineno,
 		    err) != 0)
 			goto out;
 	}
-	if (check_duplicates(ents, nent, path, report, ctx, nprob, err) != 0)
+	if (check_duplicates(ents, nent, path, report, ctx, nprob, err) != 0 ||
+	    check_keys(ents, nent, path, report, ctx, nprob, err) != 0)
 		goto out;
 	rc = 0;
 	if ((q->found != NULL && did != NULL &&

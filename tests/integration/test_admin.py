@@ -4,6 +4,7 @@ bkey-admin (issue 10): check finds every problem of a configuration in one
 run, each as FILE:LINE: problem, and exits 78; a clean one exits 0.
 """
 
+import base64
 import os
 import pwd
 import shutil
@@ -108,6 +109,27 @@ def test_check_users_five_bad_lines(h):
                         (u + ":5: ", "invalid phone key"),
                         (u + ":7: ", "expected"),
                         (u + ":9: ", "duplicate user")])
+
+
+def test_check_users_one_did_two_phone_keys(h):
+    """Two lines giving one DID different phone keys: a vault access for
+    it would be refused at run time, so check names it now. A second name
+    without a key is fine (it takes the DID's key); approvals are not
+    affected, so a look-up does not fail on it."""
+    k1, k2 = (base64.b64encode(bytes([b]) * 32).decode() for b in (1, 2))
+    cfg = h.config()
+    u = users_file(cfg)
+    write(u, "alice did:bkey:alice %s\n"        # 1
+          "ops did:bkey:alice\n"                # 2 alias, no key: fine
+          "bob did:bkey:bob %s\n"               # 3
+          "root did:bkey:alice %s\n"            # 4 the same key: fine
+          "eve did:bkey:alice %s\n" % (k1, k2, k1, k2))   # 5 another key
+    p = check(h, cfg)
+    assert_problems(p, [(u + ":5: ", "another phone key for did:bkey:alice "
+                         "than on line 1")])
+    h.mock.set("did:bkey:alice", outcome="approve", interval=0)
+    r = h.cli(["--config", cfg, "--json", "--user", "ops"])
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_check_rules_every_line(h):
