@@ -672,7 +672,9 @@ def assert_no_ciba(m):
 def test_enroll_writes_the_line(h):
     cfg, u = users_config(h)
     h.mock.config(device_did="did:bkey:dave-phone")
-    h.mock.set("did:bkey:dave-phone", delay_ms=300, interval=0)
+    # a second poll must come while pending: enroll polls every 200 ms,
+    # so a 1 s wait leaves room for a slow start
+    h.mock.set("did:bkey:dave-phone", delay_ms=1000, interval=0)
     before = open(u).read()
     p = enroll(h, cfg, "dave")
     assert p.returncode == 0, p.stdout + p.stderr

@@ -98,7 +98,9 @@ def test_budget_503_storm(h):
     # within unavailable_after of the first failure, not also
     # connect_timeout (that made 4)
     assert 1 <= n <= 3, (n, describe(p))
-    assert attempts(ev) == n, (n, describe(p))
+    # a last retry begun with the budget all but spent may give up before
+    # the mock reads it: counted by the helper, unseen by the mock
+    assert n <= attempts(ev) <= n + 1, (n, describe(p))
 
 
 def test_budget_server_that_never_answers(h):

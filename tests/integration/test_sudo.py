@@ -1238,7 +1238,7 @@ def test_sudo_drv_plugin_never_reads_the_secret(h):
         hostsecret.assert_not_opened(trace, conf,
                                      sec_path if secret_file else None)
         h.mock.reset()      # the run above sent a request already
-        h.mock.set("did:bkey:alice", outcome="approve", delay_ms=3000)
+        h.mock.set("did:bkey:alice", outcome="approve", delay_ms=6000)
         q = h.track(subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=env))

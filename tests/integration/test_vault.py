@@ -182,7 +182,7 @@ def test_vault_never_times_out(h):
     p, ran = run(h, {"outcome": "never"}, extra=["--timeout", "1"])
     assert_exit(p, 2)
     assert not ran
-    assert time.monotonic() - t0 < 5
+    assert time.monotonic() - t0 < 8
 
 
 def test_vault_unavailable(h):
@@ -221,7 +221,9 @@ def test_vault_hang_ends_at_deadline(h):
     runs out first, expired (exit 2) when the timeout comes first; in
     time either way, and nothing runs."""
     fast = h.config(connect_timeout="1", unavailable_after="1")
-    for cfg, secs, code in ((fast, "5", 3), (None, "2", 2)):
+    # the budget (about 2 s) far from the person's 30 s; the slack in the
+    # bounds is for a slow machine
+    for cfg, secs, code, most in ((fast, "30", 3, 12), (None, "2", 2, 8)):
         h.mock.reset()
         t0 = time.monotonic()
         p, ran = run(h, {"fault": "hang"}, cfg=cfg,
@@ -232,7 +234,7 @@ def test_vault_hang_ends_at_deadline(h):
         else:
             assert final(p)["event"] == "expired", p.stdout
         assert not ran
-        assert time.monotonic() - t0 < 5
+        assert time.monotonic() - t0 < most, (secs, code)
 
 
 def test_vault_ctrl_c(h):
@@ -374,7 +376,10 @@ def test_vault_abbreviated_options(h):
 
 def _scan_tree(top, needle):
     hits = []
-    for d, _, files in os.walk(top):
+    for d, dirs, files in os.walk(top):
+        # test_package's debootstrapped trees: hundreds of MB no vault
+        # run writes to, left from an earlier test
+        dirs[:] = [x for x in dirs if x != "pkgtest"]
         for f in files:
             path = os.path.join(d, f)
             try:
