@@ -431,6 +431,13 @@ def account_files(h, accounts):
     return pairs
 
 
+def sanitized(path):
+    """True when the program or module at path was built with SANITIZE=1:
+    slower, and unloadable by the real sudo and sshd."""
+    with open(path, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def check_sanitizer(stderr):
     for mark in SANITIZER_MARKS:
         if mark in (stderr or ""):

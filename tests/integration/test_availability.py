@@ -19,7 +19,7 @@ import shutil
 import subprocess
 
 from harness import (assert_error, assert_final, assert_no_violations,
-                     describe, free_port)
+                     describe, free_port, sanitized)
 
 CIBA = "urn:openid:params:grant-type:ciba"
 PROXY_NAME = "bkey-proxy.test"
@@ -94,8 +94,7 @@ def proxied_conf(h, **kw):
 
 
 def sanitizer_build(h):
-    with open(os.path.join(h.build, "bkey-approve"), "rb") as f:
-        return b"__asan_init" in f.read()
+    return sanitized(os.path.join(h.build, "bkey-approve"))
 
 
 # ---- real outages: exit 3 ----------------------------------------------------

@@ -16,7 +16,8 @@ import stat
 import time
 
 from harness import (children, free_port, assert_error, assert_exit,
-                     assert_final, assert_no_violations, describe, events)
+                     assert_final, assert_no_violations, describe, events,
+                     sanitized)
 
 DID = "did:bkey:alice"
 CIBA = "urn:openid:params:grant-type:ciba"
@@ -240,11 +241,6 @@ def test_human_output(h):
     assert code in first, (code, p.stderr)
 
 
-def _sanitized(h):
-    with open(os.path.join(h.build, "bkey-approve"), "rb") as f:
-        return b"__asan_init" in f.read()
-
-
 def test_human_run_overhead_under_a_second(h):
     # Done-when of issue 2: run by hand, the code and the outcome show up
     # with under a second of overhead beyond the mock's chosen delay.
@@ -259,7 +255,8 @@ def test_human_run_overhead_under_a_second(h):
     assert code in lines[0], p.stderr
     assert lines[-1] == "Approved by " + DID, p.stderr
     # valgrind and the sanitizers are slower by design
-    if not h.cli_wrapper and not _sanitized(h):
+    if not h.cli_wrapper and \
+            not sanitized(os.path.join(h.build, "bkey-approve")):
         assert took < 1.5, "took %.2f s for a 0.5 s approval" % took
 
 

@@ -21,7 +21,8 @@ import stat
 import subprocess
 import time
 
-from harness import account_files, fake_helper, free_port, helper_procs
+from harness import (account_files, fake_helper, free_port, helper_procs,
+                     sanitized)
 
 ARROW = "\u2192"
 CODE_LINE = re.compile(
@@ -750,10 +751,9 @@ def e2e_prereqs(h):
     if not os.path.exists("/etc/sudo.conf"):
         raise h.Skip("/etc/sudo.conf missing (nothing to bind-mount over)")
     so = paths(h)[0]
-    with open(so, "rb") as f:
-        if b"__asan_init" in f.read():
-            raise h.Skip("plugin built with SANITIZE=1: the real sudo cannot "
-                         "load an ASan module (the driver tests cover it)")
+    if sanitized(so):
+        raise h.Skip("plugin built with SANITIZE=1: the real sudo cannot "
+                     "load an ASan module (the driver tests cover it)")
     p = subprocess.run(["unshare", "-m", "true"], capture_output=True,
                        text=True)
     if p.returncode != 0:
@@ -1217,9 +1217,8 @@ def test_sudo_drv_plugin_never_reads_the_secret(h):
         raise h.Skip("strace not installed")
     if os.geteuid() != 0:
         raise h.Skip("reading another process's memory needs root")
-    with open(so, "rb") as f:
-        if b"__asan_init" in f.read():
-            raise h.Skip("ASan's terabyte reservations cannot be scanned")
+    if sanitized(so):
+        raise h.Skip("ASan's terabyte reservations cannot be scanned")
     secret = h.mock.client_secret.encode()
     rules = write_rules(h, "# none\n")
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
